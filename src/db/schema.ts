@@ -1,0 +1,646 @@
+/**
+ * The relational system of record (D1). Every tenant-owned row carries `workspace_id`; every
+ * filter and sort a tool uses has an index. Dates are ISO-8601 text (`YYYY-MM-DD` for days,
+ * full timestamps for instants) so they sort and compare as strings. Money is whole currency units.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
+
+export const workspaces = sqliteTable("workspaces", {
+  id: text("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  /** Current settings document (JSON); every change is also kept in `workspace_settings_versions`. */
+  settings: text("settings", { mode: "json" }).notNull().default("{}"),
+  settingsVersion: integer("settings_version").notNull().default(1),
+  createdAt: createdAt(),
+});
+
+export const workspaceSettingsVersions = sqliteTable(
+  "workspace_settings_versions",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    version: integer("version").notNull(),
+    settings: text("settings", { mode: "json" }).notNull(),
+    changedBy: text("changed_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.version] })],
+);
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    role: text("role", { enum: ["viewer", "csm", "admin"] }).notNull(),
+    /** `pbkdf2$<iterations>$<salt b64>$<hash b64>`; null for users who sign in with a key only. */
+    passwordHash: text("password_hash"),
+    disabledAt: text("disabled_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("users_ws_email").on(t.workspaceId, t.email)],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    /** The user the key acts for; null for a workspace service key. */
+    userId: text("user_id"),
+    name: text("name").notNull(),
+    /** The key's own role; a key of a user is further capped by that user's current role. */
+    role: text("role", { enum: ["viewer", "csm", "admin"] }).notNull(),
+    /** First characters of the key, shown in listings so a person can tell keys apart. */
+    prefix: text("prefix").notNull(),
+    /** SHA-256 (hex) of the whole key; the key itself is never stored. */
+    keyHash: text("key_hash").notNull().unique(),
+    expiresAt: text("expires_at"),
+    revokedAt: text("revoked_at"),
+    lastUsedAt: text("last_used_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("api_keys_ws_user").on(t.workspaceId, t.userId)],
+);
+
+export const integrations = sqliteTable(
+  "integrations",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    provider: text("provider").notNull(),
+    name: text("name").notNull(),
+    /** AES-GCM ciphertext of the signing secret under the Worker secret `ENCRYPTION_KEY`. */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    status: text("status", { enum: ["active", "disabled"] })
+      .notNull()
+      .default("active"),
+    lastReceivedAt: text("last_received_at"),
+    acceptedCount: integer("accepted_count").notNull().default(0),
+    rejectedCount: integer("rejected_count").notNull().default(0),
+    failedCount: integer("failed_count").notNull().default(0),
+    rotatedAt: text("rotated_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("integrations_ws").on(t.workspaceId, t.provider)],
+);
+
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    externalId: text("external_id"),
+    name: text("name").notNull(),
+    domain: text("domain"),
+    industry: text("industry"),
+    employees: integer("employees"),
+    region: text("region"),
+    plan: text("plan"),
+    segment: text("segment"),
+    tier: text("tier"),
+    lifecycleStage: text("lifecycle_stage").notNull().default("onboarding"),
+    ownerUserId: text("owner_user_id"),
+    status: text("status", { enum: ["active", "churned", "prospect"] })
+      .notNull()
+      .default("active"),
+    /** Current ARR: the sum of the account's active contracts, kept in step when contracts change. */
+    arr: real("arr").notNull().default(0),
+    /** Latest stored health score and band (denormalized from `health_scores` for filtering). */
+    healthScore: real("health_score"),
+    healthBand: text("health_band", { enum: ["red", "yellow", "green"] }),
+    /** End date of the earliest active contract: the next renewal. */
+    renewalDate: text("renewal_date"),
+    customerSince: text("customer_since"),
+    churnedAt: text("churned_at"),
+    customFields: text("custom_fields", { mode: "json" }).notNull().default("{}"),
+    createdAt: createdAt(),
+    updatedAt: createdAt().$type<string>(),
+  },
+  (t) => [
+    uniqueIndex("accounts_ws_external").on(t.workspaceId, t.externalId),
+    index("accounts_ws_name").on(t.workspaceId, t.name),
+    index("accounts_ws_arr").on(t.workspaceId, t.arr),
+    index("accounts_ws_renewal").on(t.workspaceId, t.renewalDate),
+    index("accounts_ws_health").on(t.workspaceId, t.healthScore),
+    index("accounts_ws_owner").on(t.workspaceId, t.ownerUserId),
+    index("accounts_ws_segment").on(t.workspaceId, t.segment),
+    index("accounts_ws_stage").on(t.workspaceId, t.lifecycleStage),
+    index("accounts_ws_domain").on(t.workspaceId, t.domain),
+  ],
+);
+
+export const accountStageHistory = sqliteTable(
+  "account_stage_history",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    fromStage: text("from_stage"),
+    toStage: text("to_stage").notNull(),
+    reason: text("reason"),
+    changedAt: text("changed_at").notNull(),
+  },
+  (t) => [index("stage_history_account").on(t.workspaceId, t.accountId, t.changedAt)],
+);
+
+export const contacts = sqliteTable(
+  "contacts",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id"),
+    externalId: text("external_id"),
+    name: text("name").notNull(),
+    email: text("email"),
+    title: text("title"),
+    /** Buying-committee role: champion, decision_maker, economic_buyer, admin, user, executive_sponsor. */
+    role: text("role"),
+    isChampion: integer("is_champion", { mode: "boolean" }).notNull().default(false),
+    isDecisionMaker: integer("is_decision_maker", { mode: "boolean" }).notNull().default(false),
+    unsubscribed: integer("unsubscribed", { mode: "boolean" }).notNull().default(false),
+    bounced: integer("bounced", { mode: "boolean" }).notNull().default(false),
+    lastSeenAt: text("last_seen_at"),
+    /** Set when the person left the customer (e.g. a champion who moved on). */
+    leftAt: text("left_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("contacts_ws_external").on(t.workspaceId, t.externalId),
+    index("contacts_ws_account").on(t.workspaceId, t.accountId),
+    index("contacts_ws_email").on(t.workspaceId, t.email),
+  ],
+);
+
+export const products = sqliteTable(
+  "products",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    externalId: text("external_id"),
+    name: text("name").notNull(),
+    family: text("family"),
+    /** List price per seat per year. */
+    price: real("price").notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("products_ws_external").on(t.workspaceId, t.externalId)],
+);
+
+export const contracts = sqliteTable(
+  "contracts",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    externalId: text("external_id"),
+    startDate: text("start_date").notNull(),
+    /** End of the term, which is the renewal date. */
+    endDate: text("end_date").notNull(),
+    status: text("status", { enum: ["active", "ended", "cancelled"] })
+      .notNull()
+      .default("active"),
+    autoRenew: integer("auto_renew", { mode: "boolean" }).notNull().default(false),
+    arr: real("arr").notNull().default(0),
+    /** How the term ended, set when it did. */
+    outcome: text("outcome", { enum: ["renewed", "churned", "expanded", "contracted"] }),
+    outcomeReason: text("outcome_reason"),
+    outcomeDate: text("outcome_date"),
+    previousContractId: text("previous_contract_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("contracts_ws_external").on(t.workspaceId, t.externalId),
+    index("contracts_ws_account").on(t.workspaceId, t.accountId, t.endDate),
+    index("contracts_ws_end").on(t.workspaceId, t.status, t.endDate),
+    index("contracts_ws_outcome").on(t.workspaceId, t.outcomeDate),
+  ],
+);
+
+export const contractItems = sqliteTable(
+  "contract_items",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    contractId: text("contract_id").notNull(),
+    productId: text("product_id").notNull(),
+    seats: integer("seats").notNull().default(0),
+    arr: real("arr").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("contract_items_contract_product").on(t.workspaceId, t.contractId, t.productId),
+    index("contract_items_product").on(t.workspaceId, t.productId),
+  ],
+);
+
+export const opportunities = sqliteTable(
+  "opportunities",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    externalId: text("external_id"),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: ["upsell", "cross_sell", "expansion", "renewal"] }).notNull(),
+    stage: text("stage").notNull().default("identified"),
+    status: text("status", { enum: ["open", "won", "lost"] })
+      .notNull()
+      .default("open"),
+    amount: real("amount").notNull().default(0),
+    probability: real("probability"),
+    closeDate: text("close_date"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("opportunities_ws_external").on(t.workspaceId, t.externalId),
+    index("opportunities_ws_account").on(t.workspaceId, t.accountId, t.status),
+  ],
+);
+
+/** Account-day usage rollup: kept for the whole history. */
+export const usageDaily = sqliteTable(
+  "usage_daily",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    day: text("day").notNull(),
+    events: integer("events").notNull().default(0),
+    activeUsers: integer("active_users").notNull().default(0),
+    sessions: integer("sessions").notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.accountId, t.day] }),
+    index("usage_daily_ws_day").on(t.workspaceId, t.day),
+  ],
+);
+
+/** Account-feature-day usage rollup: kept for a bounded window (see `USAGE_FEATURE_RETENTION_DAYS`). */
+export const usageFeatureDaily = sqliteTable(
+  "usage_feature_daily",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    day: text("day").notNull(),
+    feature: text("feature").notNull(),
+    events: integer("events").notNull().default(0),
+    activeUsers: integer("active_users").notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.accountId, t.day, t.feature] }),
+    index("usage_feature_ws_feature_day").on(t.workspaceId, t.feature, t.day),
+  ],
+);
+
+/** Raw usage events, kept only for a short retention window before they are rolled up. */
+export const usageEvents = sqliteTable(
+  "usage_events",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    contactId: text("contact_id"),
+    userRef: text("user_ref"),
+    event: text("event").notNull(),
+    feature: text("feature"),
+    occurredAt: text("occurred_at").notNull(),
+    messageId: text("message_id").notNull(),
+  },
+  (t) => [
+    uniqueIndex("usage_events_ws_message").on(t.workspaceId, t.messageId),
+    index("usage_events_ws_account_time").on(t.workspaceId, t.accountId, t.occurredAt),
+    index("usage_events_ws_time").on(t.workspaceId, t.occurredAt),
+  ],
+);
+
+export const tickets = sqliteTable(
+  "tickets",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id"),
+    contactId: text("contact_id"),
+    externalId: text("external_id"),
+    source: text("source").notNull().default("manual"),
+    subject: text("subject").notNull(),
+    /** Customer-written text: stored and returned verbatim, never acted on. */
+    body: text("body").notNull().default(""),
+    status: text("status", { enum: ["new", "open", "pending", "solved", "closed"] })
+      .notNull()
+      .default("new"),
+    priority: text("priority", { enum: ["low", "normal", "high", "urgent"] })
+      .notNull()
+      .default("normal"),
+    category: text("category"),
+    assignee: text("assignee"),
+    csatScore: integer("csat_score"),
+    createdAt: text("created_at").notNull(),
+    firstResponseAt: text("first_response_at"),
+    solvedAt: text("solved_at"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("tickets_ws_external").on(t.workspaceId, t.externalId),
+    index("tickets_ws_account_created").on(t.workspaceId, t.accountId, t.createdAt),
+    index("tickets_ws_status").on(t.workspaceId, t.status, t.createdAt),
+    index("tickets_ws_created").on(t.workspaceId, t.createdAt),
+  ],
+);
+
+export const surveyResponses = sqliteTable(
+  "survey_responses",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id"),
+    contactId: text("contact_id"),
+    externalId: text("external_id"),
+    kind: text("kind", { enum: ["nps", "csat", "ces"] }).notNull(),
+    score: integer("score").notNull(),
+    /** Customer-written text. */
+    comment: text("comment"),
+    respondedAt: text("responded_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("survey_responses_ws_external").on(t.workspaceId, t.externalId),
+    index("survey_responses_ws_account").on(t.workspaceId, t.accountId, t.respondedAt),
+    index("survey_responses_ws_kind_time").on(t.workspaceId, t.kind, t.respondedAt),
+  ],
+);
+
+export const feedbackItems = sqliteTable(
+  "feedback_items",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id"),
+    contactId: text("contact_id"),
+    externalId: text("external_id"),
+    source: text("source").notNull().default("manual"),
+    kind: text("kind", { enum: ["feature_request", "bug", "praise", "complaint", "idea"] }).notNull(),
+    title: text("title").notNull(),
+    /** Customer-written text. */
+    body: text("body").notNull().default(""),
+    feature: text("feature"),
+    status: text("status", { enum: ["new", "reviewing", "planned", "shipped", "declined"] })
+      .notNull()
+      .default("new"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("feedback_ws_external").on(t.workspaceId, t.externalId),
+    index("feedback_ws_account").on(t.workspaceId, t.accountId, t.createdAt),
+    index("feedback_ws_created").on(t.workspaceId, t.createdAt),
+  ],
+);
+
+export const kbArticles = sqliteTable(
+  "kb_articles",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    externalId: text("external_id"),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    category: text("category"),
+    status: text("status", { enum: ["draft", "published", "archived"] })
+      .notNull()
+      .default("draft"),
+    reviewBy: text("review_by"),
+    createdAt: createdAt(),
+    updatedAt: createdAt().$type<string>(),
+  },
+  (t) => [
+    uniqueIndex("kb_ws_external").on(t.workspaceId, t.externalId),
+    index("kb_ws_status").on(t.workspaceId, t.status),
+  ],
+);
+
+export const activities = sqliteTable(
+  "activities",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    contactId: text("contact_id"),
+    userId: text("user_id"),
+    kind: text("kind", { enum: ["call", "meeting", "note", "email"] }).notNull(),
+    direction: text("direction", { enum: ["inbound", "outbound"] }),
+    subject: text("subject").notNull(),
+    body: text("body"),
+    occurredAt: text("occurred_at").notNull(),
+    source: text("source").notNull().default("manual"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("activities_ws_account_time").on(t.workspaceId, t.accountId, t.occurredAt)],
+);
+
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id"),
+    title: text("title").notNull(),
+    description: text("description"),
+    ownerUserId: text("owner_user_id"),
+    dueDate: text("due_date"),
+    priority: text("priority", { enum: ["low", "normal", "high", "urgent"] })
+      .notNull()
+      .default("normal"),
+    status: text("status", { enum: ["open", "done", "cancelled"] })
+      .notNull()
+      .default("open"),
+    /** `manual` or the automation that created it. */
+    source: text("source").notNull().default("manual"),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    completedAt: text("completed_at"),
+  },
+  (t) => [
+    index("tasks_ws_status_due").on(t.workspaceId, t.status, t.dueDate),
+    index("tasks_ws_owner").on(t.workspaceId, t.ownerUserId, t.status),
+    index("tasks_ws_account").on(t.workspaceId, t.accountId),
+  ],
+);
+
+export const onboardingPlans = sqliteTable(
+  "onboarding_plans",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    name: text("name").notNull(),
+    template: text("template"),
+    startDate: text("start_date").notNull(),
+    targetDate: text("target_date"),
+    status: text("status", { enum: ["active", "completed", "cancelled"] })
+      .notNull()
+      .default("active"),
+    completedAt: text("completed_at"),
+    ttvTargetDays: integer("ttv_target_days"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("onboarding_plans_ws_account").on(t.workspaceId, t.accountId)],
+);
+
+export const onboardingMilestones = sqliteTable(
+  "onboarding_milestones",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    planId: text("plan_id").notNull(),
+    name: text("name").notNull(),
+    position: integer("position").notNull(),
+    dueDate: text("due_date"),
+    completedAt: text("completed_at"),
+    status: text("status", { enum: ["pending", "done", "skipped"] })
+      .notNull()
+      .default("pending"),
+  },
+  (t) => [index("onboarding_milestones_plan").on(t.workspaceId, t.planId, t.position)],
+);
+
+export const healthScores = sqliteTable(
+  "health_scores",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    day: text("day").notNull(),
+    score: real("score").notNull(),
+    band: text("band", { enum: ["red", "yellow", "green"] }).notNull(),
+    /** Per-component raw input, normalized value, weight and contribution. */
+    components: text("components", { mode: "json" }).notNull().default("[]"),
+    modelVersion: integer("model_version").notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.accountId, t.day] })],
+);
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    actorUserId: text("actor_user_id"),
+    actorKeyId: text("actor_key_id"),
+    tool: text("tool").notNull(),
+    action: text("action").notNull(),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    details: text("details", { mode: "json" }),
+    requestId: text("request_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("audit_ws_time").on(t.workspaceId, t.createdAt),
+    index("audit_ws_target").on(t.workspaceId, t.targetId),
+  ],
+);
+
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    key: text("key").notNull(),
+    tool: text("tool").notNull(),
+    /** SHA-256 of the arguments, so a key reused for different arguments is refused. */
+    requestHash: text("request_hash").notNull(),
+    response: text("response", { mode: "json" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.key] })],
+);
+
+export const webhookReceipts = sqliteTable(
+  "webhook_receipts",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    integrationId: text("integration_id").notNull(),
+    provider: text("provider").notNull(),
+    eventId: text("event_id").notNull(),
+    status: text("status", { enum: ["queued", "processed", "failed"] })
+      .notNull()
+      .default("queued"),
+    receivedAt: text("received_at").notNull(),
+    processedAt: text("processed_at"),
+    error: text("error"),
+  },
+  (t) => [
+    uniqueIndex("webhook_receipts_event").on(t.integrationId, t.eventId),
+    index("webhook_receipts_ws_time").on(t.workspaceId, t.receivedAt),
+  ],
+);
+
+export const outboxMessages = sqliteTable(
+  "outbox_messages",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    accountId: text("account_id"),
+    contactId: text("contact_id"),
+    toEmail: text("to_email").notNull(),
+    subject: text("subject").notNull(),
+    bodyText: text("body_text").notNull(),
+    bodyHtml: text("body_html"),
+    provider: text("provider").notNull().default("outbox"),
+    status: text("status", {
+      enum: ["queued", "sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed"],
+    })
+      .notNull()
+      .default("queued"),
+    providerMessageId: text("provider_message_id"),
+    error: text("error"),
+    createdAt: createdAt(),
+    sentAt: text("sent_at"),
+  },
+  (t) => [
+    uniqueIndex("outbox_ws_key").on(t.workspaceId, t.idempotencyKey),
+    index("outbox_ws_account").on(t.workspaceId, t.accountId, t.createdAt),
+    index("outbox_ws_status").on(t.workspaceId, t.status, t.createdAt),
+  ],
+);
+
+/** One row per cron fire, keyed by (cron, scheduled time), so a repeated fire is a no-op. */
+export const jobRuns = sqliteTable(
+  "job_runs",
+  {
+    id: text("id").primaryKey(),
+    cron: text("cron").notNull(),
+    scheduledTime: text("scheduled_time").notNull(),
+    status: text("status", { enum: ["running", "succeeded", "failed"] }).notNull(),
+    detail: text("detail", { mode: "json" }),
+    startedAt: text("started_at").notNull(),
+    finishedAt: text("finished_at"),
+  },
+  (t) => [uniqueIndex("job_runs_cron_time").on(t.cron, t.scheduledTime), index("job_runs_started").on(t.startedAt)],
+);
+
+/** Queue messages that exhausted their retries: recorded with the error, replayable. */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id"),
+    queue: text("queue").notNull(),
+    messageId: text("message_id").notNull(),
+    body: text("body", { mode: "json" }).notNull(),
+    error: text("error"),
+    attempts: integer("attempts").notNull().default(0),
+    status: text("status", { enum: ["dead", "replayed"] })
+      .notNull()
+      .default("dead"),
+    createdAt: createdAt(),
+    replayedAt: text("replayed_at"),
+  },
+  (t) => [
+    uniqueIndex("dead_letters_queue_message").on(t.queue, t.messageId),
+    index("dead_letters_ws").on(t.workspaceId, t.createdAt),
+  ],
+);

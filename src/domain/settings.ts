@@ -1,0 +1,107 @@
+import { z } from "zod";
+
+/** KPI targets the dashboard tools compare against (ratios as fractions, e.g. 0.9 = 90%). */
+export const kpiTargetsSchema = z
+  .object({
+    grr: z.number().min(0).max(1).default(0.9).describe("Gross revenue retention target (fraction)."),
+    nrr: z.number().min(0).max(3).default(1.1).describe("Net revenue retention target (fraction)."),
+    logo_churn_rate: z.number().min(0).max(1).default(0.1).describe("Annual logo churn ceiling (fraction)."),
+    nps: z.number().min(-100).max(100).default(40).describe("NPS target (−100..100)."),
+    csat: z.number().min(1).max(5).default(4.3).describe("CSAT target (mean of 1–5)."),
+    ttv_days: z.number().int().min(1).max(365).default(30).describe("Time-to-value target in days."),
+    first_response_hours: z.number().min(0).max(720).default(4).describe("Support first-response target in hours."),
+    expansion_share: z.number().min(0).max(1).default(0.3).describe("Expansion ARR as a share of new ARR (fraction)."),
+  })
+  .strict();
+
+/** Health model: component weights (summing to 100) and band thresholds. */
+export const healthModelSchema = z
+  .object({
+    weights: z
+      .object({
+        usage: z.number().min(0).max(100).default(30),
+        engagement: z.number().min(0).max(100).default(20),
+        support: z.number().min(0).max(100).default(15),
+        satisfaction: z.number().min(0).max(100).default(20),
+        financial: z.number().min(0).max(100).default(15),
+      })
+      .strict()
+      .default({ usage: 30, engagement: 20, support: 15, satisfaction: 20, financial: 15 })
+      .describe("Weight per component; must sum to 100."),
+    bands: z
+      .object({
+        red_below: z.number().min(1).max(99).default(40),
+        green_from: z.number().min(2).max(100).default(70),
+      })
+      .strict()
+      .default({ red_below: 40, green_from: 70 })
+      .describe("Score < red_below is red; ≥ green_from is green; between is yellow."),
+    alert_drop: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(15)
+      .describe("A drop of this many points in 7 days raises an alert."),
+  })
+  .strict()
+  .refine((m) => Object.values(m.weights).reduce((a, b) => a + b, 0) === 100, {
+    message: "health.weights must sum to 100",
+    path: ["weights"],
+  })
+  .refine((m) => m.bands.red_below < m.bands.green_from, {
+    message: "health.bands.red_below must be below green_from",
+    path: ["bands"],
+  });
+
+/** The event (or milestone) that marks first value, for time-to-value. */
+export const valueEventSchema = z
+  .object({
+    kind: z.enum(["usage_event", "milestone"]).default("usage_event"),
+    name: z.string().min(1).max(100).default("report_shared").describe("Feature/event name, or milestone name."),
+    min_count: z.number().int().min(1).default(1).describe("Occurrences needed on one day."),
+  })
+  .strict();
+
+/** A rule that places an account in a lifecycle stage. Evaluated in order; first match wins. */
+export const lifecycleRuleSchema = z
+  .object({
+    stage: z.string().min(1).max(50),
+    when: z.enum(["contract_age_days_below", "renewal_within_days", "health_band_is", "status_is"]),
+    value: z.union([z.number(), z.string()]),
+  })
+  .strict();
+
+/** The whole workspace settings document, versioned on every change. */
+export const workspaceSettingsSchema = z
+  .object({
+    timezone: z.string().min(1).max(64).default("UTC"),
+    email_sender: z
+      .object({ name: z.string().min(1).max(100), email: z.email() })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe("From name and address for customer email; null until configured."),
+    kpi_targets: kpiTargetsSchema.default(kpiTargetsSchema.parse({})),
+    health: healthModelSchema.default(healthModelSchema.parse({})),
+    value_event: valueEventSchema.default(valueEventSchema.parse({})),
+    lifecycle_rules: z
+      .array(lifecycleRuleSchema)
+      .max(20)
+      .default([
+        { stage: "churned", when: "status_is", value: "churned" },
+        { stage: "onboarding", when: "contract_age_days_below", value: 90 },
+        { stage: "renewal", when: "renewal_within_days", value: 90 },
+        { stage: "at_risk", when: "health_band_is", value: "red" },
+        { stage: "adoption", when: "contract_age_days_below", value: 365 },
+        { stage: "mature", when: "status_is", value: "active" },
+      ]),
+  })
+  .strict();
+
+export type WorkspaceSettings = z.output<typeof workspaceSettingsSchema>;
+
+/** Settings as stored, completed with defaults for anything not set. */
+export function readSettings(stored: unknown): WorkspaceSettings {
+  const parsed = workspaceSettingsSchema.safeParse(stored ?? {});
+  return parsed.success ? parsed.data : workspaceSettingsSchema.parse({});
+}

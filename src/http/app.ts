@@ -1,0 +1,10 @@
+import { Hono } from "hono";
+import { VERSION } from "../version";
+
+/** Routes outside `/mcp`: health check, OAuth login/consent, webhooks. */
+export const app = new Hono<{ Bindings: Env }>();
+
+app.get("/healthz", async (c) => {
+  await c.env.DB.prepare("SELECT 1").first();
+  return c.json({ status: "ok", version: VERSION });
+});

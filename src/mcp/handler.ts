@@ -1,0 +1,110 @@
+import { createMcpHandler } from "agents/mcp/server";
+import { loadPrincipal } from "../auth/load";
+import type { AuthProps, Principal } from "../auth/principal";
+import { roleAtLeast } from "../auth/principal";
+import { newId } from "../lib/ids";
+import { ALL_TOOLS } from "../tools";
+import { buildServer } from "./server";
+import { requiredRole } from "./tool";
+import { parseSessionOptions, type SessionOptions } from "./toolsets";
+
+/** The resource-metadata challenge sent with every 401 from `/mcp`. */
+export function unauthorized(request: Request, description: string): Response {
+  const metadata = new URL("/.well-known/oauth-protected-resource/mcp", request.url).toString();
+  return Response.json(
+    { error: "invalid_token", error_description: description },
+    {
+      status: 401,
+      headers: {
+        "WWW-Authenticate": `Bearer resource_metadata="${metadata}", error="invalid_token", error_description="${description}"`,
+      },
+    },
+  );
+}
+
+/**
+ * Serves `/mcp` for an authenticated request: re-reads the caller's role, applies the session
+ * options, refuses calls above the caller's role with 403, and hands the rest to a stateless
+ * MCP server built for this caller.
+ */
+export async function handleMcpRequest(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  props: AuthProps,
+): Promise<Response> {
+  const session = parseSessionOptions(request);
+  if ("error" in session)
+    return Response.json({ error: "invalid_request", error_description: session.error }, { status: 400 });
+  const principal = await loadPrincipal(env, props);
+  if (!principal) return unauthorized(request, "The credential was revoked, expired or its user disabled.");
+  const refusal = await refuseForbiddenCall(request, principal, session);
+  if (refusal) return refusal;
+  const requestId = newId("req");
+  const publicHost = env.PUBLIC_URL ? new URL(env.PUBLIC_URL).hostname : undefined;
+  const handler = createMcpHandler(() => buildServer(env, principal, session, requestId), {
+    route: "/mcp",
+    ...(publicHost ? { allowedOriginHostnames: [publicHost, "localhost", "127.0.0.1"] } : {}),
+  });
+  const response = await handler(request, env, ctx);
+  const headers = new Headers(response.headers);
+  headers.set("X-Request-Id", requestId);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+/**
+ * A `tools/call` for a tool the caller's role may not use gets HTTP 403 (as MCP's authorization
+ * rules prescribe for insufficient rights); one for a write tool in a read-only session gets a
+ * tool error saying why. Anything else passes through.
+ */
+async function refuseForbiddenCall(
+  request: Request,
+  principal: Principal,
+  session: SessionOptions,
+): Promise<Response | null> {
+  if (request.method !== "POST") return null;
+  let message: unknown;
+  try {
+    message = await request.clone().json();
+  } catch {
+    return null;
+  }
+  const calls = (Array.isArray(message) ? message : [message]).filter(
+    (m): m is { id: string | number; method: string; params: { name: string } } =>
+      typeof m === "object" && m !== null && m.method === "tools/call" && typeof m.params?.name === "string",
+  );
+  for (const call of calls) {
+    const tool = ALL_TOOLS.find((t) => t.name === call.params.name);
+    if (!tool) continue;
+    const needed = requiredRole(tool);
+    if (!roleAtLeast(principal.role, needed)) {
+      return Response.json(
+        {
+          jsonrpc: "2.0",
+          id: call.id,
+          error: {
+            code: -32003,
+            message: `Forbidden: ${tool.name} needs the ${needed} role; this credential has ${principal.role}.`,
+          },
+        },
+        { status: 403, headers: { "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${needed}"` } },
+      );
+    }
+    if (session.readOnly && !tool.annotations.readOnlyHint) {
+      return Response.json({
+        jsonrpc: "2.0",
+        id: call.id,
+        result: {
+          content: [
+            {
+              type: "text",
+              text: `${tool.name} writes data, and this session is read-only (readonly=1). Reconnect without readonly to use it.`,
+            },
+          ],
+          isError: true,
+        },
+      });
+    }
+  }
+  return null;
+}

@@ -1,0 +1,75 @@
+import type { z } from "zod";
+import type { Principal, Role } from "../auth/principal";
+import type { Db } from "../db/client";
+import type { SessionOptions, Toolset } from "./toolsets";
+
+/** All four MCP tool annotations, always set explicitly. */
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** What a write records in the audit log, set by the handler; the wrapper writes the row. */
+export interface AuditEntry {
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Everything a handler may use: bindings, the typed database and the verified caller. */
+export interface ToolContext {
+  env: Env;
+  db: Db;
+  principal: Principal;
+  /** The toolsets and read-only flag this client chose. */
+  session: SessionOptions;
+  requestId: string;
+  now: Date;
+  /** Describes this write for the audit log (one row per successful write call). */
+  audit(entry: AuditEntry): void;
+}
+
+/** A handler's answer: full records for `structuredContent` and a compact text for the model. */
+export interface ToolResult<O> {
+  data: O;
+  text: string;
+}
+
+/** One MCP tool as a plain definition object. */
+export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  toolset: Toolset;
+  /** Input fields; every field has `.describe()`. Unknown fields are refused. */
+  input: I;
+  /** Output fields, validated and returned as `structuredContent`. */
+  output: O;
+  annotations: ToolAnnotations;
+  /** Least role allowed to call it; defaults to viewer for read tools, csm for write tools. */
+  minRole?: Role;
+  handler(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<ToolResult<z.input<z.ZodObject<O>>>>;
+}
+
+/** Declares a tool with its types inferred from its schemas. */
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  definition: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
+  return definition;
+}
+
+/** The role a tool needs. */
+export function requiredRole(tool: Pick<ToolDefinition, "minRole" | "annotations">): Role {
+  return tool.minRole ?? (tool.annotations.readOnlyHint ? "viewer" : "csm");
+}
+
+/** Annotation presets; each tool still states all four values through one of these or its own. */
+export const READ_ONLY: ToolAnnotations = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+};

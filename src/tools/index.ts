@@ -1,0 +1,8 @@
+import type { ToolDefinition } from "../mcp/tool";
+import { coreTools } from "./core";
+
+/** A tool of any shape, as kept in the registry. */
+export type AnyTool = ToolDefinition;
+
+/** Every tool the server offers, in toolset order. */
+export const ALL_TOOLS: AnyTool[] = [...coreTools];
