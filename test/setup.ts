@@ -1,11 +1,5 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 
-declare module "cloudflare:workers" {
-  interface Env {
-    TEST_MIGRATIONS: D1Migration[];
-  }
-}
-
 // Setup files may run more than once; applyD1Migrations skips what is already applied.
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
