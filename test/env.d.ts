@@ -1,7 +1,11 @@
+/** Test-only bindings set in vitest.config.ts. */
+interface TestBindings {
+  TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+}
+
+interface Env extends TestBindings {}
 declare namespace Cloudflare {
-  interface Env {
-    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
-  }
+  interface Env extends TestBindings {}
   interface GlobalProps {
     mainModule: typeof import("../src/index");
   }
