@@ -1,9 +1,17 @@
 import { oauthProvider } from "./auth/oauth";
+import { runScheduled } from "./jobs/cron";
+import { handleQueue } from "./jobs/queue";
 
 export { AccountAgent } from "./agents/account-agent";
 
 export default {
   fetch(request, env, ctx) {
     return oauthProvider(env, request).fetch(request, env, ctx);
+  },
+  async queue(batch, env) {
+    await handleQueue(batch, env, {});
+  },
+  async scheduled(controller, env) {
+    await runScheduled(env, controller.cron, new Date(controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,50 @@
+import { addDays, isoDay } from "../lib/time";
+import type { CronJob } from "./cron";
+
+/** Rows deleted per statement, so one run never holds D1's single writer for long. */
+const DELETE_CHUNK = 5_000;
+const MAX_CHUNKS_PER_RUN = 200;
+
+/**
+ * Keeps D1 inside its size budget: raw usage events older than USAGE_EVENT_RETENTION_DAYS and
+ * feature-day rollups older than USAGE_FEATURE_RETENTION_DAYS are deleted (account-day rollups
+ * are kept for the whole history), as are idempotency keys older than one day.
+ */
+export const purgeExpiredDetail: CronJob = {
+  name: "purge_expired_detail",
+  async run(env, scheduledTime) {
+    const today = isoDay(scheduledTime);
+    const eventCutoff = addDays(today, -Number(env.USAGE_EVENT_RETENTION_DAYS || 14));
+    const featureCutoff = addDays(today, -Number(env.USAGE_FEATURE_RETENTION_DAYS || 400));
+    const keyCutoff = new Date(scheduledTime.getTime() - 86_400_000).toISOString();
+    return {
+      usage_events_deleted: await deleteInChunks(
+        env.DB,
+        "DELETE FROM usage_events WHERE rowid IN (SELECT rowid FROM usage_events WHERE occurred_at < ?1 LIMIT ?2)",
+        eventCutoff,
+      ),
+      usage_feature_days_deleted: await deleteInChunks(
+        env.DB,
+        "DELETE FROM usage_feature_daily WHERE rowid IN (SELECT rowid FROM usage_feature_daily WHERE day < ?1 LIMIT ?2)",
+        featureCutoff,
+      ),
+      idempotency_keys_deleted: await deleteInChunks(
+        env.DB,
+        "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
+        keyCutoff,
+      ),
+      usage_event_cutoff: eventCutoff,
+      usage_feature_cutoff: featureCutoff,
+    };
+  },
+};
+
+async function deleteInChunks(db: D1Database, statement: string, cutoff: string): Promise<number> {
+  let total = 0;
+  for (let chunk = 0; chunk < MAX_CHUNKS_PER_RUN; chunk++) {
+    const result = await db.prepare(statement).bind(cutoff, DELETE_CHUNK).run();
+    total += result.meta.changes;
+    if (result.meta.changes < DELETE_CHUNK) break;
+  }
+  return total;
+}

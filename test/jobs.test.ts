@@ -1,0 +1,85 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { runScheduled } from "../src/jobs/cron";
+
+describe("cron framework", () => {
+  it("runs a fire once even when it is delivered twice", async () => {
+    const at = new Date("2026-03-01T03:00:00Z");
+    const first = await runScheduled(env, "0 3 * * *", at);
+    const second = await runScheduled(env, "0 3 * * *", at);
+    expect(first.status).toBe("succeeded");
+    expect(second.status).toBe("duplicate");
+    const runs = await env.DB.prepare("SELECT count(*) AS n FROM job_runs WHERE scheduled_time = ?1")
+      .bind(at.toISOString())
+      .first<{ n: number }>();
+    expect(runs?.n).toBe(1);
+  });
+
+  it("deletes raw events and feature days past retention, keeping newer ones", async () => {
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO usage_events (id, workspace_id, account_id, event, occurred_at, message_id) VALUES
+         ('e1','ws_ret','a1','login','2026-04-01T10:00:00Z','m1'), ('e2','ws_ret','a1','login','2026-04-20T10:00:00Z','m2')`,
+      ),
+      env.DB.prepare(
+        `INSERT INTO usage_feature_daily (workspace_id, account_id, day, feature, events, active_users) VALUES
+         ('ws_ret','a1','2025-01-01','reports',3,1), ('ws_ret','a1','2026-04-01','reports',5,2)`,
+      ),
+    ]);
+    // 2026-04-25 minus 14 days = 2026-04-11; minus 400 days = 2025-03-21.
+    const outcome = await runScheduled(env, "0 3 * * *", new Date("2026-04-25T03:00:00Z"));
+    expect(outcome.status).toBe("succeeded");
+    const detail = outcome.status === "duplicate" ? {} : outcome.detail;
+    expect(detail).toMatchObject({
+      purge_expired_detail: {
+        usage_events_deleted: 1,
+        usage_feature_days_deleted: 1,
+        usage_event_cutoff: "2026-04-11",
+      },
+    });
+    const left = await env.DB.prepare("SELECT id FROM usage_events WHERE workspace_id = 'ws_ret'").all<{
+      id: string;
+    }>();
+    expect(left.results.map((r) => r.id)).toEqual(["e2"]);
+  });
+
+  it("records an unknown cron as a failed run", async () => {
+    const outcome = await runScheduled(env, "*/5 * * * *", new Date("2026-03-01T00:05:00Z"));
+    expect(outcome.status).toBe("failed");
+  });
+});
+
+describe("queues", () => {
+  it("records dead letters once, with their body and workspace", async () => {
+    const messages = [{ id: "msg-1", timestamp: new Date(), attempts: 6, body: { workspaceId: "ws_dlq", type: "x" } }];
+    for (let i = 0; i < 2; i++) {
+      const ctx = createExecutionContext();
+      const batch = createMessageBatch("cs-jobs-dlq", messages);
+      await worker.queue(batch, env);
+      expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+    }
+    const rows = await env.DB.prepare("SELECT queue, message_id, workspace_id, body, attempts FROM dead_letters").all();
+    expect(rows.results).toEqual([
+      {
+        queue: "cs-jobs",
+        message_id: "msg-1",
+        workspace_id: "ws_dlq",
+        body: '{"workspaceId":"ws_dlq","type":"x"}',
+        attempts: 6,
+      },
+    ]);
+  });
+
+  it("retries a message that no consumer handles, so it ends in the dead-letter queue", async () => {
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch("cs-events", [
+      { id: "ev-1", timestamp: new Date(), attempts: 1, body: { type: "unknown" } },
+    ]);
+    await worker.queue(batch, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["ev-1"]);
+    expect(result.explicitAcks).toEqual([]);
+  });
+});
