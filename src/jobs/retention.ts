@@ -25,7 +25,8 @@ export const purgeExpiredDetail: CronJob = {
       ),
       usage_feature_days_deleted: await deleteInChunks(
         env.DB,
-        "DELETE FROM usage_feature_daily WHERE rowid IN (SELECT rowid FROM usage_feature_daily WHERE day < ?1 LIMIT ?2)",
+        `DELETE FROM usage_feature_daily WHERE (workspace_id, account_id, day, feature) IN
+           (SELECT workspace_id, account_id, day, feature FROM usage_feature_daily WHERE day < ?1 LIMIT ?2)`,
         featureCutoff,
       ),
       idempotency_keys_deleted: await deleteInChunks(
