@@ -10,6 +10,9 @@ export function generateApiKey(): string {
   return API_KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(24)));
 }
 
+/** `last_used_at` is refreshed at most this often, so a busy key does not cost a D1 write per call. */
+const LAST_USED_RESOLUTION_MS = 3_600_000;
+
 interface KeyRow {
   id: string;
   workspace_id: string;
@@ -17,16 +20,33 @@ interface KeyRow {
   role: Role;
   revoked_at: string | null;
   expires_at: string | null;
+  last_used_at: string | null;
 }
 
 /** Resolves a bearer API key to its props, or null when unknown, revoked or expired. */
 export async function resolveApiKey(env: Pick<Env, "DB">, key: string, now = new Date()): Promise<AuthProps | null> {
   if (!key.startsWith(API_KEY_PREFIX)) return null;
   const row = await env.DB.prepare(
-    "SELECT id, workspace_id, user_id, role, revoked_at, expires_at FROM api_keys WHERE key_hash = ?1",
+    "SELECT id, workspace_id, user_id, role, revoked_at, expires_at, last_used_at FROM api_keys WHERE key_hash = ?1",
   )
     .bind(await sha256Hex(key))
     .first<KeyRow>();
   if (!row || row.revoked_at || (row.expires_at && row.expires_at <= now.toISOString())) return null;
+  await touchApiKey(env, row, now);
   return { workspaceId: row.workspace_id, userId: row.user_id, keyId: row.id };
+}
+
+/** Records that a key was used, when the stored time is older than the resolution. */
+export async function touchApiKey(
+  env: Pick<Env, "DB">,
+  key: { id: string; last_used_at: string | null },
+  now = new Date(),
+): Promise<void> {
+  const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
+  if (key.last_used_at && key.last_used_at > staleBefore) return;
+  await env.DB.prepare(
+    "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?3)",
+  )
+    .bind(key.id, now.toISOString(), staleBefore)
+    .run();
 }
