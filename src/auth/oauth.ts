@@ -1,22 +1,22 @@
-import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
+import {
+  getOAuthApi,
+  type OAuthHelpers,
+  OAuthProvider,
+  type OAuthProviderOptions,
+} from "@cloudflare/workers-oauth-provider";
 import { app } from "../http/app";
 import { handleMcpRequest } from "../mcp/handler";
 import { resolveApiKey } from "./api-keys";
-import type { AuthProps } from "./principal";
-
-/** The MCP resource URL: the configured public URL, else this request's own origin. */
-export function resourceUrl(env: Env, request: Request): string {
-  const base = env.PUBLIC_URL || new URL(request.url).origin;
-  return new URL("/mcp", base).toString();
-}
+import { type AuthProps, ROLES } from "./principal";
+import { resourceUrl } from "./resource";
 
 /**
- * OAuth 2.1 around the whole Worker: `/mcp` needs a bearer token (an OAuth access token or a
- * personal API key); everything else (login/consent, webhooks, health) goes to the Hono app.
+ * The provider's configuration for one request. The resource (the token audience) is the
+ * configured public URL, else this request's origin, so it is built per request.
  */
-export function oauthProvider(env: Env, request: Request): OAuthProvider<Env> {
+function providerOptions(env: Env, request: Request): OAuthProviderOptions<Env> {
   const resource = resourceUrl(env, request);
-  return new OAuthProvider<Env>({
+  return {
     apiRoute: "/mcp",
     apiHandler: {
       fetch: (req, handlerEnv, ctx) =>
@@ -26,11 +26,30 @@ export function oauthProvider(env: Env, request: Request): OAuthProvider<Env> {
     authorizeEndpoint: "/authorize",
     tokenEndpoint: "/token",
     clientRegistrationEndpoint: "/register",
-    scopesSupported: ["viewer", "csm", "admin"],
+    // A granted scope names the user's role at sign-in; the role itself is re-read on every call.
+    scopesSupported: [...ROLES],
     resourceMetadata: { resource, resource_name: "Customer Success MCP" },
+    // Personal and service API keys are opaque bearer tokens checked against their D1 hash.
     resolveExternalToken: async ({ token, env: tokenEnv }) => {
       const props = await resolveApiKey(tokenEnv, token);
       return props ? { props, audience: resource } : null;
     },
-  });
+  };
+}
+
+/**
+ * OAuth 2.1 around the whole Worker: `/mcp` needs a bearer token (an OAuth access token or a
+ * personal API key); the provider serves discovery, `/token` and `/register`; everything else
+ * (the `/authorize` page, webhooks, health) goes to the Hono app.
+ */
+export function oauthProvider(env: Env, request: Request): OAuthProvider<Env> {
+  return new OAuthProvider<Env>(providerOptions(env, request));
+}
+
+/**
+ * The provider's helpers for this request. Not `env.OAUTH_PROVIDER`: the provider stores that
+ * on the shared env once, bound to the resource of whichever request came first.
+ */
+export function oauthApi(env: Env, request: Request): OAuthHelpers {
+  return getOAuthApi(providerOptions(env, request), env);
 }

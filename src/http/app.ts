@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { VERSION } from "../version";
+import { authorizeRoutes } from "./login";
 
 /** Routes outside `/mcp`: health check, OAuth login/consent, webhooks. */
 export const app = new Hono<{ Bindings: Env }>();
@@ -8,3 +9,5 @@ app.get("/healthz", async (c) => {
   await c.env.DB.prepare("SELECT 1").first();
   return c.json({ status: "ok", version: VERSION });
 });
+
+app.route("/", authorizeRoutes);

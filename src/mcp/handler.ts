@@ -2,21 +2,23 @@ import { createMcpHandler } from "agents/mcp/server";
 import { loadPrincipal } from "../auth/load";
 import type { AuthProps, Principal } from "../auth/principal";
 import { roleAtLeast } from "../auth/principal";
+import { resourceMetadataUrl, resourceUrl } from "../auth/resource";
 import { newId } from "../lib/ids";
 import { ALL_TOOLS } from "../tools";
 import { buildServer } from "./server";
 import { requiredRole } from "./tool";
 import { parseSessionOptions, type SessionOptions } from "./toolsets";
 
-/** The resource-metadata challenge sent with every 401 from `/mcp`. */
-export function unauthorized(request: Request, description: string): Response {
-  const metadata = new URL("/.well-known/oauth-protected-resource/mcp", request.url).toString();
+/** The resource-metadata challenge sent with every 401 from `/mcp`, in the OAuth provider's own form. */
+export function unauthorized(env: Pick<Env, "PUBLIC_URL">, request: Request, description: string): Response {
+  const metadata = resourceMetadataUrl(resourceUrl(env, request));
   return Response.json(
     { error: "invalid_token", error_description: description },
     {
       status: 401,
       headers: {
-        "WWW-Authenticate": `Bearer resource_metadata="${metadata}", error="invalid_token", error_description="${description}"`,
+        "Cache-Control": "no-store",
+        "WWW-Authenticate": `Bearer realm="OAuth", resource_metadata="${metadata}", error="invalid_token", error_description="${description}"`,
       },
     },
   );
@@ -37,7 +39,7 @@ export async function handleMcpRequest(
   if ("error" in session)
     return Response.json({ error: "invalid_request", error_description: session.error }, { status: 400 });
   const principal = await loadPrincipal(env, props);
-  if (!principal) return unauthorized(request, "The credential was revoked, expired or its user disabled.");
+  if (!principal) return unauthorized(env, request, "The credential was revoked, expired or its user disabled.");
   const refusal = await refuseForbiddenCall(request, principal, session);
   if (refusal) return refusal;
   const requestId = newId("req");

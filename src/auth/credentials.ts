@@ -1,0 +1,82 @@
+import { hashPassword, sha256Hex, verifyPassword } from "../lib/crypto";
+import { API_KEY_PREFIX, touchApiKey } from "./api-keys";
+import { loadPrincipal } from "./load";
+import type { AuthProps, Principal } from "./principal";
+
+/** Emails are matched case-insensitively: they are stored and looked up in this form. */
+export function canonicalEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** What a person types on the sign-in page. */
+export interface SignInInput {
+  workspace: string;
+  email: string;
+  /** A password, or one of the user's own API keys (recognised by its `csk_` prefix). */
+  secret: string;
+}
+
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * A real hash of a random password, checked when there is no stored hash, so an unknown
+ * workspace or email costs the same PBKDF2 work as a wrong password and timing tells nothing.
+ */
+function decoy(): Promise<string> {
+  decoyHash ??= hashPassword(crypto.randomUUID());
+  return decoyHash;
+}
+
+/**
+ * Checks sign-in details and returns the caller as every later call will see them, or null
+ * for any mismatch (unknown workspace or user, wrong secret, disabled user, revoked key) with
+ * no hint of which. A key signs in only as its own user and caps the session at its role.
+ */
+export async function signIn(env: Pick<Env, "DB">, input: SignInInput, now = new Date()): Promise<Principal | null> {
+  const workspace = input.workspace.trim();
+  const email = canonicalEmail(input.email);
+  const props = input.secret.startsWith(API_KEY_PREFIX)
+    ? await keyProps(env, workspace, email, input.secret)
+    : await passwordProps(env, workspace, email, input.secret);
+  const principal = props ? await loadPrincipal(env, props, now) : null;
+  if (principal?.keyId) await touchApiKey(env, { id: principal.keyId, last_used_at: null }, now);
+  return principal;
+}
+
+async function passwordProps(
+  env: Pick<Env, "DB">,
+  workspace: string,
+  email: string,
+  password: string,
+): Promise<AuthProps | null> {
+  const row = await env.DB.prepare(
+    `SELECT w.id AS workspace_id, u.id AS user_id, u.password_hash
+       FROM workspaces w JOIN users u ON u.workspace_id = w.id AND u.email = ?2
+      WHERE w.slug = ?1`,
+  )
+    .bind(workspace, email)
+    .first<{ workspace_id: string; user_id: string; password_hash: string | null }>();
+  const valid = await verifyPassword(password, row?.password_hash ?? (await decoy()));
+  if (!row?.password_hash || !valid) return null;
+  return { workspaceId: row.workspace_id, userId: row.user_id, keyId: null };
+}
+
+async function keyProps(
+  env: Pick<Env, "DB">,
+  workspace: string,
+  email: string,
+  key: string,
+): Promise<AuthProps | null> {
+  const row = await env.DB.prepare(
+    `SELECT k.id, k.workspace_id, k.user_id
+       FROM api_keys k
+       JOIN workspaces w ON w.id = k.workspace_id
+       JOIN users u ON u.id = k.user_id AND u.workspace_id = k.workspace_id
+      WHERE k.key_hash = ?1 AND w.slug = ?2 AND u.email = ?3`,
+  )
+    .bind(await sha256Hex(key), workspace, email)
+    .first<{ id: string; workspace_id: string; user_id: string }>();
+  if (!row) return null;
+  // keyId stays in the grant, so revoking the key also ends the sessions it opened.
+  return { workspaceId: row.workspace_id, userId: row.user_id, keyId: row.id };
+}
