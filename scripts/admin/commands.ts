@@ -4,6 +4,7 @@
  * returned once to the caller.
  */
 import { API_KEY_PREFIX, generateApiKey } from "../../src/auth/api-keys";
+import { canonicalEmail } from "../../src/auth/credentials";
 import { ROLES, type Role } from "../../src/auth/principal";
 import { hashPassword, sha256Hex } from "../../src/lib/crypto";
 import { newId } from "../../src/lib/ids";
@@ -32,9 +33,9 @@ export function parseRole(value: string): Role {
   throw new AdminError(`unknown role "${value}": use one of ${ROLES.join(", ")}`);
 }
 
-/** Emails are compared case-insensitively, so they are stored lower-cased. */
-export function normalizeEmail(email: string): string {
-  const normalized = email.trim().toLowerCase();
+/** Checks an email and puts it in the form the sign-in page looks it up by. */
+function normalizeEmail(email: string): string {
+  const normalized = canonicalEmail(email);
   if (!EMAIL_PATTERN.test(normalized)) throw new AdminError(`"${email}" is not an email address`);
   return normalized;
 }
