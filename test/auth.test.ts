@@ -246,7 +246,8 @@ describe("bearer credentials on /mcp", () => {
     expect(local.status).toBe(200);
   });
 
-  const writeTool = ALL_TOOLS.find((t) => !t.annotations.readOnlyHint);
+  const writeTool =
+    ALL_TOOLS.find((t) => t.name === "log_activity") ?? ALL_TOOLS.find((t) => !t.annotations.readOnlyHint);
   it.skipIf(writeTool === undefined)("refuses a write tool to a viewer key with HTTP 403", async () => {
     const tool = writeTool!;
     const { key } = await createWorkspace("auth-viewer-write", "viewer");
@@ -582,7 +583,8 @@ describe("OAuth tokens and live authorization", () => {
     const { accessToken, scope } = await oauthToken("auth-live", email);
     expect(scope).toBe("csm");
     const before = await connectClient(accessToken);
-    expect((await before.listTools()).tools.map((t) => t.name).sort()).toEqual(expectedTools("csm"));
+    const csmTools = (await before.listTools()).tools.map((t) => t.name).sort();
+    expect(csmTools).toEqual(expectedTools("csm"));
 
     await env.DB.prepare("UPDATE users SET role = 'viewer' WHERE id = ?1").bind(userId).run();
     const after = await connectClient(accessToken);
@@ -592,6 +594,9 @@ describe("OAuth tokens and live authorization", () => {
       const tool = ALL_TOOLS.find((t) => t.name === name);
       expect(tool && roleAtLeast("viewer", requiredRole(tool))).toBe(true);
     }
+    // Exactly the tools above viewer (the write tools) went away.
+    const aboveViewer = ALL_TOOLS.filter((t) => requiredRole(t) !== "viewer" && csmTools.includes(t.name));
+    expect(csmTools.filter((name) => !viewerTools.includes(name))).toEqual(aboveViewer.map((t) => t.name).sort());
 
     await env.DB.prepare("UPDATE users SET disabled_at = '2026-01-01T00:00:00.000Z' WHERE id = ?1").bind(userId).run();
     const refused = await postMcp({ authorization: `Bearer ${accessToken}` });
