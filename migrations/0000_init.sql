@@ -33,7 +33,8 @@ CREATE TABLE `accounts` (
 	`customer_since` text,
 	`churned_at` text,
 	`custom_fields` text DEFAULT '{}' NOT NULL,
-	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
+	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
+	`updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `accounts_ws_external` ON `accounts` (`workspace_id`,`external_id`);--> statement-breakpoint
@@ -238,7 +239,8 @@ CREATE TABLE `kb_articles` (
 	`category` text,
 	`status` text DEFAULT 'draft' NOT NULL,
 	`review_by` text,
-	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
+	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
+	`updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `kb_ws_external` ON `kb_articles` (`workspace_id`,`external_id`);--> statement-breakpoint

@@ -6,7 +6,9 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
+const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`;
+const createdAt = () => text("created_at").notNull().default(now);
+const updatedAt = () => text("updated_at").notNull().default(now);
 
 export const workspaces = sqliteTable("workspaces", {
   id: text("id").primaryKey(),
@@ -120,7 +122,7 @@ export const accounts = sqliteTable(
     churnedAt: text("churned_at"),
     customFields: text("custom_fields", { mode: "json" }).notNull().default("{}"),
     createdAt: createdAt(),
-    updatedAt: createdAt().$type<string>(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex("accounts_ws_external").on(t.workspaceId, t.externalId),
@@ -412,7 +414,7 @@ export const kbArticles = sqliteTable(
       .default("draft"),
     reviewBy: text("review_by"),
     createdAt: createdAt(),
-    updatedAt: createdAt().$type<string>(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex("kb_ws_external").on(t.workspaceId, t.externalId),
