@@ -137,8 +137,34 @@ describe("admin commands", () => {
       'no key csk_nothing in workspace "admin-revoke"',
     );
     await expectAdminError(
+      revokeKey(db, { workspace: "admin-revoke", prefix: "csk_" }),
+      "--prefix must be the start of a key: csk_ and at least 4 more characters",
+    );
+    await expectAdminError(
       revokeKey(db, { workspace: "admin-revoke", prefix: first.prefix, id: first.id }),
       "give exactly one of --prefix or --id",
+    );
+  });
+
+  it("revokes by a shorter start of the prefix or by the whole key, refusing ambiguity", async () => {
+    await createWorkspace(db, { slug: "admin-prefix", name: "Prefix" });
+    const keys = await Promise.all([1, 2, 3].map(() => createKey(db, { workspace: "admin-prefix", role: "viewer" })));
+    const [first, second] = keys as [(typeof keys)[0], (typeof keys)[0]];
+    await expect(revokeKey(db, { workspace: "admin-prefix", prefix: first.key.slice(0, 8) })).resolves.toEqual({
+      id: first.id,
+      prefix: first.prefix,
+    });
+    await expect(revokeKey(db, { workspace: "admin-prefix", prefix: second.key })).resolves.toEqual({
+      id: second.id,
+      prefix: second.prefix,
+    });
+    // Every key starts with csk_; two live keys sharing a short start need more characters.
+    await env.DB.prepare("UPDATE api_keys SET prefix = 'csk_SAME' || substr(prefix, 9) WHERE id IN (?1, ?2)")
+      .bind(keys[1]!.id, keys[2]!.id)
+      .run();
+    await expectAdminError(
+      revokeKey(db, { workspace: "admin-prefix", prefix: "csk_SAME" }),
+      "2 keys start with csk_SAME: give more of the prefix, or --id",
     );
   });
 

@@ -193,23 +193,35 @@ export async function listKeys(db: AdminDb, opts: { workspace: string }): Promis
   );
 }
 
-/** Revokes one key, named by its id or its (unique) prefix; it stops working on the next call. */
+/** Characters a `--prefix` needs: enough after `csk_` that it rarely names more than one key. */
+const MIN_PREFIX_LENGTH = API_KEY_PREFIX.length + 4;
+
+/**
+ * Revokes one key, named by its id or by the start of its key (its listed prefix, a shorter
+ * start, or the whole key); it stops working on the next call.
+ */
 export async function revokeKey(
   db: AdminDb,
   opts: { workspace: string; prefix?: string | undefined; id?: string | undefined },
   now = new Date(),
 ): Promise<{ id: string; prefix: string }> {
   if (!opts.prefix === !opts.id) throw new AdminError("give exactly one of --prefix or --id");
+  const start = opts.prefix?.slice(0, PREFIX_LENGTH);
+  if (start !== undefined && (!start.startsWith(API_KEY_PREFIX) || start.length < MIN_PREFIX_LENGTH)) {
+    throw new AdminError(`--prefix must be the start of a key: ${API_KEY_PREFIX} and at least 4 more characters`);
+  }
   const wsId = await workspaceId(db, opts.workspace);
   const matches = await db.all<{ id: string; prefix: string; revoked_at: string | null }>(
     opts.id
       ? "SELECT id, prefix, revoked_at FROM api_keys WHERE workspace_id = ?1 AND id = ?2"
-      : "SELECT id, prefix, revoked_at FROM api_keys WHERE workspace_id = ?1 AND prefix = ?2",
-    [wsId, opts.id ?? opts.prefix ?? null],
+      : "SELECT id, prefix, revoked_at FROM api_keys WHERE workspace_id = ?1 AND substr(prefix, 1, length(?2)) = ?2",
+    [wsId, opts.id ?? start ?? null],
   );
   const [match] = matches;
-  if (!match) throw new AdminError(`no key ${opts.id ?? opts.prefix} in workspace "${opts.workspace}"`);
-  if (matches.length > 1) throw new AdminError(`several keys share prefix ${opts.prefix}: revoke by --id`);
+  if (!match) throw new AdminError(`no key ${opts.id ?? start} in workspace "${opts.workspace}"`);
+  if (matches.length > 1) {
+    throw new AdminError(`${matches.length} keys start with ${start}: give more of the prefix, or --id`);
+  }
   if (match.revoked_at) throw new AdminError(`key ${match.prefix} was already revoked at ${match.revoked_at}`);
   await db.all("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1", [match.id, now.toISOString()]);
   return { id: match.id, prefix: match.prefix };
