@@ -1,8 +1,12 @@
 import type { ToolDefinition } from "../../mcp/tool";
 import { getAccountOverview, listAccounts } from "./accounts";
+import { logActivity } from "./activities";
+import { configureWorkspace } from "./configure";
 import { fetchDocument } from "./fetch";
+import { importRecords } from "./import";
 import { getWorkspaceOverview } from "./overview";
 import { search } from "./search";
+import { manageTasks } from "./tasks";
 import { getAccountTimeline } from "./timeline";
 
 /** The core toolset, in the order tools are listed. */
@@ -13,4 +17,8 @@ export const coreTools: ToolDefinition[] = [
   listAccounts,
   getAccountOverview,
   getAccountTimeline,
+  configureWorkspace,
+  importRecords,
+  logActivity,
+  manageTasks,
 ];
