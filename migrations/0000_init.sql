@@ -56,6 +56,7 @@ CREATE TABLE `activities` (
 	`direction` text,
 	`subject` text NOT NULL,
 	`body` text,
+	`duration_minutes` integer,
 	`occurred_at` text NOT NULL,
 	`source` text DEFAULT 'manual' NOT NULL,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL

@@ -912,6 +912,7 @@ describe("log_activity", () => {
       direction: "outbound",
       subject: "Renewal check-in",
       body: "Discussed seat growth.",
+      duration_minutes: 25,
       occurred_at: "2026-03-02T16:00:00+01:00",
       idempotency_key: "activity-key-0001",
     };
@@ -928,6 +929,7 @@ describe("log_activity", () => {
       subject: "Renewal check-in",
       body: "Discussed seat growth.",
       customer_text: null,
+      duration_minutes: 25,
       occurred_at: "2026-03-02T15:00:00.000Z",
       source: "manual",
       created_at: expect.any(String),
@@ -971,6 +973,9 @@ describe("log_activity", () => {
     );
     expect(await fail({ kind: "note", direction: "inbound" })).toBe(
       "direction applies to calls and emails only; leave it out for kind note.",
+    );
+    expect(await fail({ kind: "note", duration_minutes: 10 })).toBe(
+      "duration_minutes applies to calls and meetings only; leave it out for kind note.",
     );
     expect(await fail({ kind: "note", contact_id: otherContact })).toBe(
       `Contact ${otherContact} belongs to another account, not ${accountId}; pick one of this account's contacts.`,
@@ -1019,6 +1024,9 @@ describe("manage_tasks", () => {
     expect(await auditSince(admin.workspaceId, mark)).toEqual([
       { tool: "manage_tasks", action: "create", target_type: "task", target_id: qbr.id },
     ]);
+    const listMark = await auditMark(admin.workspaceId);
+    await tasks({ action: "list" });
+    expect(await auditSince(admin.workspaceId, listMark)).toEqual([]);
     const onboarding = (
       await tasks({ action: "create", title: "Plan onboarding", owner: `CSM@${SLUG}.test`, due_date: "2999-01-01" })
     ).task!;

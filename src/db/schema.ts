@@ -434,6 +434,7 @@ export const activities = sqliteTable(
     direction: text("direction", { enum: ["inbound", "outbound"] }),
     subject: text("subject").notNull(),
     body: text("body"),
+    durationMinutes: integer("duration_minutes"),
     occurredAt: text("occurred_at").notNull(),
     source: text("source").notNull().default("manual"),
     createdAt: createdAt(),

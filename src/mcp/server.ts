@@ -89,7 +89,7 @@ export async function runTool(
   const { idempotency_key: idempotencyKey, ...args } = rawArgs as Record<string, unknown> & {
     idempotency_key?: string;
   };
-  const write = !tool.annotations.readOnlyHint;
+  const write = !tool.annotations.readOnlyHint && !tool.readActions?.includes(String(args.action));
   const db = openDb(env);
   try {
     if (!roleAtLeast(principal.role, requiredRole(tool))) {

@@ -51,6 +51,8 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   annotations: ToolAnnotations;
   /** Least role allowed to call it; defaults to viewer for read tools, csm for write tools. */
   minRole?: Role;
+  /** For a write tool with an `action` argument: the actions that only read (no audit row, no idempotency record). */
+  readActions?: readonly string[];
   handler(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<ToolResult<z.input<z.ZodObject<O>>>>;
 }
 

@@ -115,6 +115,7 @@ export const configureWorkspace = defineTool({
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   minRole: "admin",
+  readActions: ["get", "history"],
   async handler(args, ctx) {
     const misplaced = (Object.keys(FIELD_ACTION) as (keyof typeof FIELD_ACTION)[]).filter(
       (field) => args[field] !== undefined && FIELD_ACTION[field] !== args.action,

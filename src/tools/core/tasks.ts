@@ -95,6 +95,7 @@ export const manageTasks = defineTool({
     next_cursor: nextCursorField.optional(),
     today: z.string().describe("Today in the workspace time zone, the day overdue is measured against."),
   },
+  readActions: ["list"],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     const misplaced = (Object.keys(args) as (keyof TaskArgs)[]).filter(
