@@ -332,6 +332,14 @@ export function engagementRows(
     contact: ContactInfo | null,
   ) => {
     const at = workInstant(ctx, rng, day, p.region);
+    const durationMinutes =
+      kind === "call"
+        ? rng.int(10, 45)
+        : kind === "meeting"
+          ? subject.startsWith("Quarterly")
+            ? rng.int(60, 90)
+            : rng.int(30, 60)
+          : null;
     activities.push({
       id: `act_${ctx.slug}_${p.ordinal}_${String(activities.length + 1).padStart(4, "0")}`,
       workspace_id: ctx.workspaceId,
@@ -342,6 +350,7 @@ export function engagementRows(
       direction,
       subject,
       body,
+      duration_minutes: durationMinutes,
       occurred_at: at,
       source: kind === "email" ? "gmail" : kind === "meeting" ? "calendar" : "manual",
       created_at: at,

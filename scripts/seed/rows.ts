@@ -228,6 +228,7 @@ export interface ActivityRow {
   direction: "inbound" | "outbound" | null;
   subject: string;
   body: string;
+  duration_minutes: number | null;
   occurred_at: string;
   source: string;
   created_at: string;
