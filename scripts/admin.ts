@@ -23,7 +23,7 @@ import {
   setRole,
   setUserDisabled,
 } from "./admin/commands";
-import { applyMigrations, type D1Target, persistDir, query, sqlLiteral } from "./lib/d1";
+import { applyMigrations, type D1Target, persistDir, wranglerDb } from "./lib/d1";
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -235,20 +235,6 @@ function usage(): string {
     "",
     `--local (default) uses local state in PERSIST_DIR (now ${persistDir()}); --remote the deployed D1.`,
   ].join("\n");
-}
-
-/** Runs statements through wrangler, inlining `?N` parameters as SQLite literals. */
-function wranglerDb(target: D1Target): AdminDb {
-  return {
-    async all<T>(sql: string, params: (string | number | null)[] = []): Promise<T[]> {
-      const inlined = sql.replace(/\?(\d+)/g, (_, n: string) => {
-        const index = Number(n) - 1;
-        if (index >= params.length) throw new Error(`missing SQL parameter ?${n}`);
-        return sqlLiteral(params[index]);
-      });
-      return query<T>(inlined, target);
-    },
-  };
 }
 
 /** Wrangler's error output, with the fix spelled out for a database that was never migrated. */

@@ -13,8 +13,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { createRequire } from "node:module";
 import path from "node:path";
 import { sha256Hex } from "../src/lib/crypto";
-import { type AdminDb, createKey } from "./admin/commands";
-import { applyMigrations, type D1Target, persistDir, query, sqlLiteral } from "./lib/d1";
+import { createKey } from "./admin/commands";
+import { applyMigrations, type D1Target, persistDir, query, sqlLiteral, wranglerDb } from "./lib/d1";
 import { adminEmail, TEAM } from "./seed/catalog";
 import { formatCounts, seedDatabase } from "./seed/loader";
 import { DEMO_PASSWORD, demoPasswordHash } from "./seed/password";
@@ -40,18 +40,6 @@ function ensureDevVars(): void {
     appendFileSync(file, `${readFileSync(file, "utf8").endsWith("\n") ? "" : "\n"}${line}`);
     log("added a random ENCRYPTION_KEY to .dev.vars");
   }
-}
-
-/** The admin CLI's database interface over wrangler, with `?N` parameters inlined as literals. */
-function wranglerDb(target: D1Target): AdminDb {
-  return {
-    async all<T>(sql: string, params: (string | number | null)[] = []): Promise<T[]> {
-      return query<T>(
-        sql.replace(/\?(\d+)/g, (_, n: string) => sqlLiteral(params[Number(n) - 1])),
-        target,
-      );
-    },
-  };
 }
 
 interface DemoState {

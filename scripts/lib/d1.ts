@@ -68,3 +68,22 @@ export function sqlLiteral(value: string | number | boolean | null | undefined):
   }
   return `'${value.replace(/'/g, "''")}'`;
 }
+
+/**
+ * A statement runner over wrangler with `?N` placeholders (wrangler's CLI binds no parameters,
+ * so values are inlined as SQLite literals).
+ */
+export function wranglerDb(target: D1Target = {}): {
+  all<T>(sql: string, params?: (string | number | null)[]): Promise<T[]>;
+} {
+  return {
+    async all<T>(sql: string, params: (string | number | null)[] = []): Promise<T[]> {
+      const inlined = sql.replace(/\?(\d+)/g, (_, n: string) => {
+        const index = Number(n) - 1;
+        if (index >= params.length) throw new Error(`missing SQL parameter ?${n}`);
+        return sqlLiteral(params[index]);
+      });
+      return query<T>(inlined, target);
+    },
+  };
+}
