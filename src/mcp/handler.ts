@@ -89,7 +89,13 @@ async function refuseForbiddenCall(
             message: `Forbidden: ${tool.name} needs the ${needed} role; this credential has ${principal.role}.`,
           },
         },
-        { status: 403, headers: { "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${needed}"` } },
+        // No `scope` parameter: signing in again grants the same role, so a step-up would loop.
+        {
+          status: 403,
+          headers: {
+            "WWW-Authenticate": `Bearer error="insufficient_scope", error_description="${tool.name} needs the ${needed} role"`,
+          },
+        },
       );
     }
     if (session.readOnly && !tool.annotations.readOnlyHint) {
