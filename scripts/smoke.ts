@@ -1,0 +1,223 @@
+/**
+ * End-to-end smoke test: starts `npm start` on fresh local state and a free port, lets it seed
+ * the demo workspace, connects the MCP SDK client over HTTP, lists tools per toolset, calls the
+ * core tools, then stops the server. Prints `Smoke: N passed, N failed`.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { TOOLSET_NAMES } from "../src/mcp/toolsets";
+import { ALL_TOOLS } from "../src/tools";
+
+const STARTUP_TIMEOUT_MS = 300_000;
+
+let passed = 0;
+let failed = 0;
+
+async function check(name: string, body: () => Promise<string | undefined>): Promise<void> {
+  try {
+    const detail = await body();
+    passed++;
+    console.log(`  ok   ${name}${detail ? ` — ${detail}` : ""}`);
+  } catch (error) {
+    failed++;
+    console.log(`  FAIL ${name} — ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+async function waitForHealth(base: string, server: ChildProcess): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`npm start exited with ${server.exitCode}`);
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error("server did not become healthy in time");
+}
+
+async function connect(url: string, key: string): Promise<Client> {
+  const client = new Client({ name: "smoke", version: "1.0.0" });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }),
+  );
+  return client;
+}
+
+async function call(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  const result = await client.callTool({ name, arguments: args });
+  if (result.isError) throw new Error(`${name}: ${JSON.stringify(result.content)}`);
+  return result.structuredContent as Record<string, unknown>;
+}
+
+function createKey(persistDir: string, role: string): string {
+  const result = spawnSync("npm", ["run", "-s", "admin", "--", "create-key", "--workspace", "demo", "--role", role], {
+    encoding: "utf8",
+    env: { ...process.env, PERSIST_DIR: persistDir },
+  });
+  if (result.status !== 0) throw new Error(`admin create-key failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+async function main(): Promise<void> {
+  const persistDir = mkdtempSync(path.join(tmpdir(), "cs-mcp-smoke-"));
+  const port = await freePort();
+  const base = `http://localhost:${port}`;
+  console.log(`Smoke: npm start on port ${port}, state in a fresh folder`);
+  const server = spawn("npm", ["start"], {
+    env: { ...process.env, PORT: String(port), PERSIST_DIR: persistDir, WRANGLER_SEND_METRICS: "false" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  server.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  server.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  try {
+    await check("npm start seeds the demo workspace and serves /healthz", async () => {
+      const started = Date.now();
+      await waitForHealth(base, server);
+      return `healthy after ${Math.round((Date.now() - started) / 1000)} s`;
+    });
+    if (failed > 0) throw new Error("server did not start");
+    await check("npm start prints the MCP URL and a demo admin key", async () => {
+      // The banner follows the server's own health check, a moment after ours.
+      for (let waited = 0; waited < 30 && !output.includes(`${base}/mcp`); waited++) {
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      assert(output.includes(`${base}/mcp`), "MCP URL not printed");
+      assert(/csk_[A-Za-z0-9_-]{20,}/.test(output), "no API key printed");
+      return undefined;
+    });
+    const adminKey = createKey(persistDir, "admin");
+    const viewerKey = createKey(persistDir, "viewer");
+
+    for (const toolset of TOOLSET_NAMES) {
+      const expected = ALL_TOOLS.filter((t) => t.toolset === toolset || t.toolset === "core").length;
+      await check(`tools/list ?toolsets=${toolset}`, async () => {
+        const client = await connect(`${base}/mcp?toolsets=${toolset}`, adminKey);
+        const { tools } = await client.listTools();
+        await client.close();
+        assert(tools.length === expected, `expected ${expected} tools, got ${tools.length}`);
+        return `${tools.length} tools`;
+      });
+    }
+    await check("viewer sees only read tools", async () => {
+      const client = await connect(`${base}/mcp?toolsets=all`, viewerKey);
+      const { tools } = await client.listTools();
+      await client.close();
+      assert(
+        tools.every((t) => t.annotations?.readOnlyHint === true),
+        "a write tool is listed for a viewer",
+      );
+      return `${tools.length} tools`;
+    });
+
+    const client = await connect(`${base}/mcp`, adminKey);
+    let accountId = "";
+    await check("get_workspace_overview", async () => {
+      const overview = await call(client, "get_workspace_overview");
+      const counts = overview.counts as { accounts: number; tickets: number };
+      assert(counts.accounts >= 300, `only ${counts.accounts} accounts`);
+      return `${counts.accounts} accounts, ${counts.tickets} tickets`;
+    });
+    await check("list_accounts", async () => {
+      const page = await call(client, "list_accounts", { sort: "arr", order: "desc", limit: 5 });
+      const accounts = page.accounts as { id: string; name: string }[];
+      assert(accounts.length === 5 && page.next_cursor, "expected 5 accounts and a next page");
+      accountId = accounts[0]!.id;
+      return `top account ${accounts[0]!.name}`;
+    });
+    await check("get_account_overview", async () => {
+      const overview = await call(client, "get_account_overview", { account_id: accountId });
+      return `${Object.keys(overview).length} sections`;
+    });
+    await check("get_account_timeline", async () => {
+      const timeline = await call(client, "get_account_timeline", { account_id: accountId, limit: 10 });
+      assert((timeline.entries as unknown[]).length > 0, "empty timeline");
+      return `${(timeline.entries as unknown[]).length} entries`;
+    });
+    let firstHit = "";
+    await check("search", async () => {
+      const found = await call(client, "search", { query: "invoice" });
+      const results = found.results as { id: string }[];
+      assert(results.length > 0, "no results for 'invoice'");
+      firstHit = results[0]!.id;
+      return `${results.length} results`;
+    });
+    await check("fetch", async () => {
+      const doc = await call(client, "fetch", { id: firstHit });
+      assert(typeof doc.text === "string" && doc.text.length > 0, "empty document");
+      return firstHit;
+    });
+    await check("configure_workspace get", async () => {
+      const settings = await call(client, "configure_workspace", { action: "get" });
+      return `version ${settings.version}`;
+    });
+    await check("log_activity", async () => {
+      const logged = await call(client, "log_activity", {
+        account_id: accountId,
+        kind: "note",
+        subject: "Smoke test note",
+      });
+      return String((logged.activity as { id: string }).id);
+    });
+    await check("manage_tasks create and list", async () => {
+      await call(client, "manage_tasks", { action: "create", title: "Smoke follow-up", account_id: accountId });
+      const list = await call(client, "manage_tasks", { action: "list", account_id: accountId });
+      assert((list.tasks as unknown[]).length > 0, "task not listed");
+      return `${(list.tasks as unknown[]).length} tasks`;
+    });
+    await check("import_records twice is idempotent", async () => {
+      const rows = [{ external_id: "smoke-1", name: "Smoke Test Co", domain: "smoke.example" }];
+      await call(client, "import_records", { entity: "accounts", rows });
+      const again = await call(client, "import_records", { entity: "accounts", rows });
+      assert(again.unchanged === 1 && again.inserted === 0, `second import: ${JSON.stringify(again)}`);
+      return undefined;
+    });
+    await client.close();
+  } finally {
+    if (server.pid) process.kill(-server.pid, "SIGTERM");
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(persistDir, { recursive: true, force: true });
+    if (failed > 0) console.log(output.slice(-4000));
+  }
+  console.log(`Smoke: ${passed} passed, ${failed} failed`);
+  process.exit(failed > 0 ? 1 : 0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  console.log(`Smoke: ${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+});
