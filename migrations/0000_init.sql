@@ -317,6 +317,7 @@ CREATE TABLE `products` (
 	`external_id` text,
 	`name` text NOT NULL,
 	`family` text,
+	`kind` text DEFAULT 'plan' NOT NULL,
 	`price` real DEFAULT 0 NOT NULL,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
 );

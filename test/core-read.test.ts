@@ -243,6 +243,7 @@ beforeAll(async () => {
       workspace_id: WS,
       name: "Analytics add-on",
       family: "addon",
+      kind: "add_on",
       price: 2000,
     }),
     insert("contracts", {
@@ -922,7 +923,7 @@ describe("get_account_overview", () => {
     expect(o.contracts).toMatchObject({
       active_count: 2,
       arr: 120000,
-      licensed_seats: 60,
+      licensed_seats: 50,
       next_renewal: { contract_id: "ctr_cr_1", date: day(45), days_left: 45, auto_renew: false },
     });
     expect(o.contracts.active.map((c) => [c.id, c.items.map((i) => [i.product_name, i.seats])])).toEqual([
@@ -949,8 +950,8 @@ describe("get_account_overview", () => {
       prior: { from: day(-60), to: day(-31), days_counted: 10, events: 2000, avg_active_users: 20 },
       events_change_pct: -50,
       avg_active_users_change_pct: -40,
-      licensed_seats: 60,
-      license_utilization: 0.2,
+      licensed_seats: 50,
+      license_utilization: 0.24,
     });
     expect(o.open_tickets).toEqual({
       open_count: 3,
@@ -976,7 +977,7 @@ describe("get_account_overview", () => {
     ]);
     expect(o.risk.flags.map((f) => [f.code, f.evidence])).toEqual([
       ["usage_decline", { window_days: 30, current_events: 1000, prior_events: 2000, change_pct: -50 }],
-      ["low_license_utilization", { avg_active_users: 12, licensed_seats: 60, utilization: 0.2 }],
+      ["low_license_utilization", { avg_active_users: 12, licensed_seats: 50, utilization: 0.24 }],
       ["high_priority_tickets", { open_urgent: 1, open_high: 1 }],
       ["detractor_nps", { score: 4, responded_at: `${day(-15)}T10:00:00Z`, response_id: "srv_cr_2" }],
       ["champion_left", { champions_left: 1, latest_contact_id: "con_cr_1", latest_left_at: day(-20) }],

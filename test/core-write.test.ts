@@ -326,17 +326,17 @@ describe("import_records", () => {
   it("upserts products and accounts from JSON rows, keeping valid rows and reporting bad ones", async () => {
     const products = await importRows("products", [
       { external_id: "prd-core", name: "Core Platform", family: "platform", price: 120 },
-      { external_id: "prd-analytics", name: "Analytics", price: "80.5" },
+      { external_id: "prd-analytics", name: "Analytics", kind: "add_on", price: "80.5" },
     ]);
     expect(products).toMatchObject({ inserted: 2, updated: 0, unchanged: 0, failed: 0, errors: [] });
     expect(
       await query(
-        "SELECT external_id, name, family, price FROM products WHERE workspace_id = ?1 ORDER BY external_id",
+        "SELECT external_id, name, family, kind, price FROM products WHERE workspace_id = ?1 ORDER BY external_id",
         admin.workspaceId,
       ),
     ).toEqual([
-      { external_id: "prd-analytics", name: "Analytics", family: null, price: 80.5 },
-      { external_id: "prd-core", name: "Core Platform", family: "platform", price: 120 },
+      { external_id: "prd-analytics", name: "Analytics", family: null, kind: "add_on", price: 80.5 },
+      { external_id: "prd-core", name: "Core Platform", family: "platform", kind: "plan", price: 120 },
     ]);
 
     const accountRows = [

@@ -110,7 +110,7 @@ describe("import rows", () => {
   it("checks a CSV header against the entity's fields", () => {
     expect(checkCsvHeader("products", ["external_id", "name", "price"])).toBeNull();
     expect(checkCsvHeader("products", ["p-1", "widget"])).toBe(
-      'The CSV header row (line 1) for products has unknown column(s) "p-1", "widget" and missing required column(s) external_id, name. The first line must name the columns; valid columns: external_id, name, family, price.',
+      'The CSV header row (line 1) for products has unknown column(s) "p-1", "widget" and missing required column(s) external_id, name. The first line must name the columns; valid columns: external_id, name, family, kind, price.',
     );
   });
 

@@ -109,6 +109,7 @@ function* sharedChunks(ctx: SeedContext, passwordHash: string | null): Generator
       external_id: `sku-${p.key}`,
       name: p.name,
       family: p.family,
+      kind: p.isPlan ? "plan" : p.family === "Services" ? "service" : "add_on",
       price: p.price,
       created_at: founded,
     })),

@@ -187,6 +187,10 @@ export const products = sqliteTable(
     externalId: text("external_id"),
     name: text("name").notNull(),
     family: text("family"),
+    /** `plan` items carry the licensed seats (utilization's denominator); add-ons and services do not. */
+    kind: text("kind", { enum: ["plan", "add_on", "service"] })
+      .notNull()
+      .default("plan"),
     /** List price per seat per year. */
     price: real("price").notNull().default(0),
     createdAt: createdAt(),

@@ -92,6 +92,7 @@ const productRow = z.strictObject({
   external_id: externalId(),
   name: requiredText(200),
   family: label(),
+  kind: optionalEnum(["plan", "add_on", "service"]),
   price: optionalNumber(0),
 });
 

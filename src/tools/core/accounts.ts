@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LICENSED_SEATS_SQL } from "../../db/seats";
 import { markdownTable } from "../../domain/markdown-table";
 import { evaluateRiskFlags, type HealthBand, percentChange, RISK_CODES } from "../../domain/risk-flags";
 import { SqlParams } from "../../domain/sql-params";
@@ -399,7 +400,7 @@ export const getAccountOverview = defineTool({
   description:
     "Everything about one account (by id or external id) from stored data: firmographics and owner; active contracts with line items, ARR (sum of active contracts) and the next renewal (earliest active contract end, days left, auto-renew); " +
     "health (latest stored score with its components, and the change vs the latest score on or before 7 and 30 days earlier; never estimated when none is stored); " +
-    "usage over the last 30 complete days vs the 30 days before (events, average daily active users over days with data, license utilization = average daily active users / licensed seats on active contracts); " +
+    "usage over the last 30 complete days vs the 30 days before (events, average daily active users over days with data, license utilization = average daily active users / licensed seats, the seats on the plan items of active contracts); " +
     "open tickets by priority and the oldest one's age; latest activities and outbound emails; latest NPS; open opportunities; stakeholders (champions, decision makers, who left). " +
     "Risk flags come from fixed rules, each reported with its rule and evidence: usage down ≥ 30%; utilization < 50%; ≥ 2 open urgent/high tickets; latest NPS ≤ 6; a champion left in the last 90 days; renewal within 90 days with a red or yellow band; no logged activity in 30 days.",
   input: {
@@ -433,7 +434,9 @@ export const getAccountOverview = defineTool({
     contracts: z.object({
       active_count: z.number(),
       arr: z.number().describe("Sum of ARR over all active contracts."),
-      licensed_seats: z.number().describe("Sum of seats over the line items of all active contracts."),
+      licensed_seats: z
+        .number()
+        .describe("Seats on the plan items of active contracts (add-ons and services license nobody)."),
       next_renewal: z
         .object({ contract_id: z.string(), date: z.string(), days_left: z.number(), auto_renew: z.boolean() })
         .nullable(),
@@ -630,11 +633,7 @@ export const getAccountOverview = defineTool({
           ORDER BY ci.contract_id, p.name, ci.id`,
         MAX_CONTRACTS,
       ),
-      bind(
-        `SELECT coalesce(sum(seats), 0) AS seats FROM contract_items
-          WHERE workspace_id = ?1 AND contract_id IN (
-                SELECT id FROM contracts WHERE workspace_id = ?1 AND account_id = ?2 AND +status = 'active')`,
-      ),
+      bind(LICENSED_SEATS_SQL),
       bind(
         `SELECT day, score, band, components, model_version FROM health_scores
           WHERE workspace_id = ?1 AND account_id = ?2 ORDER BY day DESC LIMIT 1`,

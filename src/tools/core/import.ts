@@ -490,7 +490,7 @@ async function planProducts(ctx: ToolContext, valid: ValidRecord<"products">[]):
     plan.plannedKeys.push(externalId);
     return {
       key: externalId,
-      values: givenColumns(record, ["name", "family", "price"], ["price"]),
+      values: givenColumns(record, ["name", "family", "kind", "price"], ["kind", "price"]),
       insertOnly: { id: existing.get(externalId)?.id ?? newId("prd"), external_id: externalId },
     };
   });
