@@ -32,6 +32,7 @@ CREATE TABLE `accounts` (
 	`renewal_date` text,
 	`customer_since` text,
 	`churned_at` text,
+	`source_updated_at` text,
 	`custom_fields` text DEFAULT '{}' NOT NULL,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
 	`updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
@@ -110,6 +111,8 @@ CREATE TABLE `contacts` (
 	`bounced` integer DEFAULT false NOT NULL,
 	`last_seen_at` text,
 	`left_at` text,
+	`spam_reported` integer DEFAULT false NOT NULL,
+	`source_updated_at` text,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
 );
 --> statement-breakpoint
@@ -141,6 +144,7 @@ CREATE TABLE `contracts` (
 	`outcome_reason` text,
 	`outcome_date` text,
 	`previous_contract_id` text,
+	`source_updated_at` text,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
 );
 --> statement-breakpoint
@@ -157,12 +161,22 @@ CREATE TABLE `dead_letters` (
 	`error` text,
 	`attempts` integer DEFAULT 0 NOT NULL,
 	`status` text DEFAULT 'dead' NOT NULL,
+	`updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
 	`replayed_at` text
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `dead_letters_queue_message` ON `dead_letters` (`queue`,`message_id`);--> statement-breakpoint
 CREATE INDEX `dead_letters_ws` ON `dead_letters` (`workspace_id`,`created_at`);--> statement-breakpoint
+CREATE TABLE `email_suppressions` (
+	`workspace_id` text NOT NULL,
+	`email` text NOT NULL,
+	`reason` text NOT NULL,
+	`source` text,
+	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
+	PRIMARY KEY(`workspace_id`, `email`)
+);
+--> statement-breakpoint
 CREATE TABLE `feedback_items` (
 	`id` text PRIMARY KEY NOT NULL,
 	`workspace_id` text NOT NULL,
@@ -285,6 +299,7 @@ CREATE TABLE `opportunities` (
 	`amount` real DEFAULT 0 NOT NULL,
 	`probability` real,
 	`close_date` text,
+	`source_updated_at` text,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
 );
 --> statement-breakpoint
@@ -303,14 +318,39 @@ CREATE TABLE `outbox_messages` (
 	`provider` text DEFAULT 'outbox' NOT NULL,
 	`status` text DEFAULT 'queued' NOT NULL,
 	`provider_message_id` text,
+	`origin` text DEFAULT 'manual' NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`opened_at` text,
+	`clicked_at` text,
 	`error` text,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
 	`sent_at` text
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `outbox_ws_key` ON `outbox_messages` (`workspace_id`,`idempotency_key`);--> statement-breakpoint
+CREATE INDEX `outbox_ws_created` ON `outbox_messages` (`workspace_id`,`created_at`);--> statement-breakpoint
+CREATE INDEX `outbox_provider_message` ON `outbox_messages` (`provider_message_id`);--> statement-breakpoint
 CREATE INDEX `outbox_ws_account` ON `outbox_messages` (`workspace_id`,`account_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `outbox_ws_status` ON `outbox_messages` (`workspace_id`,`status`,`created_at`);--> statement-breakpoint
+CREATE TABLE `payments` (
+	`id` text PRIMARY KEY NOT NULL,
+	`workspace_id` text NOT NULL,
+	`account_id` text,
+	`external_id` text NOT NULL,
+	`customer_ref` text,
+	`amount` real DEFAULT 0 NOT NULL,
+	`currency` text,
+	`status` text NOT NULL,
+	`due_date` text,
+	`paid_at` text,
+	`failed_at` text,
+	`attempt_count` integer DEFAULT 0 NOT NULL,
+	`source_updated_at` text,
+	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `payments_ws_external` ON `payments` (`workspace_id`,`external_id`);--> statement-breakpoint
+CREATE INDEX `payments_ws_account` ON `payments` (`workspace_id`,`account_id`,`created_at`);--> statement-breakpoint
 CREATE TABLE `products` (
 	`id` text PRIMARY KEY NOT NULL,
 	`workspace_id` text NOT NULL,
@@ -374,7 +414,8 @@ CREATE TABLE `tickets` (
 	`created_at` text NOT NULL,
 	`first_response_at` text,
 	`solved_at` text,
-	`updated_at` text NOT NULL
+	`updated_at` text NOT NULL,
+	`source_updated_at` text
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `tickets_ws_external` ON `tickets` (`workspace_id`,`external_id`);--> statement-breakpoint
@@ -436,6 +477,8 @@ CREATE TABLE `webhook_receipts` (
 	`integration_id` text NOT NULL,
 	`provider` text NOT NULL,
 	`event_id` text NOT NULL,
+	`event_type` text,
+	`payload` text,
 	`status` text DEFAULT 'queued' NOT NULL,
 	`received_at` text NOT NULL,
 	`processed_at` text,

@@ -52,34 +52,43 @@ describe("cron framework", () => {
 });
 
 describe("queues", () => {
-  it("records dead letters once, with their body and workspace", async () => {
-    const messages = [{ id: "msg-1", timestamp: new Date(), attempts: 6, body: { workspaceId: "ws_dlq", type: "x" } }];
+  it("keeps a failing message's latest error, then marks it dead once in the dead-letter queue", async () => {
+    const body = { workspaceId: "ws_dlq", type: "x" };
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch("cs-jobs", [{ id: "msg-1", timestamp: new Date(), attempts: 3, body }]);
+    await worker.queue(batch, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["msg-1"]);
     for (let i = 0; i < 2; i++) {
-      const ctx = createExecutionContext();
-      const batch = createMessageBatch("cs-jobs-dlq", messages);
-      await worker.queue(batch, env);
-      expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+      const dlqCtx = createExecutionContext();
+      const dead = createMessageBatch("cs-jobs-dlq", [{ id: "msg-1", timestamp: new Date(), attempts: 6, body }]);
+      await worker.queue(dead, env);
+      expect((await getQueueResult(dead, dlqCtx)).ackAll).toBe(true);
     }
-    const rows = await env.DB.prepare("SELECT queue, message_id, workspace_id, body, attempts FROM dead_letters").all();
+    const rows = await env.DB.prepare(
+      "SELECT queue, message_id, workspace_id, body, attempts, status, error FROM dead_letters",
+    ).all();
     expect(rows.results).toEqual([
       {
         queue: "cs-jobs",
         message_id: "msg-1",
         workspace_id: "ws_dlq",
         body: '{"workspaceId":"ws_dlq","type":"x"}',
-        attempts: 6,
+        attempts: 3,
+        status: "dead",
+        error: 'no consumer is registered for queue "cs-jobs"',
       },
     ]);
   });
 
-  it("retries a message that no consumer handles, so it ends in the dead-letter queue", async () => {
-    const ctx = createExecutionContext();
-    const batch = createMessageBatch("cs-events", [
-      { id: "ev-1", timestamp: new Date(), attempts: 1, body: { type: "unknown" } },
-    ]);
-    await worker.queue(batch, env);
-    const result = await getQueueResult(batch, ctx);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["ev-1"]);
-    expect(result.explicitAcks).toEqual([]);
+  it("records a dead letter that was never seen failing, once", async () => {
+    for (let i = 0; i < 2; i++) {
+      const dead = createMessageBatch("cs-events-dlq", [
+        { id: "ev-9", timestamp: new Date(), attempts: 6, body: { workspaceId: "ws_dlq2" } },
+      ]);
+      await worker.queue(dead, env);
+    }
+    const rows = await env.DB.prepare("SELECT status, error FROM dead_letters WHERE message_id = 'ev-9'").all();
+    expect(rows.results).toEqual([{ status: "dead", error: "retries exhausted (no error was recorded)" }]);
   });
 });

@@ -61,6 +61,7 @@ export function accountRow(ctx: SeedContext, p: AccountProfile): AccountRow {
     renewal_date: active ? ctx.cal.day(active.end) : null,
     customer_since: ctx.cal.day(p.customerSince),
     churned_at: p.churnDay === null ? null : ctx.cal.day(p.churnDay),
+    source_updated_at: null,
     custom_fields: JSON.stringify({
       hq_country: p.country,
       primary_use_case: rng.pick(p.industry.useCases),
@@ -191,6 +192,8 @@ export function buildContacts(ctx: SeedContext, p: AccountProfile): { infos: Con
       bounced: c.bounced ? 1 : 0,
       last_seen_at: seen <= -1 ? workInstant(ctx, rng, seen, p.region) : null,
       left_at: c.left === null ? null : workInstant(ctx, rng, c.left, p.region),
+      spam_reported: 0,
+      source_updated_at: null,
       created_at: workInstant(ctx, rng, c.created, p.region),
     };
   });
@@ -223,6 +226,7 @@ export function contractRows(
       outcome_reason: term.outcomeReason,
       outcome_date: term.outcomeDay === null ? null : ctx.cal.day(term.outcomeDay),
       previous_contract_id: previous?.id ?? null,
+      source_updated_at: null,
       created_at: workInstant(ctx, rng, prior?.outcomeDay ?? term.start - rng.int(3, 20), p.region),
     };
     contracts.push(row);
@@ -268,6 +272,7 @@ export function opportunityRows(ctx: SeedContext, p: AccountProfile): Opportunit
       amount: Math.round(amount),
       probability,
       close_date: ctx.cal.day(close),
+      source_updated_at: null,
       created_at: workInstant(ctx, rng, created, p.region),
     });
   };

@@ -173,6 +173,7 @@ export function ticketRows(
         updated_at: ctx.cal.instantAt(
           isSolved ? solved : status === "new" ? created : Math.min(-0.01, firstResponse + 0.2),
         ),
+        source_updated_at: null,
       });
     }
   }

@@ -66,6 +66,7 @@ export interface AccountRow {
   renewal_date: string | null;
   customer_since: string;
   churned_at: string | null;
+  source_updated_at: string | null;
   custom_fields: string;
   created_at: string;
   updated_at: string;
@@ -96,6 +97,8 @@ export interface ContactRow {
   bounced: 0 | 1;
   last_seen_at: string | null;
   left_at: string | null;
+  spam_reported: 0 | 1;
+  source_updated_at: string | null;
   created_at: string;
 }
 
@@ -113,6 +116,7 @@ export interface ContractRow {
   outcome_reason: string | null;
   outcome_date: string | null;
   previous_contract_id: string | null;
+  source_updated_at: string | null;
   created_at: string;
 }
 
@@ -137,6 +141,7 @@ export interface OpportunityRow {
   amount: number;
   probability: number;
   close_date: string;
+  source_updated_at: string | null;
   created_at: string;
 }
 
@@ -176,6 +181,7 @@ export interface TicketRow {
   first_response_at: string | null;
   solved_at: string | null;
   updated_at: string;
+  source_updated_at: string | null;
 }
 
 export interface SurveyResponseRow {

@@ -120,6 +120,8 @@ export const accounts = sqliteTable(
     renewalDate: text("renewal_date"),
     customerSince: text("customer_since"),
     churnedAt: text("churned_at"),
+    /** The provider's last-modified time of the data we hold; an older update is ignored. */
+    sourceUpdatedAt: text("source_updated_at"),
     customFields: text("custom_fields", { mode: "json" }).notNull().default("{}"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -170,6 +172,8 @@ export const contacts = sqliteTable(
     lastSeenAt: text("last_seen_at"),
     /** Set when the person left the customer (e.g. a champion who moved on). */
     leftAt: text("left_at"),
+    spamReported: integer("spam_reported", { mode: "boolean" }).notNull().default(false),
+    sourceUpdatedAt: text("source_updated_at"),
     createdAt: createdAt(),
   },
   (t) => [
@@ -218,6 +222,7 @@ export const contracts = sqliteTable(
     outcomeReason: text("outcome_reason"),
     outcomeDate: text("outcome_date"),
     previousContractId: text("previous_contract_id"),
+    sourceUpdatedAt: text("source_updated_at"),
     createdAt: createdAt(),
   },
   (t) => [
@@ -260,6 +265,7 @@ export const opportunities = sqliteTable(
     amount: real("amount").notNull().default(0),
     probability: real("probability"),
     closeDate: text("close_date"),
+    sourceUpdatedAt: text("source_updated_at"),
     createdAt: createdAt(),
   },
   (t) => [
@@ -348,6 +354,7 @@ export const tickets = sqliteTable(
     firstResponseAt: text("first_response_at"),
     solvedAt: text("solved_at"),
     updatedAt: text("updated_at").notNull(),
+    sourceUpdatedAt: text("source_updated_at"),
   },
   (t) => [
     uniqueIndex("tickets_ws_external").on(t.workspaceId, t.externalId),
@@ -571,6 +578,10 @@ export const webhookReceipts = sqliteTable(
     integrationId: text("integration_id").notNull(),
     provider: text("provider").notNull(),
     eventId: text("event_id").notNull(),
+    /** Provider event type (e.g. `invoice.payment_failed`), for status views. */
+    eventType: text("event_type"),
+    /** The verified raw body, kept until the consumer has processed it (queue messages carry only the id). */
+    payload: text("payload"),
     status: text("status", { enum: ["queued", "processed", "failed"] })
       .notNull()
       .default("queued"),
@@ -603,12 +614,19 @@ export const outboxMessages = sqliteTable(
       .notNull()
       .default("queued"),
     providerMessageId: text("provider_message_id"),
+    /** What made it: `manual`, `reminder`, `campaign:<id>`, ... */
+    origin: text("origin").notNull().default("manual"),
+    attempts: integer("attempts").notNull().default(0),
+    openedAt: text("opened_at"),
+    clickedAt: text("clicked_at"),
     error: text("error"),
     createdAt: createdAt(),
     sentAt: text("sent_at"),
   },
   (t) => [
     uniqueIndex("outbox_ws_key").on(t.workspaceId, t.idempotencyKey),
+    index("outbox_ws_created").on(t.workspaceId, t.createdAt),
+    index("outbox_provider_message").on(t.providerMessageId),
     index("outbox_ws_account").on(t.workspaceId, t.accountId, t.createdAt),
     index("outbox_ws_status").on(t.workspaceId, t.status, t.createdAt),
   ],
@@ -629,7 +647,7 @@ export const jobRuns = sqliteTable(
   (t) => [uniqueIndex("job_runs_cron_time").on(t.cron, t.scheduledTime), index("job_runs_started").on(t.startedAt)],
 );
 
-/** Queue messages that exhausted their retries: recorded with the error, replayable. */
+/** Queue messages that failed: kept with their latest error while retried, and as dead letters once retries are exhausted (replayable). */
 export const deadLetters = sqliteTable(
   "dead_letters",
   {
@@ -640,14 +658,55 @@ export const deadLetters = sqliteTable(
     body: text("body", { mode: "json" }).notNull(),
     error: text("error"),
     attempts: integer("attempts").notNull().default(0),
-    status: text("status", { enum: ["dead", "replayed"] })
+    /** `retrying` while the queue still retries it (the latest error is kept), `dead` once in the DLQ. */
+    status: text("status", { enum: ["retrying", "dead", "replayed"] })
       .notNull()
       .default("dead"),
+    updatedAt: updatedAt(),
     createdAt: createdAt(),
     replayedAt: text("replayed_at"),
   },
   (t) => [
     uniqueIndex("dead_letters_queue_message").on(t.queue, t.messageId),
     index("dead_letters_ws").on(t.workspaceId, t.createdAt),
+  ],
+);
+
+/** Addresses never to email again in a workspace (bounce, spam report, unsubscribe), from provider events or by hand. */
+export const emailSuppressions = sqliteTable(
+  "email_suppressions",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    email: text("email").notNull(),
+    reason: text("reason", { enum: ["bounce", "spam_report", "unsubscribe", "manual"] }).notNull(),
+    source: text("source"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.email] })],
+);
+
+/** Invoices and payments from billing (Stripe), for payment health. */
+export const payments = sqliteTable(
+  "payments",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id"),
+    externalId: text("external_id").notNull(),
+    /** Provider customer id (e.g. Stripe `cus_…`), matched to an account by its external id or custom field. */
+    customerRef: text("customer_ref"),
+    amount: real("amount").notNull().default(0),
+    currency: text("currency"),
+    status: text("status", { enum: ["paid", "failed", "open", "void"] }).notNull(),
+    dueDate: text("due_date"),
+    paidAt: text("paid_at"),
+    failedAt: text("failed_at"),
+    attemptCount: integer("attempt_count").notNull().default(0),
+    sourceUpdatedAt: text("source_updated_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("payments_ws_external").on(t.workspaceId, t.externalId),
+    index("payments_ws_account").on(t.workspaceId, t.accountId, t.createdAt),
   ],
 );

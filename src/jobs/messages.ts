@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+/** Providers whose webhooks the server receives. */
+export const WEBHOOK_PROVIDERS = [
+  "segment",
+  "zendesk",
+  "intercom",
+  "hubspot",
+  "stripe",
+  "sendgrid",
+  "generic",
+] as const;
+export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
+
+/**
+ * Messages on the `cs-events` queue. A webhook message is a reference: the verified raw body
+ * stays in `webhook_receipts.payload`, so a message is far below the 128 KB queue limit.
+ */
+export const eventMessageSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("webhook"),
+    workspaceId: z.string(),
+    integrationId: z.string(),
+    provider: z.enum(WEBHOOK_PROVIDERS),
+    receiptId: z.string(),
+  }),
+]);
+export type EventMessage = z.infer<typeof eventMessageSchema>;
+
+/** Messages on the `cs-jobs` queue. */
+export const jobMessageSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("send_email"),
+    workspaceId: z.string(),
+    /** The outbox row holding the rendered message. */
+    outboxId: z.string(),
+  }),
+  z.object({
+    type: z.literal("slack_alert"),
+    workspaceId: z.string(),
+    /** Deduplicates repeated deliveries of one alert. */
+    idempotencyKey: z.string(),
+    text: z.string().max(3000),
+  }),
+]);
+export type JobMessage = z.infer<typeof jobMessageSchema>;
