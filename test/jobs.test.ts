@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { runScheduled } from "../src/jobs/cron";
+import { callOk, connectClient, createWorkspace } from "./helpers";
 
 describe("cron framework", () => {
   it("runs a fire once even when it is delivered twice", async () => {
@@ -90,5 +91,20 @@ describe("queues", () => {
     }
     const rows = await env.DB.prepare("SELECT status, error FROM dead_letters WHERE message_id = 'ev-9'").all();
     expect(rows.results).toEqual([{ status: "dead", error: "retries exhausted (no error was recorded)" }]);
+  });
+});
+
+describe("scheduled jobs in the workspace overview", () => {
+  it("shows the latest run of each cron with its outcome", async () => {
+    await runScheduled(env, "0 3 * * *", new Date("2026-05-01T03:00:00Z"));
+    await runScheduled(env, "0 3 * * *", new Date("2026-05-02T03:00:00Z"));
+    const { key } = await createWorkspace("jobs-overview", "viewer");
+    const overview = await callOk<{ scheduled_jobs: { cron: string; last_scheduled_time: string; status: string }[] }>(
+      await connectClient(key),
+      "get_workspace_overview",
+    );
+    const daily = overview.scheduled_jobs.find((run) => run.cron === "0 3 * * *");
+    expect(daily).toMatchObject({ last_scheduled_time: "2026-05-02T03:00:00.000Z", status: "succeeded" });
+    expect(overview.scheduled_jobs.find((run) => run.cron === "*/5 * * * *")).toMatchObject({ status: "failed" });
   });
 });

@@ -37,7 +37,7 @@ export const getWorkspaceOverview = defineTool({
   title: "Workspace overview",
   toolset: "core",
   description:
-    "Start here. The workspace's record counts and ARR, data freshness per source (latest usage day, ticket, survey, feedback, activity, webhook, health score), KPI targets, integrations with their delivery counts, and which toolsets are enabled in this session.",
+    "Start here. The workspace's record counts and ARR, data freshness per source (latest usage day, ticket, survey, feedback, activity, webhook, health score), KPI targets, integrations with their delivery counts (accepted, rejected, failed), which toolsets are enabled in this session, and the latest run of each scheduled job.",
   input: {},
   output: {
     workspace: z.object({ id: z.string(), slug: z.string(), name: z.string(), settings_version: z.number() }),
@@ -70,13 +70,24 @@ export const getWorkspaceOverview = defineTool({
       }),
     ),
     toolsets: z.array(z.object({ name: z.string(), enabled: z.boolean(), tools: z.array(z.string()) })),
+    scheduled_jobs: z
+      .array(
+        z.object({
+          cron: z.string(),
+          last_scheduled_time: z.string(),
+          status: z.string().describe("running, succeeded or failed."),
+          finished_at: z.string().nullable(),
+          detail: z.record(z.string(), z.unknown()).nullable().describe("What each job of the run did (counts)."),
+        }),
+      )
+      .describe("Latest run of each cron trigger (deployment-wide maintenance, not workspace data)."),
   },
   annotations: READ_ONLY,
   async handler(_args, { db, env, principal, session }) {
     const ws = principal.workspaceId;
     const [workspace] = await db.select().from(workspaces).where(eq(workspaces.id, ws));
     if (!workspace) throw new Error("workspace of a verified principal is missing");
-    const [countsResult, freshnessResult, integrationsResult] = await env.DB.batch([
+    const [countsResult, freshnessResult, integrationsResult, runsResult] = await env.DB.batch([
       env.DB.prepare(
         `SELECT
           (SELECT count(*) FROM accounts WHERE workspace_id = ?1) AS accounts,
@@ -106,6 +117,13 @@ export const getWorkspaceOverview = defineTool({
         `SELECT id, provider, name, status, last_received_at, accepted_count, rejected_count, failed_count
            FROM integrations WHERE workspace_id = ?1 ORDER BY provider, name`,
       ).bind(ws),
+      // Scheduled jobs are deployment-wide; the latest run of each cron expression.
+      env.DB.prepare(
+        `SELECT r.cron, r.scheduled_time, r.status, r.finished_at, r.detail
+           FROM (SELECT cron, max(scheduled_time) AS latest FROM job_runs GROUP BY cron) m
+           JOIN job_runs r ON r.cron = m.cron AND r.scheduled_time = m.latest
+          ORDER BY r.cron`,
+      ),
     ]);
     const counts = countsResult!.results[0] as CountsRow;
     const fresh = freshnessResult!.results[0] as FreshnessRow;
@@ -129,6 +147,21 @@ export const getWorkspaceOverview = defineTool({
       { source: "webhooks", latest: fresh.last_webhook_at },
       { source: "health scores (latest day)", latest: fresh.last_health_day },
     ];
+    const runs = (
+      runsResult!.results as {
+        cron: string;
+        scheduled_time: string;
+        status: string;
+        finished_at: string | null;
+        detail: string | null;
+      }[]
+    ).map((run) => ({
+      cron: run.cron,
+      last_scheduled_time: run.scheduled_time,
+      status: run.status,
+      finished_at: run.finished_at,
+      detail: run.detail ? (JSON.parse(run.detail) as Record<string, unknown>) : null,
+    }));
     const toolsets = TOOLSET_NAMES.map((name) => ({
       name,
       enabled: session.toolsets.includes(name),
@@ -157,12 +190,14 @@ export const getWorkspaceOverview = defineTool({
         failed: i.failed_count,
       })),
       toolsets,
+      scheduled_jobs: runs,
     };
     const text = [
       `${workspace.name} (${workspace.slug}): ${rest.active_accounts} active accounts of ${rest.accounts}, ARR ${Math.round(data.total_arr).toLocaleString("en-US")}; ${rest.contacts} contacts, ${rest.open_tickets} open tickets of ${rest.tickets}, ${rest.open_tasks} open tasks.`,
       `Freshness: ${freshness.map((f) => `${f.source} ${f.latest ?? "none"}`).join("; ")}.`,
       `Integrations: ${data.integrations.length ? data.integrations.map((i) => `${i.provider}/${i.name} ${i.status}, ${i.accepted} accepted`).join("; ") : "none"}.`,
       `Toolsets enabled: ${session.toolsets.join(", ")}.`,
+      `Scheduled jobs: ${runs.length ? runs.map((r) => `${r.cron} last ${r.last_scheduled_time} ${r.status}`).join("; ") : "no runs yet"}.`,
     ].join("\n");
     return { data, text };
   },
