@@ -81,6 +81,19 @@ export const workspaceSettingsSchema = z
       .nullable()
       .default(null)
       .describe("From name and address for customer email; null until configured."),
+    email: z
+      .object({
+        daily_quota: z
+          .number()
+          .int()
+          .min(0)
+          .max(100_000)
+          .default(500)
+          .describe("Most emails accepted for sending per UTC day; further ones are refused and recorded as failed."),
+      })
+      .strict()
+      .default({ daily_quota: 500 })
+      .describe("Email sending limits."),
     kpi_targets: kpiTargetsSchema.default(kpiTargetsSchema.parse({})),
     health: healthModelSchema.default(healthModelSchema.parse({})),
     value_event: valueEventSchema.default(valueEventSchema.parse({})),

@@ -1,0 +1,198 @@
+import type { JobMessage } from "../jobs/messages";
+import { decryptSecret, sha256Hex } from "../lib/crypto";
+
+/** Slack's limit for a message's text that we keep to (the queue message schema enforces it). */
+const MAX_ALERT_LENGTH = 3000;
+/** A slow webhook is treated like a network failure and retried by the queue. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Delivered alerts are recorded in `idempotency_keys` under this tool name, one row per alert
+ * and destination, so a redelivered message posts only where it has not been posted yet.
+ */
+const DELIVERY_RECORD_TOOL = "slack_alert";
+
+/** What {@link queueAlert} needs. */
+export interface AlertInput {
+  workspaceId: string;
+  /** Plain text; Slack's control characters (&, <, >) are escaped, so it cannot mention or link. */
+  text: string;
+  /** The same key delivers the alert once, however often it is queued or redelivered. */
+  idempotencyKey: string;
+}
+
+/**
+ * Queues a Slack alert for the workspace's active `slack` integrations (their secret is an
+ * incoming-webhook URL), or, when it has none, for the deployment's `SLACK_WEBHOOK_URL`.
+ * Returns `queued: false` without queueing when there is nowhere to post.
+ */
+export async function queueAlert(env: Env, input: AlertInput): Promise<{ queued: boolean }> {
+  if (input.text.trim() === "" || input.text.length > MAX_ALERT_LENGTH) {
+    throw new Error(`an alert's text must be 1–${MAX_ALERT_LENGTH} characters`);
+  }
+  if (!env.SLACK_WEBHOOK_URL) {
+    const integration = await env.DB.prepare(
+      "SELECT 1 AS found FROM integrations WHERE workspace_id = ?1 AND provider = 'slack' AND status = 'active' LIMIT 1",
+    )
+      .bind(input.workspaceId)
+      .first<{ found: number }>();
+    if (!integration) return { queued: false };
+  }
+  const message: JobMessage = {
+    type: "slack_alert",
+    workspaceId: input.workspaceId,
+    idempotencyKey: input.idempotencyKey,
+    text: input.text,
+  };
+  await env.JOBS_QUEUE.send(message);
+  return { queued: true };
+}
+
+/** One `slack_alert` queue message. */
+export interface SlackAlertJob {
+  /** The queue message id, the key of the returned failures. */
+  messageId: string;
+  workspaceId: string;
+  idempotencyKey: string;
+  text: string;
+}
+
+interface Destination {
+  /** The integration id, or `env` for the deployment's SLACK_WEBHOOK_URL. */
+  id: string;
+  /** Named in errors instead of the URL, which is a secret. */
+  label: string;
+  url: () => Promise<string>;
+}
+
+interface IntegrationRow {
+  id: string;
+  workspace_id: string;
+  secret_ciphertext: string;
+}
+
+/**
+ * Posts a batch of `slack_alert` messages, one `{ text }` request per alert and destination not
+ * yet delivered. Returns the error of each message that could not be posted everywhere, by
+ * message id; the queue retries it and only the missing destinations are posted again. Delivery
+ * is at least once: a crash between a post and its record can repeat that post.
+ */
+export async function deliverAlerts(
+  env: Env,
+  jobs: readonly SlackAlertJob[],
+  now = new Date(),
+): Promise<Map<string, unknown>> {
+  const failures = new Map<string, unknown>();
+  if (jobs.length === 0) return failures;
+  const workspaceIds = [...new Set(jobs.map((job) => job.workspaceId))];
+  const { results: integrations } = await env.DB.prepare(
+    `SELECT id, workspace_id, secret_ciphertext FROM integrations
+      WHERE workspace_id IN (SELECT value FROM json_each(?1)) AND provider = 'slack' AND status = 'active'
+      ORDER BY id`,
+  )
+    .bind(JSON.stringify(workspaceIds))
+    .all<IntegrationRow>();
+  const destinationsOf = (workspaceId: string): Destination[] => {
+    const own = integrations.filter((row) => row.workspace_id === workspaceId);
+    if (own.length > 0) {
+      return own.map((row) => ({
+        id: row.id,
+        label: `integration ${row.id}`,
+        url: () =>
+          decryptSecret(row.secret_ciphertext, env.ENCRYPTION_KEY).catch(() => {
+            throw new Error(`the Slack webhook of integration ${row.id} cannot be decrypted with ENCRYPTION_KEY`);
+          }),
+      }));
+    }
+    const fallback = env.SLACK_WEBHOOK_URL;
+    return fallback ? [{ id: "env", label: "SLACK_WEBHOOK_URL", url: async () => fallback }] : [];
+  };
+
+  // Each (workspace, alert, destination) once per batch, even when a message is repeated in it.
+  const deliveries = new Map<
+    string,
+    { workspaceId: string; key: string; text: string; destination: Destination; jobs: SlackAlertJob[] }
+  >();
+  for (const job of jobs) {
+    const destinations = destinationsOf(job.workspaceId);
+    if (destinations.length === 0) {
+      console.warn(
+        JSON.stringify({ alert: job.idempotencyKey, workspaceId: job.workspaceId, skipped: "no Slack destination" }),
+      );
+      continue;
+    }
+    for (const destination of destinations) {
+      const key = `slack_alert:${job.idempotencyKey}:${destination.id}`;
+      const deliveryKey = `${job.workspaceId}\u0000${key}`;
+      const existing = deliveries.get(deliveryKey);
+      if (existing) existing.jobs.push(job);
+      else deliveries.set(deliveryKey, { workspaceId: job.workspaceId, key, text: job.text, destination, jobs: [job] });
+    }
+  }
+  if (deliveries.size === 0) return failures;
+
+  const { results: done } = await env.DB.prepare(
+    `SELECT k.workspace_id, k.key FROM json_each(?1) j
+       JOIN idempotency_keys k ON k.workspace_id = json_extract(j.value, '$[0]') AND k.key = json_extract(j.value, '$[1]')
+      WHERE k.tool = ?2`,
+  )
+    .bind(JSON.stringify([...deliveries.values()].map((d) => [d.workspaceId, d.key])), DELIVERY_RECORD_TOOL)
+    .all<{ workspace_id: string; key: string }>();
+  for (const row of done) deliveries.delete(`${row.workspace_id}\u0000${row.key}`);
+
+  const pending = [...deliveries.values()];
+  const posts = await Promise.allSettled(
+    pending.map(async (delivery) => postToSlack(await delivery.destination.url(), delivery.text, delivery.destination)),
+  );
+  const delivered: { workspaceId: string; key: string; textHash: string }[] = [];
+  for (const [i, delivery] of pending.entries()) {
+    const post = posts[i];
+    if (post?.status === "fulfilled") {
+      delivered.push({
+        workspaceId: delivery.workspaceId,
+        key: delivery.key,
+        textHash: await sha256Hex(delivery.text),
+      });
+    } else {
+      for (const job of delivery.jobs) failures.set(job.messageId, post?.reason);
+    }
+  }
+  if (delivered.length > 0) {
+    await env.DB.prepare(
+      `INSERT INTO idempotency_keys (workspace_id, key, tool, request_hash, response)
+       SELECT json_extract(value, '$.workspaceId'), json_extract(value, '$.key'), ?2, json_extract(value, '$.textHash'), ?3
+         FROM json_each(?1) WHERE true
+       ON CONFLICT (workspace_id, key) DO NOTHING`,
+    )
+      .bind(JSON.stringify(delivered), DELIVERY_RECORD_TOOL, JSON.stringify({ delivered_at: now.toISOString() }))
+      .run();
+  }
+  return failures;
+}
+
+/** Escapes the three characters Slack reads as markup, so stored names cannot mention or link. */
+export function slackEscape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Posts one message to an incoming webhook; throws with the destination's label, never its URL. */
+async function postToSlack(url: string, text: string, destination: Destination): Promise<void> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`the Slack webhook of ${destination.label} is not a valid URL`);
+  }
+  if (parsed.protocol !== "https:") throw new Error(`the Slack webhook of ${destination.label} is not an https URL`);
+  const response = await fetch(parsed.toString(), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ text: slackEscape(text) }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  if (!response.ok) {
+    const detail = (await response.text().catch(() => "")).slice(0, 100);
+    throw new Error(
+      `the Slack webhook of ${destination.label} answered ${response.status}${detail ? `: ${detail}` : ""}`,
+    );
+  }
+}
