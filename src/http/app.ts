@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { VERSION } from "../version";
 import { authorizeRoutes } from "./login";
+import { webhookRoutes } from "./webhooks";
 
 /** Routes outside `/mcp`: health check, OAuth login/consent, webhooks. */
 export const app = new Hono<{ Bindings: Env }>();
@@ -11,3 +12,4 @@ app.get("/healthz", async (c) => {
 });
 
 app.route("/", authorizeRoutes);
+app.route("/", webhookRoutes);
