@@ -4,6 +4,7 @@ import { logActivity } from "./activities";
 import { configureWorkspace } from "./configure";
 import { fetchDocument } from "./fetch";
 import { importRecords } from "./import";
+import { manageIntegrations } from "./integrations";
 import { getWorkspaceOverview } from "./overview";
 import { search } from "./search";
 import { manageTasks } from "./tasks";
@@ -21,4 +22,5 @@ export const coreTools: ToolDefinition[] = [
   importRecords,
   logActivity,
   manageTasks,
+  manageIntegrations,
 ];
