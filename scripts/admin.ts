@@ -23,6 +23,7 @@ import {
   setRole,
   setUserDisabled,
 } from "./admin/commands";
+import { INTEGRATION_COMMANDS } from "./admin/integrations";
 import { applyMigrations, type D1Target, persistDir, wranglerDb } from "./lib/d1";
 
 type Values = Record<string, string | boolean | undefined>;
@@ -224,6 +225,7 @@ const COMMANDS: Record<string, Command> = {
       console.error(`Enabled ${req(v, "email")}.`);
     },
   },
+  ...INTEGRATION_COMMANDS,
 };
 
 function usage(): string {
