@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { VERSION } from "../version";
 import { authorizeRoutes } from "./login";
+import { outboxRoutes } from "./outbox";
 import { webhookRoutes } from "./webhooks";
 
 /** Routes outside `/mcp`: health check, OAuth login/consent, webhooks. */
@@ -13,3 +14,4 @@ app.get("/healthz", async (c) => {
 
 app.route("/", authorizeRoutes);
 app.route("/", webhookRoutes);
+app.route("/", outboxRoutes);

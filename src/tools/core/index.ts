@@ -2,9 +2,11 @@ import type { ToolDefinition } from "../../mcp/tool";
 import { getAccountOverview, listAccounts } from "./accounts";
 import { logActivity } from "./activities";
 import { configureWorkspace } from "./configure";
+import { manageDeadLetters } from "./dead-letters";
 import { fetchDocument } from "./fetch";
 import { importRecords } from "./import";
 import { manageIntegrations } from "./integrations";
+import { listOutbox } from "./outbox";
 import { getWorkspaceOverview } from "./overview";
 import { search } from "./search";
 import { manageTasks } from "./tasks";
@@ -23,4 +25,6 @@ export const coreTools: ToolDefinition[] = [
   logActivity,
   manageTasks,
   manageIntegrations,
+  listOutbox,
+  manageDeadLetters,
 ];
