@@ -1,5 +1,6 @@
 import { oauthProvider } from "./auth/oauth";
 import { runScheduled } from "./jobs/cron";
+import { consumeEvents } from "./jobs/events";
 import { consumeJobs } from "./jobs/jobs-consumer";
 import { handleQueue } from "./jobs/queue";
 
@@ -10,7 +11,7 @@ export default {
     return oauthProvider(env, request).fetch(request, env, ctx);
   },
   async queue(batch, env) {
-    await handleQueue(batch, env, { "cs-jobs": consumeJobs });
+    await handleQueue(batch, env, { "cs-events": consumeEvents, "cs-jobs": consumeJobs });
   },
   async scheduled(controller, env) {
     await runScheduled(env, controller.cron, new Date(controller.scheduledTime));
