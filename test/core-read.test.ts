@@ -909,6 +909,7 @@ describe("get_account_overview", () => {
     satisfaction: { latest_nps: { response_id: string; score: number } | null };
     risk: { flags: { code: string; rule: string; evidence: Record<string, unknown> }[]; rules_evaluated: string[] };
     opportunities: { open_count: number; open_amount: number; open: { id: string }[] };
+    live: Record<string, unknown>;
     stakeholders: { total: number; contacts: { id: string; left: boolean; is_champion: boolean }[] };
   }
 
@@ -1000,6 +1001,15 @@ describe("get_account_overview", () => {
     });
     expect(bare.contracts).toEqual({ active_count: 0, arr: 0, licensed_seats: 0, next_renewal: null, active: [] });
     expect(bare.risk.flags.map((f) => f.code)).toEqual(["no_recent_activity"]);
+    // No usage was ever ingested for it: the live part is empty, not estimated.
+    expect(bare.live).toEqual({
+      day: today,
+      events_today: 0,
+      active_users_today: 0,
+      features_today: [],
+      last_seen_at: null,
+      unflushed: { days: 0, events: 0 },
+    });
   });
 
   it("reads another workspace's account exactly like a missing one", async () => {

@@ -1,3 +1,4 @@
+import { getAgentByName } from "agents";
 import { z } from "zod";
 import { LICENSED_SEATS_SQL } from "../../db/seats";
 import { markdownTable } from "../../domain/markdown-table";
@@ -402,7 +403,8 @@ export const getAccountOverview = defineTool({
     "health (latest stored score with its components, and the change vs the latest score on or before 7 and 30 days earlier; never estimated when none is stored); " +
     "usage over the last 30 complete days vs the 30 days before (events, average daily active users over days with data, license utilization = average daily active users / licensed seats, the seats on the plan items of active contracts); " +
     "open tickets by priority and the oldest one's age; latest activities and outbound emails; latest NPS; open opportunities; stakeholders (champions, decision makers, who left). " +
-    "Risk flags come from fixed rules, each reported with its rule and evidence: usage down ≥ 30%; utilization < 50%; ≥ 2 open urgent/high tickets; latest NPS ≤ 6; a champion left in the last 90 days; renewal within 90 days with a red or yellow band; no logged activity in 30 days.",
+    "Risk flags come from fixed rules, each reported with its rule and evidence: usage down ≥ 30%; utilization < 50%; ≥ 2 open urgent/high tickets; latest NPS ≤ 6; a champion left in the last 90 days; renewal within 90 days with a red or yellow band; no logged activity in 30 days. " +
+    "Live (from the account's own state, ahead of the daily rollups): today's ingested events per feature, distinct active users today (UTC), when a user was last seen, and the days and events not yet flushed to the daily rollups.",
   input: {
     account_id: z.string().min(1).max(100).optional().describe("Account id (e.g. acc_123). Give this or external_id."),
     external_id: z
@@ -555,6 +557,20 @@ export const getAccountOverview = defineTool({
         }),
       ),
     }),
+    live: z
+      .object({
+        day: z.string().describe("The UTC day the counters are for (today)."),
+        events_today: z.number().describe("Usage events ingested for today."),
+        active_users_today: z.number().describe("Distinct users with an event today."),
+        features_today: z
+          .array(z.object({ feature: z.string(), events: z.number(), active_users: z.number() }))
+          .describe("Today's events and distinct users per feature, most used first."),
+        last_seen_at: z.string().nullable().describe("Time of the latest usage event ingested; null if none."),
+        unflushed: z
+          .object({ days: z.number(), events: z.number() })
+          .describe("Days and events ingested but not yet written to the daily usage rollups."),
+      })
+      .describe("Live usage from the account's own state; the usage windows above read the daily rollups."),
     stakeholders: z.object({
       total: z.number(),
       contacts: z.array(
@@ -598,6 +614,8 @@ export const getAccountOverview = defineTool({
     const prior = { from: addDays(today, -2 * USAGE_WINDOW_DAYS), to: addDays(today, -USAGE_WINDOW_DAYS - 1) };
     const championSince = addDays(today, -90);
     const bind = (sql: string, ...extra: (string | number)[]) => env.DB.prepare(sql).bind(ws, account.id, ...extra);
+    // The live snapshot is read while the rollups are queried.
+    const liveSnapshot = getAgentByName(env.ACCOUNT_AGENT, `${ws}:${account.id}`).then((agent) => agent.snapshot());
     // A unary + on status or kind keeps SQLite on the per-account indexes rather than a workspace-wide status index.
     const [
       contractsResult,
@@ -871,6 +889,20 @@ export const getAccountOverview = defineTool({
       })),
     };
 
+    const snapshot = await liveSnapshot;
+    const live = {
+      day: snapshot.day,
+      events_today: snapshot.eventsToday,
+      active_users_today: snapshot.activeUsersToday,
+      features_today: snapshot.featuresToday.map((f) => ({
+        feature: f.feature,
+        events: f.events,
+        active_users: f.activeUsers,
+      })),
+      last_seen_at: snapshot.lastSeenAt,
+      unflushed: snapshot.unflushed,
+    };
+
     const { owner_user_id, owner_name, owner_email, ...firmographics } = account;
     const data = {
       as_of: today,
@@ -886,6 +918,7 @@ export const getAccountOverview = defineTool({
       satisfaction: { latest_nps: latestNps },
       risk: { flags, rules_evaluated: [...RISK_CODES] },
       opportunities,
+      live,
       stakeholders,
     };
 
@@ -902,6 +935,7 @@ export const getAccountOverview = defineTool({
       healthLine,
       `Usage ${current.from}..${current.to} vs prior 30 days: events ${currentUsage.events} vs ${priorUsage.events} (${pct(usage.events_change_pct)}), avg active users ${usage.current.avg_active_users ?? "n/a"} over ${currentUsage.days_counted} day(s) with data; utilization ${usage.license_utilization === null ? "n/a" : `${round(usage.license_utilization * 100, 1)}%`} of ${licensedSeats} seats.`,
       `Open tickets ${openTickets.open_count} (urgent ${byPriority.urgent}, high ${byPriority.high})${openTickets.oldest_open ? `, oldest ${openTickets.oldest_open.age_days} days` : ""}; open opportunities ${opportunities.open_count} (${Math.round(opportunities.open_amount).toLocaleString("en-US")}); stakeholders ${stakeholders.total}; last activity ${lastActivityAt ?? "none"}.`,
+      `Live today (${live.day}): ${live.events_today} events, ${live.active_users_today} active users${live.features_today.length > 0 ? ` (top feature ${live.features_today[0]?.feature})` : ""}; last seen ${live.last_seen_at ?? "never"}; ${live.unflushed.events} event(s) on ${live.unflushed.days} day(s) not yet in the daily rollups.`,
       `Risk flags: ${flags.length} of ${RISK_CODES.length} rules.`,
     ];
     if (flags.length > 0) {
