@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import Stripe from "stripe";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { IntegrationProvider } from "../src/integrations/catalog";
 import { MAX_BODY_BYTES, receiveWebhook } from "../src/integrations/receiver";
@@ -243,6 +244,27 @@ describe("signed deliveries per provider", () => {
     expect(await response.json()).toEqual({ accepted: 1, duplicates: 0 });
     await expectRecorded(id, "stripe", [
       { event_id: "evt_1QxYz2LkdIwHu7ix", event_type: "invoice.payment_failed", payload: body },
+    ]);
+  });
+
+  it("stripe: accepts a delivery signed by the stripe package's own test-header helper", async () => {
+    const secret = "whsec_fromStripePackage0123";
+    const { id } = await integration("stripe", secret);
+    const body = JSON.stringify({
+      id: "evt_pkg_1",
+      object: "event",
+      type: "customer.subscription.deleted",
+      created: 1,
+    });
+    const header = await new Stripe("sk_test_unused").webhooks.generateTestHeaderStringAsync({
+      payload: body,
+      secret,
+      cryptoProvider: Stripe.createSubtleCryptoProvider(),
+    });
+    const response = await post("stripe", id, body, { "Stripe-Signature": header });
+    expect(response.status).toBe(200);
+    await expectRecorded(id, "stripe", [
+      { event_id: "evt_pkg_1", event_type: "customer.subscription.deleted", payload: body },
     ]);
   });
 

@@ -39,7 +39,7 @@ async function countRejected(env: Env, integrationId: string): Promise<void> {
  * The body's bytes, read no further than `limit` (a sender may omit or understate
  * Content-Length); null once the body is larger.
  */
-export async function readCapped(request: Request, limit: number): Promise<Uint8Array | null> {
+async function readCapped(request: Request, limit: number): Promise<Uint8Array | null> {
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

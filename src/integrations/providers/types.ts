@@ -36,8 +36,10 @@ export interface ProviderReceiver {
   events(body: unknown, text: string, headers: Headers): Extraction;
 }
 
-/** Shared verdicts. */
+/** The verdict of a delivery that passed every check. */
 export const VERIFIED: Verdict = { ok: true };
+
+/** The verdict of a refused delivery, with the reason sent back to the sender. */
 export function refused(reason: string): Verdict {
   return { ok: false, reason };
 }
