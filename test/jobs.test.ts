@@ -77,7 +77,7 @@ describe("queues", () => {
         body: '{"workspaceId":"ws_dlq","type":"x"}',
         attempts: 3,
         status: "dead",
-        error: 'no consumer is registered for queue "cs-jobs"',
+        error: "not a valid cs-jobs message (type: Invalid discriminator value. Expected 'send_email' | 'slack_alert')",
       },
     ]);
   });
