@@ -534,6 +534,19 @@ describe("at-least-once delivery", () => {
     expect(await after.json()).toEqual({ accepted: 0, duplicates: 1 });
     expect(sent.length).toBe(1);
   });
+  it("leaves a receipt the consumer failed to its own retries: a redelivery is a duplicate", async () => {
+    const { id, secret } = await integration("generic");
+    const body = JSON.stringify({ id: "consumer-failed", type: "account" });
+    expect((await post("generic", id, body, await genericHeaders(secret, body))).status).toBe(200);
+    const [before] = await receipts(id);
+    await env.DB.prepare("UPDATE webhook_receipts SET status = 'failed', error = 'account name missing' WHERE id = ?1")
+      .bind(before!.id)
+      .run();
+    const again = await post("generic", id, body, await genericHeaders(secret, body));
+    expect(await again.json()).toEqual({ accepted: 0, duplicates: 1 });
+    expect(await receipts(id)).toEqual([{ ...before, status: "failed", error: "account name missing" }]);
+    expect(sent.length).toBe(1);
+  });
 });
 
 describe("secret rotation", () => {

@@ -12,6 +12,11 @@ import { acceptedSecrets, openSecrets } from "./secrets";
 
 /** Largest body accepted: 1 MiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Starts the `error` of a receipt the receiver could not enqueue: the only failed receipts a
+ * redelivery takes over (no message was ever sent for them).
+ */
+export const ENQUEUE_FAILURE_PREFIX = "not enqueued: ";
 /** Queues take at most 100 messages per `sendBatch`. */
 const QUEUE_BATCH_SIZE = 100;
 
@@ -153,10 +158,11 @@ export async function receiveWebhook(
 }
 
 /**
- * One D1 batch records the receipts and the integration's counters; each receipt that is new
- * (or was left `failed` by an earlier delivery, which this one retries) gets a fresh id, is
- * returned, and is enqueued. A redelivery of a receipt that is queued or processed changes
- * nothing and counts as a duplicate.
+ * One D1 batch records the receipts and the integration's counters. Each receipt that is new,
+ * or that an earlier delivery could not enqueue (this one is the sender's retry), gets a fresh
+ * id, is returned and is enqueued. A redelivery of any other receipt (queued, processed, or
+ * failed in the consumer, whose message keeps its id for retries and dead-letter replay)
+ * changes nothing and counts as a duplicate.
  */
 async function recordAndEnqueue(
   env: Env,
@@ -182,7 +188,7 @@ async function recordAndEnqueue(
        ON CONFLICT (integration_id, event_id) DO UPDATE SET
          id = excluded.id, event_type = excluded.event_type, payload = excluded.payload, status = 'queued',
          received_at = excluded.received_at, processed_at = NULL, error = NULL
-       WHERE webhook_receipts.status = 'failed'
+       WHERE webhook_receipts.status = 'failed' AND webhook_receipts.error LIKE '${ENQUEUE_FAILURE_PREFIX}%'
        RETURNING id`,
     ).bind(integration.workspace_id, integration.id, provider, receivedAt, JSON.stringify(rows)),
     env.DB.prepare(
@@ -208,7 +214,8 @@ async function recordAndEnqueue(
   const unsent = chunks.flatMap((chunk, i) => (sent[i]?.status === "rejected" ? chunk : []));
   if (unsent.length === 0) return Response.json({ accepted: accepted.length, duplicates });
   const firstFailure = sent.find((outcome) => outcome.status === "rejected");
-  const error = `not enqueued: ${String(firstFailure?.status === "rejected" ? firstFailure.reason : "")}`.slice(0, 500);
+  const error =
+    `${ENQUEUE_FAILURE_PREFIX}${String(firstFailure?.status === "rejected" ? firstFailure.reason : "")}`.slice(0, 500);
   console.error(JSON.stringify({ integrationId: integration.id, unsent: unsent.length, error }));
   await env.DB.batch([
     env.DB.prepare(
