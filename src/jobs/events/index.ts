@@ -135,10 +135,9 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
 
   const changesByWorkspace = new Map<string, Change[]>();
   for (const item of work) {
-    changesByWorkspace.set(item.receipt.workspace_id, [
-      ...(changesByWorkspace.get(item.receipt.workspace_id) ?? []),
-      ...item.changes,
-    ]);
+    const list = changesByWorkspace.get(item.receipt.workspace_id) ?? [];
+    list.push(...item.changes);
+    changesByWorkspace.set(item.receipt.workspace_id, list);
   }
   const indexes = await loadIndexes(env.DB, changesByWorkspace);
   const planned: Work[] = [];
@@ -245,7 +244,9 @@ async function deliverUsage(env: Env, planned: Work[]): Promise<Map<string, unkn
   for (const item of planned) {
     for (const usage of item.plan?.usage ?? []) {
       const name = `${usage.workspaceId}:${usage.accountId}`;
-      byAgent.set(name, [...(byAgent.get(name) ?? []), usage]);
+      const list = byAgent.get(name) ?? [];
+      list.push(usage);
+      byAgent.set(name, list);
     }
   }
   const failed = new Map<string, unknown>();

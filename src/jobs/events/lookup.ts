@@ -247,10 +247,11 @@ export async function loadIndexes(
         for (const row of rows) index.outboxById.set(String(row.id), String(row.id));
       },
     );
+    // The unary + keeps SQLite on the provider message id index rather than a workspace-wide scan.
     query(
       workspaceId,
       `SELECT id, provider_message_id FROM outbox_messages
-        WHERE provider_message_id IN (SELECT value FROM json_each(?2)) AND workspace_id = ?1`,
+        WHERE provider_message_id IN (SELECT value FROM json_each(?2)) AND +workspace_id = ?1`,
       keys.providerMessageIds,
       (rows, index) => {
         for (const row of rows) index.outboxByProviderId.set(String(row.provider_message_id), String(row.id));
