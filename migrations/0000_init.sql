@@ -64,6 +64,15 @@ CREATE TABLE `activities` (
 );
 --> statement-breakpoint
 CREATE INDEX `activities_ws_account_time` ON `activities` (`workspace_id`,`account_id`,`occurred_at`);--> statement-breakpoint
+CREATE TABLE `alert_deliveries` (
+	`workspace_id` text NOT NULL,
+	`idempotency_key` text NOT NULL,
+	`destination` text NOT NULL,
+	`delivered_at` text NOT NULL,
+	PRIMARY KEY(`workspace_id`, `idempotency_key`, `destination`)
+);
+--> statement-breakpoint
+CREATE INDEX `alert_deliveries_time` ON `alert_deliveries` (`delivered_at`);--> statement-breakpoint
 CREATE TABLE `api_keys` (
 	`id` text PRIMARY KEY NOT NULL,
 	`workspace_id` text NOT NULL,

@@ -1,15 +1,10 @@
 import type { JobMessage } from "../jobs/messages";
-import { decryptSecret, sha256Hex } from "../lib/crypto";
+import { decryptSecret } from "../lib/crypto";
 
 /** Slack's limit for a message's text that we keep to (the queue message schema enforces it). */
 const MAX_ALERT_LENGTH = 3000;
 /** A slow webhook is treated like a network failure and retried by the queue. */
 const REQUEST_TIMEOUT_MS = 10_000;
-/**
- * Delivered alerts are recorded in `idempotency_keys` under this tool name, one row per alert
- * and destination, so a redelivered message posts only where it has not been posted yet.
- */
-const DELIVERY_RECORD_TOOL = "slack_alert";
 
 /** What {@link queueAlert} needs. */
 export interface AlertInput {
@@ -107,7 +102,9 @@ export async function deliverAlerts(
     return fallback ? [{ id: "env", label: "SLACK_WEBHOOK_URL", url: async () => fallback }] : [];
   };
 
-  // Each (workspace, alert, destination) once per batch, even when a message is repeated in it.
+  // Each (workspace, alert, destination) once per batch, even when a message is repeated in it;
+  // delivered ones are recorded in `alert_deliveries`, so a redelivered alert posts only where it
+  // has not been posted yet.
   const deliveries = new Map<
     string,
     { workspaceId: string; key: string; text: string; destination: Destination; jobs: SlackAlertJob[] }
@@ -121,49 +118,51 @@ export async function deliverAlerts(
       continue;
     }
     for (const destination of destinations) {
-      const key = `slack_alert:${job.idempotencyKey}:${destination.id}`;
-      const deliveryKey = `${job.workspaceId}\u0000${key}`;
+      const deliveryKey = [job.workspaceId, job.idempotencyKey, destination.id].join("\u0000");
       const existing = deliveries.get(deliveryKey);
       if (existing) existing.jobs.push(job);
-      else deliveries.set(deliveryKey, { workspaceId: job.workspaceId, key, text: job.text, destination, jobs: [job] });
+      else
+        deliveries.set(deliveryKey, {
+          workspaceId: job.workspaceId,
+          key: job.idempotencyKey,
+          text: job.text,
+          destination,
+          jobs: [job],
+        });
     }
   }
   if (deliveries.size === 0) return failures;
 
   const { results: done } = await env.DB.prepare(
-    `SELECT k.workspace_id, k.key FROM json_each(?1) j
-       JOIN idempotency_keys k ON k.workspace_id = json_extract(j.value, '$[0]') AND k.key = json_extract(j.value, '$[1]')
-      WHERE k.tool = ?2`,
+    `SELECT d.workspace_id, d.idempotency_key, d.destination FROM json_each(?1) j
+       JOIN alert_deliveries d ON d.workspace_id = json_extract(j.value, '$[0]')
+        AND d.idempotency_key = json_extract(j.value, '$[1]') AND d.destination = json_extract(j.value, '$[2]')`,
   )
-    .bind(JSON.stringify([...deliveries.values()].map((d) => [d.workspaceId, d.key])), DELIVERY_RECORD_TOOL)
-    .all<{ workspace_id: string; key: string }>();
-  for (const row of done) deliveries.delete(`${row.workspace_id}\u0000${row.key}`);
+    .bind(JSON.stringify([...deliveries.values()].map((d) => [d.workspaceId, d.key, d.destination.id])))
+    .all<{ workspace_id: string; idempotency_key: string; destination: string }>();
+  for (const row of done) deliveries.delete([row.workspace_id, row.idempotency_key, row.destination].join("\u0000"));
 
   const pending = [...deliveries.values()];
   const posts = await Promise.allSettled(
     pending.map(async (delivery) => postToSlack(await delivery.destination.url(), delivery.text, delivery.destination)),
   );
-  const delivered: { workspaceId: string; key: string; textHash: string }[] = [];
+  const delivered: { workspaceId: string; key: string; destination: string }[] = [];
   for (const [i, delivery] of pending.entries()) {
     const post = posts[i];
     if (post?.status === "fulfilled") {
-      delivered.push({
-        workspaceId: delivery.workspaceId,
-        key: delivery.key,
-        textHash: await sha256Hex(delivery.text),
-      });
+      delivered.push({ workspaceId: delivery.workspaceId, key: delivery.key, destination: delivery.destination.id });
     } else {
       for (const job of delivery.jobs) failures.set(job.messageId, post?.reason);
     }
   }
   if (delivered.length > 0) {
     await env.DB.prepare(
-      `INSERT INTO idempotency_keys (workspace_id, key, tool, request_hash, response)
-       SELECT json_extract(value, '$.workspaceId'), json_extract(value, '$.key'), ?2, json_extract(value, '$.textHash'), ?3
+      `INSERT INTO alert_deliveries (workspace_id, idempotency_key, destination, delivered_at)
+       SELECT json_extract(value, '$.workspaceId'), json_extract(value, '$.key'), json_extract(value, '$.destination'), ?2
          FROM json_each(?1) WHERE true
-       ON CONFLICT (workspace_id, key) DO NOTHING`,
+       ON CONFLICT (workspace_id, idempotency_key, destination) DO NOTHING`,
     )
-      .bind(JSON.stringify(delivered), DELIVERY_RECORD_TOOL, JSON.stringify({ delivered_at: now.toISOString() }))
+      .bind(JSON.stringify(delivered), now.toISOString())
       .run();
   }
   return failures;

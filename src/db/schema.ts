@@ -710,3 +710,19 @@ export const payments = sqliteTable(
     index("payments_ws_account").on(t.workspaceId, t.accountId, t.createdAt),
   ],
 );
+
+/** Slack alerts delivered, one row per alert and destination, so a redelivered alert never posts twice. */
+export const alertDeliveries = sqliteTable(
+  "alert_deliveries",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    /** The `slack` integration id, or `env` for the deployment's SLACK_WEBHOOK_URL. */
+    destination: text("destination").notNull(),
+    deliveredAt: text("delivered_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.idempotencyKey, t.destination] }),
+    index("alert_deliveries_time").on(t.deliveredAt),
+  ],
+);

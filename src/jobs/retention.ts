@@ -8,7 +8,8 @@ const MAX_CHUNKS_PER_RUN = 200;
 /**
  * Keeps D1 inside its size budget: raw usage events older than USAGE_EVENT_RETENTION_DAYS and
  * feature-day rollups older than USAGE_FEATURE_RETENTION_DAYS are deleted (account-day rollups
- * are kept for the whole history), as are idempotency keys older than one day.
+ * are kept for the whole history), as are idempotency keys older than one day and Slack alert
+ * delivery records older than 30 days (an alert is not redelivered that late).
  */
 export const purgeExpiredDetail: CronJob = {
   name: "purge_expired_detail",
@@ -17,6 +18,7 @@ export const purgeExpiredDetail: CronJob = {
     const eventCutoff = addDays(today, -Number(env.USAGE_EVENT_RETENTION_DAYS || 14));
     const featureCutoff = addDays(today, -Number(env.USAGE_FEATURE_RETENTION_DAYS || 400));
     const keyCutoff = new Date(scheduledTime.getTime() - 86_400_000).toISOString();
+    const alertCutoff = new Date(scheduledTime.getTime() - 30 * 86_400_000).toISOString();
     return {
       usage_events_deleted: await deleteInChunks(
         env.DB,
@@ -33,6 +35,12 @@ export const purgeExpiredDetail: CronJob = {
         env.DB,
         "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
         keyCutoff,
+      ),
+      alert_deliveries_deleted: await deleteInChunks(
+        env.DB,
+        `DELETE FROM alert_deliveries WHERE (workspace_id, idempotency_key, destination) IN
+           (SELECT workspace_id, idempotency_key, destination FROM alert_deliveries WHERE delivered_at < ?1 LIMIT ?2)`,
+        alertCutoff,
       ),
       usage_event_cutoff: eventCutoff,
       usage_feature_cutoff: featureCutoff,
