@@ -119,6 +119,24 @@ describe("manage_integrations", () => {
     expect(await decryptSecret(row!.secret_ciphertext, env.ENCRYPTION_KEY)).toBe(secret);
   });
 
+  it("never stores a shown-once secret for an idempotent repeat", async () => {
+    const args = { action: "create", provider: "generic", name: "Idempotent", idempotency_key: "integration-create-1" };
+    const first = await callOk<Reveal>(adminClient, "manage_integrations", args);
+    expect(first.secret).toMatch(/.{20,}/);
+    const repeat = await callOk<Reveal>(adminClient, "manage_integrations", args);
+    expect(repeat).toEqual({ ...first, secret: null });
+    const stored = await env.DB.prepare("SELECT response FROM idempotency_keys WHERE workspace_id = ?1 AND key = ?2")
+      .bind(admin.workspaceId, "integration-create-1")
+      .first<{ response: string }>();
+    expect(stored?.response).not.toContain(first.secret!);
+    const rows = await env.DB.prepare(
+      "SELECT count(*) AS n FROM integrations WHERE workspace_id = ?1 AND name = 'Idempotent'",
+    )
+      .bind(admin.workspaceId)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(1);
+  });
+
   it("rotates: the old secret keeps verifying for 24 hours, then fails; read actions write no audit row", async () => {
     const { integration, secret: first } = await callOk<Reveal>(adminClient, "manage_integrations", {
       action: "create",

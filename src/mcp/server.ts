@@ -139,7 +139,13 @@ export async function runTool(
       if (idempotencyKey) {
         const remember = db
           .insert(idempotencyKeys)
-          .values({ workspaceId: principal.workspaceId, key: idempotencyKey, tool: tool.name, requestHash, response })
+          .values({
+            workspaceId: principal.workspaceId,
+            key: idempotencyKey,
+            tool: tool.name,
+            requestHash,
+            response: withoutSecrets(tool, response),
+          })
           .onConflictDoNothing();
         await db.batch([audit, remember]);
       } else {
@@ -162,4 +168,21 @@ export async function runTool(
       isError: true,
     };
   }
+}
+
+/** The response as kept for idempotent repeats: secret fields nulled, and a text that says so. */
+function withoutSecrets(tool: AnyTool, response: CallResult): CallResult {
+  const fields = tool.secretOutputFields ?? [];
+  if (fields.length === 0 || !response.structuredContent) return response;
+  const structuredContent = { ...response.structuredContent };
+  for (const field of fields) if (field in structuredContent) structuredContent[field] = null;
+  return {
+    content: [
+      {
+        type: "text",
+        text: "This call was already made with this idempotency_key. Its secret was shown only then and is not stored; rotate to get a new one.",
+      },
+    ],
+    structuredContent,
+  };
 }

@@ -53,6 +53,11 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   minRole?: Role;
   /** For a write tool with an `action` argument: the actions that only read (no audit row, no idempotency record). */
   readActions?: readonly string[];
+  /**
+   * Output fields holding a secret shown once (nullable in the output schema). They are never
+   * stored: a call repeated with the same idempotency_key answers them as null.
+   */
+  secretOutputFields?: readonly string[];
   handler(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<ToolResult<z.input<z.ZodObject<O>>>>;
 }
 

@@ -120,6 +120,7 @@ export const manageIntegrations = defineTool({
   },
   minRole: "admin",
   readActions: ["list", "get"],
+  secretOutputFields: ["secret"],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     const misplaced = (Object.keys(args) as (keyof Args)[]).filter(
