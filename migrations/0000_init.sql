@@ -490,12 +490,14 @@ CREATE TABLE `webhook_receipts` (
 	`payload` text,
 	`status` text DEFAULT 'queued' NOT NULL,
 	`received_at` text NOT NULL,
+	`requeued_at` text,
 	`processed_at` text,
 	`error` text
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `webhook_receipts_event` ON `webhook_receipts` (`integration_id`,`event_id`);--> statement-breakpoint
 CREATE INDEX `webhook_receipts_ws_time` ON `webhook_receipts` (`workspace_id`,`received_at`);--> statement-breakpoint
+CREATE INDEX `webhook_receipts_status_time` ON `webhook_receipts` (`status`,`received_at`);--> statement-breakpoint
 CREATE TABLE `workspace_settings_versions` (
 	`workspace_id` text NOT NULL,
 	`version` integer NOT NULL,

@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { runScheduled } from "../src/jobs/cron";
 import { callOk, connectClient, createWorkspace } from "./helpers";
@@ -106,5 +106,48 @@ describe("scheduled jobs in the workspace overview", () => {
     const daily = overview.scheduled_jobs.find((run) => run.cron === "0 3 * * *");
     expect(daily).toMatchObject({ last_scheduled_time: "2026-05-02T03:00:00.000Z", status: "succeeded" });
     expect(overview.scheduled_jobs.find((run) => run.cron === "*/5 * * * *")).toMatchObject({ status: "failed" });
+  });
+});
+
+describe("stale webhook receipts", () => {
+  it("enqueues again a receipt stored but never enqueued, once per sweep window", async () => {
+    await env.DB.prepare(
+      `INSERT INTO webhook_receipts (id, workspace_id, integration_id, provider, event_id, payload, status, received_at) VALUES
+       ('rcp_stale', 'ws_sweep', 'int_sweep', 'generic', 'evt-stale', '{}', 'queued', '2026-06-01T09:40:00.000Z'),
+       ('rcp_fresh', 'ws_sweep', 'int_sweep', 'generic', 'evt-fresh', '{}', 'queued', '2026-06-01T09:55:00.000Z'),
+       ('rcp_done', 'ws_sweep', 'int_sweep', 'generic', 'evt-done', '{}', 'processed', '2026-06-01T09:00:00.000Z')`,
+    ).run();
+    const sent = vi.spyOn(env.EVENTS_QUEUE, "sendBatch").mockResolvedValue(undefined as never);
+    const first = await runScheduled(env, "*/10 * * * *", new Date("2026-06-01T10:00:00Z"));
+    expect(first.status === "duplicate" ? null : first.detail).toEqual({
+      requeue_stale_receipts: { receipts_requeued: 1 },
+    });
+    expect(sent.mock.calls[0]?.[0]).toEqual([
+      {
+        body: {
+          type: "webhook",
+          workspaceId: "ws_sweep",
+          integrationId: "int_sweep",
+          provider: "generic",
+          receiptId: "rcp_stale",
+        },
+      },
+    ]);
+    const next = await runScheduled(env, "*/10 * * * *", new Date("2026-06-01T10:11:00Z"));
+    expect(next.status === "duplicate" ? null : next.detail).toEqual({
+      requeue_stale_receipts: { receipts_requeued: 1 },
+    });
+    expect(sent.mock.calls[1]?.[0]).toEqual([
+      {
+        body: {
+          type: "webhook",
+          workspaceId: "ws_sweep",
+          integrationId: "int_sweep",
+          provider: "generic",
+          receiptId: "rcp_fresh",
+        },
+      },
+    ]);
+    sent.mockRestore();
   });
 });

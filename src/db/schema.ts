@@ -586,12 +586,15 @@ export const webhookReceipts = sqliteTable(
       .notNull()
       .default("queued"),
     receivedAt: text("received_at").notNull(),
+    /** Set when the stale-receipt sweep enqueued it again (a crash between storing and enqueueing). */
+    requeuedAt: text("requeued_at"),
     processedAt: text("processed_at"),
     error: text("error"),
   },
   (t) => [
     uniqueIndex("webhook_receipts_event").on(t.integrationId, t.eventId),
     index("webhook_receipts_ws_time").on(t.workspaceId, t.receivedAt),
+    index("webhook_receipts_status_time").on(t.status, t.receivedAt),
   ],
 );
 

@@ -1,4 +1,5 @@
 import { newId } from "../lib/ids";
+import { requeueStaleReceipts } from "./requeue";
 import { purgeExpiredDetail } from "./retention";
 
 /** One unit of scheduled work; returns figures recorded with the run. */
@@ -10,6 +11,7 @@ export interface CronJob {
 /** Jobs per cron expression of wrangler.toml `[triggers]`. */
 export const CRON_JOBS: Record<string, CronJob[]> = {
   "0 3 * * *": [purgeExpiredDetail],
+  "*/10 * * * *": [requeueStaleReceipts],
 };
 
 /** What a scheduled fire did. */
