@@ -1,14 +1,25 @@
 /**
  * Rewrites the tool table between `<!-- tools:start -->` and `<!-- tools:end -->` in README.md
- * from the registered tool definitions (`npm run docs:tools`). A test keeps the two equal.
+ * from `test/__snapshots__/tools-list.json`, the committed `tools/list` answer that a test keeps
+ * equal to the registered tools (`npm run docs:tools`). Another test keeps the table equal to it.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { requiredRole } from "../src/mcp/tool";
-import { ALL_TOOLS } from "../src/tools";
 
-const rows = ALL_TOOLS.map(
+interface ListedTool {
+  name: string;
+  title?: string;
+  annotations?: { readOnlyHint?: boolean };
+  _meta?: Record<string, string>;
+}
+
+const tools = JSON.parse(readFileSync("test/__snapshots__/tools-list.json", "utf8")) as ListedTool[];
+const order = ["core", "onboarding", "health", "retention", "communication", "support", "expansion", "feedback"];
+const toolsetOf = (tool: ListedTool): string => tool._meta?.["cs-mcp/toolset"] ?? "";
+tools.sort((a, b) => order.indexOf(toolsetOf(a)) - order.indexOf(toolsetOf(b)) || a.name.localeCompare(b.name));
+
+const rows = tools.map(
   (tool) =>
-    `| \`${tool.name}\` | ${tool.toolset} | ${tool.annotations.readOnlyHint ? "read" : "write"} | ${requiredRole(tool)} | ${tool.title} |`,
+    `| \`${tool.name}\` | ${toolsetOf(tool)} | ${tool.annotations?.readOnlyHint ? "read" : "write"} | ${tool._meta?.["cs-mcp/min_role"] ?? ""} | ${tool.title ?? ""} |`,
 );
 const table = ["| tool | toolset | kind | least role | title |", "|---|---|---|---|---|", ...rows].join("\n");
 

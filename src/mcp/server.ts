@@ -12,6 +12,10 @@ import { ToolError } from "./errors";
 import { type AuditEntry, requiredRole, type ToolContext } from "./tool";
 import { type SessionOptions, TOOLSETS } from "./toolsets";
 
+/** `_meta` keys on each listed tool: its toolset and the least role that may call it. */
+export const TOOLSET_META_KEY = "cs-mcp/toolset";
+export const MIN_ROLE_META_KEY = "cs-mcp/min_role";
+
 /** Input field added to every write tool. */
 const idempotencyKeyArg = z
   .string()
@@ -63,6 +67,7 @@ export function buildServer(env: Env, principal: Principal, session: SessionOpti
         inputSchema: input,
         outputSchema: z.object(tool.output),
         annotations: { title: tool.title, ...tool.annotations },
+        _meta: { [TOOLSET_META_KEY]: tool.toolset, [MIN_ROLE_META_KEY]: requiredRole(tool) },
       },
       async (args: Record<string, unknown>) => runTool(tool, args, { env, principal, session, requestId }),
     );
