@@ -4,33 +4,13 @@
  * status updates, suppressions, contact flags, usage rollups and account rollup refreshes.
  * Column and table names come from this module's constants and the normalizers, never from a payload.
  */
+import { jsonChunks } from "../../db/json-chunks";
 import { refreshAccountRollups } from "../../db/rollups";
 import { type MessagePlan, type PlannedEmail, type PlannedRow, TABLES } from "./plan";
 import { type ColumnChange, EMAIL_STATUS_RANK, type Merge, type UpsertTable } from "./records";
 
-/** Longest JSON text bound to one statement (D1 allows 2 MB per value). */
-const PAYLOAD_CHARS = 200_000;
 /** `refreshAccountRollups` takes at most 90 account ids. */
 const ROLLUP_CHUNK = 90;
-
-/** Splits values into JSON array texts of at most {@link PAYLOAD_CHARS} characters. */
-export function jsonChunks(values: unknown[]): string[] {
-  const chunks: string[] = [];
-  let current: string[] = [];
-  let size = 2;
-  for (const value of values) {
-    const text = JSON.stringify(value);
-    if (current.length > 0 && size + text.length + 1 > PAYLOAD_CHARS) {
-      chunks.push(`[${current.join(",")}]`);
-      current = [];
-      size = 2;
-    }
-    current.push(text);
-    size += text.length + 1;
-  }
-  if (current.length > 0) chunks.push(`[${current.join(",")}]`);
-  return chunks;
-}
 
 /** Every statement that writes the given plans, in dependency order. */
 export function planStatements(db: D1Database, plans: MessagePlan[]): D1PreparedStatement[] {

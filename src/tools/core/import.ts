@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jsonChunks } from "../../db/json-chunks";
 import { refreshAccountRollups } from "../../db/rollups";
 import { CsvError, parseCsvTable } from "../../domain/csv";
 import {
@@ -22,8 +23,6 @@ import { defineTool, type ToolContext } from "../../mcp/tool";
 /** A value as bound to SQLite. */
 type SqlValue = string | number | null;
 
-/** Longest JSON payload bound to one statement; D1 allows 2 MB per value, this leaves room. */
-const PAYLOAD_CHARS = 200_000;
 /** Errors listed in the answer; `error_count` says how many there were. */
 const MAX_LISTED_ERRORS = 200;
 /** `refreshAccountRollups` binds the workspace plus at most 90 account ids. */
@@ -894,25 +893,6 @@ async function planFeedback(ctx: ToolContext, valid: ValidRecord<"feedback">[]):
 
 // ---------------------------------------------------------------------------------------------
 // Writing: one batch (one transaction) of multi-row statements fed from a JSON array parameter.
-
-/** Splits values into JSON array texts of at most {@link PAYLOAD_CHARS} characters each. */
-function jsonChunks(values: unknown[]): string[] {
-  const chunks: string[] = [];
-  let current: string[] = [];
-  let size = 2;
-  for (const value of values) {
-    const text = JSON.stringify(value);
-    if (current.length > 0 && size + text.length + 1 > PAYLOAD_CHARS) {
-      chunks.push(`[${current.join(",")}]`);
-      current = [];
-      size = 2;
-    }
-    current.push(text);
-    size += text.length + 1;
-  }
-  if (current.length > 0) chunks.push(`[${current.join(",")}]`);
-  return chunks;
-}
 
 /**
  * The upsert for one set of columns. Column names come from this module's constants, never from
