@@ -1,16 +1,10 @@
-import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
+import { newestFirstAfter } from "../../db/keyset";
 import { deadLetters } from "../../db/schema";
 import { markdownTable } from "../../domain/markdown-table";
 import { notFound, ToolError } from "../../mcp/errors";
-import {
-  cursorArg,
-  decodeCursor,
-  encodeCursor,
-  limitArg,
-  nextCursorField,
-  queryFingerprint,
-} from "../../mcp/pagination";
+import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
 import { defineTool, type ToolContext } from "../../mcp/tool";
 
 const ACTIONS = ["list", "get", "replay"] as const;
@@ -126,16 +120,7 @@ async function listLetters(ctx: ToolContext, args: DeadLetterArgs) {
   if (status !== "all") filters.push(eq(deadLetters.status, status));
   if (args.queue) filters.push(eq(deadLetters.queue, args.queue));
   const fingerprint = queryFingerprint(["manage_dead_letters.list", status, args.queue ?? null]);
-  if (args.cursor) {
-    const { k, id } = decodeCursor(args.cursor, fingerprint);
-    const [createdAt] = k;
-    if (typeof createdAt !== "string") throw new ToolError("Malformed `cursor`: repeat the first call without it.");
-    const before = or(
-      lt(deadLetters.createdAt, createdAt),
-      and(eq(deadLetters.createdAt, createdAt), lt(deadLetters.id, id)),
-    );
-    if (before) filters.push(before);
-  }
+  if (args.cursor) filters.push(newestFirstAfter(args.cursor, fingerprint, deadLetters.createdAt, deadLetters.id));
   const rows = await ctx.db
     .select(summaryColumns)
     .from(deadLetters)

@@ -1,17 +1,11 @@
-import { and, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
 import { z } from "zod";
+import { newestFirstAfter } from "../../db/keyset";
 import { accounts, contacts, outboxMessages } from "../../db/schema";
 import { markdownTable } from "../../domain/markdown-table";
 import { addDays } from "../../lib/time";
 import { notFound, ToolError } from "../../mcp/errors";
-import {
-  cursorArg,
-  decodeCursor,
-  encodeCursor,
-  limitArg,
-  nextCursorField,
-  queryFingerprint,
-} from "../../mcp/pagination";
+import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
 import { defineTool, READ_ONLY, type ToolContext } from "../../mcp/tool";
 
 const STATUSES = ["queued", "sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed"] as const;
@@ -178,16 +172,8 @@ async function listMessages(ctx: ToolContext, args: ListArgs) {
     args.since ?? null,
     args.until ?? null,
   ]);
-  if (args.cursor) {
-    const { k, id } = decodeCursor(args.cursor, fingerprint);
-    const [createdAt] = k;
-    if (typeof createdAt !== "string") throw new ToolError("Malformed `cursor`: repeat the first call without it.");
-    const before = or(
-      lt(outboxMessages.createdAt, createdAt),
-      and(eq(outboxMessages.createdAt, createdAt), lt(outboxMessages.id, id)),
-    );
-    if (before) filters.push(before);
-  }
+  if (args.cursor)
+    filters.push(newestFirstAfter(args.cursor, fingerprint, outboxMessages.createdAt, outboxMessages.id));
   const rows = await ctx.db
     .select(summaryColumns)
     .from(outboxMessages)
