@@ -71,6 +71,7 @@ describe("bad input gets an actionable isError, never an HTTP 500", () => {
         principal: { workspaceId, userId, keyId, role: "admin", workspaceSlug: "errors-crash" },
         session: { toolsets: DEFAULT_TOOLSETS, readOnly: false },
         requestId: "req_test123",
+        origin: "http://localhost",
       },
     );
     expect(result.isError).toBe(true);

@@ -76,7 +76,7 @@ describe("manage_integrations", () => {
       name: "Warehouse sync",
       status: "active",
       direction: "inbound",
-      webhook_url: `http://localhost:8787/webhooks/generic/${integration.id}`,
+      webhook_url: `http://localhost/webhooks/generic/${integration.id}`,
       secret_fingerprint: (await sha256Hex(secret!)).slice(-4),
       awaiting_secret: false,
       previous_secret_valid_until: null,

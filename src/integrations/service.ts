@@ -42,7 +42,7 @@ export function d1Runner(db: D1Database): SqlRunner {
 export interface IntegrationSettings {
   /** base64 of 32 bytes: the Worker secret `ENCRYPTION_KEY`. */
   encryptionKey: string;
-  /** The deployment's public base URL; empty means a local server on port 8787. */
+  /** The base URL webhooks are served under (PUBLIC_URL, else the origin the caller used); empty means a local server on port 8787. */
   publicUrl: string;
 }
 

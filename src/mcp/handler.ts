@@ -44,10 +44,14 @@ export async function handleMcpRequest(
   if (refusal) return refusal;
   const requestId = newId("req");
   const publicHost = env.PUBLIC_URL ? new URL(env.PUBLIC_URL).hostname : undefined;
-  const handler = createMcpHandler(() => buildServer(env, principal, session, requestId), {
-    route: "/mcp",
-    ...(publicHost ? { allowedOriginHostnames: [publicHost, "localhost", "127.0.0.1"] } : {}),
-  });
+  const handler = createMcpHandler(
+    () =>
+      buildServer(env, principal, session, { id: requestId, origin: env.PUBLIC_URL || new URL(request.url).origin }),
+    {
+      route: "/mcp",
+      ...(publicHost ? { allowedOriginHostnames: [publicHost, "localhost", "127.0.0.1"] } : {}),
+    },
+  );
   const response = await handler(request, env, ctx);
   const headers = new Headers(response.headers);
   headers.set("X-Request-Id", requestId);

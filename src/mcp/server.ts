@@ -51,7 +51,12 @@ export function serverInstructions(session: SessionOptions): string {
 }
 
 /** Builds the MCP server for one request: the caller's visible tools, each wrapped by {@link runTool}. */
-export function buildServer(env: Env, principal: Principal, session: SessionOptions, requestId: string): McpServer {
+export function buildServer(
+  env: Env,
+  principal: Principal,
+  session: SessionOptions,
+  request: { id: string; origin: string },
+): McpServer {
   const server = new McpServer(
     { name: "cs-mcp", title: "Customer Success MCP", version: VERSION },
     { instructions: serverInstructions(session) },
@@ -69,7 +74,8 @@ export function buildServer(env: Env, principal: Principal, session: SessionOpti
         annotations: { title: tool.title, ...tool.annotations },
         _meta: { [TOOLSET_META_KEY]: tool.toolset, [MIN_ROLE_META_KEY]: requiredRole(tool) },
       },
-      async (args: Record<string, unknown>) => runTool(tool, args, { env, principal, session, requestId }),
+      async (args: Record<string, unknown>) =>
+        runTool(tool, args, { env, principal, session, requestId: request.id, origin: request.origin }),
     );
   }
   return server;
@@ -88,7 +94,7 @@ type CallResult = {
 export async function runTool(
   tool: AnyTool,
   rawArgs: Record<string, unknown>,
-  call: { env: Env; principal: Principal; session: SessionOptions; requestId: string },
+  call: { env: Env; principal: Principal; session: SessionOptions; requestId: string; origin: string },
 ): Promise<CallResult> {
   const { env, principal, requestId } = call;
   const { idempotency_key: idempotencyKey, ...args } = rawArgs as Record<string, unknown> & {

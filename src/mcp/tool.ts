@@ -26,6 +26,8 @@ export interface ToolContext {
   principal: Principal;
   /** The toolsets and read-only flag this client chose. */
   session: SessionOptions;
+  /** This server's public base URL: PUBLIC_URL when set, else the origin the client called. */
+  origin: string;
   requestId: string;
   now: Date;
   /** Describes this write for the audit log (one row per successful write call). */

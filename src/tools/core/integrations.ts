@@ -152,8 +152,8 @@ interface Args {
   cursor?: string;
 }
 
-function settingsOf(env: Env): IntegrationSettings {
-  return { encryptionKey: env.ENCRYPTION_KEY, publicUrl: env.PUBLIC_URL };
+function settingsOf(ctx: ToolContext): IntegrationSettings {
+  return { encryptionKey: ctx.env.ENCRYPTION_KEY, publicUrl: ctx.origin };
 }
 
 function requireId(args: Args): string {
@@ -188,7 +188,7 @@ function revealText(verb: string, reveal: SecretReveal): string {
 
 async function runAction(args: Args, ctx: ToolContext) {
   const db = d1Runner(ctx.env.DB);
-  const settings = settingsOf(ctx.env);
+  const settings = settingsOf(ctx);
   const workspaceId = ctx.principal.workspaceId;
   switch (args.action) {
     case "list": {
