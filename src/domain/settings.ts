@@ -14,7 +14,7 @@ export const kpiTargetsSchema = z
   })
   .strict();
 
-/** Health model: component weights (summing to 100) and band thresholds. */
+/** Health model: component weights (summing to 100), band thresholds, alert drop and scoring preset. */
 export const healthModelSchema = z
   .object({
     weights: z
@@ -42,6 +42,12 @@ export const healthModelSchema = z
       .max(100)
       .default(15)
       .describe("A drop of this many points in 7 days raises an alert."),
+    preset: z
+      .enum(["balanced", "gainsight_style", "totango_style"])
+      .default("balanced")
+      .describe(
+        "How measures are scored: balanced = each measure on its own scale (linear ranges for ratios and ratings, threshold grids for counts); gainsight_style = weighted measure groups, every measure scored linearly; totango_style = every measure good/average/poor = 100/60/0 by thresholds.",
+      ),
   })
   .strict()
   .refine((m) => Object.values(m.weights).reduce((a, b) => a + b, 0) === 100, {
