@@ -1,4 +1,5 @@
 import type { ToolDefinition } from "../../mcp/tool";
+import { trackUsageEngagement } from "./usage";
 
 /** The health toolset, in the order tools are listed. */
-export const healthTools: ToolDefinition[] = [];
+export const healthTools: ToolDefinition[] = [trackUsageEngagement];
