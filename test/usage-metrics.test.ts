@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { featureAdoption, featureGaps } from "../src/domain/usage/adoption";
 import { changePct, licenseUtilization, mean, median, summarizeUsage, usageWindows } from "../src/domain/usage/metrics";
 
 describe("usage metrics", () => {
@@ -49,5 +50,70 @@ describe("usage metrics", () => {
       to: "2025-12-31",
       days: 1,
     });
+  });
+});
+
+describe("feature adoption", () => {
+  const active = { accounts: 4, scored: 3, score_sum: 180, churned: 1 };
+  const row = (
+    id: string,
+    events: number,
+    days: number,
+    first: string,
+    start: string | null,
+    score: number | null,
+    status = "active",
+  ) => ({
+    account_id: id,
+    events,
+    active_days: days,
+    first_day: first,
+    start_day: start,
+    health_score: score,
+    status,
+  });
+
+  it("splits active accounts into adopters and non-adopters", () => {
+    const result = featureAdoption(
+      [
+        row("a1", 8, 2, "2026-01-11", "2026-01-01", 80), // depth 4, 10 days
+        row("a2", 3, 1, "2026-02-25", "2026-02-01", 60), // depth 3, 24 days
+        row("a3", 5, 1, "2026-03-01", "2026-03-05", null, "churned"), // depth 5, used before start → 0 days
+      ],
+      active,
+    );
+    expect(result).toMatchObject({
+      adopters: 3,
+      adoption_rate: 0.75, // 3 / 4
+      depth: 4, // (4 + 3 + 5) / 3
+      time_to_adopt_median_days: 10, // median of 10, 24, 0
+      time_to_adopt_counted: 3,
+      adopter_stats: { accounts: 3, scored_accounts: 2, mean_health_score: 70, churned: 1 },
+      // The rest: 1 account, score 180 − 140 = 40, no churn.
+      non_adopter_stats: { accounts: 1, scored_accounts: 1, mean_health_score: 40, churned: 0, churned_share: 0 },
+    });
+  });
+
+  it("skips adopters without a start day for time to adopt", () => {
+    const result = featureAdoption([row("a1", 2, 1, "2026-01-11", null, null)], active);
+    expect(result.time_to_adopt_median_days).toBeNull();
+    expect(result.time_to_adopt_counted).toBe(0);
+  });
+
+  it("keeps features used by at least the threshold share of peers", () => {
+    const gaps = featureGaps(
+      [
+        { feature: "sso", peers_using: 1 },
+        { feature: "alerts", peers_using: 2 },
+        { feature: "api", peers_using: 0 },
+      ],
+      2,
+      50,
+    );
+    expect(gaps).toEqual([
+      { feature: "alerts", peers_using: 2, peer_share: 1 },
+      { feature: "sso", peers_using: 1, peer_share: 0.5 },
+    ]);
+    expect(featureGaps([{ feature: "sso", peers_using: 1 }], 0, 50)).toEqual([]);
   });
 });
