@@ -1,4 +1,5 @@
 import { newId } from "../lib/ids";
+import { healthRecalc } from "./health-recalc";
 import { requeueStaleReceipts } from "./requeue";
 import { purgeExpiredDetail } from "./retention";
 
@@ -10,7 +11,7 @@ export interface CronJob {
 
 /** Jobs per cron expression of wrangler.toml `[triggers]`. */
 export const CRON_JOBS: Record<string, CronJob[]> = {
-  "0 3 * * *": [purgeExpiredDetail],
+  "0 3 * * *": [purgeExpiredDetail, healthRecalc],
   "*/10 * * * *": [requeueStaleReceipts],
 };
 
@@ -55,7 +56,10 @@ export async function runScheduled(env: Env, cron: string, scheduledTime: Date):
     status = "failed";
     detail.error = `no jobs are registered for cron "${cron}"`;
   }
-  await env.DB.prepare("UPDATE job_runs SET status = ?2, detail = ?3, finished_at = ?4 WHERE id = ?1")
+  // Merged, not replaced: queued work may already have recorded its progress in the detail.
+  await env.DB.prepare(
+    "UPDATE job_runs SET status = ?2, detail = json_patch(coalesce(detail, '{}'), ?3), finished_at = ?4 WHERE id = ?1",
+  )
     .bind(runId, status, JSON.stringify(detail), new Date().toISOString())
     .run();
   return { status, cron, scheduledTime: scheduled, runId, detail };

@@ -1,5 +1,6 @@
 import { deliverAlerts, type SlackAlertJob } from "../alerts/slack";
 import { deliverEmails, type SendEmailJob } from "../email/deliver";
+import { type HealthRecalcJob, handleHealthChunks } from "./health-recalc";
 import { jobMessageSchema } from "./messages";
 import type { QueueConsumer } from "./queue";
 
@@ -12,6 +13,7 @@ export const consumeJobs: QueueConsumer = async (messages, env) => {
   const failures = new Map<string, unknown>();
   const emails: SendEmailJob[] = [];
   const alerts: SlackAlertJob[] = [];
+  const healthChunks: HealthRecalcJob[] = [];
   for (const message of messages) {
     const parsed = jobMessageSchema.safeParse(message.body);
     if (!parsed.success) {
@@ -22,6 +24,14 @@ export const consumeJobs: QueueConsumer = async (messages, env) => {
     const job = parsed.data;
     if (job.type === "send_email") {
       emails.push({ messageId: message.id, workspaceId: job.workspaceId, outboxId: job.outboxId });
+    } else if (job.type === "health_recalc_chunk") {
+      healthChunks.push({
+        messageId: message.id,
+        workspaceId: job.workspaceId,
+        runId: job.runId,
+        day: job.day,
+        accountIds: job.accountIds,
+      });
     } else {
       alerts.push({
         messageId: message.id,
@@ -31,7 +41,11 @@ export const consumeJobs: QueueConsumer = async (messages, env) => {
       });
     }
   }
-  const handled = await Promise.all([deliverEmails(env, emails), deliverAlerts(env, alerts)]);
+  const handled = await Promise.all([
+    deliverEmails(env, emails),
+    deliverAlerts(env, alerts),
+    handleHealthChunks(env, healthChunks),
+  ]);
   for (const result of handled) for (const [id, error] of result) failures.set(id, error);
   return failures;
 };

@@ -42,5 +42,14 @@ export const jobMessageSchema = z.discriminatedUnion("type", [
     idempotencyKey: z.string(),
     text: z.string().max(3000),
   }),
+  z.object({
+    type: z.literal("health_recalc_chunk"),
+    workspaceId: z.string(),
+    /** The cron run whose progress this chunk counts in; empty when not started by a cron run. */
+    runId: z.string(),
+    /** The UTC day the scores are stored for. */
+    day: z.iso.date(),
+    accountIds: z.array(z.string()).min(1).max(100),
+  }),
 ]);
 export type JobMessage = z.infer<typeof jobMessageSchema>;

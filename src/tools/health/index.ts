@@ -1,5 +1,6 @@
 import type { ToolDefinition } from "../../mcp/tool";
+import { calculateHealthScore } from "./score";
 import { trackUsageEngagement } from "./usage";
 
 /** The health toolset, in the order tools are listed. */
-export const healthTools: ToolDefinition[] = [trackUsageEngagement];
+export const healthTools: ToolDefinition[] = [trackUsageEngagement, calculateHealthScore];
