@@ -1,6 +1,7 @@
 import type { ToolDefinition } from "../../mcp/tool";
+import { trackFeatureAdoption } from "./adoption";
 import { calculateHealthScore } from "./score";
 import { trackUsageEngagement } from "./usage";
 
 /** The health toolset, in the order tools are listed. */
-export const healthTools: ToolDefinition[] = [trackUsageEngagement, calculateHealthScore];
+export const healthTools: ToolDefinition[] = [trackUsageEngagement, calculateHealthScore, trackFeatureAdoption];
