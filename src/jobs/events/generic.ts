@@ -21,6 +21,7 @@
  * `occurred_at` (else the time we received it) is the newer-than time; a ticket's is its
  * `updated_at` when given.
  */
+import { RECORD_COLUMNS } from "../../domain/import/columns";
 import { type ImportEntity, validateRecords } from "../../domain/import/rows";
 import { column, idAt, instantAt, objectAt } from "./read";
 import {
@@ -47,69 +48,15 @@ const ENTITY_OF_TYPE = {
 type GenericType = keyof typeof ENTITY_OF_TYPE;
 
 /** Columns written from data per type, and which of them are NOT NULL (null means "keep"). */
-const COLUMNS: Record<Exclude<GenericType, "usage">, { table: UpsertTable; columns: string[]; notNull: string[] }> = {
-  account: {
-    table: "accounts",
-    columns: [
-      "name",
-      "domain",
-      "industry",
-      "employees",
-      "region",
-      "plan",
-      "segment",
-      "tier",
-      "lifecycle_stage",
-      "status",
-      "customer_since",
-      "churned_at",
-    ],
-    notNull: ["lifecycle_stage", "status"],
-  },
-  contact: {
-    table: "contacts",
-    columns: [
-      "name",
-      "email",
-      "title",
-      "role",
-      "is_champion",
-      "is_decision_maker",
-      "unsubscribed",
-      "bounced",
-      "last_seen_at",
-      "left_at",
-    ],
-    notNull: ["is_champion", "is_decision_maker", "unsubscribed", "bounced"],
-  },
-  ticket: {
-    table: "tickets",
-    columns: [
-      "source",
-      "subject",
-      "body",
-      "status",
-      "priority",
-      "category",
-      "assignee",
-      "csat_score",
-      "created_at",
-      "first_response_at",
-      "solved_at",
-      "updated_at",
-    ],
-    notNull: ["source", "body", "status", "priority", "updated_at"],
-  },
-  survey_response: {
-    table: "survey_responses",
-    columns: ["kind", "score", "comment", "responded_at"],
-    notNull: [],
-  },
-  feedback: {
-    table: "feedback_items",
-    columns: ["source", "kind", "title", "body", "feature", "status", "created_at"],
-    notNull: ["source", "body", "status"],
-  },
+const COLUMNS: Record<
+  Exclude<GenericType, "usage">,
+  { table: UpsertTable; columns: readonly string[]; notNull: readonly string[] }
+> = {
+  account: { table: "accounts", ...RECORD_COLUMNS.accounts },
+  contact: { table: "contacts", ...RECORD_COLUMNS.contacts },
+  ticket: { table: "tickets", ...RECORD_COLUMNS.tickets },
+  survey_response: { table: "survey_responses", ...RECORD_COLUMNS.survey_responses },
+  feedback: { table: "feedback_items", ...RECORD_COLUMNS.feedback_items },
 };
 
 /** Normalizes one generic webhook event. */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { jsonChunks } from "../../db/json-chunks";
 import { refreshAccountRollups } from "../../db/rollups";
 import { CsvError, parseCsvTable } from "../../domain/csv";
+import { RECORD_COLUMNS } from "../../domain/import/columns";
 import {
   checkCsvHeader,
   fieldsOf,
@@ -355,21 +356,6 @@ function emptyPlan(): WritePlan {
 // ---------------------------------------------------------------------------------------------
 // Per-entity plans.
 
-const ACCOUNT_COLUMNS = [
-  "name",
-  "domain",
-  "industry",
-  "employees",
-  "region",
-  "plan",
-  "segment",
-  "tier",
-  "lifecycle_stage",
-  "status",
-  "customer_since",
-  "churned_at",
-] as const;
-
 async function planAccounts(ctx: ToolContext, valid: ValidRecord<"accounts">[]): Promise<WritePlan> {
   const plan = emptyPlan();
   if (valid.length === 0) return plan;
@@ -386,7 +372,7 @@ async function planAccounts(ctx: ToolContext, valid: ValidRecord<"accounts">[]):
   const stageChanges: { id: string; account_id: string; from_stage: string | null; to_stage: string }[] = [];
   for (const record of valid) {
     const row = record.value;
-    const values = givenColumns(record, ACCOUNT_COLUMNS, ["lifecycle_stage", "status"]);
+    const values = givenColumns(record, RECORD_COLUMNS.accounts.columns, RECORD_COLUMNS.accounts.notNull);
     if (record.given.has("custom_fields")) values.custom_fields = JSON.stringify(row.custom_fields ?? {});
     if (record.given.has("owner_email")) {
       const ownerId = row.owner_email ? users.get(row.owner_email) : null;
@@ -434,19 +420,6 @@ async function planAccounts(ctx: ToolContext, valid: ValidRecord<"accounts">[]):
   return plan;
 }
 
-const CONTACT_COLUMNS = [
-  "name",
-  "email",
-  "title",
-  "role",
-  "is_champion",
-  "is_decision_maker",
-  "unsubscribed",
-  "bounced",
-  "last_seen_at",
-  "left_at",
-] as const;
-const CONTACT_FLAGS = ["is_champion", "is_decision_maker", "unsubscribed", "bounced"] as const;
 
 async function planContacts(ctx: ToolContext, valid: ValidRecord<"contacts">[]): Promise<WritePlan> {
   const plan = emptyPlan();
@@ -466,7 +439,7 @@ async function planContacts(ctx: ToolContext, valid: ValidRecord<"contacts">[]):
       plan.errors.push(...rowErrors);
       continue;
     }
-    const values = givenColumns(record, CONTACT_COLUMNS, CONTACT_FLAGS);
+    const values = givenColumns(record, RECORD_COLUMNS.contacts.columns, RECORD_COLUMNS.contacts.notNull);
     if (account !== undefined) values.account_id = account?.id ?? null;
     const id = existing.get(row.external_id)?.id ?? newId("con");
     records.push({ key: row.external_id, values, insertOnly: { id, external_id: row.external_id } });
@@ -804,21 +777,6 @@ async function resolveParties<E extends PartyEntity>(
   return { existing, resolved };
 }
 
-const TICKET_COLUMNS = [
-  "source",
-  "subject",
-  "body",
-  "status",
-  "priority",
-  "category",
-  "assignee",
-  "csat_score",
-  "created_at",
-  "first_response_at",
-  "solved_at",
-  "updated_at",
-] as const;
-
 async function planTickets(ctx: ToolContext, valid: ValidRecord<"tickets">[]): Promise<WritePlan> {
   const plan = emptyPlan();
   if (valid.length === 0) return plan;
@@ -826,7 +784,7 @@ async function planTickets(ctx: ToolContext, valid: ValidRecord<"tickets">[]): P
   const records = resolved.map(({ record, parties }): UpsertRecord => {
     const row = record.value;
     const values = {
-      ...givenColumns(record, TICKET_COLUMNS, ["source", "body", "status", "priority", "updated_at"]),
+      ...givenColumns(record, RECORD_COLUMNS.tickets.columns, RECORD_COLUMNS.tickets.notNull),
       ...parties,
     };
     const insertOnly: Record<string, SqlValue> = {
@@ -851,7 +809,7 @@ async function planSurveyResponses(ctx: ToolContext, valid: ValidRecord<"survey_
     plan.plannedKeys.push(externalId);
     return {
       key: externalId,
-      values: { ...givenColumns(record, ["kind", "score", "comment", "responded_at"]), ...parties },
+      values: { ...givenColumns(record, RECORD_COLUMNS.survey_responses.columns), ...parties },
       insertOnly: { id: existing.get(externalId)?.id ?? newId("srv"), external_id: externalId },
     };
   });
@@ -869,11 +827,7 @@ async function planFeedback(ctx: ToolContext, valid: ValidRecord<"feedback">[]):
   const records = resolved.map(({ record, parties }): UpsertRecord => {
     const externalId = record.value.external_id;
     const values = {
-      ...givenColumns(
-        record,
-        ["source", "kind", "title", "body", "feature", "status", "created_at"],
-        ["source", "body", "status"],
-      ),
+      ...givenColumns(record, RECORD_COLUMNS.feedback_items.columns, RECORD_COLUMNS.feedback_items.notNull),
       ...parties,
     };
     const insertOnly: Record<string, SqlValue> = {
