@@ -420,7 +420,6 @@ async function planAccounts(ctx: ToolContext, valid: ValidRecord<"accounts">[]):
   return plan;
 }
 
-
 async function planContacts(ctx: ToolContext, valid: ValidRecord<"contacts">[]): Promise<WritePlan> {
   const plan = emptyPlan();
   if (valid.length === 0) return plan;
