@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { featureAdoption, featureGaps } from "../src/domain/usage/adoption";
+import { bestChannel, channelRates, isQuiet, meanGapDays, weekdayShares } from "../src/domain/usage/engagement";
 import { changePct, licenseUtilization, mean, median, summarizeUsage, usageWindows } from "../src/domain/usage/metrics";
 
 describe("usage metrics", () => {
@@ -115,5 +116,41 @@ describe("feature adoption", () => {
       { feature: "sso", peers_using: 1, peer_share: 0.5 },
     ]);
     expect(featureGaps([{ feature: "sso", peers_using: 1 }], 0, 50)).toEqual([]);
+  });
+});
+
+describe("engagement patterns", () => {
+  it("measures cadence as the mean gap between touches", () => {
+    // 3 touches over 12 days → 2 gaps → 6 days.
+    expect(meanGapDays(3, "2026-02-23T10:00:00Z", "2026-03-07T10:00:00Z")).toBe(6);
+    expect(meanGapDays(1, "2026-02-23T10:00:00Z", "2026-02-23T10:00:00Z")).toBeNull();
+  });
+
+  it("shares events per weekday, Monday first", () => {
+    const shares = weekdayShares([
+      { weekday: 1, events: 30, days: 2 },
+      { weekday: 0, events: 10, days: 1 },
+    ]);
+    expect(shares[0]).toEqual({ weekday: "Mon", events: 30, days_with_data: 2, share: 0.75 }); // 30 / 40
+    expect(shares[6]).toEqual({ weekday: "Sun", events: 10, days_with_data: 1, share: 0.25 });
+    expect(weekdayShares([])[0]?.share).toBeNull();
+  });
+
+  it("picks the channel with the highest response rate", () => {
+    const channels = [
+      { channel: "email", outbound: 6, responses: 2 },
+      { channel: "call", outbound: 2, responses: 1 },
+      { channel: "sms", outbound: 0, responses: 0 },
+    ];
+    expect(bestChannel(channels)).toEqual({ channel: "call", outbound: 2, responses: 1, response_rate: 0.5 });
+    expect(channelRates(channels)[2]?.response_rate).toBeNull();
+    expect(bestChannel([{ channel: "email", outbound: 4, responses: 0 }])).toBeNull();
+  });
+
+  it("calls a contact quiet when neither activity nor visit is recent", () => {
+    expect(isQuiet(null, null, "2026-03-01")).toBe(true);
+    expect(isQuiet("2026-02-28T23:00:00Z", "2026-01-01T00:00:00Z", "2026-03-01")).toBe(true);
+    expect(isQuiet("2026-03-01T00:00:00Z", null, "2026-03-01")).toBe(false);
+    expect(isQuiet(null, "2026-03-02T00:00:00Z", "2026-03-01")).toBe(false);
   });
 });

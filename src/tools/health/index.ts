@@ -1,7 +1,13 @@
 import type { ToolDefinition } from "../../mcp/tool";
 import { trackFeatureAdoption } from "./adoption";
+import { analyzeEngagementPatterns } from "./engagement";
 import { calculateHealthScore } from "./score";
 import { trackUsageEngagement } from "./usage";
 
 /** The health toolset, in the order tools are listed. */
-export const healthTools: ToolDefinition[] = [trackUsageEngagement, calculateHealthScore, trackFeatureAdoption];
+export const healthTools: ToolDefinition[] = [
+  trackUsageEngagement,
+  calculateHealthScore,
+  trackFeatureAdoption,
+  analyzeEngagementPatterns,
+];

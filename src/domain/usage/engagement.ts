@@ -1,0 +1,69 @@
+/** Engagement pattern figures over plain rows: cadence, weekday shares, best channel, quiet contacts. */
+
+const DAY_MS = 86_400_000;
+
+/** Weekday names indexed like SQLite's strftime('%w') (Sunday = 0). */
+export const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] as const;
+
+/**
+ * Mean days between consecutive touches: with `count` touches from `first` to `last` the gaps
+ * sum to last − first, so the mean gap is (last − first) / (count − 1). Null below two touches.
+ */
+export function meanGapDays(count: number, first: string | null, last: string | null): number | null {
+  if (count < 2 || !first || !last) return null;
+  return (Date.parse(last) - Date.parse(first)) / DAY_MS / (count - 1);
+}
+
+/** Events per weekday (Monday first) with each weekday's share of all events. */
+export function weekdayShares(
+  rows: readonly { weekday: number; events: number; days: number }[],
+): { weekday: string; events: number; days_with_data: number; share: number | null }[] {
+  const total = rows.reduce((sum, r) => sum + r.events, 0);
+  return [1, 2, 3, 4, 5, 6, 0].map((wd) => {
+    const row = rows.find((r) => r.weekday === wd);
+    const events = row?.events ?? 0;
+    return {
+      weekday: WEEKDAYS[wd] ?? String(wd),
+      events,
+      days_with_data: row?.days ?? 0,
+      share: total > 0 ? events / total : null,
+    };
+  });
+}
+
+/** A channel's outbound touches and the responses they drew. */
+export interface ChannelStats {
+  channel: string;
+  outbound: number;
+  responses: number;
+}
+
+/** Response rate per channel (responses / outbound; null without outbound touches). */
+export function channelRates(channels: readonly ChannelStats[]): (ChannelStats & { response_rate: number | null })[] {
+  return channels.map((c) => ({ ...c, response_rate: c.outbound > 0 ? c.responses / c.outbound : null }));
+}
+
+/**
+ * The channel with the highest response rate among those with outbound touches and at least one
+ * response; ties go to more responses. Null when no channel drew a response.
+ */
+export function bestChannel(channels: readonly ChannelStats[]): (ChannelStats & { response_rate: number }) | null {
+  let best: (ChannelStats & { response_rate: number }) | null = null;
+  for (const c of channelRates(channels)) {
+    if (c.response_rate === null || c.responses === 0) continue;
+    if (
+      !best ||
+      c.response_rate > best.response_rate ||
+      (c.response_rate === best.response_rate && c.responses > best.responses)
+    ) {
+      best = { ...c, response_rate: c.response_rate };
+    }
+  }
+  return best;
+}
+
+/** True when neither the last activity nor the last product visit falls on or after `sinceDay`. */
+export function isQuiet(lastActivityAt: string | null, lastSeenAt: string | null, sinceDay: string): boolean {
+  const recent = (at: string | null) => at !== null && at.slice(0, 10) >= sinceDay;
+  return !recent(lastActivityAt) && !recent(lastSeenAt);
+}
