@@ -77,7 +77,8 @@ describe("queues", () => {
         body: '{"workspaceId":"ws_dlq","type":"x"}',
         attempts: 3,
         status: "dead",
-        error: "not a valid cs-jobs message (type: Invalid discriminator value. Expected 'send_email' | 'slack_alert')",
+        error:
+          "not a valid cs-jobs message (type: Invalid discriminator value. Expected 'send_email' | 'slack_alert' | 'health_recalc_chunk')",
       },
     ]);
   });
