@@ -294,11 +294,20 @@ describe("calculate_health_score", () => {
     expect(e.next_band_up).toMatchObject({ component: "usage", normalized_points: 4.33 });
     expect(e.alert).toBeNull();
     const stored = await env.DB.prepare(
-      "SELECT score, band FROM health_scores WHERE workspace_id = ?1 AND account_id = 'acc_hs_a' AND day = ?2",
+      "SELECT score, band, components FROM health_scores WHERE workspace_id = ?1 AND account_id = 'acc_hs_a' AND day = ?2",
     )
       .bind(WS, today)
-      .first();
-    expect(stored).toEqual({ score: 68.7, band: "yellow" });
+      .first<{ score: number; band: string; components: string }>();
+    expect([stored?.score, stored?.band]).toEqual([68.7, "yellow"]);
+    // Stored as an array of components, the shape get_account_overview reads back.
+    const components = JSON.parse(stored?.components ?? "null") as { component: string; contribution: number }[];
+    expect(components.map((c) => [c.component, c.contribution])).toEqual([
+      ["usage", 19.5],
+      ["engagement", 10],
+      ["support", 8.7],
+      ["satisfaction", 15.5],
+      ["financial", 15],
+    ]);
     const account = await env.DB.prepare(
       "SELECT health_score, health_band FROM accounts WHERE id = 'acc_hs_a'",
     ).first();

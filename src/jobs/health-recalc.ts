@@ -155,10 +155,9 @@ export async function computeHealth(
            SELECT c.account_id,
                   CASE WHEN max(p.kind = 'plan') = 1 THEN sum(CASE WHEN p.kind = 'plan' THEN ci.seats ELSE 0 END)
                        ELSE max(ci.seats) END AS contract_seats
-             FROM contracts c
-             JOIN contract_items ci ON ci.workspace_id = c.workspace_id AND ci.contract_id = c.id
+             FROM (SELECT id, account_id FROM contracts WHERE workspace_id = ?1 AND ${inList} AND +status = 'active') c
+             CROSS JOIN contract_items ci ON ci.workspace_id = ?1 AND ci.contract_id = c.id
              LEFT JOIN products p ON p.workspace_id = ci.workspace_id AND p.id = ci.product_id
-            WHERE c.workspace_id = ?1 AND c.${inList} AND c.status = 'active'
             GROUP BY c.id)
           GROUP BY account_id`,
     ).bind(workspaceId, ids),
@@ -266,8 +265,11 @@ export async function computeHealth(
     const problems = p ? (JSON.parse(p.problem_ids) as (string | null)[]).filter((v) => v !== null).length : 0;
     const hasUsage = evidence.usage_days_with_data_60d > 0;
     const values: MeasureValues = {
-      // Days without a rollup count as zero active users: the mean is over all 30 days.
-      license_utilization: hasUsage && seatCount > 0 ? round2(evidence.active_user_days_30d / 30 / seatCount) : null,
+      // The mean over days with data, as get_account_overview defines license utilization.
+      license_utilization:
+        evidence.usage_days_with_data_30d > 0 && seatCount > 0
+          ? round2(evidence.active_user_days_30d / evidence.usage_days_with_data_30d / seatCount)
+          : null,
       events_trend:
         hasUsage && evidence.events_prior_30d > 0 ? round2(evidence.events_30d / evidence.events_prior_30d - 1) : null,
       touchpoints: evidence.activities_30d + evidence.email_opens_30d + evidence.email_clicks_30d,
@@ -306,18 +308,17 @@ export async function computeHealth(
     id: a.account_id,
     score: a.result.score,
     band: a.result.band,
-    components: {
+    // An array of components, the shape get_account_overview reads back.
+    components: a.result.components.map((c) => ({
+      component: c.component,
       preset: a.result.preset,
-      components: a.result.components.map((c) => ({
-        component: c.component,
-        normalized: c.normalized,
-        weight_configured: c.weight_configured,
-        weight_effective: c.weight_effective,
-        contribution: c.contribution,
-        measures: c.measures.map((m) => ({ name: m.name, raw: m.raw, score: m.score })),
-      })),
-      dropped: a.result.dropped,
-    },
+      normalized: c.normalized,
+      weight_configured: c.weight_configured,
+      weight_effective: c.weight_effective,
+      contribution: c.contribution,
+      dropped_reason: a.result.dropped.find((d) => d.component === c.component)?.reason ?? null,
+      measures: c.measures.map((m) => ({ name: m.name, raw: m.raw, score: m.score })),
+    })),
   }));
   const writes: D1PreparedStatement[] = [];
   for (const chunk of jsonChunks(rows)) {

@@ -70,7 +70,7 @@ export const MEASURES: readonly MeasureDefinition[] = [
     component: "usage",
     name: "license_utilization",
     description:
-      "Average daily active users over the last 30 complete days ÷ licensed seats (plan items of active contracts).",
+      "Average daily active users over the days with data among the last 30 complete days ÷ licensed seats (plan items of active contracts).",
     window_days: 30,
     weight: 70,
     scales: {
@@ -166,7 +166,7 @@ export const MEASURES: readonly MeasureDefinition[] = [
   {
     component: "satisfaction",
     name: "csat_mean",
-    description: "Mean CSAT (1–5) of survey answers and ticket ratings in the last 90 days.",
+    description: "Mean CSAT survey answer (1–5) in the last 90 days.",
     window_days: 90,
     weight: 50,
     scales: {
@@ -221,7 +221,7 @@ export type MeasureValues = Record<string, number | null>;
 
 /** Why each component had no data, for the `dropped` list. */
 export const DROP_REASONS: Record<ComponentName, string> = {
-  usage: "no usage rollups in the last 60 days and no licensed seats",
+  usage: "no usage rollups with licensed seats in the last 30 days and no events in the 30 days before",
   engagement: "no touchpoint data",
   support: "no ticket data",
   satisfaction: "no NPS answer and no CSAT in the last 90 days",
