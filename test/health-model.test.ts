@@ -162,6 +162,23 @@ describe("bandMoves", () => {
     expect(moves.down).toBeNull();
   });
 
+  it("inverts a threshold grid to the nearest whole count", () => {
+    const config: HealthConfig = {
+      ...balanced,
+      weights: { usage: 10, engagement: 40, support: 15, satisfaction: 20, financial: 15 },
+    };
+    const values = { ...full, touchpoints: 0, latest_nps: 10, csat_mean: 5 };
+    const result = scoreHealth(values, config);
+    // 65 × 0.1 + 0 × 0.4 + 58 × 0.15 + 100 × 0.2 + 100 × 0.15 = 6.5 + 0 + 8.7 + 20 + 15 = 50.2
+    expect(result.score).toBe(50.2);
+    const moves = bandMoves(result, BANDS);
+    // 70 − 50.2 = 19.8 points: engagement 19.8 × 100/40 = 49.5 → the grid step scoring 50 starts at 2 touchpoints
+    expect(moves.up).toMatchObject({ component: "engagement", normalized_points: 49.5, normalized_target: 49.5 });
+    expect(moves.up?.raw_targets).toEqual([{ measure: "touchpoints", raw_now: 0, raw_target: 2 }]);
+    // 50.2 − 40 = 10.2 points: satisfaction 10.2 × 100/20 = 51 (financial needs 68, support and usage cannot)
+    expect(moves.down).toMatchObject({ component: "satisfaction", normalized_points: 51, normalized_target: 49 });
+  });
+
   it("trend is the difference to a past score", () => {
     expect(trend(68.7, 60.2)).toBe(8.5);
     expect(trend(68.7, null)).toBeNull();

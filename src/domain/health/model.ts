@@ -357,11 +357,30 @@ export interface BandMove {
   raw_targets: { measure: string; raw_now: number; raw_target: number | null }[];
 }
 
-/** Raw value at which a scale reaches `score` (linear scales only; steps and tiers are shown as data). */
-function invertScale(scale: Scale, score: number): number | null {
-  if (scale.kind !== "linear" || scale.y1 === scale.y0) return null;
-  if (score < Math.min(scale.y0, scale.y1) || score > Math.max(scale.y0, scale.y1)) return null;
-  return round2(scale.x0 + ((score - scale.y0) * (scale.x1 - scale.x0)) / (scale.y1 - scale.y0));
+/**
+ * Raw value at which a scale reaches `score` (up: at least; down: at most). Linear ranges are
+ * inverted exactly; grids (whose measures are whole counts) give the nearest whole value in a
+ * step that scores enough; tiers are shown as data only.
+ */
+function invertScale(scale: Scale, score: number, raw: number, direction: "up" | "down"): number | null {
+  if (scale.kind === "linear") {
+    if (scale.y1 === scale.y0) return null;
+    if (score < Math.min(scale.y0, scale.y1) || score > Math.max(scale.y0, scale.y1)) return null;
+    return round2(scale.x0 + ((score - scale.y0) * (scale.x1 - scale.x0)) / (scale.y1 - scale.y0));
+  }
+  if (scale.kind !== "grid") return null;
+  let best: number | null = null;
+  scale.steps.forEach((step, i) => {
+    if (direction === "up" ? step.score < score : step.score > score) return;
+    const previous = i > 0 ? scale.steps[i - 1]?.up_to : null;
+    const low = previous === null || previous === undefined ? Number.NEGATIVE_INFINITY : previous + 1;
+    const high = step.up_to ?? Number.POSITIVE_INFINITY;
+    const candidate = Math.min(Math.max(raw, low), high);
+    if (Number.isFinite(candidate) && (best === null || Math.abs(candidate - raw) < Math.abs(best - raw))) {
+      best = candidate;
+    }
+  });
+  return best;
 }
 
 function moveFor(result: HealthResult, direction: "up" | "down", threshold: number, toBand: Band): BandMove | null {
@@ -380,7 +399,11 @@ function moveFor(result: HealthResult, direction: "up" | "down", threshold: numb
       .map((m) => {
         // The measure alone must carry the component's change, scaled by its share of the component.
         const measureTarget = (m.score ?? 0) + ((direction === "up" ? needed : -needed) * subWeight) / m.weight;
-        return { measure: m.name, raw_now: m.raw ?? 0, raw_target: invertScale(m.scale, measureTarget) };
+        return {
+          measure: m.name,
+          raw_now: m.raw ?? 0,
+          raw_target: invertScale(m.scale, measureTarget, m.raw ?? 0, direction),
+        };
       });
     best = {
       direction,
