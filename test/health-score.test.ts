@@ -217,6 +217,10 @@ beforeAll(async () => {
     // Beta: green yesterday and 80 a week ago.
     insert("health_scores", { workspace_id: WS, account_id: "acc_hs_b", day: day(-1), score: 75, band: "green" }),
     insert("health_scores", { workspace_id: WS, account_id: "acc_hs_b", day: day(-7), score: 80, band: "green" }),
+    // Gamma (churned, so outside "all"): yellow yesterday, 65 a week ago.
+    insert("accounts", { id: "acc_hs_c", workspace_id: WS, name: "Gamma", status: "churned" }),
+    insert("health_scores", { workspace_id: WS, account_id: "acc_hs_c", day: day(-1), score: 45, band: "yellow" }),
+    insert("health_scores", { workspace_id: WS, account_id: "acc_hs_c", day: day(-7), score: 65, band: "yellow" }),
     // A Slack destination, so alerts are queued.
     insert("integrations", {
       id: "int_hs_slack",
@@ -344,6 +348,24 @@ describe("calculate_health_score", () => {
     ]);
   });
 
+  it("alerts on a drop of more than alert_drop points in 7 days without a band change", async () => {
+    captureSends();
+    const answer = await callOk<ScoreAnswer>(client, "calculate_health_score", { account_id: "acc_hs_c" });
+    // No data beyond engagement 0 and support 100: 42.86, still yellow; 42.86 − 65 = −22.14 < −15
+    expect([answer.explanation?.score, answer.explanation?.band, answer.explanation?.trend_7d]).toEqual([
+      42.86,
+      "yellow",
+      -22.14,
+    ]);
+    expect(answer.alerts_created).toBe(1);
+    const task = await env.DB.prepare("SELECT title, description FROM tasks WHERE account_id = 'acc_hs_c'").first();
+    expect(task).toEqual({
+      title: "Health dropped 22.14 points in 7 days: Gamma",
+      description: "Health alert: score 65 → 42.86 in 7 days (alert drop 15)",
+    });
+    expect(sends).toHaveLength(1);
+  });
+
   it("recalculating many accounts twice stores identical rows", async () => {
     captureSends();
     const read = () =>
@@ -361,6 +383,17 @@ describe("calculate_health_score", () => {
     await callOk<ScoreAnswer>(client, "calculate_health_score", { all: true });
     expect((await read()).results).toEqual(before.results);
     expect(sends).toEqual([]);
+  });
+  it("scores with the preset of the workspace settings and says so", async () => {
+    captureSends();
+    await env.DB.prepare("UPDATE workspaces SET settings = ?2 WHERE id = ?1")
+      .bind(WS, JSON.stringify({ health: { preset: "totango_style" } }))
+      .run();
+    const answer = await callOk<ScoreAnswer>(client, "calculate_health_score", { account_id: "acc_hs_a" });
+    expect(answer.preset).toBe("totango_style");
+    // usage 60 × 0.7 + 100 × 0.3 = 72; engagement, support, satisfaction 60; financial 100 → 69.6
+    expect(answer.explanation?.components.map((c) => c.normalized)).toEqual([72, 60, 60, 60, 100]);
+    expect(answer.explanation?.score).toBe(69.6);
   });
 });
 
