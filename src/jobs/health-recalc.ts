@@ -21,6 +21,8 @@ import type { JobMessage } from "./messages";
 export const HEALTH_CHUNK_SIZE = 100;
 /** Most messages one `sendBatch` call carries. */
 const SEND_BATCH_SIZE = 100;
+/** Account ids read per listing query of the nightly job. */
+const LIST_PAGE_SIZE = 5000;
 /** Most source-record ids listed per account and kind. */
 const MAX_IDS = 20;
 /** The cron job's name, also the key of its progress in the run's detail. */
@@ -402,7 +404,7 @@ export async function computeHealth(
 }
 
 /**
- * Nightly: lists every workspace's active accounts in id order and queues them as
+ * Nightly: lists every workspace's active accounts in id order (in pages by primary key) and queues them as
  * `health_recalc_chunk` messages of at most {@link HEALTH_CHUNK_SIZE} ids; it never computes.
  * The chunk handlers record progress in this run's `job_runs` detail.
  */
@@ -414,35 +416,64 @@ export const healthRecalc: CronJob = {
       .bind(scheduledTime.toISOString())
       .first<{ id: string }>();
     const runId = run?.id ?? "";
-    const accounts = await env.DB.prepare(
-      "SELECT workspace_id, id FROM accounts WHERE status = 'active' ORDER BY workspace_id, id",
-    ).all<{ workspace_id: string; id: string }>();
-    const messages: JobMessage[] = [];
-    let current: { workspaceId: string; ids: string[] } | null = null;
-    for (const row of accounts.results) {
-      if (!current || current.workspaceId !== row.workspace_id || current.ids.length === HEALTH_CHUNK_SIZE) {
-        current = { workspaceId: row.workspace_id, ids: [] };
-        messages.push({
-          type: "health_recalc_chunk",
-          workspaceId: row.workspace_id,
-          runId,
-          day,
-          accountIds: current.ids,
-        });
-      }
-      current.ids.push(row.id);
-    }
-    // Progress first, so a chunk finishing early finds the counters.
+    // Progress first, so a chunk finishing early finds the counters; the total follows once all are queued.
     await env.DB.prepare(
       `UPDATE job_runs SET detail = json_set(coalesce(detail, '{}'), '$.${HEALTH_RECALC_JOB}_progress',
-         json_object('day', ?2, 'chunks_total', ?3, 'chunks_done', 0, 'accounts_done', 0)) WHERE id = ?1`,
+         json_object('day', ?2, 'chunks_total', NULL, 'chunks_done', 0, 'accounts_done', 0)) WHERE id = ?1`,
     )
-      .bind(runId, day, messages.length)
+      .bind(runId, day)
       .run();
-    for (let i = 0; i < messages.length; i += SEND_BATCH_SIZE) {
-      await env.JOBS_QUEUE.sendBatch(messages.slice(i, i + SEND_BATCH_SIZE).map((body) => ({ body })));
+    const chunk = (workspaceId: string, accountIds: string[]): JobMessage => ({
+      type: "health_recalc_chunk",
+      workspaceId,
+      runId,
+      day,
+      accountIds,
+    });
+    // Accounts are read in pages by primary key; each workspace fills its own chunk in id order.
+    const filling = new Map<string, string[]>();
+    const ready: JobMessage[] = [];
+    let listed = 0;
+    let queued = 0;
+    const send = async (all: boolean) => {
+      while (ready.length >= SEND_BATCH_SIZE || (all && ready.length > 0)) {
+        const batch = ready.splice(0, SEND_BATCH_SIZE);
+        await env.JOBS_QUEUE.sendBatch(batch.map((body) => ({ body })));
+        queued += batch.length;
+      }
+    };
+    let after = "";
+    for (;;) {
+      const page = await env.DB.prepare(
+        "SELECT workspace_id, id FROM accounts WHERE id > ?1 AND status = 'active' ORDER BY id LIMIT ?2",
+      )
+        .bind(after, LIST_PAGE_SIZE)
+        .all<{ workspace_id: string; id: string }>();
+      for (const row of page.results) {
+        const ids = filling.get(row.workspace_id) ?? [];
+        ids.push(row.id);
+        if (ids.length === HEALTH_CHUNK_SIZE) {
+          ready.push(chunk(row.workspace_id, ids));
+          filling.delete(row.workspace_id);
+        } else {
+          filling.set(row.workspace_id, ids);
+        }
+      }
+      listed += page.results.length;
+      await send(false);
+      const last = page.results.at(-1);
+      if (!last || page.results.length < LIST_PAGE_SIZE) break;
+      after = last.id;
     }
-    return { day, accounts_listed: accounts.results.length, chunks_queued: messages.length };
+    for (const [workspaceId, ids] of filling) ready.push(chunk(workspaceId, ids));
+    await send(true);
+    await env.DB.prepare(
+      `UPDATE job_runs SET detail = json_set(detail, '$.${HEALTH_RECALC_JOB}_progress.chunks_total', ?2)
+        WHERE id = ?1 AND json_extract(detail, '$.${HEALTH_RECALC_JOB}_progress') IS NOT NULL`,
+    )
+      .bind(runId, queued)
+      .run();
+    return { day, accounts_listed: listed, chunks_queued: queued };
   },
 };
 
