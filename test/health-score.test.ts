@@ -7,7 +7,7 @@ import { handleHealthChunks } from "../src/jobs/health-recalc";
 import { consumeJobs } from "../src/jobs/jobs-consumer";
 import type { JobMessage } from "../src/jobs/messages";
 import { addDays, isoDay } from "../src/lib/time";
-import { callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 
 const WS = "ws_healthscore";
 const today = isoDay(new Date());
@@ -68,6 +68,7 @@ beforeAll(async () => {
       workspace_id: WS,
       external_id: "ext-a",
       name: "Alpha",
+      segment: "enterprise",
       renewal_date: day(200),
     }),
     insert("accounts", { id: "acc_hs_b", workspace_id: WS, name: "Beta", health_score: 75, health_band: "green" }),
@@ -364,6 +365,19 @@ describe("calculate_health_score", () => {
       description: "Health alert: score 65 → 42.86 in 7 days (alert drop 15)",
     });
     expect(sends).toHaveLength(1);
+  });
+
+  it("filters many accounts by segment and refuses an ambiguous selection", async () => {
+    captureSends();
+    const answer = await callOk<ScoreAnswer>(client, "calculate_health_score", { segment: "enterprise" });
+    expect(answer.accounts.map((a) => [a.account_id, a.score, a.band])).toEqual([["acc_hs_a", 68.7, "yellow"]]);
+    expect(answer.explanation).toBeNull();
+    expect(await callError(client, "calculate_health_score", { account_id: "acc_hs_a", all: true })).toBe(
+      "Give exactly one of: account_id, a filter (segment and/or owner), or all=true.",
+    );
+    expect(await callError(client, "calculate_health_score", { account_id: "acc_nope" })).toContain(
+      'No account with id "acc_nope"',
+    );
   });
 
   it("recalculating many accounts twice stores identical rows", async () => {
