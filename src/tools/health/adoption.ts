@@ -34,7 +34,7 @@ export const trackFeatureAdoption = defineTool({
   toolset: "health",
   description:
     "Per feature over a window of whole UTC days (default the 90 days ending yesterday), from the account-feature daily rollups: " +
-    "adoption rate = accounts with events of the feature / active accounts (accounts with any usage in the window); depth = mean over adopting accounts of feature events per day the feature was used; " +
+    "adoption rate = accounts with events of the feature / active accounts (accounts with an account-day usage rollup in the window); depth = mean over adopting accounts of feature events per day the feature was used; " +
     "time to adopt = median days from the account's customer_since (else its first usage day) to its first use of the feature still retained (feature rollups are kept USAGE_FEATURE_RETENTION_DAYS days, so earlier adoption reads as the earliest retained day; use before customer_since counts as 0); " +
     "adopters vs non-adopters among active accounts: mean latest health score (scored accounts only) and the share with status churned, with exact counts. " +
     "With account_id: the features that account has not used in the window that at least threshold_pct% of active accounts of its segment use (all active accounts when it has no segment).",
@@ -114,7 +114,7 @@ export const trackFeatureAdoption = defineTool({
       if (!gapsAccount) throw notFound("account", args.account_id);
     }
 
-    // Active accounts: any usage rollup (account or feature) in the window, optionally one segment.
+    // Active accounts: an account-day usage rollup in the window, optionally one segment.
     const p = new SqlParams();
     p.add(ws);
     const from = p.add(current.from);
@@ -122,8 +122,8 @@ export const trackFeatureAdoption = defineTool({
     const inSegment = args.segment
       ? ` AND account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1 AND segment = ${p.add(args.segment)})`
       : "";
-    const activeSql = `SELECT account_id FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ${from} AND ${to}${inSegment}
-      UNION SELECT account_id FROM usage_feature_daily WHERE workspace_id = ?1 AND day BETWEEN ${from} AND ${to}${inSegment}`;
+    // Feature rollups come from the same events as account-day rollups, so the latter name every active account.
+    const activeSql = `SELECT DISTINCT account_id FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ${from} AND ${to}${inSegment}`;
     const baseValues = [...p.values];
     const fingerprint = queryFingerprint([
       "adoption",
@@ -218,9 +218,7 @@ export const trackFeatureAdoption = defineTool({
       const gTo = g.add(current.to);
       const self = g.add(gapsAccount.id);
       const peerFilter = gapsAccount.segment === null ? "" : ` AND segment = ${g.add(gapsAccount.segment)}`;
-      const peersSql = `SELECT account_id FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ${gFrom} AND ${gTo}
-          AND account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1 AND id <> ${self}${peerFilter})
-        UNION SELECT account_id FROM usage_feature_daily WHERE workspace_id = ?1 AND day BETWEEN ${gFrom} AND ${gTo}
+      const peersSql = `SELECT DISTINCT account_id FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ${gFrom} AND ${gTo}
           AND account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1 AND id <> ${self}${peerFilter})`;
       const [peerCount, peerUse] = await env.DB.batch([
         env.DB.prepare(`SELECT count(*) AS n FROM (${peersSql})`).bind(...g.values),
@@ -250,7 +248,7 @@ export const trackFeatureAdoption = defineTool({
     const last = page.at(-1);
     const nextCursor = hasMore && last ? encodeCursor({ k: [], id: last, q: fingerprint }) : null;
     const basis =
-      "Account-feature daily rollups with events > 0; active accounts = accounts with any usage rollup in the window; health = accounts.health_score (latest stored); churned = accounts.status.";
+      "Account-feature daily rollups with events > 0; active accounts = accounts with an account-day usage rollup in the window; health = accounts.health_score (latest stored); churned = accounts.status.";
     const pctText = (v: number | null) => (v === null ? "n/a" : `${round(v * 100, 1)}%`);
     const text = [
       `Feature adoption ${current.from}..${current.to} (${current.days} days${args.segment ? `, segment ${args.segment}` : ""}): ${active.accounts} active account(s), ${features.length} feature(s) on this page. Feature rollups kept ${retention} days (from ${earliest}).`,

@@ -148,13 +148,18 @@ export const trackUsageEngagement = defineTool({
     const params = new SqlParams();
     params.add(ws);
     let scopeSql: string;
+    // How rollup rows are limited to the scope: one account by equality, so its primary-key range is used.
+    let inScope: string | undefined;
     if (args.account_id) {
-      scopeSql = `SELECT id FROM accounts WHERE workspace_id = ?1 AND id = ${params.add(args.account_id)}`;
+      const id = params.add(args.account_id);
+      scopeSql = `SELECT id FROM accounts WHERE workspace_id = ?1 AND id = ${id}`;
+      inScope = `account_id = ${id}`;
     } else if (args.segment) {
       scopeSql = `SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active' AND segment = ${params.add(args.segment)}`;
     } else {
       scopeSql = "SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active'";
     }
+    inScope ??= `account_id IN (${scopeSql})`;
     const fingerprint = queryFingerprint(["usage", scope, args.segment ?? null, current.from, current.to]);
     const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
     const scopeValues = [...params.values];
@@ -181,7 +186,7 @@ export const trackUsageEngagement = defineTool({
     const [series, scopeSeats, scopeBreadth, scopeCounted, rows, weeks, seats, breadth] = await env.DB.batch([
       env.DB.prepare(
         `SELECT day, sum(active_users) AS active_users, sum(events) AS events, sum(sessions) AS sessions
-           FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND account_id IN (${scopeSql})
+           FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND ${inScope}
           GROUP BY day`,
       ).bind(...scopeValues, prior.from, current.to),
       env.DB.prepare(
@@ -189,11 +194,11 @@ export const trackUsageEngagement = defineTool({
       ).bind(...scopeValues),
       env.DB.prepare(
         `SELECT count(DISTINCT feature) AS n FROM usage_feature_daily
-          WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND account_id IN (${scopeSql}) AND events > 0`,
+          WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND ${inScope} AND events > 0`,
       ).bind(...scopeValues, current.from, current.to),
       env.DB.prepare(
         `SELECT count(DISTINCT account_id) AS n FROM usage_daily
-          WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND account_id IN (${scopeSql})`,
+          WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND ${inScope}`,
       ).bind(...scopeValues, current.from, current.to),
       env.DB.prepare(
         `SELECT account_id,
