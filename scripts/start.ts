@@ -63,10 +63,11 @@ function demoState(target: D1Target, keyHash: string): DemoState {
 }
 
 /** Reuses the saved demo key while its hash is stored and unrevoked; otherwise creates one. */
-async function demoKey(target: D1Target, keyFile: string): Promise<string> {
+async function demoKey(target: D1Target, keyFile: string): Promise<{ key: string; seeded: boolean }> {
   const saved = existsSync(keyFile) ? readFileSync(keyFile, "utf8").trim() : "";
   let state = demoState(target, saved ? await sha256Hex(saved) : "");
-  if (!state.workspace_id) {
+  const seeded = !state.workspace_id;
+  if (seeded) {
     const anchorDay = new Date().toISOString().slice(0, 10);
     log(`seeding the "${SLUG}" workspace (${DEMO_ACCOUNTS} accounts, anchored on ${anchorDay})…`);
     const report = seedDatabase(
@@ -86,7 +87,7 @@ async function demoKey(target: D1Target, keyFile: string): Promise<string> {
   }
   if (saved && state.key_id) {
     log(`reusing the demo admin key in ${keyFile}`);
-    return saved;
+    return { key: saved, seeded };
   }
   const created = await createKey(wranglerDb(target), {
     workspace: SLUG,
@@ -98,7 +99,7 @@ async function demoKey(target: D1Target, keyFile: string): Promise<string> {
   mkdirSync(path.dirname(keyFile), { recursive: true });
   writeFileSync(keyFile, `${created.key}\n`, { mode: 0o600 });
   log(`created a demo admin key (${created.prefix}…), saved in ${keyFile}`);
-  return created.key;
+  return { key: created.key, seeded };
 }
 
 /** The wrangler CLI of this project, run with this Node so signals reach it directly. */
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
   ensureDevVars();
   log("applying migrations…");
   applyMigrations(target);
-  const key = await demoKey(target, path.join(persistTo, "demo-admin-key"));
+  const { key, seeded } = await demoKey(target, path.join(persistTo, "demo-admin-key"));
 
   const child = startWrangler(port, persistTo);
   wrangler = child;
@@ -189,6 +190,18 @@ async function main(): Promise<void> {
     process.kill(process.pid, signal ?? "SIGTERM");
   });
   await waitUntilReady(`http://localhost:${port}/healthz`, child);
+  if (seeded) {
+    // Fire the nightly job once so the fresh demo has health scores; it fans out through the
+    // local queue and finishes in the background within a few seconds.
+    const fired = await fetch(
+      `http://localhost:${port}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("0 3 * * *")}`,
+    );
+    log(
+      fired.ok
+        ? "computing the demo's health scores in the background (the nightly job, fired once)"
+        : `could not fire the nightly job (${fired.status})`,
+    );
+  }
   console.log(banner(`http://localhost:${port}/mcp`, key, persistTo));
 }
 
