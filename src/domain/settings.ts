@@ -77,6 +77,31 @@ export const lifecycleRuleSchema = z
   })
   .strict();
 
+/** An adoption milestone: an event criterion an account reaches on one day of its usage rollups. */
+export const adoptionMilestoneSchema = z
+  .object({
+    name: z.string().min(1).max(100).describe("Milestone name shown to people."),
+    kind: z
+      .enum(["active_users_at_least", "feature_used", "events_in_day_at_least", "integration_connected"])
+      .describe(
+        "active_users_at_least / events_in_day_at_least: a day with at least value active users / events; feature_used: a day with at least value events of feature; integration_connected: a day with an event of feature (a feature named integration_*).",
+      ),
+    value: z.number().int().min(1).default(1).describe("The count to reach on one day."),
+    feature: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("Feature name, for feature_used and integration_connected."),
+  })
+  .strict()
+  .refine((m) => (m.kind === "feature_used" || m.kind === "integration_connected") === (m.feature !== undefined), {
+    message: "feature is required for feature_used and integration_connected, and only for them",
+  })
+  .refine((m) => m.kind !== "integration_connected" || m.feature?.startsWith("integration_"), {
+    message: "integration_connected needs a feature named integration_*",
+  });
+
 /** The whole workspace settings document, versioned on every change. */
 export const workspaceSettingsSchema = z
   .object({
@@ -114,6 +139,15 @@ export const workspaceSettingsSchema = z
         { stage: "adoption", when: "contract_age_days_below", value: 365 },
         { stage: "mature", when: "status_is", value: "active" },
       ]),
+    adoption_milestones: z
+      .array(adoptionMilestoneSchema)
+      .max(20)
+      .default([
+        { name: "10 active users", kind: "active_users_at_least", value: 10 },
+        { name: "first report shared", kind: "feature_used", value: 1, feature: "report_shared" },
+        { name: "100 events in a day", kind: "events_in_day_at_least", value: 100 },
+      ])
+      .describe("Adoption milestones, each reached on the first day of usage meeting its criterion."),
   })
   .strict();
 

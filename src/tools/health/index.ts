@@ -1,6 +1,8 @@
 import type { ToolDefinition } from "../../mcp/tool";
 import { trackFeatureAdoption } from "./adoption";
 import { analyzeEngagementPatterns } from "./engagement";
+import { manageLifecycleStages } from "./lifecycle";
+import { trackAdoptionMilestones } from "./milestones";
 import { calculateHealthScore } from "./score";
 import { trackUsageEngagement } from "./usage";
 
@@ -10,4 +12,6 @@ export const healthTools: ToolDefinition[] = [
   calculateHealthScore,
   trackFeatureAdoption,
   analyzeEngagementPatterns,
+  manageLifecycleStages,
+  trackAdoptionMilestones,
 ];

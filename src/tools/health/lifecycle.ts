@@ -1,0 +1,383 @@
+import { z } from "zod";
+import { computeStage, DEFAULT_STUCK_DAYS, median, stageEntry, stageSpans } from "../../domain/lifecycle";
+import { markdownTable } from "../../domain/markdown-table";
+import { readSettings } from "../../domain/settings";
+import { newId } from "../../lib/ids";
+import { daysBetween, isoDay } from "../../lib/time";
+import { notFound, ToolError } from "../../mcp/errors";
+import {
+  cursorArg,
+  decodeCursor,
+  encodeCursor,
+  limitArg,
+  nextCursorField,
+  queryFingerprint,
+} from "../../mcp/pagination";
+import { defineTool, type ToolContext } from "../../mcp/tool";
+
+const ACTIONS = ["list", "evaluate", "move", "history", "stuck"] as const;
+/** Moves per write statement: one JSON parameter each, kept well under D1's statement size. */
+const MOVE_CHUNK = 500;
+
+interface AccountRow {
+  id: string;
+  name: string;
+  lifecycle_stage: string;
+  status: string;
+  customer_since: string | null;
+  renewal_date: string | null;
+  health_band: string | null;
+  arr: number;
+  entered: string | null;
+}
+
+/** Accounts with the fields stage rules read and the time of their latest stage change. */
+async function loadAccounts(ctx: ToolContext, accountId?: string): Promise<AccountRow[]> {
+  const one = accountId ? " AND a.id = ?2" : "";
+  const stmt = ctx.env.DB.prepare(
+    `SELECT a.id, a.name, a.lifecycle_stage, a.status, a.customer_since, a.renewal_date, a.health_band, a.arr,
+            (SELECT max(h.changed_at) FROM account_stage_history h
+              WHERE h.workspace_id = ?1 AND h.account_id = a.id) AS entered
+       FROM accounts a WHERE a.workspace_id = ?1${one} ORDER BY a.id`,
+  );
+  const { results } = await (accountId
+    ? stmt.bind(ctx.principal.workspaceId, accountId)
+    : stmt.bind(ctx.principal.workspaceId)
+  ).all<AccountRow>();
+  return results;
+}
+
+async function loadRules(ctx: ToolContext) {
+  const row = await ctx.env.DB.prepare("SELECT settings FROM workspaces WHERE id = ?1")
+    .bind(ctx.principal.workspaceId)
+    .first<{ settings: string | null }>();
+  return readSettings(row?.settings ? JSON.parse(row.settings) : {}).lifecycle_rules;
+}
+
+function daysIn(a: AccountRow, today: string) {
+  const entry = stageEntry(a.entered, a.customer_since);
+  return { ...entry, days: entry.since ? daysBetween(entry.since, today) : null };
+}
+
+const accountStageSchema = z.object({
+  account_id: z.string(),
+  name: z.string(),
+  stored_stage: z.string(),
+  computed_stage: z.string().nullable().describe("Stage of the first matching rule; null when none matches."),
+  rule: z.number().int().nullable().describe("1-based position of the matching rule."),
+  differs: z.boolean(),
+});
+
+/** Lifecycle stages: rule evaluation, moves with history and reasons, durations and stuck accounts. */
+export const manageLifecycleStages = defineTool({
+  name: "manage_lifecycle_stages",
+  title: "Lifecycle stages",
+  toolset: "health",
+  description:
+    "Lifecycle stages from the ordered rules in settings lifecycle_rules (first match wins; contract age = days since customer_since; renewal_within_days = renewal_date 0..value days ahead). " +
+    "list: accounts and ARR per stored stage, with median/mean days in the current stage (since the latest stage-history row, else since customer_since, counted separately). " +
+    "evaluate: each account's computed stage without writing, flagging differences (paginated). " +
+    "move (csm+): one account to a given stage with a reason, or apply_rules: true to move every account whose computed stage differs (reason rule:<n>); writes the stage and one history row per moved account. " +
+    "history: one account's stage changes with days in each stage. " +
+    "stuck: accounts longer in their stage than a threshold (defaults onboarding 90, adoption 180, renewal 120, at_risk 60 days; override with thresholds). " +
+    "Entering a stage does not start a playbook.",
+  input: {
+    action: z.enum(ACTIONS).describe("list, evaluate, move, history or stuck."),
+    account_id: z.string().min(1).max(100).optional().describe("move/history: the account."),
+    stage: z.string().min(1).max(50).optional().describe("move: the stage to move account_id to."),
+    reason: z.string().min(1).max(500).optional().describe("move: why the account moves (required with stage)."),
+    apply_rules: z.boolean().optional().describe("move: true moves every account whose computed stage differs."),
+    thresholds: z
+      .record(z.string().min(1).max(50), z.number().int().min(1).max(3650))
+      .optional()
+      .describe('stuck: days per stage overriding the defaults, e.g. {"onboarding": 60}.'),
+    limit: limitArg,
+    cursor: cursorArg,
+  },
+  output: {
+    action: z.enum(ACTIONS).describe("The action performed."),
+    today: z.string().describe("The UTC day durations are counted to."),
+    stages: z
+      .array(
+        z.object({
+          stage: z.string(),
+          accounts: z.number().int(),
+          arr: z.number(),
+          median_days_in_stage: z.number().nullable(),
+          mean_days_in_stage: z.number().nullable(),
+          accounts_counted: z.number().int().describe("Accounts with a known stage entry."),
+          counted_from_customer_since: z
+            .number()
+            .int()
+            .describe("Accounts without history, counted from customer_since."),
+        }),
+      )
+      .optional()
+      .describe("list: stages by stored stage."),
+    accounts: z.array(accountStageSchema).optional().describe("evaluate: this page of accounts by id."),
+    moved: z
+      .array(z.object({ account_id: z.string(), from_stage: z.string(), to_stage: z.string(), reason: z.string() }))
+      .optional()
+      .describe("move: accounts moved (at most limit listed; moved_count has all)."),
+    moved_count: z.number().int().optional().describe("move: accounts moved."),
+    history: z
+      .array(
+        z.object({
+          from_stage: z.string().nullable(),
+          to_stage: z.string(),
+          reason: z.string().nullable(),
+          changed_at: z.string(),
+          days_in_stage: z.number().int(),
+          current: z.boolean(),
+        }),
+      )
+      .optional()
+      .describe("history: changes, oldest first."),
+    stuck: z
+      .array(
+        z.object({
+          account_id: z.string(),
+          name: z.string(),
+          stage: z.string(),
+          days_in_stage: z.number().int(),
+          threshold_days: z.number().int(),
+          since: z.string(),
+          basis: z.enum(["history", "customer_since"]),
+        }),
+      )
+      .optional()
+      .describe("stuck: this page, longest in stage first."),
+    thresholds: z.record(z.string(), z.number()).optional().describe("stuck: thresholds applied."),
+    accounts_counted: z.number().int().describe("Accounts considered."),
+    next_cursor: nextCursorField,
+  },
+  readActions: ["list", "evaluate", "history", "stuck"],
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  async handler(args, ctx) {
+    const today = isoDay(ctx.now);
+    const base = { action: args.action, today, next_cursor: null };
+    switch (args.action) {
+      case "list": {
+        const rows = await loadAccounts(ctx);
+        const byStage = new Map<string, AccountRow[]>();
+        for (const a of rows) byStage.set(a.lifecycle_stage, [...(byStage.get(a.lifecycle_stage) ?? []), a]);
+        const stages = [...byStage.entries()]
+          .sort(([x], [y]) => x.localeCompare(y))
+          .map(([stage, list]) => {
+            const durations = list.map((a) => daysIn(a, today));
+            const known = durations.flatMap((d) => (d.days === null ? [] : [d.days]));
+            return {
+              stage,
+              accounts: list.length,
+              arr: list.reduce((s, a) => s + a.arr, 0),
+              median_days_in_stage: median(known),
+              mean_days_in_stage: known.length
+                ? Math.round((known.reduce((s, d) => s + d, 0) / known.length) * 10) / 10
+                : null,
+              accounts_counted: known.length,
+              counted_from_customer_since: durations.filter((d) => d.basis === "customer_since").length,
+            };
+          });
+        const table = markdownTable(
+          ["stage", "accounts", "ARR", "median days", "mean days"],
+          stages.map((s) => [s.stage, s.accounts, s.arr, s.median_days_in_stage, s.mean_days_in_stage]),
+        );
+        return {
+          data: { ...base, stages, accounts_counted: rows.length },
+          text: `${rows.length} accounts in ${stages.length} stages (days in stage to ${today}; accounts without stage history count from customer_since).\n${table}`,
+        };
+      }
+      case "evaluate": {
+        const rules = await loadRules(ctx);
+        const fingerprint = queryFingerprint(["lifecycle-evaluate"]);
+        const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
+        const { results } = await ctx.env.DB.prepare(
+          `SELECT id, name, lifecycle_stage, status, customer_since, renewal_date, health_band, arr, NULL AS entered
+             FROM accounts WHERE workspace_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3`,
+        )
+          .bind(ctx.principal.workspaceId, after, args.limit + 1)
+          .all<AccountRow>();
+        const page = results.slice(0, args.limit);
+        const accounts = page.map((a) => {
+          const c = computeStage(
+            {
+              status: a.status,
+              customerSince: a.customer_since,
+              renewalDate: a.renewal_date,
+              healthBand: a.health_band,
+            },
+            rules,
+            today,
+          );
+          return {
+            account_id: a.id,
+            name: a.name,
+            stored_stage: a.lifecycle_stage,
+            computed_stage: c?.stage ?? null,
+            rule: c?.rule ?? null,
+            differs: c !== null && c.stage !== a.lifecycle_stage,
+          };
+        });
+        const last = page.at(-1);
+        const next = results.length > args.limit && last ? encodeCursor({ k: [], id: last.id, q: fingerprint }) : null;
+        const differing = accounts.filter((a) => a.differs).length;
+        const table = markdownTable(
+          ["account", "stored", "computed", "rule"],
+          accounts.filter((a) => a.differs).map((a) => [a.account_id, a.stored_stage, a.computed_stage, a.rule]),
+        );
+        return {
+          data: { ...base, accounts, accounts_counted: accounts.length, next_cursor: next },
+          text: `${differing} of ${accounts.length} accounts on this page would change stage under the ${rules.length} rules.\n${table}`,
+        };
+      }
+      case "move":
+        return move(ctx, args, today);
+      case "history": {
+        if (!args.account_id) throw new ToolError("history needs account_id.");
+        const [account] = await loadAccounts(ctx, args.account_id);
+        if (!account) throw notFound("account", args.account_id);
+        const { results } = await ctx.env.DB.prepare(
+          `SELECT from_stage, to_stage, reason, changed_at FROM account_stage_history
+            WHERE workspace_id = ?1 AND account_id = ?2 ORDER BY changed_at, id`,
+        )
+          .bind(ctx.principal.workspaceId, account.id)
+          .all<{ from_stage: string | null; to_stage: string; reason: string | null; changed_at: string }>();
+        const history = stageSpans(results, today);
+        const table = markdownTable(
+          ["changed", "from", "to", "days", "reason"],
+          history.map((h) => [h.changed_at.slice(0, 10), h.from_stage, h.to_stage, h.days_in_stage, h.reason]),
+        );
+        return {
+          data: { ...base, history, accounts_counted: 1 },
+          text: `${account.name}: ${history.length} stage changes, now ${account.lifecycle_stage}.\n${table}`,
+        };
+      }
+      case "stuck": {
+        const thresholds: Record<string, number> = { ...DEFAULT_STUCK_DAYS, ...args.thresholds };
+        const rows = await loadAccounts(ctx);
+        const all = rows
+          .flatMap((a) => {
+            const limitDays = thresholds[a.lifecycle_stage];
+            const d = daysIn(a, today);
+            if (limitDays === undefined || d.days === null || d.since === null || d.basis === "unknown") return [];
+            if (d.days <= limitDays) return [];
+            return [
+              {
+                account_id: a.id,
+                name: a.name,
+                stage: a.lifecycle_stage,
+                days_in_stage: d.days,
+                threshold_days: limitDays,
+                since: d.since,
+                basis: d.basis,
+              },
+            ];
+          })
+          .sort((x, y) => y.days_in_stage - x.days_in_stage || x.account_id.localeCompare(y.account_id));
+        const fingerprint = queryFingerprint(["lifecycle-stuck", thresholds]);
+        let start = 0;
+        if (args.cursor) {
+          const pos = decodeCursor(args.cursor, fingerprint);
+          start = all.findIndex(
+            (s) =>
+              s.days_in_stage < Number(pos.k[0]) || (s.days_in_stage === Number(pos.k[0]) && s.account_id > pos.id),
+          );
+          if (start < 0) start = all.length;
+        }
+        const stuck = all.slice(start, start + args.limit);
+        const last = stuck.at(-1);
+        const next =
+          start + args.limit < all.length && last
+            ? encodeCursor({ k: [last.days_in_stage], id: last.account_id, q: fingerprint })
+            : null;
+        const table = markdownTable(
+          ["account", "stage", "days", "threshold"],
+          stuck.map((s) => [s.account_id, s.stage, s.days_in_stage, s.threshold_days]),
+        );
+        return {
+          data: { ...base, stuck, thresholds, accounts_counted: rows.length, next_cursor: next },
+          text: `${all.length} of ${rows.length} accounts stuck beyond their stage threshold.\n${table}`,
+        };
+      }
+    }
+  },
+});
+
+async function move(
+  ctx: ToolContext,
+  args: { account_id?: string; stage?: string; reason?: string; apply_rules?: boolean; limit: number },
+  today: string,
+) {
+  const nowIso = ctx.now.toISOString();
+  let moves: { account_id: string; from_stage: string; to_stage: string; reason: string }[];
+  let considered: number;
+  if (args.apply_rules) {
+    if (args.account_id || args.stage)
+      throw new ToolError("Give either apply_rules: true or account_id with stage, not both.");
+    const rules = await loadRules(ctx);
+    const rows = await loadAccounts(ctx);
+    considered = rows.length;
+    moves = rows.flatMap((a) => {
+      const c = computeStage(
+        { status: a.status, customerSince: a.customer_since, renewalDate: a.renewal_date, healthBand: a.health_band },
+        rules,
+        today,
+      );
+      return c && c.stage !== a.lifecycle_stage
+        ? [{ account_id: a.id, from_stage: a.lifecycle_stage, to_stage: c.stage, reason: `rule:${c.rule}` }]
+        : [];
+    });
+  } else {
+    if (!args.account_id || !args.stage || !args.reason) {
+      throw new ToolError("move needs account_id, stage and reason, or apply_rules: true.");
+    }
+    const [account] = await loadAccounts(ctx, args.account_id);
+    if (!account) throw notFound("account", args.account_id);
+    considered = 1;
+    moves =
+      account.lifecycle_stage === args.stage
+        ? []
+        : [{ account_id: account.id, from_stage: account.lifecycle_stage, to_stage: args.stage, reason: args.reason }];
+  }
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < moves.length; i += MOVE_CHUNK) {
+    const chunk = JSON.stringify(moves.slice(i, i + MOVE_CHUNK).map((m) => ({ ...m, id: newId("stg") })));
+    statements.push(
+      ctx.env.DB.prepare(
+        `UPDATE accounts SET lifecycle_stage = (SELECT json_extract(j.value, '$.to_stage') FROM json_each(?2) j
+                 WHERE json_extract(j.value, '$.account_id') = accounts.id), updated_at = ?3
+          WHERE workspace_id = ?1 AND id IN (SELECT json_extract(value, '$.account_id') FROM json_each(?2))`,
+      ).bind(ctx.principal.workspaceId, chunk, nowIso),
+      ctx.env.DB.prepare(
+        `INSERT INTO account_stage_history (id, workspace_id, account_id, from_stage, to_stage, reason, changed_at)
+         SELECT json_extract(value, '$.id'), ?1, json_extract(value, '$.account_id'), json_extract(value, '$.from_stage'),
+                json_extract(value, '$.to_stage'), json_extract(value, '$.reason'), ?3 FROM json_each(?2)`,
+      ).bind(ctx.principal.workspaceId, chunk, nowIso),
+    );
+  }
+  if (statements.length > 0) await ctx.env.DB.batch(statements);
+  ctx.audit({
+    action: args.apply_rules ? "apply_stage_rules" : "move_stage",
+    targetType: "account",
+    targetId: args.account_id,
+    details: {
+      moved: moves.length,
+      accounts: moves.slice(0, 50).map((m) => `${m.account_id}:${m.from_stage}>${m.to_stage}`),
+    },
+  });
+  const table = markdownTable(
+    ["account", "from", "to", "reason"],
+    moves.slice(0, args.limit).map((m) => [m.account_id, m.from_stage, m.to_stage, m.reason]),
+  );
+  return {
+    data: {
+      action: "move" as const,
+      today,
+      moved: moves.slice(0, args.limit),
+      moved_count: moves.length,
+      accounts_counted: considered,
+      next_cursor: null,
+    },
+    text: `Moved ${moves.length} of ${considered} accounts.\n${table}`,
+  };
+}
