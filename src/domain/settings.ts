@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_SEGMENTS, DEFAULT_TIERS, segmentDefinitionSchema, tierDefinitionSchema } from "./segments";
 
 /** KPI targets the dashboard tools compare against (ratios as fractions, e.g. 0.9 = 90%). */
 export const kpiTargetsSchema = z
@@ -148,6 +149,18 @@ export const workspaceSettingsSchema = z
         { name: "100 events in a day", kind: "events_in_day_at_least", value: 100 },
       ])
       .describe("Adoption milestones, each reached on the first day of usage meeting its criterion."),
+    segments: z
+      .array(segmentDefinitionSchema)
+      .min(1)
+      .max(20)
+      .default(DEFAULT_SEGMENTS.map((d) => segmentDefinitionSchema.parse(d)))
+      .describe("Customer segments in order; an account belongs to the first whose rules match (any rule)."),
+    tiers: z
+      .array(tierDefinitionSchema)
+      .min(1)
+      .max(20)
+      .default(DEFAULT_TIERS.map((d) => tierDefinitionSchema.parse(d)))
+      .describe("Value tiers in order with their service levels; first match wins."),
   })
   .strict();
 

@@ -4,6 +4,8 @@ import { analyzeEngagementPatterns } from "./engagement";
 import { manageLifecycleStages } from "./lifecycle";
 import { trackAdoptionMilestones } from "./milestones";
 import { calculateHealthScore } from "./score";
+import { segmentCustomers } from "./segments";
+import { segmentByValueTier } from "./tiers";
 import { trackUsageEngagement } from "./usage";
 
 /** The health toolset, in the order tools are listed. */
@@ -14,4 +16,6 @@ export const healthTools: ToolDefinition[] = [
   analyzeEngagementPatterns,
   manageLifecycleStages,
   trackAdoptionMilestones,
+  segmentCustomers,
+  segmentByValueTier,
 ];

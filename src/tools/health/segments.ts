@@ -1,0 +1,354 @@
+import { z } from "zod";
+import { roleAtLeast } from "../../auth/principal";
+import { markdownTable } from "../../domain/markdown-table";
+import { type AccountFacts, arrGrowth, firstMatch, type Match, type Rule } from "../../domain/segments";
+import { readSettings, type WorkspaceSettings } from "../../domain/settings";
+import { addDays, isoDay } from "../../lib/time";
+import { ToolError } from "../../mcp/errors";
+import {
+  cursorArg,
+  decodeCursor,
+  encodeCursor,
+  limitArg,
+  nextCursorField,
+  queryFingerprint,
+} from "../../mcp/pagination";
+import { defineTool, type ToolContext } from "../../mcp/tool";
+
+/** Days of usage summed for `usage_events_30d`: the 30 complete UTC days before today. */
+export const USAGE_WINDOW_DAYS = 30;
+/** Rows written per UPDATE when assigning. */
+const ASSIGN_CHUNK = 500;
+
+/** One account with its rule facts and the stored labels. */
+export interface FactRow {
+  id: string;
+  name: string;
+  segment: string | null;
+  tier: string | null;
+  owner_user_id: string | null;
+  owner_name: string | null;
+  health_band: string | null;
+  facts: AccountFacts;
+}
+
+interface RawRow {
+  id: string;
+  name: string;
+  segment: string | null;
+  tier: string | null;
+  owner_user_id: string | null;
+  owner_name: string | null;
+  health_band: string | null;
+  arr: number;
+  employees: number | null;
+  industry: string | null;
+  region: string | null;
+  plan: string | null;
+  health_score: number | null;
+  usage_events_30d: number;
+  arr_year_ago: number | null;
+}
+
+/** The windows the computed facts use, stated in every answer. */
+export interface FactWindows {
+  usage_from: string;
+  usage_to: string;
+  arr_growth_reference_day: string;
+}
+
+/** Reads the workspace settings document. */
+export async function workspaceSettings(ctx: ToolContext): Promise<WorkspaceSettings> {
+  const row = await ctx.env.DB.prepare("SELECT settings FROM workspaces WHERE id = ?1")
+    .bind(ctx.principal.workspaceId)
+    .first<{ settings: string | null }>();
+  return readSettings(row?.settings ? JSON.parse(row.settings) : {});
+}
+
+/**
+ * Every account of the workspace with its rule facts, in one statement: account columns, events
+ * summed over the usage window (usage_daily primary-key range per account) and the ARR of
+ * contracts active on the day one year ago (contracts_ws_account index).
+ */
+export async function loadFacts(ctx: ToolContext): Promise<{ rows: FactRow[]; windows: FactWindows }> {
+  const today = isoDay(ctx.now);
+  const windows: FactWindows = {
+    usage_from: addDays(today, -USAGE_WINDOW_DAYS),
+    usage_to: addDays(today, -1),
+    arr_growth_reference_day: addDays(today, -365),
+  };
+  const result = await ctx.env.DB.prepare(
+    `SELECT a.id, a.name, a.segment, a.tier, a.owner_user_id, u.name AS owner_name, a.health_band,
+            a.arr, a.employees, a.industry, a.region, a.plan, a.health_score,
+            (SELECT coalesce(sum(d.events), 0) FROM usage_daily d
+              WHERE d.workspace_id = ?1 AND d.account_id = a.id AND d.day BETWEEN ?2 AND ?3) AS usage_events_30d,
+            (SELECT sum(c.arr) FROM contracts c
+              WHERE c.workspace_id = ?1 AND c.account_id = a.id AND c.status <> 'cancelled'
+                AND c.start_date <= ?4 AND c.end_date >= ?4) AS arr_year_ago
+       FROM accounts a
+       LEFT JOIN users u ON u.id = a.owner_user_id AND u.workspace_id = ?1
+      WHERE a.workspace_id = ?1
+      ORDER BY a.id`,
+  )
+    .bind(ctx.principal.workspaceId, windows.usage_from, windows.usage_to, windows.arr_growth_reference_day)
+    .all<RawRow>();
+  const rows = result.results.map((r) => ({
+    id: r.id,
+    name: r.name,
+    segment: r.segment,
+    tier: r.tier,
+    owner_user_id: r.owner_user_id,
+    owner_name: r.owner_name,
+    health_band: r.health_band,
+    facts: {
+      arr: r.arr,
+      employees: r.employees,
+      industry: r.industry,
+      region: r.region,
+      plan: r.plan,
+      health_score: r.health_score,
+      usage_events_30d: r.usage_events_30d,
+      arr_growth: arrGrowth(r.arr, r.arr_year_ago ?? 0),
+    },
+  }));
+  return { rows, windows };
+}
+
+/** An account with its computed label. */
+export interface Evaluated extends FactRow {
+  match: Match;
+  stored: string | null;
+}
+
+/** Matches every account against the definitions; `column` names the stored label compared with. */
+export function evaluateAll(
+  rows: FactRow[],
+  definitions: readonly { name: string; rules: readonly Rule[] }[],
+  column: "segment" | "tier",
+): Evaluated[] {
+  return rows.map((r) => ({ ...r, match: firstMatch(definitions, r.facts), stored: r[column] }));
+}
+
+/** Writes the computed label where it differs from the stored one, one set-based UPDATE per chunk. */
+export async function assignLabels(ctx: ToolContext, evaluated: Evaluated[], column: "segment" | "tier") {
+  const changes = evaluated.filter((e) => e.match.name !== e.stored).map((e) => ({ id: e.id, v: e.match.name }));
+  const stamp = ctx.now.toISOString();
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < changes.length; i += ASSIGN_CHUNK) {
+    statements.push(
+      ctx.env.DB.prepare(
+        `UPDATE accounts SET ${column} = j.v, updated_at = ?3
+           FROM (SELECT value ->> '$.id' AS id, value ->> '$.v' AS v FROM json_each(?2)) AS j
+          WHERE accounts.workspace_id = ?1 AND accounts.id = j.id`,
+      ).bind(ctx.principal.workspaceId, JSON.stringify(changes.slice(i, i + ASSIGN_CHUNK)), stamp),
+    );
+  }
+  if (statements.length > 0) await ctx.env.DB.batch(statements);
+  return changes;
+}
+
+/** Refuses an action that writes to a caller below csm (read actions stay open to viewers). */
+export function requireCsm(ctx: ToolContext, tool: string, action: string): void {
+  if (!roleAtLeast(ctx.principal.role, "csm")) {
+    throw new ToolError(`${tool} action ${action} needs the csm role; this credential has ${ctx.principal.role}.`);
+  }
+}
+
+/** One page of items sorted by id, keyed by id. */
+export function pageOf<T extends { id: string }>(
+  items: T[],
+  fingerprint: string,
+  limit: number,
+  cursor: string | undefined,
+) {
+  const after = cursor ? decodeCursor(cursor, fingerprint).id : "";
+  const rest = items.filter((e) => e.id > after);
+  const page = rest.slice(0, limit);
+  const next = rest.length > limit ? encodeCursor({ k: [], id: page[page.length - 1]!.id, q: fingerprint }) : null;
+  return { page, next };
+}
+
+/** Output shape shared by segment and tier evaluation rows. */
+export const evaluatedRow = z.object({
+  account_id: z.string(),
+  name: z.string(),
+  stored: z.string().nullable().describe("Label stored on the account now."),
+  computed: z.string().nullable().describe("Label from the rules (null when no definition matched)."),
+  matched_rule: z.string().nullable().describe("The rule that matched, or catch-all."),
+  differs: z.boolean(),
+  facts: z
+    .record(z.string(), z.union([z.string(), z.number(), z.null()]))
+    .describe("Facts the rules test; usage_events_30d and arr_growth over the stated windows."),
+});
+
+/** Rows for the evaluate output. */
+export function evaluatedOut(page: Evaluated[]) {
+  return page.map((e) => ({
+    account_id: e.id,
+    name: e.name,
+    stored: e.stored,
+    computed: e.match.name,
+    matched_rule: e.match.rule,
+    differs: e.match.name !== e.stored,
+    facts: { ...e.facts, arr_growth: e.facts.arr_growth === null ? null : round4(Number(e.facts.arr_growth)) },
+  }));
+}
+
+const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
+
+const ACTIONS = ["list", "evaluate", "assign"] as const;
+
+/** Windows output field. */
+export const windowsField = z
+  .object({ usage_from: z.string(), usage_to: z.string(), arr_growth_reference_day: z.string() })
+  .describe(
+    "usage_events_30d sums usage_daily events over usage_from..usage_to; arr_growth compares ARR with contracts active on the reference day.",
+  );
+
+const bandMix = z.object({
+  green: z.number().int(),
+  yellow: z.number().int(),
+  red: z.number().int(),
+  unscored: z.number().int(),
+});
+
+/** Segment definitions, their live make-up, per-account evaluation and assignment. */
+export const segmentCustomers = defineTool({
+  name: "segment_customers",
+  title: "Customer segments",
+  toolset: "health",
+  description:
+    "Customer segments from the workspace settings (`segments`: ordered definitions; an account belongs to the first whose rules match, any rule of a definition suffices, no rules = catch-all). " +
+    "Rule fields: arr, employees, industry, region, plan, health_score (account columns), usage_events_30d (usage events summed over the 30 complete UTC days before today) and arr_growth ((ARR now − ARR of contracts active 365 days ago) / the latter, null when there was none). " +
+    "action list: each definition with, from the accounts' computed segment: account count, ARR, health band mix (stored band, unscored when none), coverage model and accounts and ARR per owner. " +
+    "evaluate: each account's computed segment and matched rule without writing, paginated by id, with how many stored segments differ. " +
+    "assign (csm or admin): writes accounts.segment where it differs and returns the counts.",
+  input: {
+    action: z.enum(ACTIONS).describe("list, evaluate or assign."),
+    only_differing: z.boolean().default(false).describe("evaluate: only accounts whose stored segment differs."),
+    limit: limitArg,
+    cursor: cursorArg,
+  },
+  output: {
+    action: z.enum(ACTIONS).describe("The action performed."),
+    windows: windowsField,
+    accounts_counted: z.number().int().describe("Accounts of the workspace evaluated."),
+    differing: z
+      .number()
+      .int()
+      .describe("Accounts whose stored segment differs from the computed one (before assign)."),
+    updated: z.number().int().optional().describe("assign: rows written."),
+    segments: z
+      .array(
+        z.object({
+          name: z.string(),
+          coverage: z.string(),
+          rules: z.array(z.string()),
+          accounts: z.number().int(),
+          arr: z.number(),
+          health_bands: bandMix,
+          per_owner: z.array(
+            z.object({
+              owner_user_id: z.string().nullable(),
+              owner_name: z.string().nullable(),
+              accounts: z.number().int(),
+              arr: z.number(),
+            }),
+          ),
+        }),
+      )
+      .optional()
+      .describe("list: each definition with its make-up."),
+    unmatched: z.number().int().optional().describe("list: accounts no definition matched."),
+    accounts: z.array(evaluatedRow).optional().describe("evaluate: this page."),
+    next_cursor: nextCursorField.optional(),
+  },
+  minRole: "viewer",
+  readActions: ["list", "evaluate"],
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(args, ctx) {
+    if (args.action === "assign") requireCsm(ctx, "segment_customers", "assign");
+    const settings = await workspaceSettings(ctx);
+    const definitions = settings.segments;
+    const { rows, windows } = await loadFacts(ctx);
+    const evaluated = evaluateAll(rows, definitions, "segment");
+    const differing = evaluated.filter((e) => e.match.name !== e.stored).length;
+    const base = { windows, accounts_counted: evaluated.length, differing };
+
+    if (args.action === "assign") {
+      const changes = await assignLabels(ctx, evaluated, "segment");
+      ctx.audit({
+        action: "assign_segments",
+        targetType: "workspace",
+        targetId: ctx.principal.workspaceId,
+        details: { updated: changes.length, accounts_counted: evaluated.length },
+      });
+      return {
+        data: { action: "assign" as const, ...base, updated: changes.length },
+        text: `Assigned segments: ${changes.length} of ${evaluated.length} accounts changed.`,
+      };
+    }
+
+    if (args.action === "evaluate") {
+      const scope = args.only_differing ? evaluated.filter((e) => e.match.name !== e.stored) : evaluated;
+      const fingerprint = queryFingerprint(["segments", args.only_differing]);
+      const { page, next } = pageOf(scope, fingerprint, args.limit, args.cursor);
+      const out = evaluatedOut(page);
+      return {
+        data: { action: "evaluate" as const, ...base, accounts: out, next_cursor: next },
+        text: [
+          `${evaluated.length} accounts evaluated; ${differing} stored segments differ.`,
+          markdownTable(
+            ["Account", "Stored", "Computed", "Rule"],
+            out.map((o) => [o.name, o.stored, o.computed, o.matched_rule]),
+          ),
+        ].join("\n"),
+      };
+    }
+
+    const segments = definitions.map((def) => {
+      const members = evaluated.filter((e) => e.match.name === def.name);
+      const bands = { green: 0, yellow: 0, red: 0, unscored: 0 };
+      const owners = new Map<
+        string,
+        { owner_user_id: string | null; owner_name: string | null; accounts: number; arr: number }
+      >();
+      for (const m of members) {
+        const band = m.health_band as keyof typeof bands | null;
+        bands[band && band in bands ? band : "unscored"] += 1;
+        const key = m.owner_user_id ?? "";
+        const o = owners.get(key) ?? { owner_user_id: m.owner_user_id, owner_name: m.owner_name, accounts: 0, arr: 0 };
+        o.accounts += 1;
+        o.arr += Number(m.facts.arr);
+        owners.set(key, o);
+      }
+      return {
+        name: def.name,
+        coverage: def.coverage,
+        rules: def.rules.length ? def.rules.map((r) => `${r.field} ${r.op} ${JSON.stringify(r.value)}`) : ["catch-all"],
+        accounts: members.length,
+        arr: members.reduce((s, m) => s + Number(m.facts.arr), 0),
+        health_bands: bands,
+        per_owner: [...owners.values()].sort((a, b) => b.arr - a.arr || a.accounts - b.accounts),
+      };
+    });
+    const unmatched = evaluated.filter((e) => e.match.name === null).length;
+    return {
+      data: { action: "list" as const, ...base, segments, unmatched },
+      text: [
+        `${segments.length} segments over ${evaluated.length} accounts (${differing} stored segments differ).`,
+        markdownTable(
+          ["Segment", "Coverage", "Accounts", "ARR", "G/Y/R/–", "Owners"],
+          segments.map((s) => [
+            s.name,
+            s.coverage,
+            s.accounts,
+            s.arr,
+            `${s.health_bands.green}/${s.health_bands.yellow}/${s.health_bands.red}/${s.health_bands.unscored}`,
+            s.per_owner.length,
+          ]),
+        ),
+      ].join("\n"),
+    };
+  },
+});
