@@ -337,10 +337,11 @@ interface MilestoneOut {
   }[];
 }
 
-describe("track_adoption_milestones", () => {
-  const pick = (out: MilestoneOut) =>
-    out.accounts[0]?.milestones.map((m) => [m.name, m.achieved_on, m.best, m.progress, m.newly_achieved, m.stalled]);
+/** Per milestone of the first account: name, achieved_on, best, progress, newly_achieved, stalled. */
+const pick = (out: MilestoneOut) =>
+  out.accounts[0]?.milestones.map((m) => [m.name, m.achieved_on, m.best, m.progress, m.newly_achieved, m.stalled]);
 
+describe("track_adoption_milestones", () => {
   it("gives dates achieved, progress, newly achieved and stalled", async () => {
     // c2: 12 users on T-3 (within 7 days: new); report shared T-2; best 80 events of 100 = 0.8, 30 days a customer: not stalled.
     expect(pick(await callOk<MilestoneOut>(client, "track_adoption_milestones", { account_id: "c2" }))).toEqual([
@@ -384,5 +385,48 @@ describe("track_adoption_milestones", () => {
     });
     expect(rest.accounts.map((a) => a.account_id)).toEqual(["c6", "c7"]);
     expect(rest.next_cursor).toBeNull();
+  });
+});
+
+describe("track_adoption_milestones with configured milestones", () => {
+  it("reads integration_connected from integration_* feature rollups", async () => {
+    const { key } = await createWorkspace("healthlife-int", "viewer");
+    const settings = {
+      adoption_milestones: [
+        { name: "Slack connected", kind: "integration_connected", feature: "integration_slack" },
+        { name: "3 exports in a day", kind: "feature_used", feature: "export", value: 3 },
+      ],
+    };
+    const feature = (day: string, name: string, events: number) =>
+      insert("usage_feature_daily", {
+        workspace_id: "ws_healthlife-int",
+        account_id: "i1",
+        day,
+        feature: name,
+        events,
+        active_users: 1,
+      });
+    await env.DB.batch([
+      env.DB.prepare("UPDATE workspaces SET settings = ?1 WHERE id = 'ws_healthlife-int'").bind(
+        JSON.stringify(settings),
+      ),
+      account("i1", { customer_since: d(-90) }, "ws_healthlife-int"),
+      feature(d(-40), "integration_slack", 1),
+      feature(d(-30), "integration_slack", 2),
+      // export: 2 events (short of 3) on T-20, 3 on T-10 → achieved T-10.
+      feature(d(-20), "export", 2),
+      feature(d(-10), "export", 3),
+    ]);
+    const viewer = await connectClient(key, "?toolsets=health");
+    const out = await callOk<MilestoneOut & { milestones: { name: string; kind: string }[] }>(
+      viewer,
+      "track_adoption_milestones",
+      { account_id: "i1" },
+    );
+    expect(out.milestones.map((m) => m.kind)).toEqual(["integration_connected", "feature_used"]);
+    expect(pick(out)).toEqual([
+      ["Slack connected", d(-40), 2, 1, false, false],
+      ["3 exports in a day", d(-10), 3, 1, false, false],
+    ]);
   });
 });
