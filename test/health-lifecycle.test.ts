@@ -306,6 +306,19 @@ describe("manage_lifecycle_stages", () => {
       apply_rules: true,
     });
     expect(again.moved_count).toBe(0);
+    const audit = await env.DB.prepare(
+      "SELECT tool, action, target_id FROM audit_log WHERE workspace_id = ?1 ORDER BY rowid",
+    )
+      .bind(WS)
+      .all();
+    expect(audit.results).toEqual([
+      { tool: "manage_lifecycle_stages", action: "move_stage", target_id: "c2" },
+      { tool: "manage_lifecycle_stages", action: "apply_stage_rules", target_id: null },
+      { tool: "manage_lifecycle_stages", action: "apply_stage_rules", target_id: null },
+    ]);
+    expect(
+      await callError(client, "manage_lifecycle_stages", { action: "move", apply_rules: true, thresholds: { x: 1 } }),
+    ).toContain("thresholds does not apply to action move");
   });
 
   it("refuses a viewer's move with 403 and reads other workspaces' accounts as missing", async () => {

@@ -19,6 +19,15 @@ const ACTIONS = ["list", "evaluate", "move", "history", "stuck"] as const;
 /** Moves per write statement: one JSON parameter each, kept well under D1's statement size. */
 const MOVE_CHUNK = 500;
 
+/** The fields each action reads; any other field given is refused so a mistake is not silently ignored. */
+const FIELDS_BY_ACTION: Record<(typeof ACTIONS)[number], string[]> = {
+  list: [],
+  evaluate: ["cursor"],
+  move: ["account_id", "stage", "reason", "apply_rules"],
+  history: ["account_id"],
+  stuck: ["thresholds", "cursor"],
+};
+
 interface AccountRow {
   id: string;
   name: string;
@@ -76,7 +85,7 @@ export const manageLifecycleStages = defineTool({
   description:
     "Lifecycle stages from the ordered rules in settings lifecycle_rules (first match wins; contract age = days since customer_since; renewal_within_days = renewal_date 0..value days ahead). " +
     "list: accounts and ARR per stored stage, with median/mean days in the current stage (since the latest stage-history row, else since customer_since, counted separately). " +
-    "evaluate: each account's computed stage without writing, flagging differences (paginated). " +
+    "evaluate: each account's computed stage without writing, flagging differences (paginated; an account no rule matches keeps its stage). " +
     "move (csm+): one account to a given stage with a reason, or apply_rules: true to move every account whose computed stage differs (reason rule:<n>); writes the stage and one history row per moved account. " +
     "history: one account's stage changes with days in each stage. " +
     "stuck: accounts longer in their stage than a threshold (defaults onboarding 90, adoption 180, renewal 120, at_risk 60 days; override with thresholds). " +
@@ -154,6 +163,17 @@ export const manageLifecycleStages = defineTool({
   readActions: ["list", "evaluate", "history", "stuck"],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
+    const allowed = FIELDS_BY_ACTION[args.action];
+    const misplaced = Object.entries(args)
+      .filter(
+        ([field, value]) => value !== undefined && field !== "action" && field !== "limit" && !allowed.includes(field),
+      )
+      .map(([field]) => field);
+    if (misplaced.length > 0) {
+      throw new ToolError(
+        `${misplaced.join(", ")} does not apply to action ${args.action}; it takes ${allowed.join(", ") || "no other field"}.`,
+      );
+    }
     const today = isoDay(ctx.now);
     const base = { action: args.action, today, next_cursor: null };
     switch (args.action) {
