@@ -129,6 +129,11 @@ export const manageLifecycleStages = defineTool({
       .optional()
       .describe("move: accounts moved (at most limit listed; moved_count has all)."),
     moved_count: z.number().int().optional().describe("move: accounts moved."),
+    changed_meanwhile: z
+      .number()
+      .int()
+      .optional()
+      .describe("move: planned moves skipped because the stored stage changed since it was read."),
     history: z
       .array(
         z.object({
@@ -359,29 +364,36 @@ async function move(
         ? []
         : [{ account_id: account.id, from_stage: account.lifecycle_stage, to_stage: args.stage, reason: args.reason }];
   }
+  // History first, then the stage, each only where the stored stage is still the one read: a change made
+  // meanwhile by another caller is neither overwritten nor recorded twice. One batch is one transaction.
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < moves.length; i += MOVE_CHUNK) {
     const chunk = JSON.stringify(moves.slice(i, i + MOVE_CHUNK).map((m) => ({ ...m, id: newId("stg") })));
     statements.push(
       ctx.env.DB.prepare(
-        `UPDATE accounts SET lifecycle_stage = (SELECT json_extract(j.value, '$.to_stage') FROM json_each(?2) j
-                 WHERE json_extract(j.value, '$.account_id') = accounts.id), updated_at = ?3
-          WHERE workspace_id = ?1 AND id IN (SELECT json_extract(value, '$.account_id') FROM json_each(?2))`,
+        `INSERT INTO account_stage_history (id, workspace_id, account_id, from_stage, to_stage, reason, changed_at)
+         SELECT json_extract(j.value, '$.id'), ?1, a.id, a.lifecycle_stage, json_extract(j.value, '$.to_stage'),
+                json_extract(j.value, '$.reason'), ?3
+           FROM json_each(?2) j JOIN accounts a ON a.workspace_id = ?1 AND a.id = json_extract(j.value, '$.account_id')
+                AND a.lifecycle_stage = json_extract(j.value, '$.from_stage')`,
       ).bind(ctx.principal.workspaceId, chunk, nowIso),
       ctx.env.DB.prepare(
-        `INSERT INTO account_stage_history (id, workspace_id, account_id, from_stage, to_stage, reason, changed_at)
-         SELECT json_extract(value, '$.id'), ?1, json_extract(value, '$.account_id'), json_extract(value, '$.from_stage'),
-                json_extract(value, '$.to_stage'), json_extract(value, '$.reason'), ?3 FROM json_each(?2)`,
+        `UPDATE accounts SET lifecycle_stage = (SELECT json_extract(j.value, '$.to_stage') FROM json_each(?2) j
+                 WHERE json_extract(j.value, '$.account_id') = accounts.id), updated_at = ?3
+          WHERE workspace_id = ?1 AND EXISTS (SELECT 1 FROM json_each(?2) j
+                 WHERE json_extract(j.value, '$.account_id') = accounts.id
+                   AND json_extract(j.value, '$.from_stage') = accounts.lifecycle_stage)`,
       ).bind(ctx.principal.workspaceId, chunk, nowIso),
     );
   }
-  if (statements.length > 0) await ctx.env.DB.batch(statements);
+  const results = statements.length > 0 ? await ctx.env.DB.batch(statements) : [];
+  const changed = results.reduce((sum, r, i) => sum + (i % 2 === 1 ? r.meta.changes : 0), 0);
   ctx.audit({
     action: args.apply_rules ? "apply_stage_rules" : "move_stage",
     targetType: "account",
     targetId: args.account_id,
     details: {
-      moved: moves.length,
+      moved: changed,
       accounts: moves.slice(0, 50).map((m) => `${m.account_id}:${m.from_stage}>${m.to_stage}`),
     },
   });
@@ -394,10 +406,11 @@ async function move(
       action: "move" as const,
       today,
       moved: moves.slice(0, args.limit),
-      moved_count: moves.length,
+      moved_count: changed,
+      changed_meanwhile: moves.length - changed,
       accounts_counted: considered,
       next_cursor: null,
     },
-    text: `Moved ${moves.length} of ${considered} accounts.\n${table}`,
+    text: `Moved ${changed} of ${considered} accounts${moves.length > changed ? ` (${moves.length - changed} changed stage meanwhile and were left as they are)` : ""}.\n${table}`,
   };
 }
