@@ -371,4 +371,34 @@ describe("segment_customers and segment_by_value_tier", () => {
     });
     expect(tier2).toMatchObject({ accounts_checked: 1, in_breach: 1 });
   });
+
+  it("takes segment and tier definitions from configure_workspace, refusing malformed rules", async () => {
+    const admin = await createWorkspace("healthseg-admin", "admin");
+    const client = await connectClient(admin.key, "?toolsets=core,health");
+    await env.DB.batch([
+      account(admin.workspaceId, "d1", { arr: 100, region: "EMEA" }),
+      account(admin.workspaceId, "d2", { arr: 100, region: "NA" }),
+    ]);
+    const bad = await callError(client, "configure_workspace", {
+      action: "update",
+      settings: {
+        segments: [{ name: "X", rules: [{ field: "region", op: "in", value: "EMEA" }], coverage: "low_touch" }],
+      },
+    });
+    expect(bad).toContain("`in` needs a list");
+    await callOk(client, "configure_workspace", {
+      action: "update",
+      settings: {
+        segments: [
+          { name: "Europe", rules: [{ field: "region", op: "in", value: ["EMEA"] }], coverage: "low_touch" },
+          { name: "Rest", rules: [], coverage: "tech_touch" },
+        ],
+      },
+    });
+    const out = await callOk<Evaluate>(client, "segment_customers", { action: "evaluate" });
+    expect(out.accounts.map((a) => [a.account_id, a.computed, a.matched_rule])).toEqual([
+      ["d1", "Europe", "region in [EMEA]"],
+      ["d2", "Rest", "catch-all"],
+    ]);
+  });
 });

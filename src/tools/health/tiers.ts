@@ -134,17 +134,20 @@ export const segmentByValueTier = defineTool({
       const ticketsFrom = addDays(today, -SLA_TICKET_WINDOW_DAYS);
       const checked = evaluated.filter((e) => e.match.name !== null && (!args.tier || e.match.name === args.tier));
       const ws = ctx.principal.workspaceId;
-      // Tickets and meetings of the workspace's accounts in one statement each (indexes on ws, account, time).
+      // Tickets and meetings of the checked accounts, one statement each over an id list (indexes on ws, account, time).
+      const ids = JSON.stringify(checked.map((e) => e.id));
       const [tickets, meetings] = await ctx.env.DB.batch([
         ctx.env.DB.prepare(
           `SELECT account_id, (julianday(first_response_at) - julianday(created_at)) * 24 AS hours
              FROM tickets
-            WHERE workspace_id = ?1 AND account_id IS NOT NULL AND created_at >= ?2 AND first_response_at IS NOT NULL`,
-        ).bind(ws, ticketsFrom),
+            WHERE workspace_id = ?1 AND account_id IN (SELECT value FROM json_each(?3))
+              AND created_at >= ?2 AND first_response_at IS NOT NULL`,
+        ).bind(ws, ticketsFrom, ids),
         ctx.env.DB.prepare(
           `SELECT account_id, max(occurred_at) AS last_at FROM activities
-            WHERE workspace_id = ?1 AND kind = 'meeting' GROUP BY account_id`,
-        ).bind(ws),
+            WHERE workspace_id = ?1 AND account_id IN (SELECT value FROM json_each(?2)) AND kind = 'meeting'
+            GROUP BY account_id`,
+        ).bind(ws, ids),
       ]);
       const hoursBy = new Map<string, number[]>();
       for (const t of tickets!.results as unknown as { account_id: string; hours: number }[]) {
