@@ -6,7 +6,7 @@ import { resourceMetadataUrl, resourceUrl } from "../auth/resource";
 import { newId } from "../lib/ids";
 import { ALL_TOOLS } from "../tools";
 import { buildServer } from "./server";
-import { requiredRole } from "./tool";
+import { requiredRoleForCall } from "./tool";
 import { parseSessionOptions, type SessionOptions } from "./toolsets";
 
 /** The resource-metadata challenge sent with every 401 from `/mcp`, in the OAuth provider's own form. */
@@ -76,13 +76,13 @@ async function refuseForbiddenCall(
     return null;
   }
   const calls = (Array.isArray(message) ? message : [message]).filter(
-    (m): m is { id: string | number; method: string; params: { name: string } } =>
+    (m): m is { id: string | number; method: string; params: { name: string; arguments?: Record<string, unknown> } } =>
       typeof m === "object" && m !== null && m.method === "tools/call" && typeof m.params?.name === "string",
   );
   for (const call of calls) {
     const tool = ALL_TOOLS.find((t) => t.name === call.params.name);
     if (!tool) continue;
-    const needed = requiredRole(tool);
+    const needed = requiredRoleForCall(tool, call.params.arguments);
     if (!roleAtLeast(principal.role, needed)) {
       return Response.json(
         {

@@ -9,7 +9,7 @@ import { newId } from "../lib/ids";
 import { ALL_TOOLS, type AnyTool } from "../tools";
 import { VERSION } from "../version";
 import { ToolError } from "./errors";
-import { type AuditEntry, requiredRole, type ToolContext } from "./tool";
+import { type AuditEntry, requiredRole, requiredRoleForCall, type ToolContext } from "./tool";
 import { type SessionOptions, TOOLSETS } from "./toolsets";
 
 /** `_meta` keys on each listed tool: its toolset and the least role that may call it. */
@@ -103,8 +103,9 @@ export async function runTool(
   const write = !tool.annotations.readOnlyHint && !tool.readActions?.includes(String(args.action));
   const db = openDb(env);
   try {
-    if (!roleAtLeast(principal.role, requiredRole(tool))) {
-      throw new ToolError(`${tool.name} needs the ${requiredRole(tool)} role; this credential has ${principal.role}.`);
+    const needed = requiredRoleForCall(tool, args);
+    if (!roleAtLeast(principal.role, needed)) {
+      throw new ToolError(`${tool.name} needs the ${needed} role; this credential has ${principal.role}.`);
     }
     let requestHash = "";
     if (write && idempotencyKey) {

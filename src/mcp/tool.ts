@@ -53,6 +53,8 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   annotations: ToolAnnotations;
   /** Least role allowed to call it; defaults to viewer for read tools, csm for write tools. */
   minRole?: Role;
+  /** For a tool with an `action` argument: actions that need more than `minRole` (e.g. a write action of a tool viewers may read with). */
+  actionRoles?: Partial<Record<string, Role>>;
   /** For a write tool with an `action` argument: the actions that only read (no audit row, no idempotency record). */
   readActions?: readonly string[];
   /**
@@ -73,6 +75,15 @@ export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
 /** The role a tool needs. */
 export function requiredRole(tool: Pick<ToolDefinition, "minRole" | "annotations">): Role {
   return tool.minRole ?? (tool.annotations.readOnlyHint ? "viewer" : "csm");
+}
+
+/** The role one call needs: its action's role when the tool sets one, else the tool's. */
+export function requiredRoleForCall(
+  tool: Pick<ToolDefinition, "minRole" | "annotations" | "actionRoles">,
+  args: Record<string, unknown> | undefined,
+): Role {
+  const action = args?.action;
+  return (typeof action === "string" ? tool.actionRoles?.[action] : undefined) ?? requiredRole(tool);
 }
 
 /** Annotation presets; each tool still states all four values through one of these or its own. */

@@ -1,10 +1,8 @@
 import { z } from "zod";
-import { roleAtLeast } from "../../auth/principal";
 import { markdownTable } from "../../domain/markdown-table";
 import { type AccountFacts, arrGrowth, firstMatch, type Match, type Rule } from "../../domain/segments";
 import { readSettings, type WorkspaceSettings } from "../../domain/settings";
 import { addDays, isoDay } from "../../lib/time";
-import { ToolError } from "../../mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -147,13 +145,6 @@ export async function assignLabels(ctx: ToolContext, evaluated: Evaluated[], col
   return changes;
 }
 
-/** Refuses an action that writes to a caller below csm (read actions stay open to viewers). */
-export function requireCsm(ctx: ToolContext, tool: string, action: string): void {
-  if (!roleAtLeast(ctx.principal.role, "csm")) {
-    throw new ToolError(`${tool} action ${action} needs the csm role; this credential has ${ctx.principal.role}.`);
-  }
-}
-
 /** One page of items sorted by id, keyed by id. */
 export function pageOf<T extends { id: string }>(
   items: T[],
@@ -264,10 +255,10 @@ export const segmentCustomers = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
+  actionRoles: { assign: "csm" },
   readActions: ["list", "evaluate"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
-    if (args.action === "assign") requireCsm(ctx, "segment_customers", "assign");
     const settings = await workspaceSettings(ctx);
     const definitions = settings.segments;
     const { rows, windows } = await loadFacts(ctx);

@@ -12,7 +12,6 @@ import {
   evaluatedRow,
   loadFacts,
   pageOf,
-  requireCsm,
   windowsField,
   workspaceSettings,
 } from "./segments";
@@ -86,10 +85,10 @@ export const segmentByValueTier = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
+  actionRoles: { assign: "csm" },
   readActions: ["list", "evaluate", "check_sla"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
-    if (args.action === "assign") requireCsm(ctx, "segment_by_value_tier", "assign");
     const definitions = (await workspaceSettings(ctx)).tiers;
     const { rows, windows } = await loadFacts(ctx);
     const evaluated = evaluateAll(rows, definitions, "tier");
