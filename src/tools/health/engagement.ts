@@ -287,7 +287,7 @@ export const analyzeEngagementPatterns = defineTool({
       "Outbox messages and activities created/occurring in the window; usage_daily rollups (daily, so no hour of day for usage); quiet = no activity with the contact and no last_seen_at on or after `since`.";
     const text = [
       `Engagement of ${contactId ? `contact ${contactId} (account ${accountId})` : `account ${accountId}`}, ${current.from}..${current.to} (${current.days} days).`,
-      `Email: ${email.sent} sent, open ${pct(email.open_rate)}, click ${pct(email.click_rate)}, ${replies} repl(ies) (${pct(email.reply_rate)}); most opens ${email.top_open_weekday ?? "n/a"} at ${email.top_open_hour_utc ?? "n/a"}h UTC.`,
+      `Email: ${email.sent} sent, open ${pct(email.open_rate)}, click ${pct(email.click_rate)}, ${replies} repl(ies) (${pct(email.reply_rate)}); ${email.top_open_weekday === null ? "no opens to time" : `most opens ${email.top_open_weekday} at ${email.top_open_hour_utc}h UTC`}.`,
       `Meetings ${meetings.meetings}, calls ${meetings.calls}; mean ${meetings.mean_days_between ?? "n/a"} days between them.`,
       `Best channel: ${best ? `${best.channel} (${best.responses}/${best.outbound} = ${pct(best.response_rate)})` : "none drew a response"}.`,
       markdownTable(
