@@ -184,12 +184,12 @@ export async function computeHealth(
     env.DB.prepare(
       `SELECT account_id, id, score FROM (
            SELECT account_id, id, score, row_number() OVER (PARTITION BY account_id ORDER BY responded_at DESC, id DESC) AS rn
-             FROM survey_responses WHERE workspace_id = ?1 AND ${inList} AND kind = 'nps' AND responded_at < ?3)
+             FROM survey_responses WHERE workspace_id = ?1 AND ${inList} AND +kind = 'nps' AND responded_at < ?3)
           WHERE rn = 1`,
     ).bind(workspaceId, ids, addDays(day, 1)),
     env.DB.prepare(
       `SELECT account_id, avg(score) AS mean, count(*) AS n
-           FROM survey_responses WHERE workspace_id = ?1 AND ${inList} AND kind = 'csat' AND responded_at >= ?3 AND responded_at < ?4
+           FROM survey_responses WHERE workspace_id = ?1 AND ${inList} AND +kind = 'csat' AND responded_at >= ?3 AND responded_at < ?4
           GROUP BY account_id`,
     ).bind(workspaceId, ids, start90, addDays(day, 1)),
     env.DB.prepare(
