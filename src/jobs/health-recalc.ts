@@ -14,6 +14,7 @@ import {
 } from "../domain/health/model";
 import { readSettings } from "../domain/settings";
 import { addDays, daysBetween, isoDay } from "../lib/time";
+import { afterHealthChunk } from "./after-health";
 import type { CronJob } from "./cron";
 import type { JobMessage } from "./messages";
 
@@ -496,6 +497,7 @@ export async function handleHealthChunks(env: Env, jobs: readonly HealthRecalcJo
     try {
       const started = Date.now();
       const summary = await computeHealth(env, job.workspaceId, job.accountIds, job.day);
+      await afterHealthChunk(env, job.workspaceId, job.accountIds, job.day);
       console.log(
         JSON.stringify({
           job: HEALTH_RECALC_JOB,

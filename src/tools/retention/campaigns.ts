@@ -1,0 +1,4 @@
+import type { ToolDefinition } from "../../mcp/tool";
+
+/** Retention tools: execute_retention_campaign, automate_retention_campaigns and analyze_churn_postmortem. */
+export const campaignTools: ToolDefinition[] = [];

@@ -1,0 +1,4 @@
+import type { ToolDefinition } from "../../mcp/tool";
+
+/** Retention tools: monitor_satisfaction and manage_escalations. */
+export const satisfactionTools: ToolDefinition[] = [];
