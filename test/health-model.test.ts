@@ -3,11 +3,13 @@ import {
   applyScale,
   bandMoves,
   bandOf,
+  configForSegment,
   type HealthConfig,
   type MeasureValues,
   scoreHealth,
   trend,
 } from "../src/domain/health/model";
+import { workspaceSettingsSchema } from "../src/domain/settings";
 
 const BANDS = { red_below: 40, green_from: 70 };
 const WEIGHTS = { usage: 30, engagement: 20, support: 15, satisfaction: 20, financial: 15 };
@@ -182,5 +184,33 @@ describe("bandMoves", () => {
   it("trend is the difference to a past score", () => {
     expect(trend(68.7, 60.2)).toBe(8.5);
     expect(trend(68.7, null)).toBeNull();
+  });
+});
+
+describe("per-segment scorecards", () => {
+  const cards = [{ segment: "Enterprise", bands: { red_below: 50, green_from: 80 } }];
+
+  it("applies what a scorecard sets and keeps the workspace model for the rest", () => {
+    expect(configForSegment(balanced, cards, "Enterprise")).toEqual({
+      preset: "balanced",
+      weights: WEIGHTS,
+      bands: { red_below: 50, green_from: 80 },
+      scorecard: "Enterprise",
+    });
+    expect(configForSegment(balanced, cards, "SMB")).toEqual({ ...balanced, scorecard: null });
+    expect(configForSegment(balanced, cards, null)).toEqual({ ...balanced, scorecard: null });
+  });
+
+  it("refuses scorecard weights not summing to 100 and a segment named twice", () => {
+    const bad = workspaceSettingsSchema.safeParse({
+      health: { scorecards: [{ segment: "SMB", weights: { ...WEIGHTS, usage: 31 } }] },
+    });
+    expect(bad.success ? [] : bad.error.issues.map((i) => i.message)).toEqual(["scorecard weights must sum to 100"]);
+    const twice = workspaceSettingsSchema.safeParse({
+      health: { scorecards: [{ segment: "SMB" }, { segment: "SMB" }] },
+    });
+    expect(twice.success ? [] : twice.error.issues.map((i) => i.message)).toEqual([
+      "health.scorecards must name each segment once",
+    ]);
   });
 });

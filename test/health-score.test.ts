@@ -409,6 +409,34 @@ describe("calculate_health_score", () => {
     expect(answer.explanation?.components.map((c) => c.normalized)).toEqual([72, 60, 60, 60, 100]);
     expect(answer.explanation?.score).toBe(69.6);
   });
+
+  it("scores an account with its segment's scorecard and the others with the workspace model", async () => {
+    captureSends();
+    const usageOnly = { usage: 100, engagement: 0, support: 0, satisfaction: 0, financial: 0 };
+    await env.DB.prepare("UPDATE workspaces SET settings = ?2 WHERE id = ?1")
+      .bind(
+        WS,
+        JSON.stringify({
+          health: {
+            scorecards: [{ segment: "enterprise", weights: usageOnly, bands: { red_below: 50, green_from: 60 } }],
+          },
+        }),
+      )
+      .run();
+    const a = await callOk<ScoreAnswer>(client, "calculate_health_score", { account_id: "acc_hs_a" });
+    // Only usage carries weight: its normalized 65 is the score, green from 60 on this scorecard.
+    expect(a.explanation).toMatchObject({
+      scorecard: "enterprise",
+      preset: "balanced",
+      bands: { red_below: 50, green_from: 60 },
+      score: 65,
+      band: "green",
+    });
+    expect(a.explanation?.components.map((c) => c.weight_effective)).toEqual([100, 0, 0, 0, 0]);
+    const b = await callOk<ScoreAnswer>(client, "calculate_health_score", { account_id: "acc_hs_b" });
+    expect(b.explanation).toMatchObject({ scorecard: null, score: 42.86, band: "yellow" });
+    await env.DB.prepare("UPDATE workspaces SET settings = '{}' WHERE id = ?1").bind(WS).run();
+  });
 });
 
 describe("nightly recalculation", () => {

@@ -15,26 +15,56 @@ export const kpiTargetsSchema = z
   })
   .strict();
 
+const componentWeightsSchema = z
+  .object({
+    usage: z.number().min(0).max(100).default(30),
+    engagement: z.number().min(0).max(100).default(20),
+    support: z.number().min(0).max(100).default(15),
+    satisfaction: z.number().min(0).max(100).default(20),
+    financial: z.number().min(0).max(100).default(15),
+  })
+  .strict();
+
+const bandsSchema = z
+  .object({
+    red_below: z.number().min(1).max(99).default(40),
+    green_from: z.number().min(2).max(100).default(70),
+  })
+  .strict();
+
+const presetSchema = z.enum(["balanced", "gainsight_style", "totango_style"]);
+
+const sumsTo100 = (weights: Record<string, number>) => Object.values(weights).reduce((a, b) => a + b, 0) === 100;
+
+/** A segment's own scorecard: whatever it sets replaces the workspace model for that segment's accounts. */
+export const scorecardSchema = z
+  .object({
+    segment: z
+      .string()
+      .min(1)
+      .max(50)
+      .describe("Applies to accounts whose stored segment (accounts.segment) has this name."),
+    weights: componentWeightsSchema.optional().describe("Component weights for this segment; must sum to 100."),
+    bands: bandsSchema.optional(),
+    preset: presetSchema.optional(),
+  })
+  .strict()
+  .refine((s) => s.weights === undefined || sumsTo100(s.weights), {
+    message: "scorecard weights must sum to 100",
+    path: ["weights"],
+  })
+  .refine((s) => s.bands === undefined || s.bands.red_below < s.bands.green_from, {
+    message: "scorecard bands.red_below must be below green_from",
+    path: ["bands"],
+  });
+
 /** Health model: component weights (summing to 100), band thresholds, alert drop and scoring preset. */
 export const healthModelSchema = z
   .object({
-    weights: z
-      .object({
-        usage: z.number().min(0).max(100).default(30),
-        engagement: z.number().min(0).max(100).default(20),
-        support: z.number().min(0).max(100).default(15),
-        satisfaction: z.number().min(0).max(100).default(20),
-        financial: z.number().min(0).max(100).default(15),
-      })
-      .strict()
+    weights: componentWeightsSchema
       .default({ usage: 30, engagement: 20, support: 15, satisfaction: 20, financial: 15 })
       .describe("Weight per component; must sum to 100."),
-    bands: z
-      .object({
-        red_below: z.number().min(1).max(99).default(40),
-        green_from: z.number().min(2).max(100).default(70),
-      })
-      .strict()
+    bands: bandsSchema
       .default({ red_below: 40, green_from: 70 })
       .describe("Score < red_below is red; ≥ green_from is green; between is yellow."),
     alert_drop: z
@@ -43,15 +73,25 @@ export const healthModelSchema = z
       .max(100)
       .default(15)
       .describe("A drop of this many points in 7 days raises an alert."),
-    preset: z
-      .enum(["balanced", "gainsight_style", "totango_style"])
+    preset: presetSchema
       .default("balanced")
       .describe(
         "How measures are scored: balanced = each measure on its own scale (linear ranges for ratios and ratings, threshold grids for counts); gainsight_style = weighted measure groups, every measure scored linearly; totango_style = every measure good/average/poor = 100/60/0 by thresholds.",
       ),
+    scorecards: z
+      .array(scorecardSchema)
+      .max(20)
+      .default([])
+      .describe(
+        "Per-segment scorecards: an account whose stored segment matches one is scored with its weights, bands and preset (each falling back to the workspace's).",
+      ),
   })
   .strict()
-  .refine((m) => Object.values(m.weights).reduce((a, b) => a + b, 0) === 100, {
+  .refine((m) => new Set(m.scorecards.map((s) => s.segment)).size === m.scorecards.length, {
+    message: "health.scorecards must name each segment once",
+    path: ["scorecards"],
+  })
+  .refine((m) => sumsTo100(m.weights), {
     message: "health.weights must sum to 100",
     path: ["weights"],
   })
@@ -127,6 +167,16 @@ export const workspaceSettingsSchema = z
       .default({ daily_quota: 500 })
       .describe("Email sending limits."),
     kpi_targets: kpiTargetsSchema.default(kpiTargetsSchema.parse({})),
+    escalation_sla_hours: z
+      .object({
+        critical: z.number().min(0.5).max(720).default(4),
+        high: z.number().min(0.5).max(720).default(24),
+        medium: z.number().min(0.5).max(720).default(72),
+        low: z.number().min(0.5).max(720).default(168),
+      })
+      .strict()
+      .default({ critical: 4, high: 24, medium: 72, low: 168 })
+      .describe("Hours to resolve an escalation, by severity; the SLA due time is opened time + these hours."),
     health: healthModelSchema.default(healthModelSchema.parse({})),
     value_event: valueEventSchema.default(valueEventSchema.parse({})),
     lifecycle_rules: z

@@ -4,11 +4,13 @@ import {
   type Band,
   type BandMove,
   bandMoves,
+  configForSegment,
   HEALTH_MODEL_VERSION,
   type HealthConfig,
   type HealthResult,
   type MeasureValues,
   round2,
+  type Scorecard,
   scoreHealth,
   trend,
 } from "../domain/health/model";
@@ -55,6 +57,10 @@ export interface AccountHealth {
   account_id: string;
   account_name: string;
   day: string;
+  /** The segment whose scorecard scored it, or null for the workspace model. */
+  scorecard: string | null;
+  /** The bands the account was judged by (its scorecard's or the workspace's). */
+  bands: HealthConfig["bands"];
   result: HealthResult;
   evidence: HealthEvidence;
   previous: { day: string; score: number; band: Band } | null;
@@ -78,6 +84,7 @@ interface AccountRow {
   id: string;
   name: string;
   renewal_date: string | null;
+  segment: string | null;
 }
 
 const idsParam = (ids: readonly string[]) => JSON.stringify(ids);
@@ -89,7 +96,7 @@ const parseIds = (text: string | null): string[] =>
 export async function loadHealthConfig(
   env: Env,
   workspaceId: string,
-): Promise<HealthConfig & { alert_drop: number; timezone: string }> {
+): Promise<HealthConfig & { alert_drop: number; timezone: string; scorecards: Scorecard[] }> {
   const row = await env.DB.prepare("SELECT settings FROM workspaces WHERE id = ?1")
     .bind(workspaceId)
     .first<{ settings: string }>();
@@ -100,6 +107,7 @@ export async function loadHealthConfig(
     bands: settings.health.bands,
     alert_drop: settings.health.alert_drop,
     timezone: settings.timezone,
+    scorecards: settings.health.scorecards,
   };
 }
 
@@ -139,7 +147,7 @@ export async function computeHealth(
     historyRes,
   ] = await env.DB.batch([
     env.DB.prepare(
-      "SELECT id, name, renewal_date FROM accounts WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2)) ORDER BY id",
+      "SELECT id, name, renewal_date, segment FROM accounts WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2)) ORDER BY id",
     ).bind(workspaceId, ids),
     // Usage over the last 60 complete days: the last 30 against the 30 before.
     env.DB.prepare(
@@ -283,7 +291,8 @@ export async function computeHealth(
       problem_payments: p ? problems : null,
       days_to_renewal: account.renewal_date ? daysBetween(day, account.renewal_date) : null,
     };
-    const result = scoreHealth(values, config);
+    const accountConfig = configForSegment(config, config.scorecards, account.segment);
+    const result = scoreHealth(values, accountConfig);
     if (result.score === null || result.band === null) {
       notScored.push(account.id);
       continue;
@@ -295,6 +304,8 @@ export async function computeHealth(
       account_id: account.id,
       account_name: account.name,
       day,
+      scorecard: accountConfig.scorecard,
+      bands: accountConfig.bands,
       result,
       evidence,
       previous,
@@ -302,7 +313,7 @@ export async function computeHealth(
       score_30d_ago: score30,
       trend_7d: trend(result.score, score7),
       trend_30d: trend(result.score, score30),
-      moves: bandMoves(result, config.bands),
+      moves: bandMoves(result, accountConfig.bands),
       alert: null,
     });
   }

@@ -235,6 +235,33 @@ export interface HealthConfig {
   bands: { red_below: number; green_from: number };
 }
 
+/** A segment's own scorecard; what it leaves out falls back to the workspace model. */
+export interface Scorecard {
+  segment: string;
+  weights?: Record<ComponentName, number> | undefined;
+  bands?: HealthConfig["bands"] | undefined;
+  preset?: Preset | undefined;
+}
+
+/**
+ * The model one account is scored with: the scorecard of its stored segment over the workspace
+ * model, and the name of the segment whose scorecard applied (null = the workspace model).
+ */
+export function configForSegment(
+  base: HealthConfig,
+  scorecards: readonly Scorecard[],
+  segment: string | null,
+): HealthConfig & { scorecard: string | null } {
+  const card = segment === null ? undefined : scorecards.find((s) => s.segment === segment);
+  if (!card) return { ...base, scorecard: null };
+  return {
+    preset: card.preset ?? base.preset,
+    weights: card.weights ?? base.weights,
+    bands: card.bands ?? base.bands,
+    scorecard: card.segment,
+  };
+}
+
 export type Band = "red" | "yellow" | "green";
 
 /** One measure as scored. */

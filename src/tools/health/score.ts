@@ -52,9 +52,15 @@ const moveSchema = z
   })
   .nullable();
 
+const scorecardField = z
+  .string()
+  .nullable()
+  .describe("The segment whose health.scorecards entry scored this account; null = the workspace model.");
+
 const accountRowSchema = z.object({
   account_id: z.string(),
   account_name: z.string(),
+  scorecard: scorecardField,
   score: z.number(),
   band: bandSchema,
   previous_band: bandSchema.nullable().describe("Band of the latest stored score before today."),
@@ -68,6 +74,9 @@ const explanationSchema = z.object({
   account_id: z.string(),
   account_name: z.string(),
   day: z.string(),
+  scorecard: scorecardField,
+  preset: z.enum(PRESETS).describe("The preset this account was scored with."),
+  bands: z.object({ red_below: z.number(), green_from: z.number() }).describe("The bands this account was judged by."),
   score: z.number(),
   band: bandSchema,
   components: z.array(
@@ -109,6 +118,9 @@ function explain(a: AccountHealth): z.input<typeof explanationSchema> {
     account_id: a.account_id,
     account_name: a.account_name,
     day: a.day,
+    scorecard: a.scorecard,
+    preset: a.result.preset,
+    bands: a.bands,
     score: a.result.score ?? 0,
     band: a.result.band ?? "red",
     components: a.result.components.map((c) => ({
@@ -147,6 +159,7 @@ function row(a: AccountHealth): z.input<typeof accountRowSchema> {
   return {
     account_id: a.account_id,
     account_name: a.account_name,
+    scorecard: a.scorecard,
     score: a.result.score ?? 0,
     band: a.result.band ?? "red",
     previous_band: a.previous?.band ?? null,
@@ -167,7 +180,7 @@ export const calculateHealthScore = defineTool({
     "Computes and stores today's (UTC) health score 0–100 for one account (account_id: id or external id) or many (segment, owner, or all=true; active accounts in id order, paginated by cursor, limit ≤ 200). " +
     "Score = weighted mean of five components (weights from settings health.weights, summing to 100): usage (license utilization = average daily active users over the days with data among the last 30 complete days ÷ licensed seats, and events of the last 30 days vs the 30 before), engagement (activities + email opens + clicks in 30 days), support (open urgent/high tickets, tickets created in 30 days), satisfaction (latest NPS 0–10, mean CSAT 1–5 over 90 days), financial (failed or past-due open payments in 90 days, days to renewal). " +
     "Each measure is scored 0–100 on a scale shown in the answer, chosen by settings health.preset: balanced, gainsight_style (all linear) or totango_style (good/average/poor = 100/60/0). A component without data is dropped and its weight shared out proportionally. " +
-    "Bands: red < health.bands.red_below ≤ yellow < health.bands.green_from ≤ green. One account gets the full explanation (raw inputs, normalized values, weights configured/effective, contributions, record ids, 7/30-day trend, and the smallest single-component change that reaches the next band up or drops it a band); many get a compact table. " +
+    "Bands: red < health.bands.red_below ≤ yellow < health.bands.green_from ≤ green. Per-segment scorecards (health.scorecards) replace the weights, bands and/or preset for accounts whose stored segment they name; each answer says which scorecard scored an account. One account gets the full explanation (raw inputs, normalized values, weights configured/effective, contributions, record ids, 7/30-day trend, and the smallest single-component change that reaches the next band up or drops it a band); many get a compact table. " +
     "Alerts: a fall into a lower band than the latest score before today, or a drop of more than health.alert_drop points vs 7 days earlier, opens one health_alert task and queues one Slack alert per account and day; repeating the call the same day overwrites the same rows and raises no second alert.",
   input: {
     account_id: z
@@ -188,6 +201,16 @@ export const calculateHealthScore = defineTool({
     preset_meaning: z.string(),
     weights: z.record(z.string(), z.number()).describe("Configured component weights (sum 100)."),
     bands: z.object({ red_below: z.number(), green_from: z.number() }),
+    scorecards: z
+      .array(
+        z.object({
+          segment: z.string(),
+          preset: z.enum(PRESETS).optional(),
+          weights: z.record(z.string(), z.number()).optional(),
+          bands: z.object({ red_below: z.number(), green_from: z.number() }).optional(),
+        }),
+      )
+      .describe("Per-segment scorecards configured (health.scorecards); each overrides what it sets for its segment."),
     alert_drop: z.number(),
     accounts_counted: z.number(),
     not_scored: z.array(z.string()).describe("Accounts with no component carrying weight: nothing stored."),
@@ -291,6 +314,7 @@ export const calculateHealthScore = defineTool({
         preset_meaning: PRESET_DESCRIPTIONS[config.preset],
         weights: config.weights,
         bands: config.bands,
+        scorecards: config.scorecards,
         alert_drop: config.alert_drop,
         accounts_counted: computed.length,
         not_scored: notScored,
