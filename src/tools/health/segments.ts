@@ -187,6 +187,50 @@ export function evaluatedOut(page: Evaluated[]) {
 
 const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
+/** Plural label of each stored column, as the answers name it. */
+const LABELS = { segment: "segments", tier: "tiers" } as const;
+
+/**
+ * The `assign` and `evaluate` actions, which segments and tiers share; null for any other
+ * action. Assign writes the computed labels where they differ; evaluate pages through them.
+ */
+export async function assignOrEvaluate<B extends object>(
+  ctx: ToolContext,
+  args: { action: string; only_differing: boolean; limit: number; cursor?: string | undefined },
+  evaluated: Evaluated[],
+  column: "segment" | "tier",
+  base: B & { differing: number },
+) {
+  const label = LABELS[column];
+  if (args.action === "assign") {
+    const changes = await assignLabels(ctx, evaluated, column);
+    ctx.audit({
+      action: `assign_${label}`,
+      targetType: "workspace",
+      targetId: ctx.principal.workspaceId,
+      details: { updated: changes.length, accounts_counted: evaluated.length },
+    });
+    return {
+      data: { action: "assign" as const, ...base, updated: changes.length },
+      text: `Assigned ${label}: ${changes.length} of ${evaluated.length} accounts changed.`,
+    };
+  }
+  if (args.action !== "evaluate") return null;
+  const scope = args.only_differing ? evaluated.filter((e) => e.match.name !== e.stored) : evaluated;
+  const { page, next } = pageOf(scope, queryFingerprint([label, args.only_differing]), args.limit, args.cursor);
+  const out = evaluatedOut(page);
+  return {
+    data: { action: "evaluate" as const, ...base, accounts: out, next_cursor: next },
+    text: [
+      `${evaluated.length} accounts evaluated; ${base.differing} stored ${label} differ.`,
+      markdownTable(
+        ["Account", "Stored", "Computed", "Rule"],
+        out.map((o) => [o.name, o.stored, o.computed, o.matched_rule]),
+      ),
+    ].join("\n"),
+  };
+}
+
 const ACTIONS = ["list", "evaluate", "assign"] as const;
 
 /** Windows output field. */
@@ -266,36 +310,8 @@ export const segmentCustomers = defineTool({
     const differing = evaluated.filter((e) => e.match.name !== e.stored).length;
     const base = { windows, accounts_counted: evaluated.length, differing };
 
-    if (args.action === "assign") {
-      const changes = await assignLabels(ctx, evaluated, "segment");
-      ctx.audit({
-        action: "assign_segments",
-        targetType: "workspace",
-        targetId: ctx.principal.workspaceId,
-        details: { updated: changes.length, accounts_counted: evaluated.length },
-      });
-      return {
-        data: { action: "assign" as const, ...base, updated: changes.length },
-        text: `Assigned segments: ${changes.length} of ${evaluated.length} accounts changed.`,
-      };
-    }
-
-    if (args.action === "evaluate") {
-      const scope = args.only_differing ? evaluated.filter((e) => e.match.name !== e.stored) : evaluated;
-      const fingerprint = queryFingerprint(["segments", args.only_differing]);
-      const { page, next } = pageOf(scope, fingerprint, args.limit, args.cursor);
-      const out = evaluatedOut(page);
-      return {
-        data: { action: "evaluate" as const, ...base, accounts: out, next_cursor: next },
-        text: [
-          `${evaluated.length} accounts evaluated; ${differing} stored segments differ.`,
-          markdownTable(
-            ["Account", "Stored", "Computed", "Rule"],
-            out.map((o) => [o.name, o.stored, o.computed, o.matched_rule]),
-          ),
-        ].join("\n"),
-      };
-    }
+    const shared = await assignOrEvaluate(ctx, args, evaluated, "segment", base);
+    if (shared) return shared;
 
     const segments = definitions.map((def) => {
       const members = evaluated.filter((e) => e.match.name === def.name);

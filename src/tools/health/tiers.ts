@@ -6,9 +6,8 @@ import { ToolError } from "../../mcp/errors";
 import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
 import { defineTool } from "../../mcp/tool";
 import {
-  assignLabels,
+  assignOrEvaluate,
   evaluateAll,
-  evaluatedOut,
   evaluatedRow,
   loadFacts,
   pageOf,
@@ -95,35 +94,8 @@ export const segmentByValueTier = defineTool({
     const differing = evaluated.filter((e) => e.match.name !== e.stored).length;
     const base = { windows, accounts_counted: evaluated.length, differing };
 
-    if (args.action === "assign") {
-      const changes = await assignLabels(ctx, evaluated, "tier");
-      ctx.audit({
-        action: "assign_tiers",
-        targetType: "workspace",
-        targetId: ctx.principal.workspaceId,
-        details: { updated: changes.length, accounts_counted: evaluated.length },
-      });
-      return {
-        data: { action: "assign" as const, ...base, updated: changes.length },
-        text: `Assigned tiers: ${changes.length} of ${evaluated.length} accounts changed.`,
-      };
-    }
-
-    if (args.action === "evaluate") {
-      const scope = args.only_differing ? evaluated.filter((e) => e.match.name !== e.stored) : evaluated;
-      const { page, next } = pageOf(scope, queryFingerprint(["tiers", args.only_differing]), args.limit, args.cursor);
-      const out = evaluatedOut(page);
-      return {
-        data: { action: "evaluate" as const, ...base, accounts: out, next_cursor: next },
-        text: [
-          `${evaluated.length} accounts evaluated; ${differing} stored tiers differ.`,
-          markdownTable(
-            ["Account", "Stored", "Computed", "Rule"],
-            out.map((o) => [o.name, o.stored, o.computed, o.matched_rule]),
-          ),
-        ].join("\n"),
-      };
-    }
+    const shared = await assignOrEvaluate(ctx, args, evaluated, "tier", base);
+    if (shared) return shared;
 
     if (args.action === "check_sla") {
       if (args.tier && !definitions.some((d) => d.name === args.tier)) {
