@@ -130,6 +130,39 @@ describe("demo generator: internal consistency", () => {
     }
   });
 
+  it("raises escalations from the account's own urgent or high tickets, with SLA and timeline", () => {
+    expect(data.escalations.length).toBeGreaterThan(0);
+    const tickets = new Map(data.tickets.map((t) => [t.id, t]));
+    const hours = { critical: 4, high: 24, medium: 72, low: 168 };
+    for (const e of data.escalations) {
+      const ticket = tickets.get(e.ticket_id ?? "");
+      expect(ticket?.account_id).toBe(e.account_id);
+      expect(["urgent", "high"]).toContain(ticket?.priority);
+      expect(e.opened_at > (ticket?.created_at ?? "")).toBe(true);
+      if (e.reopen_count === 0) {
+        expect(Date.parse(e.sla_due_at) - Date.parse(e.opened_at)).toBe(hours[e.severity] * 3_600_000);
+      }
+      if (ticket?.solved_at === null) expect(e.status).not.toBe("resolved");
+      expect((e.status === "resolved") === (e.resolved_at !== null && e.root_cause !== null)).toBe(true);
+      const events = data.escalation_events.filter((v) => v.escalation_id === e.id);
+      expect(events[0]?.kind).toBe("opened");
+      expect(events.filter((v) => v.kind === "resolved").length).toBe(e.status === "resolved" ? 1 : 0);
+    }
+  });
+
+  it("closes interventions with the outcome the account's next contract shows", () => {
+    expect(data.interventions.length).toBeGreaterThan(0);
+    for (const i of data.interventions.filter((v) => v.status === "closed")) {
+      const closedDay = i.closed_at?.slice(0, 10);
+      const ended = data.contracts.find((c) => c.account_id === i.account_id && c.outcome_date === closedDay);
+      const expected = { churned: "churned", contracted: "downsized", renewed: "saved", expanded: "saved" } as const;
+      expect(i.outcome).toBe(ended?.outcome ? expected[ended.outcome] : "missing");
+      expect(i.opened_at < (i.closed_at ?? "")).toBe(true);
+    }
+    const steps = groupBy(data.intervention_steps, (s) => s.intervention_id);
+    expect(data.interventions.every((i) => (steps.get(i.id) ?? []).length === 3)).toBe(true);
+  });
+
   it("keeps activity inside the customer's life", () => {
     for (const account of data.accounts) {
       const usage = usageByAccount.get(account.id) ?? [];

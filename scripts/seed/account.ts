@@ -61,6 +61,7 @@ export function accountRow(ctx: SeedContext, p: AccountProfile): AccountRow {
     renewal_date: active ? ctx.cal.day(active.end) : null,
     customer_since: ctx.cal.day(p.customerSince),
     churned_at: p.churnDay === null ? null : ctx.cal.day(p.churnDay),
+    churn_probability: null,
     source_updated_at: null,
     custom_fields: JSON.stringify({
       hq_country: p.country,

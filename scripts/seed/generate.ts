@@ -12,6 +12,7 @@ import { productId, type SeedContext, userId } from "./context";
 import { engagementRows, feedbackRows, npsRows, ticketRows } from "./interactions";
 import { type AccountProfile, HISTORY_DAYS, planAccounts } from "./profile";
 import { Rng } from "./random";
+import { escalationRows, interventionRows } from "./retention";
 import { type KbArticleRow, SEED_TABLES, type SeedChunk, type SeedData, type SeedTables, type TableName } from "./rows";
 import { usageRows } from "./usage";
 import { KB_TEMPLATES } from "./vocabulary";
@@ -146,6 +147,8 @@ function* accountChunks(ctx: SeedContext, p: AccountProfile): Generator<SeedChun
   const nps = npsRows(ctx, p, contacts.infos);
   const engagement = engagementRows(ctx, p, contacts.infos, nps.detractors);
   const onboarding = onboardingRows(ctx, p);
+  const escalations = escalationRows(ctx, p, support.tickets);
+  const interventions = interventionRows(ctx, p);
   const rows: Partial<SeedData> = {
     accounts: [accountRow(ctx, p)],
     account_stage_history: stageHistoryRows(ctx, p),
@@ -162,6 +165,10 @@ function* accountChunks(ctx: SeedContext, p: AccountProfile): Generator<SeedChun
     tasks: engagement.tasks,
     onboarding_plans: onboarding.plans,
     onboarding_milestones: onboarding.milestones,
+    escalations: escalations.escalations,
+    escalation_events: escalations.events,
+    interventions: interventions.interventions,
+    intervention_steps: interventions.steps,
   };
   for (const table of SEED_TABLES) {
     const tableRows = rows[table];

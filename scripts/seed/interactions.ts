@@ -234,6 +234,7 @@ function survey(
     score,
     comment,
     responded_at: ctx.cal.instantAt(at),
+    survey_id: null,
   };
 }
 

@@ -66,6 +66,7 @@ export interface AccountRow {
   renewal_date: string | null;
   customer_since: string;
   churned_at: string | null;
+  churn_probability: number | null;
   source_updated_at: string | null;
   custom_fields: string;
   created_at: string;
@@ -194,6 +195,7 @@ export interface SurveyResponseRow {
   score: number;
   comment: string | null;
   responded_at: string;
+  survey_id: string | null;
 }
 
 export interface FeedbackItemRow {
@@ -281,6 +283,66 @@ export interface OnboardingMilestoneRow {
   status: "pending" | "done" | "skipped";
 }
 
+export interface EscalationRow {
+  id: string;
+  workspace_id: string;
+  account_id: string;
+  ticket_id: string | null;
+  title: string;
+  description: string | null;
+  severity: "critical" | "high" | "medium" | "low";
+  status: "open" | "in_progress" | "resolved";
+  owner_user_id: string | null;
+  sla_due_at: string;
+  opened_at: string;
+  resolved_at: string | null;
+  root_cause: string | null;
+  resolution: string | null;
+  reopen_count: number;
+  created_by: string | null;
+}
+
+export interface EscalationEventRow {
+  id: string;
+  workspace_id: string;
+  escalation_id: string;
+  at: string;
+  kind: "opened" | "assigned" | "updated" | "notified" | "resolved" | "reopened";
+  actor_user_id: string | null;
+  note: string | null;
+}
+
+export interface InterventionRow {
+  id: string;
+  workspace_id: string;
+  account_id: string;
+  playbook: string;
+  owner_user_id: string | null;
+  status: "open" | "closed";
+  outcome: "saved" | "churned" | "downsized" | null;
+  reason: string | null;
+  arr_at_open: number;
+  arr_at_close: number | null;
+  campaign_id: string | null;
+  opened_at: string;
+  closed_at: string | null;
+  created_by: string | null;
+}
+
+export interface InterventionStepRow {
+  id: string;
+  workspace_id: string;
+  intervention_id: string;
+  position: number;
+  kind: "task" | "email";
+  title: string;
+  status: "pending" | "done" | "skipped";
+  task_id: string | null;
+  outbox_id: string | null;
+  due_date: string | null;
+  completed_at: string | null;
+}
+
 /** Every table the generator fills, by its SQL name. */
 export interface SeedTables {
   workspaces: WorkspaceRow;
@@ -303,6 +365,10 @@ export interface SeedTables {
   tasks: TaskRow;
   onboarding_plans: OnboardingPlanRow;
   onboarding_milestones: OnboardingMilestoneRow;
+  escalations: EscalationRow;
+  escalation_events: EscalationEventRow;
+  interventions: InterventionRow;
+  intervention_steps: InterventionStepRow;
 }
 
 /** SQL name of a generated table. */
@@ -330,6 +396,10 @@ export const SEED_TABLES: readonly TableName[] = [
   "tasks",
   "onboarding_plans",
   "onboarding_milestones",
+  "escalations",
+  "escalation_events",
+  "interventions",
+  "intervention_steps",
 ];
 
 /** Some rows of one table. */
