@@ -1,4 +1,5 @@
 import type { ToolDefinition } from "../../mcp/tool";
+import { executeRetentionCampaign } from "./interventions";
 
 /** Retention tools: execute_retention_campaign, automate_retention_campaigns and analyze_churn_postmortem. */
-export const campaignTools: ToolDefinition[] = [];
+export const campaignTools: ToolDefinition[] = [executeRetentionCampaign];
