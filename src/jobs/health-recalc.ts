@@ -346,9 +346,12 @@ export async function computeHealth(
            components = excluded.components, model_version = excluded.model_version`,
       ).bind(workspaceId, day, HEALTH_MODEL_VERSION, chunk),
       env.DB.prepare(
-        `UPDATE accounts SET health_score = json_extract(v.value, '$.score'), health_band = json_extract(v.value, '$.band')
-           FROM json_each(?2) AS v
-          WHERE accounts.workspace_id = ?1 AND accounts.id = json_extract(v.value, '$.id')`,
+        // \`+workspace_id\` keeps the planner on the primary key with the id list outside: through the
+        // workspace index it would walk every account of the workspace once per listed id.
+        `UPDATE accounts SET health_score = v.score, health_band = v.band
+           FROM (SELECT value ->> '$.id' AS id, value ->> '$.score' AS score, value ->> '$.band' AS band
+                   FROM json_each(?2)) AS v
+          WHERE +accounts.workspace_id = ?1 AND accounts.id = v.id`,
       ).bind(workspaceId, chunk),
     );
   }

@@ -378,11 +378,11 @@ async function move(
                 AND a.lifecycle_stage = json_extract(j.value, '$.from_stage')`,
       ).bind(ctx.principal.workspaceId, chunk, nowIso),
       ctx.env.DB.prepare(
-        `UPDATE accounts SET lifecycle_stage = (SELECT json_extract(j.value, '$.to_stage') FROM json_each(?2) j
-                 WHERE json_extract(j.value, '$.account_id') = accounts.id), updated_at = ?3
-          WHERE workspace_id = ?1 AND EXISTS (SELECT 1 FROM json_each(?2) j
-                 WHERE json_extract(j.value, '$.account_id') = accounts.id
-                   AND json_extract(j.value, '$.from_stage') = accounts.lifecycle_stage)`,
+        // By primary key from the id list (\`+workspace_id\`), not once per account of the workspace.
+        `UPDATE accounts SET lifecycle_stage = j.to_stage, updated_at = ?3
+           FROM (SELECT value ->> '$.account_id' AS id, value ->> '$.to_stage' AS to_stage,
+                        value ->> '$.from_stage' AS from_stage FROM json_each(?2)) AS j
+          WHERE +accounts.workspace_id = ?1 AND accounts.id = j.id AND accounts.lifecycle_stage = j.from_stage`,
       ).bind(ctx.principal.workspaceId, chunk, nowIso),
     );
   }

@@ -127,7 +127,10 @@ export function evaluateAll(
   return rows.map((r) => ({ ...r, match: firstMatch(definitions, r.facts), stored: r[column] }));
 }
 
-/** Writes the computed label where it differs from the stored one, one set-based UPDATE per chunk. */
+/**
+ * Writes the computed label where it differs from the stored one, one set-based UPDATE per chunk
+ * (by primary key: `+workspace_id` stops the planner walking the workspace index per listed id).
+ */
 export async function assignLabels(ctx: ToolContext, evaluated: Evaluated[], column: "segment" | "tier") {
   const changes = evaluated.filter((e) => e.match.name !== e.stored).map((e) => ({ id: e.id, v: e.match.name }));
   const stamp = ctx.now.toISOString();
@@ -137,7 +140,7 @@ export async function assignLabels(ctx: ToolContext, evaluated: Evaluated[], col
       ctx.env.DB.prepare(
         `UPDATE accounts SET ${column} = j.v, updated_at = ?3
            FROM (SELECT value ->> '$.id' AS id, value ->> '$.v' AS v FROM json_each(?2)) AS j
-          WHERE accounts.workspace_id = ?1 AND accounts.id = j.id`,
+          WHERE +accounts.workspace_id = ?1 AND accounts.id = j.id`,
       ).bind(ctx.principal.workspaceId, JSON.stringify(changes.slice(i, i + ASSIGN_CHUNK)), stamp),
     );
   }
