@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { VERSION } from "../version";
 import { authorizeRoutes } from "./login";
 import { outboxRoutes } from "./outbox";
+import { surveyRoutes } from "./survey";
 import { webhookRoutes } from "./webhooks";
 
 /** Routes outside `/mcp`: health check, OAuth login/consent, webhooks. */
@@ -15,3 +16,4 @@ app.get("/healthz", async (c) => {
 app.route("/", authorizeRoutes);
 app.route("/", webhookRoutes);
 app.route("/", outboxRoutes);
+app.route("/", surveyRoutes);

@@ -1,4 +1,5 @@
 import type { ToolDefinition } from "../../mcp/tool";
+import { monitorSatisfaction } from "./surveys";
 
 /** Retention tools: monitor_satisfaction and manage_escalations. */
-export const satisfactionTools: ToolDefinition[] = [];
+export const satisfactionTools: ToolDefinition[] = [monitorSatisfaction];
