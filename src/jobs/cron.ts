@@ -2,6 +2,7 @@ import { newId } from "../lib/ids";
 import { healthRecalc } from "./health-recalc";
 import { requeueStaleReceipts } from "./requeue";
 import { purgeExpiredDetail } from "./retention";
+import { riskRetrain } from "./risk";
 
 /** One unit of scheduled work; returns figures recorded with the run. */
 export interface CronJob {
@@ -13,6 +14,7 @@ export interface CronJob {
 export const CRON_JOBS: Record<string, CronJob[]> = {
   "0 3 * * *": [purgeExpiredDetail, healthRecalc],
   "*/10 * * * *": [requeueStaleReceipts],
+  "0 4 * * 1": [riskRetrain],
 };
 
 /** What a scheduled fire did. */

@@ -3,6 +3,7 @@ import { deliverEmails, type SendEmailJob } from "../email/deliver";
 import { type HealthRecalcJob, handleHealthChunks } from "./health-recalc";
 import { jobMessageSchema } from "./messages";
 import type { QueueConsumer } from "./queue";
+import { handleRiskRetrains, type RiskRetrainJob } from "./risk";
 
 /**
  * The `cs-jobs` consumer: validates each message against the job union and hands each kind to
@@ -14,6 +15,7 @@ export const consumeJobs: QueueConsumer = async (messages, env) => {
   const emails: SendEmailJob[] = [];
   const alerts: SlackAlertJob[] = [];
   const healthChunks: HealthRecalcJob[] = [];
+  const retrains: RiskRetrainJob[] = [];
   for (const message of messages) {
     const parsed = jobMessageSchema.safeParse(message.body);
     if (!parsed.success) {
@@ -32,6 +34,8 @@ export const consumeJobs: QueueConsumer = async (messages, env) => {
         day: job.day,
         accountIds: job.accountIds,
       });
+    } else if (job.type === "risk_retrain") {
+      retrains.push({ messageId: message.id, workspaceId: job.workspaceId, scheduledTime: job.scheduledTime });
     } else {
       alerts.push({
         messageId: message.id,
@@ -45,6 +49,7 @@ export const consumeJobs: QueueConsumer = async (messages, env) => {
     deliverEmails(env, emails),
     deliverAlerts(env, alerts),
     handleHealthChunks(env, healthChunks),
+    handleRiskRetrains(env, retrains),
   ]);
   for (const result of handled) for (const [id, error] of result) failures.set(id, error);
   return failures;

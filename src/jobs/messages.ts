@@ -51,5 +51,11 @@ export const jobMessageSchema = z.discriminatedUnion("type", [
     day: z.iso.date(),
     accountIds: z.array(z.string()).min(1).max(100),
   }),
+  z.object({
+    type: z.literal("risk_retrain"),
+    workspaceId: z.string(),
+    /** The weekly cron fire it belongs to: a model already trained for it is not trained again. */
+    scheduledTime: z.iso.datetime(),
+  }),
 ]);
 export type JobMessage = z.infer<typeof jobMessageSchema>;
