@@ -1,5 +1,6 @@
 import type { ToolDefinition } from "../../mcp/tool";
+import { automateRetentionCampaigns } from "./automation";
 import { executeRetentionCampaign } from "./interventions";
 
 /** Retention tools: execute_retention_campaign, automate_retention_campaigns and analyze_churn_postmortem. */
-export const campaignTools: ToolDefinition[] = [executeRetentionCampaign];
+export const campaignTools: ToolDefinition[] = [executeRetentionCampaign, automateRetentionCampaigns];
