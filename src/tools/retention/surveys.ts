@@ -364,12 +364,17 @@ interface SatisfactionArgs {
  * answered the same kind since the cut-off.
  */
 async function resolveAudience(ctx: ToolContext, kind: SurveyKind, audience: Audience): Promise<Recipient[]> {
+  // CROSS JOIN fixes the join order: the audience's accounts drive, their contacts are read by account.
+  const accountSource =
+    audience.mode === "accounts"
+      ? "json_each(?4) AS j CROSS JOIN accounts a ON a.id = j.value AND a.workspace_id = ?1"
+      : "accounts a";
   const accountFilter =
     audience.mode === "accounts"
-      ? "a.id IN (SELECT value FROM json_each(?4))"
+      ? "true"
       : audience.mode === "segment"
-        ? "a.status = 'active' AND a.segment = ?4"
-        : "a.status = 'active' AND ?4 IS NULL";
+        ? "a.workspace_id = ?1 AND a.status = 'active' AND a.segment = ?4"
+        : "a.workspace_id = ?1 AND a.status = 'active' AND ?4 IS NULL";
   const parameter =
     audience.mode === "accounts"
       ? JSON.stringify(audience.account_ids ?? [])
@@ -384,16 +389,17 @@ async function resolveAudience(ctx: ToolContext, kind: SurveyKind, audience: Aud
     `SELECT c.id AS contact_id, c.name AS contact_name, c.email AS contact_email, c.title AS contact_title,
             a.id AS account_id, a.name AS account_name, a.domain AS account_domain,
             u.name AS csm_name, u.email AS csm_email
-       FROM accounts a
-       JOIN contacts c ON c.workspace_id = ?1 AND c.account_id = a.id
+       FROM ${accountSource}
+       CROSS JOIN contacts c ON c.workspace_id = ?1 AND c.account_id = a.id
        LEFT JOIN users u ON u.workspace_id = ?1 AND u.id = a.owner_user_id
-      WHERE a.workspace_id = ?1 AND ${accountFilter}
-        AND c.email IS NOT NULL AND trim(c.email) <> '' AND c.unsubscribed = 0 AND c.bounced = 0
+      WHERE ${accountFilter}
+        AND trim(c.email) <> '' AND c.unsubscribed = 0 AND c.bounced = 0
         AND c.spam_reported = 0 AND c.left_at IS NULL
+        -- "+r.kind" keeps the (workspace, account, time) index for this per-contact check.
         AND (?3 IS NULL OR NOT EXISTS (
               SELECT 1 FROM survey_responses r
                WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.responded_at >= ?3
-                 AND r.contact_id = c.id AND r.kind = ?2))
+                 AND r.contact_id = c.id AND +r.kind = ?2))
       ORDER BY c.id
       LIMIT ?5`,
   )
@@ -832,6 +838,9 @@ function windowOf(ctx: ToolContext, args: SatisfactionArgs): DayWindow {
   return window;
 }
 
+/** The kinds asked for as a JSON list, so `kind IN (json_each)` keeps the (workspace, kind, time) index in use. */
+const kindsParam = (args: SatisfactionArgs) => JSON.stringify(args.kind ? [args.kind] : SURVEY_KINDS);
+
 const windowFields = (w: DayWindow) => ({ from: w.from, to: w.to, window_days: w.window_days });
 
 /** SQL condition: the response needs a follow-up (NPS 0–6, CSAT 1–2, CES 1–3). */
@@ -848,9 +857,9 @@ async function scores(ctx: ToolContext, args: SatisfactionArgs) {
       `SELECT r.kind AS kind, r.score AS score, substr(r.responded_at, 1, 7) AS month, a.segment AS segment, count(*) AS n
          FROM survey_responses r
          LEFT JOIN accounts a ON a.workspace_id = ?1 AND a.id = r.account_id
-        WHERE r.workspace_id = ?1 AND r.responded_at >= ?2 AND r.responded_at < ?3 AND (?4 IS NULL OR r.kind = ?4)
+        WHERE r.workspace_id = ?1 AND r.responded_at >= ?2 AND r.responded_at < ?3 AND r.kind IN (SELECT value FROM json_each(?4))
         GROUP BY r.kind, r.score, month, segment`,
-    ).bind(workspaceId, window.from, window.end_exclusive, args.kind ?? null),
+    ).bind(workspaceId, window.from, window.end_exclusive, kindsParam(args)),
     ctx.env.DB.prepare(
       `SELECT s.id AS survey_id, s.name AS name, s.kind AS kind, s.sent_at AS sent_at,
               coalesce(sum(i.sent_at IS NOT NULL), 0) AS invitations_sent,
@@ -942,7 +951,7 @@ async function detractors(ctx: ToolContext, args: SatisfactionArgs) {
   const fingerprint = queryFingerprint([TOOL_NAME, "detractors", window.from, window.to, args.kind ?? null]);
   const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
   const after = position ? [String(position.k[0] ?? ""), position.id] : [null, null];
-  const filter = `r.workspace_id = ?1 AND r.responded_at >= ?2 AND r.responded_at < ?3 AND (?4 IS NULL OR r.kind = ?4) AND ${NEGATIVE_SQL}`;
+  const filter = `r.workspace_id = ?1 AND r.responded_at >= ?2 AND r.responded_at < ?3 AND r.kind IN (SELECT value FROM json_each(?4)) AND ${NEGATIVE_SQL}`;
   const [page, totals] = await ctx.env.DB.batch([
     ctx.env.DB.prepare(
       `SELECT r.id AS response_id, r.kind, r.score, r.responded_at, r.survey_id, r.contact_id,
@@ -955,13 +964,13 @@ async function detractors(ctx: ToolContext, args: SatisfactionArgs) {
         WHERE ${filter} AND (?5 IS NULL OR (r.responded_at, r.id) < (?5, ?6))
         ORDER BY r.responded_at DESC, r.id DESC
         LIMIT ?7`,
-    ).bind(workspaceId, window.from, window.end_exclusive, args.kind ?? null, after[0], after[1], args.limit + 1),
+    ).bind(workspaceId, window.from, window.end_exclusive, kindsParam(args), after[0], after[1], args.limit + 1),
     ctx.env.DB.prepare(
       `SELECT count(*) AS total, coalesce(sum(t.id IS NULL), 0) AS without_follow_up
          FROM survey_responses r
          LEFT JOIN tasks t ON t.workspace_id = ?1 AND t.id = '${FOLLOW_UP_TASK_PREFIX}' || r.id
         WHERE ${filter}`,
-    ).bind(workspaceId, window.from, window.end_exclusive, args.kind ?? null),
+    ).bind(workspaceId, window.from, window.end_exclusive, kindsParam(args)),
   ]);
   const rows = (page?.results ?? []) as DetractorRow[];
   const shown = rows.slice(0, args.limit);
@@ -1016,7 +1025,7 @@ async function followUp(ctx: ToolContext, args: SatisfactionArgs) {
        FROM survey_responses r
        LEFT JOIN contacts c ON c.workspace_id = ?1 AND c.id = r.contact_id
        LEFT JOIN accounts a ON a.workspace_id = ?1 AND a.id = r.account_id
-      WHERE r.workspace_id = ?1 AND r.responded_at >= ?2 AND r.responded_at < ?3 AND (?4 IS NULL OR r.kind = ?4)
+      WHERE r.workspace_id = ?1 AND r.responded_at >= ?2 AND r.responded_at < ?3 AND r.kind IN (SELECT value FROM json_each(?4))
         AND ${NEGATIVE_SQL}
      ON CONFLICT (id) DO NOTHING RETURNING id`,
   )
@@ -1024,7 +1033,7 @@ async function followUp(ctx: ToolContext, args: SatisfactionArgs) {
       workspaceId,
       window.from,
       window.end_exclusive,
-      args.kind ?? null,
+      kindsParam(args),
       due,
       ctx.principal.userId,
       ctx.now.toISOString(),
