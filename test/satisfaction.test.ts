@@ -1,6 +1,9 @@
+import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { processEvents } from "../src/jobs/events";
+import type { EventMessage } from "../src/jobs/messages";
 import { sha256Hex } from "../src/lib/crypto";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
@@ -251,6 +254,67 @@ describe("monitor_satisfaction scores, detractors and follow-up", () => {
       .bind(SCORES_WS, TOOL, answer.response.id)
       .first();
     expect(audit).toEqual({ action: "respond", target_id: answer.response.id });
+  });
+  it("counts a response delivered through the generic webhook (survey_response)", async () => {
+    await env.DB.batch([
+      env.DB.prepare("UPDATE accounts SET external_id = 'crm-gamma' WHERE id = 'acc_sat_c'"),
+      insert("integrations", {
+        id: "int_sat_generic",
+        workspace_id: SCORES_WS,
+        provider: "generic",
+        name: "Survey tool",
+        secret_ciphertext: "sealed",
+      }),
+      insert("webhook_receipts", {
+        id: "rcp_sat_1",
+        workspace_id: SCORES_WS,
+        integration_id: "int_sat_generic",
+        provider: "generic",
+        event_id: "evt-sat-1",
+        payload: JSON.stringify({
+          id: "evt-sat-1",
+          type: "survey_response",
+          data: {
+            external_id: "nps-hook-dec",
+            account_external_id: "crm-gamma",
+            kind: "nps",
+            score: 4,
+            comment: "Too slow",
+            responded_at: "2026-12-05T09:00:00.000Z",
+          },
+        }),
+        status: "queued",
+        received_at: "2026-12-05T09:00:01.000Z",
+      }),
+    ]);
+    const message: EventMessage = {
+      type: "webhook",
+      workspaceId: SCORES_WS,
+      integrationId: "int_sat_generic",
+      provider: "generic",
+      receiptId: "rcp_sat_1",
+    };
+    const outcome = await processEvents(
+      createMessageBatch("cs-events", [{ id: "msg-sat-1", timestamp: new Date(), attempts: 1, body: message }])
+        .messages,
+      env,
+    );
+    expect(outcome.processed).toBe(1);
+    const window = { from: "2026-12-01", to: "2026-12-31" };
+    const scores = await callOk<{ overall: Summary[]; by_segment: { segment: string | null; summary: Summary }[] }>(
+      viewer,
+      TOOL,
+      { action: "scores", ...window },
+    );
+    expect(scores.overall.map(brief)).toEqual([["nps", 1, -100, 0, 0, 1]]);
+    expect(scores.by_segment.map((s) => s.segment)).toEqual([null]);
+    const detractors = await callOk<{ detractors: { account_name: string; customer_text: string }[] }>(viewer, TOOL, {
+      action: "detractors",
+      ...window,
+    });
+    expect(detractors.detractors).toEqual([
+      expect.objectContaining({ account_name: "Gamma", customer_text: "Too slow" }),
+    ]);
   });
 });
 
