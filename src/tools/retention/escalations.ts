@@ -405,7 +405,7 @@ async function getEscalation(ctx: ToolContext, args: EscalationArgs) {
   const escalation = await loadEscalation(ctx, args.escalation_id);
   const { results: timeline } = await ctx.env.DB.prepare(
     `SELECT id, at, kind, actor_user_id, note FROM escalation_events
-      WHERE workspace_id = ?1 AND escalation_id = ?2 ORDER BY at, id LIMIT ?3`,
+      WHERE workspace_id = ?1 AND escalation_id = ?2 ORDER BY at, rowid LIMIT ?3`,
   )
     .bind(ctx.principal.workspaceId, escalation.id, TIMELINE_LIMIT)
     .all<z.output<typeof eventOut>>();
