@@ -587,6 +587,80 @@ describe("monitor_satisfaction surveys: create, confirmed send, response rate", 
     expect(scores.overall.map(brief)).toEqual([["nps", 2, 100, 2, 0, 0]]);
   });
 
+  it("resumes an interrupted send: a queued email is linked, a missing one is queued with a new link", async () => {
+    captureJobs();
+    const { key } = await createWorkspace("sat-resume", "csm");
+    const ws = "ws_sat-resume";
+    await env.DB.batch([
+      env.DB.prepare("UPDATE workspaces SET settings = ?2 WHERE id = ?1").bind(
+        ws,
+        JSON.stringify({ email_sender: { name: "Acme CS", email: "cs@vendor.test" } }),
+      ),
+      insert("accounts", { id: "acc_sr", workspace_id: ws, name: "Resume" }),
+      insert("contacts", { id: "con_sr_a", workspace_id: ws, account_id: "acc_sr", name: "Ada", email: "ada@r.test" }),
+      insert("contacts", { id: "con_sr_b", workspace_id: ws, account_id: "acc_sr", name: "Bo", email: "bo@r.test" }),
+    ]);
+    const resume = await connectClient(key, "?toolsets=retention");
+    const { survey } = await callOk<{ survey: { id: string } }>(resume, TOOL, {
+      action: "create",
+      kind: "csat",
+      name: "CSAT",
+    });
+    // Ada's invitation was stored but her email never queued; Bo's email was queued but not linked.
+    await env.DB.batch([
+      insert("survey_invitations", {
+        id: "inv_sr_a",
+        workspace_id: ws,
+        survey_id: survey.id,
+        account_id: "acc_sr",
+        contact_id: "con_sr_a",
+        token_hash: "old-a",
+      }),
+      insert("survey_invitations", {
+        id: "inv_sr_b",
+        workspace_id: ws,
+        survey_id: survey.id,
+        account_id: "acc_sr",
+        contact_id: "con_sr_b",
+        token_hash: "old-b",
+      }),
+      insert("outbox_messages", {
+        id: "eml_sr_b",
+        workspace_id: ws,
+        idempotency_key: `survey:${survey.id}:con_sr_b`,
+        contact_id: "con_sr_b",
+        to_email: "bo@r.test",
+        subject: "One quick question from Acme CS",
+        body_text: "earlier",
+        origin: `survey:${survey.id}`,
+      }),
+    ]);
+    expect(await callError(resume, TOOL, { action: "send", survey_id: "svy_elsewhere" })).toContain(
+      'No survey with id "svy_elsewhere"',
+    );
+    const dry = await callOk<{ confirmation_token: string }>(resume, TOOL, { action: "send", survey_id: survey.id });
+    const sent = await callOk<{ delivery: unknown }>(resume, TOOL, {
+      action: "send",
+      survey_id: survey.id,
+      dry_run: false,
+      confirmation_token: dry.confirmation_token,
+    });
+    expect(sent.delivery).toEqual({ queued: 1, suppressed: 0, failed: 0, already_invited: 1 });
+    const ada = await env.DB.prepare(
+      "SELECT o.body_text, i.token_hash, i.outbox_id = o.id AS linked FROM survey_invitations i JOIN outbox_messages o ON o.workspace_id = i.workspace_id AND o.idempotency_key = ?2 WHERE i.id = 'inv_sr_a'",
+    )
+      .bind(ws, `survey:${survey.id}:con_sr_a`)
+      .first<{ body_text: string; token_hash: string; linked: number }>();
+    const token = /\/s\/([A-Za-z0-9_-]{43})\n/.exec(ada?.body_text ?? "")?.[1] ?? "";
+    expect(ada?.token_hash).toBe(await sha256Hex(token));
+    expect(ada?.linked).toBe(1);
+    const bo = await env.DB.prepare(
+      "SELECT token_hash, outbox_id FROM survey_invitations WHERE id = 'inv_sr_b'",
+    ).first();
+    expect(bo).toEqual({ token_hash: "old-b", outbox_id: "eml_sr_b" });
+    expect(jobs).toHaveLength(1);
+  });
+
   it("refuses to send without an email sender", async () => {
     const { key } = await createWorkspace("sat-nosender", "csm");
     await env.DB.batch([
