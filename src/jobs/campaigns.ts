@@ -85,7 +85,8 @@ export async function activeCampaigns(env: Env, workspaceId: string): Promise<Ac
  * earlier. Every lookup is a primary-key read of health_scores or risk_scores.
  */
 export function triggerFactsCte(idsParam: string | null): string {
-  const scope = idsParam ? ` AND a.id IN (SELECT value FROM json_each(${idsParam}))` : "";
+  // A chunk's id list drives the loop (CROSS JOIN keeps that order), so each account is a primary-key read.
+  const source = idsParam ? `json_each(${idsParam}) AS ids CROSS JOIN accounts a ON a.id = ids.value` : "accounts a";
   return `WITH f AS (
     SELECT a.id AS account_id, a.name AS account_name, a.churn_probability, a.health_band AS band,
            t.band AS band_today, t.score AS score_today,
@@ -95,9 +96,9 @@ export function triggerFactsCte(idsParam: string | null): string {
              ORDER BY h.day DESC LIMIT 1) AS score_7d_ago,
            (SELECT r.factors FROM risk_scores r WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.day <= ?2
              ORDER BY r.day DESC LIMIT 1) AS factors
-      FROM accounts a
+      FROM ${source}
       LEFT JOIN health_scores t ON t.workspace_id = ?1 AND t.account_id = a.id AND t.day = ?2
-     WHERE a.workspace_id = ?1 AND a.status = 'active'${scope})`;
+     WHERE a.workspace_id = ?1 AND a.status = 'active')`;
 }
 
 /**

@@ -194,7 +194,7 @@ export function historicalRuleSql(rule: TriggerRule): { sql: string; value: stri
   const range = (alias: string) =>
     `${alias}.workspace_id = ?1 AND ${alias}.account_id = ev.account_id AND ${alias}.day BETWEEN date(ev.event_day, '-' || ?3 || ' days') AND ev.event_day`;
   const grouped = (from: string, where: string) =>
-    `SELECT ev.account_id, ev.event_day, min(day) AS first_day, max(day) AS last_day FROM ev JOIN ${from} WHERE ${where} GROUP BY ev.account_id, ev.event_day`;
+    `SELECT ev.account_id, ev.event_day, min(day) AS first_day, max(day) AS last_day FROM ev CROSS JOIN ${from} WHERE ${where} GROUP BY ev.account_id, ev.event_day`;
   switch (rule.rule) {
     case "churn_probability_at_least":
       return { sql: grouped(`risk_scores r ON ${range("r")}`, "r.probability >= ?4"), value: rule.value };
@@ -214,7 +214,7 @@ export function historicalRuleSql(rule: TriggerRule): { sql: string; value: stri
         sql: `SELECT account_id, event_day, min(day) AS first_day, max(day) AS last_day FROM (
                 SELECT ev.account_id, ev.event_day, h.day, h.band,
                        lag(h.band) OVER (PARTITION BY ev.account_id, ev.event_day ORDER BY h.day) AS band_before
-                  FROM ev JOIN health_scores h ON h.workspace_id = ?1 AND h.account_id = ev.account_id
+                  FROM ev CROSS JOIN health_scores h ON h.workspace_id = ?1 AND h.account_id = ev.account_id
                    AND h.day BETWEEN date(ev.event_day, '-' || (?3 + 365) || ' days') AND ev.event_day)
                WHERE day >= date(event_day, '-' || ?3 || ' days')
                  AND ${bandRank("band")} < ${bandRank("band_before")} AND (?4 IS NULL OR band = ?4)

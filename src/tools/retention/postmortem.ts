@@ -29,7 +29,10 @@ import { defineTool, READ_ONLY, type ToolContext } from "../../mcp/tool";
 /** Most campaigns whose triggers are evaluated historically in one post-mortem. */
 const MAX_CAMPAIGNS = 20;
 
-/** The outcome events bound as `?2`: churns and renewals as {a: account id, d: day}. */
+/**
+ * The outcome events bound as `?2`: churns and renewals as {a: account id, d: day}. Queries join
+ * them with CROSS JOIN so the events drive the loop and each lookup is a per-account index range.
+ */
 const EVENTS_CTE = "ev AS (SELECT value ->> '$.a' AS account_id, value ->> '$.d' AS event_day FROM json_each(?2))";
 
 /** A stored timestamp or day column inside the lookback (?3 days) up to and including the event day. */
@@ -40,7 +43,7 @@ const inLookback = (column: string) =>
 const pointRule = (join: string, dayExpr: string, where: string) =>
   `WITH ${EVENTS_CTE}
    SELECT ev.account_id, ev.event_day, min(${dayExpr}) AS first_day, max(${dayExpr}) AS last_day
-     FROM ev JOIN ${join} AND ${inLookback(dayExpr)}
+     FROM ev CROSS JOIN ${join} AND ${inLookback(dayExpr)}
     WHERE ${where} GROUP BY ev.account_id, ev.event_day`;
 
 /** The fixed rules' SQL; each selects (account_id, event_day, first_day, last_day). */
@@ -53,7 +56,8 @@ const FIXED_RULE_SQL: Record<SignalName, string> = {
   detractor_nps: pointRule(
     "survey_responses s ON s.workspace_id = ?1 AND s.account_id = ev.account_id",
     "substr(s.responded_at, 1, 10)",
-    "s.kind = 'nps' AND s.score <= 6",
+    // Unary plus keeps the planner on the per-account index rather than scanning all NPS responses.
+    "+s.kind = 'nps' AND s.score <= 6",
   ),
   champion_left: pointRule(
     "contacts c ON c.workspace_id = ?1 AND c.account_id = ev.account_id",
@@ -78,7 +82,7 @@ const FIXED_RULE_SQL: Record<SignalName, string> = {
        SELECT ev.account_id, ev.event_day, date(ev.event_day, '-' || k.n || ' days') AS day, 0 AS events FROM ev, k
        UNION ALL
        SELECT ev.account_id, ev.event_day, u.day, u.events FROM ev
-         JOIN usage_daily u ON u.workspace_id = ?1 AND u.account_id = ev.account_id
+         CROSS JOIN usage_daily u ON u.workspace_id = ?1 AND u.account_id = ev.account_id
           AND u.day BETWEEN date(ev.event_day, '-' || (?3 + 60) || ' days') AND ev.event_day),
      daily AS (SELECT account_id, event_day, day, sum(events) AS events FROM days GROUP BY account_id, event_day, day),
      rolled AS (
