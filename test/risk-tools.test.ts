@@ -119,6 +119,16 @@ describe("identify_churn_risk and score_risk_factors with a stored model", () =>
         segment: "enterprise",
         renewal_date: addDays(today, 200),
       }),
+      // In force today: the renewal 200 days out and log10(50,000) enter the factors (unused by the model).
+      insert("contracts", {
+        id: "ctr_rt_alpha",
+        workspace_id: WS,
+        account_id: "acc_rt_alpha",
+        start_date: addDays(today, -165),
+        end_date: addDays(today, 200),
+        status: "active",
+        arr: 50000,
+      }),
       insert("accounts", { id: "acc_rt_beta", workspace_id: WS, name: "Beta", arr: 10000, segment: "smb" }),
       insert("accounts", { id: "acc_rt_gone", workspace_id: WS, name: "Gone", arr: 0, status: "churned" }),
       insert("survey_responses", {
@@ -207,6 +217,12 @@ describe("identify_churn_risk and score_risk_factors with a stored model", () =>
     expect(answer.account.probability).toBe(alphaP);
     expect(answer.account.factors).toHaveLength(RISK_FACTORS.length);
     expect(answer.account.factors[0]).toMatchObject({ factor: "champion_gone", contribution: 1.6, flagged: true });
+    const value = (factor: string) => answer.account.factors.find((f) => f.factor === factor)?.value;
+    expect([value("days_to_renewal"), value("arr_band"), value("tenure_days")]).toEqual([
+      200,
+      Math.round(Math.log10(50000) * 10_000) / 10_000,
+      165,
+    ]);
     expect(answer.account.factors.find((f) => f.factor === "tickets_90d")).toMatchObject({
       value: 0,
       standardized: 0,

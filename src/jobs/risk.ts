@@ -71,7 +71,8 @@ const POINTS = `WITH ex AS (SELECT value ->> '$.e' AS e, value ->> '$.a' AS a, v
  * points, one batch of six statements (usage, contracts in force, latest state, tickets,
  * escalations, payments) over a json_each list of (id, account, cut-off), each reading only
  * records dated strictly before its point's cut-off. Contracts in force at a cut-off: started
- * before it, ending on or after it, and with no outcome recorded before it.
+ * before it, ending on or after it, and not recorded as churned before it (a renewal signed
+ * early leaves the term in force until its end).
  */
 export async function computeFactorValues(
   env: Env,
@@ -108,7 +109,7 @@ export async function computeFactorValues(
                     WHERE ci.workspace_id = ?1 AND ci.contract_id = c.id) AS seats
              FROM ex CROSS JOIN contracts c
                ON c.workspace_id = ?1 AND c.account_id = ex.a AND c.start_date < ex.c AND c.end_date >= ex.c
-              AND substr(coalesce(c.outcome_date, c.end_date), 1, 10) >= ex.c
+              AND (c.outcome IS NOT 'churned' OR c.outcome_date IS NULL OR substr(c.outcome_date, 1, 10) >= ex.c)
               AND NOT (c.status = 'cancelled' AND c.outcome_date IS NULL))
           GROUP BY e`,
       ).bind(workspaceId, list),
