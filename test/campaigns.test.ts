@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { type CampaignStep, dueStepIndexes, orderSteps } from "../src/domain/retention/triggers";
+import { afterHealthChunk } from "../src/jobs/after-health";
 import { runCampaignsForChunk } from "../src/jobs/campaigns";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
@@ -373,6 +374,33 @@ describe("automate_retention_campaigns", () => {
     ).rejects.toMatchObject({ code: 403 });
     const list = await callOk<{ campaigns: Campaign[] }>(viewer, "automate_retention_campaigns", { action: "list" });
     expect(list.campaigns.map((c) => c.id)).toContain(id);
+  });
+
+  it("runs from the nightly hook after risk scoring, idempotently", async () => {
+    const WIRE = "ws_retcmp-wire";
+    await createWorkspace("retcmp-wire");
+    await env.DB.batch([
+      insert("accounts", { id: "w1", workspace_id: WIRE, name: "Wired", health_band: "red" }),
+      insert("accounts", { id: "w2", workspace_id: WIRE, name: "Fine", health_band: "green" }),
+      insert("retention_campaigns", {
+        id: "cmp_wire",
+        workspace_id: WIRE,
+        name: "Red accounts",
+        status: "active",
+        trigger: '[{"rule":"band_is","band":"red"}]',
+        steps: '[{"day_offset":0,"kind":"task","title":"Call them"}]',
+      }),
+    ]);
+    await afterHealthChunk(env, WIRE, ["w1", "w2"], today);
+    await afterHealthChunk(env, WIRE, ["w1", "w2"], today);
+    const { results } = await env.DB.prepare(
+      "SELECT e.account_id, e.status, t.id AS task_id, t.title FROM campaign_enrollments e LEFT JOIN tasks t ON t.workspace_id = e.workspace_id AND t.account_id = e.account_id WHERE e.workspace_id = ?1",
+    )
+      .bind(WIRE)
+      .all();
+    expect(results).toEqual([
+      { account_id: "w1", status: "completed", task_id: "tsk_cmp_enr_cmp_wire_w1_0", title: "Call them" },
+    ]);
   });
 
   it("reports enrollments, emails, responses and retention against comparable accounts exactly", async () => {
