@@ -586,6 +586,8 @@ async function listEscalations(ctx: ToolContext, args: EscalationArgs) {
   };
 }
 
+const percent = (value: number | null) => (value === null ? "–" : `${value}%`);
+
 async function stats(ctx: ToolContext, args: EscalationArgs) {
   const window = dayWindow(ctx.now, args.window_days ?? 90, args.from, args.to);
   if ("error" in window) throw new ToolError(window.error);
@@ -637,7 +639,7 @@ async function stats(ctx: ToolContext, args: EscalationArgs) {
       post_resolution_csat: { ...csat, days_after: POST_RESOLUTION_DAYS },
     },
     text: [
-      `Escalations opened ${window.from}..${window.to}: ${summary.overall.opened} (${summary.overall.resolved} resolved, SLA met ${summary.overall.sla_met_pct ?? "–"}%); reopen rate ${summary.reopen_rate_pct ?? "–"}% (${summary.reopened}/${summary.ever_resolved}); post-resolution CSAT ${csat.mean ?? "–"} (n ${csat.n}).`,
+      `Escalations opened ${window.from}..${window.to}: ${summary.overall.opened} (${summary.overall.resolved} resolved, SLA met ${percent(summary.overall.sla_met_pct)}); reopen rate ${percent(summary.reopen_rate_pct)} (${summary.reopened}/${summary.ever_resolved}); post-resolution CSAT ${csat.mean ?? "–"} (n ${csat.n}).`,
       markdownTable(
         ["Severity", "Opened", "Resolved", "Median h", "Mean h", "SLA met %"],
         SEVERITIES.map((s) => {
