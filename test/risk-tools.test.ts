@@ -3,6 +3,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RISK_FACTORS } from "../src/domain/risk/factor-names";
 import { CRON_JOBS } from "../src/jobs/cron";
+import { handleHealthChunks } from "../src/jobs/health-recalc";
 import { handleRiskRetrains, RISK_RETRAIN_CRON, riskRetrain, scoreAndStoreRisk } from "../src/jobs/risk";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
@@ -367,5 +368,41 @@ describe("a workspace with too little history", () => {
       .all<{ version: number; trained_by: string | null }>();
     expect(versions.results.map((r) => r.version)).toEqual([1, 2, 3]);
     expect(versions.results[2]?.trained_by).toBe("weekly retrain 2026-11-23T04:00:00.000Z");
+  });
+});
+
+describe("nightly scoring after health", () => {
+  it("stores the prior for a workspace without a model, then one score per account and day", async () => {
+    const WS = "ws_risknightly";
+    const viewer = await connectClient((await createWorkspace("risknightly", "viewer")).key);
+    await env.DB.batch([
+      insert("accounts", { id: "acc_rn_1", workspace_id: WS, name: "First", arr: 1000 }),
+      insert("accounts", { id: "acc_rn_2", workspace_id: WS, name: "Second", arr: 2000 }),
+    ]);
+    const job = { messageId: "m1", workspaceId: WS, runId: "", day: today, accountIds: ["acc_rn_1", "acc_rn_2"] };
+    expect((await handleHealthChunks(env, [job])).size).toBe(0);
+    expect((await handleHealthChunks(env, [{ ...job, messageId: "m2" }])).size).toBe(0);
+    const models = await env.DB.prepare(
+      "SELECT version, kind, calibrated, trained_by FROM risk_models WHERE workspace_id = ?1",
+    )
+      .bind(WS)
+      .all();
+    expect(models.results).toEqual([{ version: 1, kind: "prior", calibrated: 0, trained_by: "first scoring" }]);
+    const scores = await env.DB.prepare(
+      "SELECT account_id, day FROM risk_scores WHERE workspace_id = ?1 ORDER BY account_id",
+    )
+      .bind(WS)
+      .all();
+    expect(scores.results).toEqual([
+      { account_id: "acc_rn_1", day: today },
+      { account_id: "acc_rn_2", day: today },
+    ]);
+    const answer = await callOk<RiskAnswer>(viewer, "identify_churn_risk", {});
+    expect(answer.model).toMatchObject({ version: 1, kind: "prior", calibrated: false });
+    expect(answer.computed_now).toBe(0);
+    expect(answer.accounts.map((a) => [a.account_id, a.computed_now])).toEqual([
+      ["acc_rn_2", false],
+      ["acc_rn_1", false],
+    ]);
   });
 });

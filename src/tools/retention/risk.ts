@@ -39,10 +39,17 @@ export const ON_THE_FLY_LIMIT = 500;
 type ActiveModel = RiskModelSpec & Partial<Pick<StoredRiskModel, "id" | "version" | "trained_at" | "trained_by">>;
 
 async function activeModel(ctx: ToolContext): Promise<ActiveModel> {
-  return (
-    (await latestRiskModel(ctx.env, ctx.principal.workspaceId)) ??
-    priorModel({ n: 0, churned: 0, renewed: 0, from: null, to: null })
-  );
+  const stored = await latestRiskModel(ctx.env, ctx.principal.workspaceId);
+  if (stored) return stored;
+  const prior = priorModel({ n: 0, churned: 0, renewed: 0, from: null, to: null });
+  return {
+    ...prior,
+    metrics: {
+      ...prior.metrics,
+      basis:
+        "no model stored yet: the documented prior is used until the first nightly scoring or score_risk_factors action train stores one",
+    },
+  };
 }
 
 const modelHeader = z
