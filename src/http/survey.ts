@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
-import { inRange, SCALES, type SurveyKind } from "../domain/satisfaction/scores";
+import { inRange, MAX_COMMENT_CHARS, SCALES, type SurveyKind } from "../domain/satisfaction/scores";
 import { readSettings } from "../domain/settings";
 import { firstName, renderTemplate } from "../email/render";
 import { sha256Hex } from "../lib/crypto";
@@ -18,8 +18,6 @@ export const surveyRoutes = new Hono<{ Bindings: Env }>();
 
 /** A link token as made by the send: 32 bytes in base64url. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-/** Longest comment kept, as in the tool's respond action. */
-export const MAX_COMMENT_CHARS = 2000;
 
 /** What low and high mean on each scale, shown under the choices. */
 const SCALE_LABELS: Record<SurveyKind, [string, string]> = {

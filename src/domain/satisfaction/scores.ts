@@ -31,6 +31,9 @@ export const DEFAULT_QUESTIONS: Record<SurveyKind, string> = {
   ces: "How easy was it to get what you needed from us? (1 = very difficult, 7 = very easy)",
 };
 
+/** Longest respondent comment kept, by tool or by the response page. */
+export const MAX_COMMENT_CHARS = 2000;
+
 /** How many answers gave one score. */
 export interface ScoreCount {
   score: number;

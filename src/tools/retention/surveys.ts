@@ -5,6 +5,7 @@ import {
   DEFAULT_QUESTIONS,
   type GroupedCount,
   inRange,
+  MAX_COMMENT_CHARS,
   responseRate,
   SCALES,
   type ScoreSummary,
@@ -207,7 +208,11 @@ export const monitorSatisfaction = defineTool({
       .optional()
       .describe("respond: the account answering (derived from contact_id when omitted)."),
     score: z.number().int().optional().describe("respond: NPS 0–10, CSAT 1–5 or CES 1–7."),
-    comment: z.string().max(2000).optional().describe("respond: the respondent's own words (up to 2,000 chars)."),
+    comment: z
+      .string()
+      .max(MAX_COMMENT_CHARS)
+      .optional()
+      .describe("respond: the respondent's own words (up to 2,000 chars)."),
     window_days: z
       .number()
       .int()
