@@ -54,7 +54,13 @@ export const campaignStepSchema = z.discriminatedUnion("kind", [
     .object({
       kind: z.literal("email"),
       day_offset: z.number().int().min(0).max(365).describe("Days after enrollment."),
-      subject: z.string().trim().min(1).max(400).describe("Subject template ({{contact.name}}, {{account.name}}…)."),
+      subject: z
+        .string()
+        .trim()
+        .min(1)
+        .max(400)
+        .refine((subject) => !/[\r\n]/.test(subject), "the subject must be one line")
+        .describe("Subject template ({{contact.name}}, {{account.name}}…), one line."),
       body: z.string().min(1).max(20_000).describe("Plain-text body template."),
     })
     .strict(),

@@ -49,6 +49,7 @@ const stepInput = z
       .trim()
       .min(1)
       .max(200)
+      .refine((title) => !/[\r\n]/.test(title), "a step title must be one line")
       .describe("Task title, or for an email the subject template ({{contact.name}}, {{account.name}}, {{csm.name}})."),
     due_offset_days: z.number().int().min(0).max(365).describe("Days after opening that the step is due."),
   })
@@ -354,7 +355,15 @@ async function openIntervention(ctx: ToolContext, args: Args) {
     action: "open",
     targetType: "intervention",
     targetId: id,
-    details: { account_id: accountId, playbook, owner_user_id: owner, steps: rows.length, tasks: tasks.length },
+    // The reason column is overwritten by the closing reason; the audit row keeps the opening one.
+    details: {
+      account_id: accountId,
+      playbook,
+      owner_user_id: owner,
+      reason: args.reason ?? null,
+      steps: rows.length,
+      tasks: tasks.length,
+    },
   });
   return {
     data: { action: "open" as const, intervention },
