@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { RISK_FACTORS } from "../src/domain/risk/factor-names";
 import { CRON_JOBS } from "../src/jobs/cron";
 import { handleHealthChunks } from "../src/jobs/health-recalc";
-import { handleRiskRetrains, RISK_RETRAIN_CRON, riskRetrain, scoreAndStoreRisk } from "../src/jobs/risk";
+import { handleRiskRetrains, RISK_RETRAIN_CRON, riskRetrain, scoreAndStoreRisk, trainAndStore } from "../src/jobs/risk";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 
@@ -284,6 +284,17 @@ describe("identify_churn_risk and score_risk_factors with a stored model", () =>
     });
     expect(library.library.find((l) => l.factor === "latest_nps")?.accounts_flagged).toBe(1);
     expect(library.library.find((l) => l.factor === "tickets_90d")?.accounts_flagged).toBe(0);
+
+    // A newer model (here the prior: this workspace has no renewal history) leaves the stored
+    // scores in place until the next nightly run, and the listing says which version made them.
+    await trainAndStore(env, WS, { day: today, trainedAt: new Date(), trainedBy: "usr_x" });
+    const after = await callOk<RiskAnswer>(viewer, "identify_churn_risk", {});
+    expect(after.model).toMatchObject({ version: 2, kind: "prior", calibrated: false });
+    expect(after.scored_by_older_model).toBe(2);
+    expect(after.accounts.map((a) => [a.account_id, a.model_version, a.probability])).toEqual([
+      ["acc_rt_alpha", 1, alphaP],
+      ["acc_rt_beta", 1, betaP],
+    ]);
   });
 });
 

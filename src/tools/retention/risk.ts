@@ -383,7 +383,7 @@ export const identifyChurnRisk = defineTool({
         next_cursor: nextCursor,
       },
       text: [
-        `${counted} accounts, ARR at risk ${atRisk} (probability × current ARR); ${modelLine(model)}.` +
+        `${counted} account${counted === 1 ? "" : "s"}, ARR at risk ${atRisk} (probability × current ARR); ${modelLine(model)}.` +
           (fresh.length ? ` ${fresh.length} scored now (no stored score).` : "") +
           (unscoredNotCounted ? ` ${unscoredNotCounted} unscored accounts left out until the nightly run.` : ""),
         markdownTable(
