@@ -3,6 +3,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { outcomesByPlaybook } from "../src/domain/retention/outcomes";
 import { PLAYBOOK_LIBRARY } from "../src/domain/retention/playbooks";
+import { INTERVENTION_BY_FACTOR } from "../src/domain/risk/library";
 import { renderTemplate, TEMPLATE_VARIABLES } from "../src/email/render";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
@@ -87,6 +88,11 @@ describe("playbook library and outcome statistics (pure)", () => {
       }
     }
     expect(PLAYBOOK_LIBRARY.custom.steps).toEqual([]);
+  });
+
+  it("has every playbook the churn-risk model suggests", () => {
+    const suggested = [...new Set(Object.values(INTERVENTION_BY_FACTOR).map((s) => s.playbook))];
+    expect(suggested.filter((p) => !(p in PLAYBOOK_LIBRARY))).toEqual([]);
   });
 
   it("counts downsized as retained but not saved", () => {

@@ -4,15 +4,21 @@
  * by one after a confirmed preview, never when the intervention opens.
  */
 
-/** Playbook types of the library; `custom` takes the caller's steps. */
+/**
+ * Playbook types of the library (the interventions the churn-risk model suggests are among them);
+ * `custom` takes the caller's steps.
+ */
 export const PLAYBOOKS = [
   "executive_sponsor",
   "adoption_workshop",
   "support_review",
   "billing_outreach",
-  "detractor_recovery",
+  "detractor_call",
   "renewal_rescue",
   "commercial_concession",
+  "health_check",
+  "onboarding_review",
+  "digital_success",
   "custom",
 ] as const;
 export type Playbook = (typeof PLAYBOOKS)[number];
@@ -96,7 +102,7 @@ export const PLAYBOOK_LIBRARY: Record<Playbook, PlaybookDefinition> = {
       { kind: "task", title: "Confirm the payment plan", due_offset_days: 10 },
     ],
   },
-  detractor_recovery: {
+  detractor_call: {
     purpose: "Close the loop with a detractor: listen, fix, follow up.",
     steps: [
       {
@@ -134,6 +140,44 @@ export const PLAYBOOK_LIBRARY: Record<Playbook, PlaybookDefinition> = {
         body: `Hi {{contact.name}},\n\nFollowing our conversations, I would like to share a proposal for {{account.name}} that addresses the concerns you raised. Can we review it together?${signOff}`,
       },
       { kind: "task", title: "Record the concession decision", due_offset_days: 14 },
+    ],
+  },
+  health_check: {
+    purpose: "Walk through the weak parts of the health score with the account team.",
+    steps: [
+      { kind: "task", title: "Review the health score components and what changed", due_offset_days: 1 },
+      {
+        kind: "email",
+        title: "{{account.name}}: a quick check-in on how things are going",
+        due_offset_days: 2,
+        body: `Hi {{contact.name}},\n\nI would like to hear how things are going at {{account.name}} and where we could do better. Do you have 30 minutes next week?${signOff}`,
+      },
+      { kind: "task", title: "Hold the health check call", due_offset_days: 7 },
+    ],
+  },
+  onboarding_review: {
+    purpose: "Review the value reached since onboarding and close the gaps.",
+    steps: [
+      { kind: "task", title: "Compare the onboarding goals with what is live", due_offset_days: 2 },
+      {
+        kind: "email",
+        title: "Reviewing your first months with us, {{contact.name}}",
+        due_offset_days: 3,
+        body: `Hi {{contact.name}},\n\nNow that {{account.name}} has been with us for a while, I would like to review which goals you have reached and plan the next ones together.${signOff}`,
+      },
+      { kind: "task", title: "Agree the next milestones", due_offset_days: 14 },
+    ],
+  },
+  digital_success: {
+    purpose: "A scaled touch for accounts without dedicated coverage.",
+    steps: [
+      {
+        kind: "email",
+        title: "Getting more out of your subscription, {{contact.name}}",
+        due_offset_days: 0,
+        body: `Hi {{contact.name}},\n\nHere is how teams like {{account.name}} get the most value from the product; reply to this email and we will help with any of it.${signOff}`,
+      },
+      { kind: "task", title: "Check engagement with the resources sent", due_offset_days: 14 },
     ],
   },
   custom: { purpose: "Steps given by the caller.", steps: [] },
