@@ -133,6 +133,7 @@ export async function enrollMatching(
 
 /** What one run of due steps did. */
 export interface StepRunSummary {
+  /** Enrollments with a step due. */
   enrollments_checked: number;
   emails_queued: number;
   tasks_created: number;
@@ -155,7 +156,7 @@ interface EnrollmentRow {
 
 /**
  * Runs the steps due on `day` for the active enrollments of active campaigns — of the given
- * accounts, or of one campaign (at most `limit`, oldest id first). A step is due when its
+ * accounts, or of one campaign (at most `limit` enrollments with a step due, by id). A step is due when its
  * day_offset from the enrollment day has been reached; all due steps run in order. Emails go
  * through `queueEmail` (key `campaign:<enrollment id>:<step index>`, origin `campaign:<id>`),
  * tasks are inserted with a fixed id; then each enrollment advances (completed when no steps
@@ -167,18 +168,22 @@ export async function runDueSteps(
   day: string,
   scope: { accountIds: readonly string[] } | { campaignId: string; limit: number },
 ): Promise<StepRunSummary> {
+  // Only enrollments whose next step is due: its day offset from the enrollment day has been reached.
   const base = `SELECT e.id, e.campaign_id, e.account_id, e.enrolled_at, e.next_step, c.steps, a.owner_user_id
       FROM campaign_enrollments e
       JOIN retention_campaigns c ON c.workspace_id = e.workspace_id AND c.id = e.campaign_id AND c.status = 'active'
       JOIN accounts a ON a.workspace_id = e.workspace_id AND a.id = e.account_id
-     WHERE e.workspace_id = ?1 AND e.status = 'active'`;
+     WHERE e.workspace_id = ?1 AND e.status = 'active'
+       AND date(substr(e.enrolled_at, 1, 10), '+' || (c.steps ->> ('$[' || e.next_step || '].day_offset')) || ' days') <= ?2`;
   const { results: enrollments } = await ("accountIds" in scope
-    ? env.DB.prepare(`${base} AND e.account_id IN (SELECT value FROM json_each(?2)) ORDER BY e.id`).bind(
+    ? env.DB.prepare(`${base} AND e.account_id IN (SELECT value FROM json_each(?3)) ORDER BY e.id`).bind(
         workspaceId,
+        day,
         JSON.stringify(scope.accountIds),
       )
-    : env.DB.prepare(`${base} AND e.campaign_id = ?2 ORDER BY e.id LIMIT ?3`).bind(
+    : env.DB.prepare(`${base} AND e.campaign_id = ?3 ORDER BY e.id LIMIT ?4`).bind(
         workspaceId,
+        day,
         scope.campaignId,
         scope.limit,
       )

@@ -66,7 +66,7 @@ const campaignOutput = z.object({
 type CampaignOut = z.input<typeof campaignOutput>;
 
 const stepRunOutput = z.object({
-  enrollments_checked: z.number().int(),
+  enrollments_checked: z.number().int().describe("Enrollments with a step due."),
   emails_queued: z.number().int(),
   tasks_created: z.number().int(),
   emails_without_recipient: z.number().int().describe("Email steps passed over: no eligible champion/decision maker."),
