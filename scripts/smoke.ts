@@ -1,7 +1,7 @@
 /**
  * End-to-end smoke test: starts `npm start` on fresh local state and a free port, lets it seed
  * the demo workspace, connects the MCP SDK client over HTTP, lists tools per toolset, calls the
- * core tools, then stops the server. Prints `Smoke: N passed, N failed`.
+ * core tools and every read of the health and retention toolsets on the demo data, then stops the server. Prints `Smoke: N passed, N failed`.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -209,6 +209,45 @@ async function main(): Promise<void> {
       const again = await call(client, "import_records", { entity: "accounts", rows });
       assert(again.unchanged === 1 && again.inserted === 0, `second import: ${JSON.stringify(again)}`);
       return undefined;
+    });
+    await check("calculate_health_score: nightly scores exist and explain themselves", async () => {
+      const scored = await call(client, "calculate_health_score", { account_id: accountId });
+      const e = scored.explanation as { score: number; band: string; components: unknown[] } | null;
+      assert(e && e.components.length === 5, "no explanation with five components");
+      return `${e.score} (${e.band})`;
+    });
+    await check("track_usage_engagement", async () => {
+      const usage = await call(client, "track_usage_engagement", { limit: 5 });
+      assert((usage.accounts_counted as number) > 0, "no account with usage");
+      return `${usage.accounts_counted} accounts with usage`;
+    });
+    await check("track_feature_adoption", async () => {
+      const adoption = await call(client, "track_feature_adoption", { limit: 5 });
+      assert((adoption.features as unknown[]).length > 0, "no feature adopted");
+      return `${(adoption.features as unknown[]).length} features`;
+    });
+    await check("analyze_engagement_patterns", async () => {
+      const patterns = await call(client, "analyze_engagement_patterns", { account_id: accountId });
+      return `best channel ${JSON.stringify(patterns.best_channel)}`.slice(0, 80);
+    });
+    await check("segment_customers list", async () => {
+      const segments = await call(client, "segment_customers", { action: "list" });
+      assert((segments.segments as unknown[]).length >= 3, "fewer than three segments");
+      return `${segments.accounts_counted} accounts`;
+    });
+    await check("segment_by_value_tier check_sla", async () => {
+      const tiers = await call(client, "segment_by_value_tier", { action: "check_sla" });
+      return `${tiers.in_breach} of ${tiers.accounts_checked} in breach`;
+    });
+    await check("manage_lifecycle_stages list", async () => {
+      const stages = await call(client, "manage_lifecycle_stages", { action: "list" });
+      assert((stages.stages as unknown[]).length > 0, "no stages");
+      return `${(stages.stages as unknown[]).length} stages`;
+    });
+    await check("track_adoption_milestones", async () => {
+      const milestones = await call(client, "track_adoption_milestones", { limit: 5 });
+      assert((milestones.accounts_counted as number) > 0, "no account counted");
+      return `${milestones.accounts_counted} accounts`;
     });
     await client.close();
   } finally {

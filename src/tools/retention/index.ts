@@ -1,7 +1,18 @@
 import type { ToolDefinition } from "../../mcp/tool";
-import { campaignTools } from "./campaigns";
-import { riskTools } from "./risk";
-import { satisfactionTools } from "./satisfaction";
+import { automateRetentionCampaigns } from "./automation";
+import { manageEscalations } from "./escalations";
+import { executeRetentionCampaign } from "./interventions";
+import { analyzeChurnPostmortem } from "./postmortem";
+import { identifyChurnRisk, scoreRiskFactors } from "./risk";
+import { monitorSatisfaction } from "./surveys";
 
-/** The retention toolset (processes 95–101). */
-export const retentionTools: ToolDefinition[] = [...riskTools, ...campaignTools, ...satisfactionTools];
+/** The retention toolset, in process order (95–101). */
+export const retentionTools: ToolDefinition[] = [
+  identifyChurnRisk,
+  executeRetentionCampaign,
+  monitorSatisfaction,
+  manageEscalations,
+  analyzeChurnPostmortem,
+  scoreRiskFactors,
+  automateRetentionCampaigns,
+];

@@ -30,7 +30,7 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../mcp/pagination";
-import { defineTool, READ_ONLY, type ToolContext, type ToolDefinition } from "../../mcp/tool";
+import { defineTool, READ_ONLY, type ToolContext } from "../../mcp/tool";
 
 /** Most unscored accounts one answer scores on the fly (before the first nightly run or after new accounts). */
 export const ON_THE_FLY_LIMIT = 500;
@@ -685,6 +685,3 @@ export const scoreRiskFactors = defineTool({
     };
   },
 });
-
-/** Retention tools: identify_churn_risk and score_risk_factors. */
-export const riskTools: ToolDefinition[] = [identifyChurnRisk, scoreRiskFactors];
