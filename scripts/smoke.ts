@@ -249,6 +249,41 @@ async function main(): Promise<void> {
       assert((milestones.accounts_counted as number) > 0, "no account counted");
       return `${milestones.accounts_counted} accounts`;
     });
+    await check("identify_churn_risk", async () => {
+      const risk = await call(client, "identify_churn_risk", { limit: 5 });
+      const accounts = risk.accounts as unknown[];
+      assert(accounts.length > 0, "no account scored");
+      return `${accounts.length} accounts on this page`;
+    });
+    await check("score_risk_factors model", async () => {
+      const model = await call(client, "score_risk_factors", { action: "model" });
+      return JSON.stringify(model.model).slice(0, 100);
+    });
+    await check("monitor_satisfaction scores", async () => {
+      const scores = await call(client, "monitor_satisfaction", { action: "scores" });
+      return JSON.stringify(scores).slice(0, 100);
+    });
+    await check("manage_escalations list and stats", async () => {
+      const open = await call(client, "manage_escalations", { action: "list" });
+      assert((open.escalations as unknown[]).length > 0, "no open escalation in the demo");
+      await call(client, "manage_escalations", { action: "stats" });
+      return `${(open.escalations as unknown[]).length} open`;
+    });
+    await check("analyze_churn_postmortem", async () => {
+      const postmortem = await call(client, "analyze_churn_postmortem", {});
+      return JSON.stringify(postmortem).slice(0, 100);
+    });
+    await check("execute_retention_campaign stats", async () => {
+      const stats = await call(client, "execute_retention_campaign", { action: "stats" });
+      return JSON.stringify(stats).slice(0, 100);
+    });
+    await check("automate_retention_campaigns report", async () => {
+      const list = await call(client, "automate_retention_campaigns", { action: "list" });
+      const campaigns = list.campaigns as { id: string }[];
+      assert(campaigns.length > 0, "no campaign in the demo");
+      await call(client, "automate_retention_campaigns", { action: "report", campaign_id: campaigns[0]!.id });
+      return `${campaigns.length} campaigns`;
+    });
     await client.close();
   } finally {
     if (server.pid) process.kill(-server.pid, "SIGTERM");

@@ -8,6 +8,8 @@ import { SEED_TABLES, type SeedData } from "../scripts/seed/rows";
 import { deleteWorkspaceStatements, insertStatements, SqlEmitter } from "../scripts/seed/sql";
 import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../src/db/rollups";
 import * as schema from "../src/db/schema";
+import { campaignStepsSchema, triggerSchema } from "../src/domain/retention/triggers";
+import { workspaceSettingsSchema } from "../src/domain/settings";
 import { verifyPassword } from "../src/lib/crypto";
 import { addDays } from "../src/lib/time";
 
@@ -148,6 +150,17 @@ describe("demo generator: internal consistency", () => {
       expect(events[0]?.kind).toBe("opened");
       expect(events.filter((v) => v.kind === "resolved").length).toBe(e.status === "resolved" ? 1 : 0);
     }
+  });
+
+  it("seeds settings and a rescue campaign the tools accept as they are", () => {
+    const settings = workspaceSettingsSchema.safeParse(JSON.parse(data.workspaces[0]!.settings));
+    expect(settings.success && settings.data.email_sender).toEqual({
+      name: "Customer Success",
+      email: "success@seedgen.example",
+    });
+    const [campaign] = data.retention_campaigns;
+    expect(triggerSchema.safeParse(JSON.parse(campaign!.trigger)).success).toBe(true);
+    expect(campaignStepsSchema.safeParse(JSON.parse(campaign!.steps)).success).toBe(true);
   });
 
   it("closes interventions with the outcome the account's next contract shows", () => {

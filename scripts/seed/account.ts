@@ -273,6 +273,9 @@ export function opportunityRows(ctx: SeedContext, p: AccountProfile): Opportunit
       amount: Math.round(amount),
       probability,
       close_date: ctx.cal.day(close),
+      product_id: null,
+      source: "crm",
+      score: null,
       source_updated_at: null,
       created_at: workInstant(ctx, rng, created, p.region),
     });

@@ -13,7 +13,15 @@ import { engagementRows, feedbackRows, npsRows, ticketRows } from "./interaction
 import { type AccountProfile, HISTORY_DAYS, planAccounts } from "./profile";
 import { Rng } from "./random";
 import { escalationRows, interventionRows } from "./retention";
-import { type KbArticleRow, SEED_TABLES, type SeedChunk, type SeedData, type SeedTables, type TableName } from "./rows";
+import {
+  type KbArticleRow,
+  type RetentionCampaignRow,
+  SEED_TABLES,
+  type SeedChunk,
+  type SeedData,
+  type SeedTables,
+  type TableName,
+} from "./rows";
 import { usageRows } from "./usage";
 import { KB_TEMPLATES } from "./vocabulary";
 
@@ -72,22 +80,60 @@ function chunk<K extends TableName>(table: K, rows: SeedTables[K][]): SeedChunk 
   return { table, rows } as SeedChunk;
 }
 
+/**
+ * Demo settings: a sender, so customer email lands in the local outbox (nothing leaves a local
+ * server) — everything else is the defaults.
+ */
+function demoSettings(slug: string): string {
+  return JSON.stringify({ email_sender: { name: "Customer Success", email: `success@${slug}.example` } });
+}
+
+/** An automated rescue campaign the team switched on a month ago; the nightly run enrolls into it. */
+function demoCampaign(ctx: SeedContext, adminId: string): RetentionCampaignRow {
+  const created = ctx.cal.instant(-30, 11 * 3600);
+  return {
+    id: `rcm_${ctx.slug}_rescue`,
+    workspace_id: ctx.workspaceId,
+    name: "Red-health rescue",
+    status: "active",
+    trigger: JSON.stringify([
+      { rule: "band_is", band: "red" },
+      { rule: "churn_probability_at_least", value: 0.6 },
+    ]),
+    steps: JSON.stringify([
+      { day_offset: 0, kind: "task", title: "Call the champion about the drop in health" },
+      {
+        day_offset: 1,
+        kind: "email",
+        subject: "Can we help {{account.name}} get more from the platform?",
+        body: "Hi {{contact.first_name}},\n\nI noticed your team has been using the platform less lately. I'd like to offer a short working session to look at what's getting in the way.\n\nWould 30 minutes next week work?\n\n{{csm.name}}",
+      },
+      { day_offset: 7, kind: "task", title: "Review usage since the working session" },
+    ]),
+    created_by: adminId,
+    created_at: created,
+    updated_at: created,
+    last_evaluated_at: null,
+  };
+}
+
 function* sharedChunks(ctx: SeedContext, passwordHash: string | null): Generator<SeedChunk> {
   const { cal, slug, workspaceId } = ctx;
   const founded = cal.instant(-HISTORY_DAYS - 30, 9 * 3600);
   const adminId = userId(ctx, "admin");
+  const settings = demoSettings(slug);
   yield chunk("workspaces", [
     {
       id: workspaceId,
       slug,
       name: slug === "demo" ? "Demo workspace" : `Demo workspace ${slug}`,
-      settings: "{}",
+      settings,
       settings_version: 1,
       created_at: founded,
     },
   ]);
   yield chunk("workspace_settings_versions", [
-    { workspace_id: workspaceId, version: 1, settings: "{}", changed_by: adminId, created_at: founded },
+    { workspace_id: workspaceId, version: 1, settings, changed_by: adminId, created_at: founded },
   ]);
   yield chunk(
     "users",
@@ -137,6 +183,7 @@ function* sharedChunks(ctx: SeedContext, passwordHash: string | null): Generator
       };
     }),
   );
+  yield chunk("retention_campaigns", [demoCampaign(ctx, adminId)]);
 }
 
 function* accountChunks(ctx: SeedContext, p: AccountProfile): Generator<SeedChunk> {

@@ -96,7 +96,7 @@ export function escalationRows(
     const sla = SLA_HOURS[severity];
     // An escalation of a ticket still unsolved stays unresolved too; slipping accounts' take longer.
     const stuck = ticket.solved_at === null || (troubled && opened > -21 && rng.chance(0.6));
-    let resolved = stuck ? Number.POSITIVE_INFINITY : opened + rng.logNormal(sla * (troubled ? 2 : 0.7), 0.6) / 24;
+    let resolved = stuck ? Number.POSITIVE_INFINITY : opened + rng.logNormal(sla * (troubled ? 1.2 : 0.5), 0.6) / 24;
     const reopened = resolved < -3 && rng.chance(0.1) ? resolved + rng.real(1, 3) : null;
     if (reopened !== null) resolved = reopened + rng.logNormal(sla * 0.5, 0.5) / 24;
     const isResolved = resolved < 0;

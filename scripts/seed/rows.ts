@@ -142,6 +142,9 @@ export interface OpportunityRow {
   amount: number;
   probability: number;
   close_date: string;
+  product_id: string | null;
+  source: string;
+  score: number | null;
   source_updated_at: string | null;
   created_at: string;
 }
@@ -343,6 +346,19 @@ export interface InterventionStepRow {
   completed_at: string | null;
 }
 
+export interface RetentionCampaignRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  status: "active" | "paused" | "archived";
+  trigger: string;
+  steps: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  last_evaluated_at: string | null;
+}
+
 /** Every table the generator fills, by its SQL name. */
 export interface SeedTables {
   workspaces: WorkspaceRow;
@@ -369,6 +385,7 @@ export interface SeedTables {
   escalation_events: EscalationEventRow;
   interventions: InterventionRow;
   intervention_steps: InterventionStepRow;
+  retention_campaigns: RetentionCampaignRow;
 }
 
 /** SQL name of a generated table. */
@@ -400,6 +417,7 @@ export const SEED_TABLES: readonly TableName[] = [
   "escalation_events",
   "interventions",
   "intervention_steps",
+  "retention_campaigns",
 ];
 
 /** Some rows of one table. */

@@ -167,6 +167,53 @@ export const workspaceSettingsSchema = z
       .default({ daily_quota: 500 })
       .describe("Email sending limits."),
     kpi_targets: kpiTargetsSchema.default(kpiTargetsSchema.parse({})),
+    renewal_reminders: z
+      .object({
+        offsets_days: z
+          .array(z.number().int().min(1).max(365))
+          .min(1)
+          .max(10)
+          .default([120, 90, 60, 30, 7])
+          .describe("Days before the renewal date a reminder goes out."),
+        by_tier: z
+          .record(z.string().min(1).max(50), z.array(z.number().int().min(1).max(365)).min(1).max(10))
+          .default({})
+          .describe("Offsets for accounts of a value tier (accounts.tier), replacing offsets_days for them."),
+        email_owner: z.boolean().default(true).describe("Email the account owner."),
+        create_task: z.boolean().default(true).describe("Open a task for the account owner."),
+        slack: z.boolean().default(true).describe("Post a Slack alert when a Slack destination is configured."),
+      })
+      .strict()
+      .default({ offsets_days: [120, 90, 60, 30, 7], by_tier: {}, email_owner: true, create_task: true, slack: true })
+      .describe("The renewal reminder schedule the daily cron sends."),
+    finance: z
+      .object({
+        gross_margin: z.number().min(0).max(1).default(0.8).describe("Gross margin on ARR (fraction), for CLV."),
+        discount_rate: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.1)
+          .describe("Annual discount rate (fraction) for NPV and discounted CLV."),
+        max_lifetime_years: z
+          .number()
+          .min(1)
+          .max(50)
+          .default(10)
+          .describe("Cap on expected lifetime = 1 / annual churn rate."),
+        max_discount_pct_by_tier: z
+          .record(z.string().min(1).max(50), z.number().min(0).max(100))
+          .default({ "Tier 1": 20, "Tier 2": 15, "Tier 3": 10 })
+          .describe("Renewal discount guardrail (percent) by value tier; tiers not named get the smallest."),
+      })
+      .strict()
+      .default({
+        gross_margin: 0.8,
+        discount_rate: 0.1,
+        max_lifetime_years: 10,
+        max_discount_pct_by_tier: { "Tier 1": 20, "Tier 2": 15, "Tier 3": 10 },
+      })
+      .describe("Financial assumptions for renewals, forecasts and lifetime value."),
     escalation_sla_hours: z
       .object({
         critical: z.number().min(0.5).max(720).default(4),
