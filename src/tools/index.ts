@@ -1,5 +1,6 @@
 import type { ToolDefinition } from "../mcp/tool";
 import { coreTools } from "./core";
+import { expansionTools } from "./expansion";
 import { healthTools } from "./health";
 import { retentionTools } from "./retention";
 
@@ -7,4 +8,4 @@ import { retentionTools } from "./retention";
 export type AnyTool = ToolDefinition;
 
 /** Every tool the server offers, in toolset order. */
-export const ALL_TOOLS: AnyTool[] = [...coreTools, ...healthTools, ...retentionTools];
+export const ALL_TOOLS: AnyTool[] = [...coreTools, ...healthTools, ...retentionTools, ...expansionTools];
