@@ -14,6 +14,14 @@ export interface ConfirmationScope {
   tool: string;
 }
 
+/** The scope of a confirmation made by this caller with this tool (a service key without user: its key id). */
+export function confirmationScope(
+  principal: { workspaceId: string; userId: string | null; keyId: string | null },
+  tool: string,
+): ConfirmationScope {
+  return { workspaceId: principal.workspaceId, callerId: principal.userId ?? principal.keyId ?? "service", tool };
+}
+
 /** A token and when it stops working. */
 export interface Confirmation {
   token: string;

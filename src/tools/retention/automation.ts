@@ -21,7 +21,7 @@ import {
 } from "../../jobs/campaigns";
 import { newId } from "../../lib/ids";
 import { addDays, isoDay } from "../../lib/time";
-import { issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
+import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
   cursorArg,
@@ -445,11 +445,7 @@ async function activateCampaign(ctx: ToolContext, args: Args) {
   if (!parsed)
     throw new ToolError(`Campaign ${id} has stored rules or steps that no longer validate; update them first.`);
   const day = isoDay(ctx.now);
-  const scope = {
-    workspaceId: ctx.principal.workspaceId,
-    callerId: ctx.principal.userId ?? ctx.principal.keyId ?? "service",
-    tool: TOOL,
-  };
+  const scope = confirmationScope(ctx.principal, TOOL);
   const payload = { campaign_id: id, trigger: parsed.trigger, steps: parsed.steps };
   const dryRun = args.dry_run ?? args.confirmation_token === undefined;
   if (dryRun) {

@@ -14,7 +14,7 @@ import { firstName, renderEmail } from "../../email/render";
 import { recipientsFor } from "../../jobs/campaigns";
 import { newId } from "../../lib/ids";
 import { addDays, daysBetween, isoDay } from "../../lib/time";
-import { issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
+import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
   cursorArg,
@@ -491,11 +491,7 @@ async function sendStep(ctx: ToolContext, args: Args) {
     subject: rendered.subject,
     text: rendered.text,
   };
-  const scope = {
-    workspaceId: ctx.principal.workspaceId,
-    callerId: ctx.principal.userId ?? ctx.principal.keyId ?? "service",
-    tool: TOOL,
-  };
+  const scope = confirmationScope(ctx.principal, TOOL);
   const payload = { intervention_id: id, position, contact_id: contactId, subject: step.title, body: bodyTemplate };
   const dryRun = args.dry_run ?? args.confirmation_token === undefined;
   if (dryRun) {

@@ -19,7 +19,7 @@ import { escapeHtml, firstName, renderEmail, type TemplateValues } from "../../e
 import { sha256Hex } from "../../lib/crypto";
 import { base64url, newId } from "../../lib/ids";
 import { addDays, isoDay } from "../../lib/time";
-import { issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
+import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
   cursorArg,
@@ -537,11 +537,7 @@ async function sendSurvey(ctx: ToolContext, args: SatisfactionArgs) {
       `Survey ${survey.id} has no reachable recipients now (contacts with an email, not unsubscribed or bounced, not recently surveyed).`,
     );
   }
-  const scope = {
-    workspaceId: ctx.principal.workspaceId,
-    callerId: ctx.principal.userId ?? ctx.principal.keyId ?? "service",
-    tool: TOOL_NAME,
-  };
+  const scope = confirmationScope(ctx.principal, TOOL_NAME);
   const payload = { action: "send", survey_id: survey.id, contact_ids: recipients.map((r) => r.contact_id) };
   const surveyOut = {
     id: survey.id,
