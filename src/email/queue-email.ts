@@ -4,7 +4,7 @@ import { readSettings } from "../domain/settings";
 import type { JobMessage } from "../jobs/messages";
 import { newId } from "../lib/ids";
 import { notFound, ToolError } from "../mcp/errors";
-import { firstName, renderEmail } from "./render";
+import { renderEmail, templateValues } from "./render";
 import { emailProviderFor } from "./select-provider";
 import { suppressionReasonSql } from "./suppression";
 
@@ -121,19 +121,7 @@ export async function queueEmail(env: Env, input: QueueEmailInput): Promise<Queu
       "No email sender is configured for this workspace: set email_sender (name and email) with configure_workspace.",
     );
   }
-  const rendered = renderEmail(email, {
-    "contact.name": context.contact_name,
-    "contact.first_name": firstName(context.contact_name),
-    "contact.email": context.contact_email,
-    "contact.title": context.contact_title,
-    "account.name": context.account_name,
-    "account.domain": context.account_domain,
-    "csm.name": context.csm_name,
-    "csm.first_name": firstName(context.csm_name),
-    "csm.email": context.csm_email,
-    "sender.name": sender.name,
-    "sender.email": sender.email,
-  });
+  const rendered = renderEmail(email, templateValues(context, sender));
   if (!rendered.ok) throw new ToolError(rendered.error);
 
   const id = newId("eml");

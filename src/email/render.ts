@@ -124,3 +124,31 @@ export function renderEmail(templates: EmailTemplates, values: TemplateValues): 
   }
   return { ok: false, error: `The email cannot be personalized: ${problems.join("; ")}.` };
 }
+
+/** Stored facts an email's template variables are filled from. */
+export interface TemplateFacts {
+  contact_name: string | null;
+  contact_email: string | null;
+  contact_title: string | null;
+  account_name: string | null;
+  account_domain: string | null;
+  csm_name: string | null;
+  csm_email: string | null;
+}
+
+/** Every template variable's value for one email. */
+export function templateValues(facts: TemplateFacts, sender: { name: string; email: string }): TemplateValues {
+  return {
+    "contact.name": facts.contact_name,
+    "contact.first_name": firstName(facts.contact_name),
+    "contact.email": facts.contact_email,
+    "contact.title": facts.contact_title,
+    "account.name": facts.account_name,
+    "account.domain": facts.account_domain,
+    "csm.name": facts.csm_name,
+    "csm.first_name": firstName(facts.csm_name),
+    "csm.email": facts.csm_email,
+    "sender.name": sender.name,
+    "sender.email": sender.email,
+  };
+}

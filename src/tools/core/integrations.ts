@@ -13,6 +13,7 @@ import {
   type SecretReveal,
   setIntegrationStatus,
 } from "../../integrations/service";
+import { refuseMisplacedFields } from "../../mcp/action-fields";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
   cursorArg,
@@ -71,8 +72,6 @@ const FIELDS_BY_ACTION: Record<Action, (keyof Args)[]> = {
   disable: ["integration_id"],
   enable: ["integration_id"],
 };
-/** Always present: the action itself, and limit, which has a default. */
-const COMMON_FIELDS = new Set<keyof Args>(["action", "limit"]);
 
 export const manageIntegrations = defineTool({
   name: "manage_integrations",
@@ -123,15 +122,7 @@ export const manageIntegrations = defineTool({
   secretOutputFields: ["secret"],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
-    const misplaced = (Object.keys(args) as (keyof Args)[]).filter(
-      (field) =>
-        args[field] !== undefined && !COMMON_FIELDS.has(field) && !FIELDS_BY_ACTION[args.action].includes(field),
-    );
-    if (misplaced.length > 0) {
-      throw new ToolError(
-        `${misplaced.join(", ")} ${misplaced.length === 1 ? "does" : "do"} not apply to action ${args.action}; it takes ${FIELDS_BY_ACTION[args.action].join(", ")}.`,
-      );
-    }
+    refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);
     try {
       return await runAction(args, ctx);
     } catch (error) {

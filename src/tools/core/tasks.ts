@@ -4,6 +4,7 @@ import { accounts, tasks, users, workspaces } from "../../db/schema";
 import { markdownTable } from "../../domain/markdown-table";
 import { readSettings } from "../../domain/settings";
 import { newId } from "../../lib/ids";
+import { refuseMisplacedFields } from "../../mcp/action-fields";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
   cursorArg,
@@ -98,15 +99,7 @@ export const manageTasks = defineTool({
   readActions: ["list"],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
-    const misplaced = (Object.keys(args) as (keyof TaskArgs)[]).filter(
-      (field) =>
-        args[field] !== undefined && !COMMON_FIELDS.has(field) && !FIELDS_BY_ACTION[args.action].includes(field),
-    );
-    if (misplaced.length > 0) {
-      throw new ToolError(
-        `${misplaced.join(", ")} ${misplaced.length === 1 ? "does" : "do"} not apply to action ${args.action}; it takes ${FIELDS_BY_ACTION[args.action].join(", ")}.`,
-      );
-    }
+    refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);
     const today = await workspaceToday(ctx);
     switch (args.action) {
       case "list":
@@ -127,8 +120,6 @@ const FIELDS_BY_ACTION: Record<(typeof ACTIONS)[number], (keyof TaskArgs)[]> = {
   reassign: ["task_id", "owner"],
   update: ["task_id", "title", "due_date", "priority", "description"],
 };
-/** Always present: the action itself, and limit, which has a default. */
-const COMMON_FIELDS = new Set(["action", "limit"]);
 
 interface TaskArgs {
   task_id?: string;

@@ -4,6 +4,7 @@ import { markdownTable } from "../../domain/markdown-table";
 import { readSettings } from "../../domain/settings";
 import { newId } from "../../lib/ids";
 import { daysBetween, isoDay } from "../../lib/time";
+import { refuseMisplacedFields } from "../../mcp/action-fields";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
   cursorArg,
@@ -168,17 +169,7 @@ export const manageLifecycleStages = defineTool({
   readActions: ["list", "evaluate", "history", "stuck"],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
-    const allowed = FIELDS_BY_ACTION[args.action];
-    const misplaced = Object.entries(args)
-      .filter(
-        ([field, value]) => value !== undefined && field !== "action" && field !== "limit" && !allowed.includes(field),
-      )
-      .map(([field]) => field);
-    if (misplaced.length > 0) {
-      throw new ToolError(
-        `${misplaced.join(", ")} does not apply to action ${args.action}; it takes ${allowed.join(", ") || "no other field"}.`,
-      );
-    }
+    refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);
     const today = isoDay(ctx.now);
     const base = { action: args.action, today, next_cursor: null };
     switch (args.action) {

@@ -21,6 +21,7 @@ import {
 } from "../../jobs/campaigns";
 import { newId } from "../../lib/ids";
 import { addDays, isoDay } from "../../lib/time";
+import { refuseMisplacedFields } from "../../mcp/action-fields";
 import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
@@ -230,16 +231,7 @@ export const automateRetentionCampaigns = defineTool({
   readActions: ["list", "get", "report"],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
-    const allowed = FIELDS_BY_ACTION[args.action];
-    const misplaced = Object.entries(args)
-      .filter(([field, value]) => value !== undefined && !["action", "limit", "retention_days"].includes(field))
-      .map(([field]) => field)
-      .filter((field) => !allowed.includes(field));
-    if (misplaced.length > 0) {
-      throw new ToolError(
-        `${misplaced.join(", ")} does not apply to action ${args.action}; it takes ${allowed.join(", ") || "no other field"}.`,
-      );
-    }
+    refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit", "retention_days"]);
     switch (args.action) {
       case "create":
         return createCampaign(ctx, args);

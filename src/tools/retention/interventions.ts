@@ -10,10 +10,11 @@ import {
 } from "../../domain/retention/playbooks";
 import { readSettings } from "../../domain/settings";
 import { queueEmail } from "../../email/queue-email";
-import { firstName, renderEmail } from "../../email/render";
+import { renderEmail, templateValues } from "../../email/render";
 import { recipientsFor } from "../../jobs/campaigns";
 import { newId } from "../../lib/ids";
 import { addDays, daysBetween, isoDay } from "../../lib/time";
+import { refuseMisplacedFields } from "../../mcp/action-fields";
 import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
@@ -227,16 +228,7 @@ export const executeRetentionCampaign = defineTool({
   readActions: ["get", "list", "stats"],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
-    const allowed = FIELDS_BY_ACTION[args.action];
-    const misplaced = Object.entries(args)
-      .filter(([field, value]) => value !== undefined && !["action", "limit", "window_days"].includes(field))
-      .map(([field]) => field)
-      .filter((field) => !allowed.includes(field));
-    if (misplaced.length > 0) {
-      throw new ToolError(
-        `${misplaced.join(", ")} does not apply to action ${args.action}; it takes ${allowed.join(", ") || "no other field"}.`,
-      );
-    }
+    refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit", "window_days"]);
     switch (args.action) {
       case "open":
         return openIntervention(ctx, args);
@@ -467,22 +459,7 @@ async function sendStep(ctx: ToolContext, args: Args) {
   if (!sender) {
     throw new ToolError("No email sender is configured: set email_sender (name and email) with configure_workspace.");
   }
-  const rendered = renderEmail(
-    { subject: step.title, text: bodyTemplate },
-    {
-      "contact.name": context.contact_name,
-      "contact.first_name": firstName(context.contact_name),
-      "contact.email": context.contact_email,
-      "contact.title": context.contact_title,
-      "account.name": context.account_name,
-      "account.domain": context.account_domain,
-      "csm.name": context.csm_name,
-      "csm.first_name": firstName(context.csm_name),
-      "csm.email": context.csm_email,
-      "sender.name": sender.name,
-      "sender.email": sender.email,
-    },
-  );
+  const rendered = renderEmail({ subject: step.title, text: bodyTemplate }, templateValues(context, sender));
   if (!rendered.ok) throw new ToolError(rendered.error);
   const preview = {
     position,
