@@ -152,6 +152,22 @@ describe("demo generator: internal consistency", () => {
     }
   });
 
+  it("bills each term's periods to the account's billing customer, with failures on record", () => {
+    expect(data.payments.some((p) => p.status === "failed")).toBe(true);
+    const accounts = new Map(data.accounts.map((a) => [a.id, a]));
+    for (const payment of data.payments) {
+      const account = accounts.get(payment.account_id);
+      expect(JSON.parse(account?.custom_fields ?? "{}").stripe_customer_id).toBe(payment.customer_ref);
+      const day = payment.created_at.slice(0, 10);
+      const term = data.contracts.find(
+        (c) => c.account_id === payment.account_id && c.start_date <= day && day < c.end_date,
+      );
+      expect(term).toBeDefined();
+      expect(payment.status !== "paid" || payment.paid_at !== null).toBe(true);
+      expect(payment.status !== "failed" || payment.failed_at !== null).toBe(true);
+    }
+  });
+
   it("seeds settings and a rescue campaign the tools accept as they are", () => {
     const settings = workspaceSettingsSchema.safeParse(JSON.parse(data.workspaces[0]!.settings));
     expect(settings.success && settings.data.email_sender).toEqual({

@@ -2,6 +2,7 @@
  * The CRM side of one account: the account row, its stage history, contacts, contracts with
  * their items, opportunities and onboarding plan, all derived from the account's profile.
  */
+import { billingCycle, stripeCustomerId } from "./billing";
 import { productByKey } from "./catalog";
 import { productId, type SeedContext, userId, workInstant } from "./context";
 import { type AccountProfile, demand, lastActiveDay, stageAt, termOn } from "./profile";
@@ -66,7 +67,8 @@ export function accountRow(ctx: SeedContext, p: AccountProfile): AccountRow {
     custom_fields: JSON.stringify({
       hq_country: p.country,
       primary_use_case: rng.pick(p.industry.useCases),
-      billing_cycle: "annual",
+      billing_cycle: billingCycle(p),
+      stripe_customer_id: stripeCustomerId(ctx, p),
     }),
     created_at: workInstant(ctx, rng, p.customerSince - rng.int(15, 90), p.region),
     updated_at: ctx.cal.instant(-1, 23 * 3600),

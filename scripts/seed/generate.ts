@@ -6,6 +6,7 @@
  * many accounts are asked for.
  */
 import { accountRow, buildContacts, contractRows, onboardingRows, opportunityRows, stageHistoryRows } from "./account";
+import { paymentRows } from "./billing";
 import { Calendar } from "./calendar";
 import { adminEmail, PRODUCTS, TEAM } from "./catalog";
 import { productId, type SeedContext, userId } from "./context";
@@ -216,6 +217,7 @@ function* accountChunks(ctx: SeedContext, p: AccountProfile): Generator<SeedChun
     escalation_events: escalations.events,
     interventions: interventions.interventions,
     intervention_steps: interventions.steps,
+    payments: paymentRows(ctx, p),
   };
   for (const table of SEED_TABLES) {
     const tableRows = rows[table];

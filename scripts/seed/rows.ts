@@ -346,6 +346,23 @@ export interface InterventionStepRow {
   completed_at: string | null;
 }
 
+export interface PaymentRow {
+  id: string;
+  workspace_id: string;
+  account_id: string;
+  external_id: string;
+  customer_ref: string;
+  amount: number;
+  currency: string;
+  status: "paid" | "failed" | "open" | "void";
+  due_date: string;
+  paid_at: string | null;
+  failed_at: string | null;
+  attempt_count: number;
+  source_updated_at: string;
+  created_at: string;
+}
+
 export interface RetentionCampaignRow {
   id: string;
   workspace_id: string;
@@ -386,6 +403,7 @@ export interface SeedTables {
   interventions: InterventionRow;
   intervention_steps: InterventionStepRow;
   retention_campaigns: RetentionCampaignRow;
+  payments: PaymentRow;
 }
 
 /** SQL name of a generated table. */
@@ -418,6 +436,7 @@ export const SEED_TABLES: readonly TableName[] = [
   "interventions",
   "intervention_steps",
   "retention_campaigns",
+  "payments",
 ];
 
 /** Some rows of one table. */
