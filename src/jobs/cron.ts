@@ -1,5 +1,6 @@
 import { newId } from "../lib/ids";
 import { healthRecalc } from "./health-recalc";
+import { renewalReminders } from "./renewal-reminders";
 import { requeueStaleReceipts } from "./requeue";
 import { purgeExpiredDetail } from "./retention";
 import { riskRetrain } from "./risk";
@@ -12,7 +13,7 @@ export interface CronJob {
 
 /** Jobs per cron expression of wrangler.toml `[triggers]`. */
 export const CRON_JOBS: Record<string, CronJob[]> = {
-  "0 3 * * *": [purgeExpiredDetail, healthRecalc],
+  "0 3 * * *": [purgeExpiredDetail, healthRecalc, renewalReminders],
   "*/10 * * * *": [requeueStaleReceipts],
   "0 4 * * 1": [riskRetrain],
 };
