@@ -1,5 +1,6 @@
 import type { ToolDefinition } from "../../mcp/tool";
+import { negotiateRenewals } from "./negotiate";
 import { trackRevenueExpansion } from "./revenue-expansion";
 
-/** Expansion tools: track_revenue_expansion, negotiate_renewals and optimize_customer_lifetime_value. */
-export const revenueTools: ToolDefinition[] = [trackRevenueExpansion];
+/** Expansion tools: negotiate_renewals, track_revenue_expansion and optimize_customer_lifetime_value. */
+export const revenueTools: ToolDefinition[] = [negotiateRenewals, trackRevenueExpansion];
