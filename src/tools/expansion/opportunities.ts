@@ -1,4 +1,5 @@
 import type { ToolDefinition } from "../../mcp/tool";
+import { identifyUpsellOpportunities } from "./upsell";
 
 /** Expansion tools: identify_upsell_opportunities, identify_crosssell_opportunities and identify_expansion_opportunities. */
-export const opportunityTools: ToolDefinition[] = [];
+export const opportunityTools: ToolDefinition[] = [identifyUpsellOpportunities];

@@ -1,0 +1,237 @@
+import { z } from "zod";
+import { jsonChunks } from "../../db/json-chunks";
+import { SEATS_BY_ACCOUNT_SQL, withAccounts } from "../../domain/usage/sql";
+import { newId } from "../../lib/ids";
+import { decodeCursor, encodeCursor } from "../../mcp/pagination";
+import type { ToolContext } from "../../mcp/tool";
+
+/** A catalog product. */
+export interface CatalogProduct {
+  id: string;
+  name: string;
+  family: string | null;
+  kind: "plan" | "add_on" | "service";
+  /** List price per seat per year. */
+  price: number;
+}
+
+/** One product an account holds on its active contracts (summed over them). */
+export interface OwnedItem {
+  product_id: string;
+  seats: number;
+  arr: number;
+}
+
+/** An active account with what it owns. */
+export interface BookAccount {
+  id: string;
+  name: string;
+  segment: string | null;
+  industry: string | null;
+  employees: number | null;
+  owner_user_id: string | null;
+  owner_name: string | null;
+  health_band: string | null;
+  health_score: number | null;
+  arr: number;
+  /** Licensed seats: plan items of active contracts (a contract without one: its largest item). */
+  seats: number;
+  items: OwnedItem[];
+}
+
+/** The active accounts of the workspace and the catalog. */
+export interface Book {
+  accounts: BookAccount[];
+  products: Map<string, CatalogProduct>;
+}
+
+const ACTIVE_ACCOUNTS = "SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active'";
+
+/**
+ * Every active account of the workspace with its products and licensed seats, and the catalog,
+ * in one batch of four set-based statements (no per-account query).
+ */
+export async function loadBook(ctx: ToolContext): Promise<Book> {
+  const ws = ctx.principal.workspaceId;
+  const [accounts, items, seats, products] = await ctx.env.DB.batch([
+    ctx.env.DB.prepare(
+      `SELECT a.id, a.name, a.segment, a.industry, a.employees, a.owner_user_id, u.name AS owner_name,
+              a.health_band, a.health_score, a.arr
+         FROM accounts a LEFT JOIN users u ON u.id = a.owner_user_id AND u.workspace_id = ?1
+        WHERE a.workspace_id = ?1 AND a.status = 'active'
+        ORDER BY a.id`,
+    ).bind(ws),
+    ctx.env.DB.prepare(
+      `SELECT c.account_id, ci.product_id, sum(ci.seats) AS seats, sum(ci.arr) AS arr
+         FROM contracts c
+         JOIN contract_items ci ON ci.workspace_id = c.workspace_id AND ci.contract_id = c.id
+        WHERE c.workspace_id = ?1 AND +c.status = 'active' AND c.account_id IN (${ACTIVE_ACCOUNTS})
+        GROUP BY c.account_id, ci.product_id`,
+    ).bind(ws),
+    ctx.env.DB.prepare(withAccounts(SEATS_BY_ACCOUNT_SQL, ACTIVE_ACCOUNTS)).bind(ws),
+    ctx.env.DB.prepare("SELECT id, name, family, kind, price FROM products WHERE workspace_id = ?1 ORDER BY id").bind(
+      ws,
+    ),
+  ]);
+  const itemsByAccount = new Map<string, OwnedItem[]>();
+  for (const row of (items?.results ?? []) as (OwnedItem & { account_id: string })[]) {
+    const list = itemsByAccount.get(row.account_id) ?? [];
+    list.push({ product_id: row.product_id, seats: row.seats, arr: row.arr });
+    itemsByAccount.set(row.account_id, list);
+  }
+  const seatsByAccount = new Map(
+    ((seats?.results ?? []) as { account_id: string; seats: number }[]).map((r) => [r.account_id, r.seats]),
+  );
+  return {
+    accounts: ((accounts?.results ?? []) as Omit<BookAccount, "seats" | "items">[]).map((a) => ({
+      ...a,
+      seats: seatsByAccount.get(a.id) ?? 0,
+      items: itemsByAccount.get(a.id) ?? [],
+    })),
+    products: new Map(((products?.results ?? []) as CatalogProduct[]).map((p) => [p.id, p])),
+  };
+}
+
+/** The account's plan: the plan product with the most seats on its active contracts (ties: higher price). */
+export function planOf(account: BookAccount, products: Map<string, CatalogProduct>) {
+  let best: { product: CatalogProduct; item: OwnedItem } | null = null;
+  for (const item of account.items) {
+    const product = products.get(item.product_id);
+    if (product?.kind !== "plan") continue;
+    if (!best || item.seats > best.item.seats || (item.seats === best.item.seats && product.price > best.product.price))
+      best = { product, item };
+  }
+  return best;
+}
+
+/** Filters shared by the list actions. */
+export const accountFilters = {
+  segment: z.string().min(1).max(100).optional().describe("Only accounts of this segment (accounts.segment)."),
+  owner_user_id: z.string().min(1).max(100).optional().describe("Only accounts owned by this user id."),
+};
+
+/** Applies the segment and owner filters. */
+export function matchesFilters(
+  a: { segment: string | null; owner_user_id: string | null },
+  filters: { segment?: string | undefined; owner_user_id?: string | undefined },
+): boolean {
+  return (
+    (filters.segment === undefined || a.segment === filters.segment) &&
+    (filters.owner_user_id === undefined || a.owner_user_id === filters.owner_user_id)
+  );
+}
+
+/**
+ * One page of rows already sorted by `value` descending then id ascending; the cursor keeps the
+ * last row's value and id.
+ */
+export function rankedPage<T>(
+  rows: readonly T[],
+  key: (row: T) => { value: number; id: string },
+  fingerprint: string,
+  limit: number,
+  cursor: string | undefined,
+): { page: T[]; next: string | null } {
+  let rest = rows;
+  if (cursor) {
+    const position = decodeCursor(cursor, fingerprint);
+    const last = Number(position.k[0]);
+    rest = rows.filter((r) => {
+      const k = key(r);
+      return k.value < last || (k.value === last && k.id > position.id);
+    });
+  }
+  const page = rest.slice(0, limit);
+  const tail = page[page.length - 1];
+  const next =
+    rest.length > limit && tail !== undefined
+      ? encodeCursor({ k: [key(tail).value], id: key(tail).id, q: fingerprint })
+      : null;
+  return { page, next };
+}
+
+/** An opportunity the identifying tools propose. */
+export interface ProposedOpportunity {
+  account_id: string;
+  product_id: string;
+  name: string;
+  amount: number;
+  score: number;
+}
+
+/**
+ * Inserts the proposals as open opportunities at stage `identified`, skipping any account that
+ * already has an open opportunity of the same kind for the same product (in the table or earlier
+ * in the list). Returns the created rows' ids by account and product.
+ */
+export async function createOpportunities(
+  ctx: ToolContext,
+  kind: "upsell" | "cross_sell",
+  source: string,
+  proposals: readonly ProposedOpportunity[],
+): Promise<{ id: string; account_id: string; product_id: string }[]> {
+  const seen = new Set<string>();
+  const rows = proposals
+    .filter((p) => {
+      const key = `${p.account_id}|${p.product_id}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .map((p) => ({ ...p, id: newId("opp") }));
+  const created: { id: string; account_id: string; product_id: string }[] = [];
+  for (const chunk of jsonChunks(rows)) {
+    // Repeats within the list were dropped above; NOT EXISTS skips what is already open.
+    const result = await ctx.env.DB.prepare(
+      `INSERT INTO opportunities (id, workspace_id, account_id, name, kind, stage, status, amount, product_id, source, score, created_at)
+       SELECT j.id, ?1, j.account_id, j.name, ?2, 'identified', 'open', j.amount, j.product_id, ?3, j.score, ?4
+         FROM (SELECT value ->> '$.id' AS id, value ->> '$.account_id' AS account_id, value ->> '$.name' AS name,
+                      value ->> '$.amount' AS amount, value ->> '$.product_id' AS product_id, value ->> '$.score' AS score
+                 FROM json_each(?5)) AS j
+        WHERE j.account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1)
+          AND NOT EXISTS (SELECT 1 FROM opportunities o
+                           WHERE o.workspace_id = ?1 AND o.account_id = j.account_id AND o.status = 'open'
+                             AND o.kind = ?2 AND o.product_id = j.product_id)
+       RETURNING id, account_id, product_id`,
+    )
+      .bind(ctx.principal.workspaceId, kind, source, ctx.now.toISOString(), chunk)
+      .all<{ id: string; account_id: string; product_id: string }>();
+    created.push(...result.results);
+  }
+  return created;
+}
+
+/** Open opportunities of one kind, keyed `account_id|product_id`, to mark proposals already in the pipeline. */
+export async function openOpportunityIndex(
+  ctx: ToolContext,
+  kind: "upsell" | "cross_sell",
+): Promise<Map<string, string>> {
+  const result = await ctx.env.DB.prepare(
+    `SELECT id, account_id, product_id FROM opportunities
+      WHERE workspace_id = ?1 AND kind = ?2 AND status = 'open' AND product_id IS NOT NULL
+      ORDER BY created_at, id`,
+  )
+    .bind(ctx.principal.workspaceId, kind)
+    .all<{ id: string; account_id: string; product_id: string }>();
+  const index = new Map<string, string>();
+  for (const r of result.results)
+    if (!index.has(`${r.account_id}|${r.product_id}`)) index.set(`${r.account_id}|${r.product_id}`, r.id);
+  return index;
+}
+
+/** Common input of the `create` actions: explicit accounts or the top N qualified candidates. */
+export const createArgs = {
+  account_ids: z
+    .array(z.string().min(1).max(100))
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("create: the accounts to open opportunities for (their qualified candidates); omit to take the top N."),
+  top: z
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(10)
+    .describe("create without account_ids: open opportunities for the N best qualified candidates (default 10)."),
+};
