@@ -1,5 +1,6 @@
 import type { ToolDefinition } from "../../mcp/tool";
+import { identifyCrosssellOpportunities } from "./crosssell";
 import { identifyUpsellOpportunities } from "./upsell";
 
 /** Expansion tools: identify_upsell_opportunities, identify_crosssell_opportunities and identify_expansion_opportunities. */
-export const opportunityTools: ToolDefinition[] = [identifyUpsellOpportunities];
+export const opportunityTools: ToolDefinition[] = [identifyUpsellOpportunities, identifyCrosssellOpportunities];

@@ -1,0 +1,118 @@
+/**
+ * Cross-sell candidates: products an account does not own, backed by an association rule from a
+ * product it owns and by look-alike accounts that own them.
+ */
+import type { AssociationRule } from "./association";
+
+/** Relative weights of the cross-sell score components (normalized by their sum). */
+export interface CrossSellWeights {
+  confidence: number;
+  lift: number;
+  lookalike_adoption: number;
+}
+
+/** Default weights: rule confidence half, lift and look-alike adoption a quarter each. */
+export const DEFAULT_CROSSSELL_WEIGHTS: CrossSellWeights = { confidence: 0.5, lift: 0.25, lookalike_adoption: 0.25 };
+
+/** What look-alike matching needs of an account. */
+export interface Firmographics {
+  id: string;
+  industry: string | null;
+  segment: string | null;
+  employees: number | null;
+}
+
+/**
+ * Look-alike rule: same industry and same segment (both known), and employees (both known)
+ * within a factor of 2 of each other (b in [a / 2, 2a]); never the account itself.
+ */
+export function isLookalike(a: Firmographics, b: Firmographics): boolean {
+  if (a.id === b.id || !a.industry || !a.segment || a.employees === null || b.employees === null) return false;
+  return (
+    a.industry === b.industry &&
+    a.segment === b.segment &&
+    b.employees >= a.employees / 2 &&
+    b.employees <= a.employees * 2
+  );
+}
+
+/** Look-alikes of every account, comparing only accounts of the same industry and segment. */
+export function lookalikesByAccount<A extends Firmographics>(accounts: readonly A[]): Map<string, A[]> {
+  const groups = new Map<string, A[]>();
+  for (const a of accounts) {
+    if (!a.industry || !a.segment) continue;
+    const key = JSON.stringify([a.industry, a.segment]);
+    groups.set(key, [...(groups.get(key) ?? []), a]);
+  }
+  const result = new Map<string, A[]>();
+  for (const a of accounts) {
+    const group = a.industry && a.segment ? (groups.get(JSON.stringify([a.industry, a.segment])) ?? []) : [];
+    result.set(
+      a.id,
+      group.filter((b) => isLookalike(a, b)),
+    );
+  }
+  return result;
+}
+
+/** The median of the values, or null for none. */
+export function medianOf(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Seats basis of a product for an account: max(1, round(licensed seats × the median share of
+ * licensed seats that the product's current owners buy)); the share is 1 when no owner has
+ * licensed seats to compare with.
+ */
+export function seatsBasis(licensedSeats: number, ownerSeatShares: readonly number[]): number {
+  const share = medianOf(ownerSeatShares) ?? 1;
+  return Math.max(1, Math.round(licensedSeats * share));
+}
+
+/** The strongest rule toward `product` among those from products the account owns. */
+export function bestRule(
+  owned: ReadonlySet<string>,
+  product: string,
+  rules: readonly AssociationRule[],
+): AssociationRule | null {
+  let best: AssociationRule | null = null;
+  for (const r of rules) {
+    if (r.consequent !== product || !owned.has(r.antecedent)) continue;
+    if (
+      !best ||
+      r.confidence > best.confidence ||
+      (r.confidence === best.confidence &&
+        (r.lift > best.lift || (r.lift === best.lift && r.antecedent < best.antecedent)))
+    )
+      best = r;
+  }
+  return best;
+}
+
+/**
+ * Score 0–100 = 100 × (w_c × confidence + w_l × min(1, max(0, (lift − 1) / 2)) + w_a × look-alike
+ * adoption) / Σ w, rounded to 0.1. Lift 1 (no affinity) adds nothing, lift 3 or more adds fully;
+ * look-alike adoption = look-alikes owning the product / look-alikes (0 without look-alikes).
+ */
+export function crossSellScore(
+  ruleConfidence: number,
+  ruleLift: number,
+  lookalikeAdoption: number,
+  weights: CrossSellWeights = DEFAULT_CROSSSELL_WEIGHTS,
+): number {
+  const total = weights.confidence + weights.lift + weights.lookalike_adoption;
+  if (total <= 0) return 0;
+  const liftPart = Math.min(1, Math.max(0, (ruleLift - 1) / 2));
+  const sum =
+    weights.confidence * ruleConfidence + weights.lift * liftPart + weights.lookalike_adoption * lookalikeAdoption;
+  return Math.round((1000 * sum) / total) / 10;
+}
+
+/** Expected ARR = list price × seats basis × rule confidence, whole currency units. */
+export function expectedArr(price: number, seats: number, ruleConfidence: number): number {
+  return Math.round(price * seats * ruleConfidence);
+}
