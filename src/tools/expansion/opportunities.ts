@@ -1,6 +1,11 @@
 import type { ToolDefinition } from "../../mcp/tool";
 import { identifyCrosssellOpportunities } from "./crosssell";
 import { identifyUpsellOpportunities } from "./upsell";
+import { identifyExpansionOpportunities } from "./whitespace";
 
 /** Expansion tools: identify_upsell_opportunities, identify_crosssell_opportunities and identify_expansion_opportunities. */
-export const opportunityTools: ToolDefinition[] = [identifyUpsellOpportunities, identifyCrosssellOpportunities];
+export const opportunityTools: ToolDefinition[] = [
+  identifyUpsellOpportunities,
+  identifyCrosssellOpportunities,
+  identifyExpansionOpportunities,
+];
