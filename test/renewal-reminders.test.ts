@@ -162,7 +162,8 @@ async function deliver(bodies: unknown[]) {
 describe("daily renewal reminders", () => {
   it("reminds each open renewal once per offset, honours tiers, skips what the first scan passed, ignores closed renewals", async () => {
     captureQueue();
-    const first = await runRenewalReminders(SLACK_ENV, WS, settings, D);
+    // Pages of one contract and one reminder: every page boundary is crossed.
+    const first = await runRenewalReminders(SLACK_ENV, WS, settings, D, { scan: 1, dispatch: 1 });
     expect(first).toEqual({
       created: 3,
       skipped: 3,

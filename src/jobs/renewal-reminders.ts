@@ -41,6 +41,7 @@ interface CandidateRow {
 
 interface DispatchRow {
   id: string;
+  due_day: string;
   contract_id: string;
   account_id: string;
   offset_days: number;
@@ -77,6 +78,7 @@ export async function scanReminders(
   workspaceId: string,
   settings: WorkspaceSettings,
   day: string,
+  pageSize = SCAN_PAGE_SIZE,
 ): Promise<{ created: number; skipped: number }> {
   const config = settings.renewal_reminders;
   const tiers = Object.keys(config.by_tier);
@@ -88,7 +90,8 @@ export async function scanReminders(
   const maxOffset = Math.max(...schedule.map((s) => s.o));
   let created = 0;
   let skipped = 0;
-  let after = "";
+  // Keyset in the order of the (workspace, status, end date) index, so each page reads only its own rows.
+  let after = { endDate: "", id: "" };
   for (;;) {
     const page = await env.DB.prepare(
       `WITH sched AS (SELECT value ->> '$.t' AS t, value ->> '$.o' AS o FROM json_each(?3))
@@ -98,14 +101,14 @@ export async function scanReminders(
          FROM contracts c
          JOIN accounts a ON +a.workspace_id = ?1 AND a.id = c.account_id
         WHERE c.workspace_id = ?1 AND c.status = 'active' AND c.end_date > ?2 AND c.end_date <= ?4
-          AND c.outcome IS NULL AND a.status <> 'churned' AND c.id > ?5
+          AND c.outcome IS NULL AND a.status <> 'churned' AND (c.end_date, c.id) > (?5, ?8)
           AND EXISTS (
             SELECT 1 FROM sched s
              WHERE s.t = CASE WHEN a.tier IN (SELECT value FROM json_each(?6)) THEN a.tier ELSE '' END
                AND date(c.end_date, '-' || s.o || ' days') <= ?2
                AND NOT EXISTS (SELECT 1 FROM renewal_reminders r
                                 WHERE r.workspace_id = ?1 AND r.contract_id = c.id AND r.offset_days = s.o))
-        ORDER BY c.id
+        ORDER BY c.end_date, c.id
         LIMIT ?7`,
     )
       .bind(
@@ -113,9 +116,10 @@ export async function scanReminders(
         day,
         JSON.stringify(schedule),
         addDays(day, maxOffset),
-        after,
+        after.endDate,
         JSON.stringify(tiers),
-        SCAN_PAGE_SIZE,
+        pageSize,
+        after.id,
       )
       .all<CandidateRow>();
     const rows = page.results.flatMap((c) => {
@@ -144,8 +148,8 @@ export async function scanReminders(
       }
     }
     const last = page.results.at(-1);
-    if (!last || page.results.length < SCAN_PAGE_SIZE) break;
-    after = last.contract_id;
+    if (!last || page.results.length < pageSize) break;
+    after = { endDate: last.end_date, id: last.contract_id };
   }
   return { created, skipped };
 }
@@ -164,13 +168,14 @@ export async function dispatchReminders(
   workspaceId: string,
   settings: WorkspaceSettings,
   day: string,
+  pageSize = DISPATCH_PAGE_SIZE,
 ): Promise<Omit<ReminderRunSummary, "created" | "skipped">> {
   const config = settings.renewal_reminders;
   const summary = { sent: 0, closed: 0, emails_queued: 0, tasks_created: 0, slack_queued: 0 };
-  let after = "";
+  let after = { dueDay: "", id: "" };
   for (;;) {
     const page = await env.DB.prepare(
-      `SELECT r.id, r.contract_id, r.account_id, r.offset_days, r.renewal_date,
+      `SELECT r.id, r.due_day, r.contract_id, r.account_id, r.offset_days, r.renewal_date,
               c.status AS contract_status, c.outcome, c.arr, c.auto_renew,
               a.name AS account_name, a.status AS account_status, a.health_score, a.health_band, a.churn_probability,
               a.owner_user_id, u.email AS owner_email, u.name AS owner_name
@@ -178,11 +183,11 @@ export async function dispatchReminders(
          LEFT JOIN contracts c ON +c.workspace_id = r.workspace_id AND c.id = r.contract_id
          LEFT JOIN accounts a ON +a.workspace_id = r.workspace_id AND a.id = r.account_id
          LEFT JOIN users u ON +u.workspace_id = r.workspace_id AND u.id = a.owner_user_id AND u.disabled_at IS NULL
-        WHERE r.workspace_id = ?1 AND r.status = 'queued' AND r.due_day <= ?2 AND r.id > ?3
-        ORDER BY r.id
+        WHERE r.workspace_id = ?1 AND r.status = 'queued' AND r.due_day <= ?2 AND (r.due_day, r.id) > (?3, ?5)
+        ORDER BY r.due_day, r.id
         LIMIT ?4`,
     )
-      .bind(workspaceId, day, after, DISPATCH_PAGE_SIZE)
+      .bind(workspaceId, day, after.dueDay, pageSize, after.id)
       .all<DispatchRow>();
     const updates: {
       id: string;
@@ -314,21 +319,22 @@ export async function dispatchReminders(
       for (const result of results.slice(0, taskWrites.length)) summary.tasks_created += result.results?.length ?? 0;
     }
     const last = page.results.at(-1);
-    if (!last || page.results.length < DISPATCH_PAGE_SIZE) break;
-    after = last.id;
+    if (!last || page.results.length < pageSize) break;
+    after = { dueDay: last.due_day, id: last.id };
   }
   return summary;
 }
 
-/** Scans then dispatches one workspace's reminders for `day`. */
+/** Scans then dispatches one workspace's reminders for `day`, reading pages of the given sizes. */
 export async function runRenewalReminders(
   env: Env,
   workspaceId: string,
   settings: WorkspaceSettings,
   day: string,
+  pageSizes: { scan?: number; dispatch?: number } = {},
 ): Promise<ReminderRunSummary> {
-  const scanned = await scanReminders(env, workspaceId, settings, day);
-  const dispatched = await dispatchReminders(env, workspaceId, settings, day);
+  const scanned = await scanReminders(env, workspaceId, settings, day, pageSizes.scan);
+  const dispatched = await dispatchReminders(env, workspaceId, settings, day, pageSizes.dispatch);
   return { ...scanned, ...dispatched };
 }
 
