@@ -163,7 +163,7 @@ interface ForecastAnswer {
     buckets: Record<string, { contracts: number; arr: number; expected_arr: number }>;
   };
   periods: { period: string; contracts: number; expected_arr: number; p10: number; p50: number; p90: number }[];
-  simulation: { runs: number; seed: number };
+  simulation: { runs: number; runs_requested: number; seed: number };
   model: {
     versions: { version: number; kind: string; calibrated: boolean; contracts: number }[];
     historical_renewal_rate: { rate: number; outcomes_counted: number } | null;
@@ -184,12 +184,16 @@ interface ForecastAnswer {
 
 let client: Client;
 let histClient: Client;
+let priorClient: Client;
+let bigClient: Client;
 
 beforeAll(async () => {
   const { key } = await createWorkspace("forecast", "viewer");
   const hist = await createWorkspace("forecast-hist", "viewer");
   client = await connectClient(key, "?toolsets=expansion");
   histClient = await connectClient(hist.key, "?toolsets=expansion");
+  priorClient = await connectClient((await createWorkspace("forecast-prior", "viewer")).key, "?toolsets=expansion");
+  bigClient = await connectClient((await createWorkspace("forecast-big", "viewer")).key, "?toolsets=expansion");
   await env.DB.batch([
     // Latest model (v3, calibrated): no features, intercept ln(1/3) → P(churn) = 0.25 for anyone scored now.
     insert("risk_models", {
@@ -235,6 +239,23 @@ beforeAll(async () => {
     contract(HIST_WS, "hc3", "ha1", -100, 1_000, { status: "ended", outcome: "contracted" }),
     contract(HIST_WS, "hc4", "ha1", -50, 1_000, { status: "ended", outcome: "churned" }),
     contract(HIST_WS, "hc5", "ha1", 60, 8_000),
+    // No model and no history: the documented prior.
+    account("ws_forecast-prior", "pa1"),
+    contract("ws_forecast-prior", "pc1", "pa1", 90, 1_000),
+    // 250 contracts of one account that surely renews (churn probability 0).
+    account("ws_forecast-big", "ba1"),
+    insert("risk_scores", {
+      workspace_id: "ws_forecast-big",
+      account_id: "ba1",
+      day: day(-1),
+      model_id: "rsm_big",
+      probability: 0,
+      factors: "[]",
+    }),
+    env.DB.prepare(
+      `INSERT INTO contracts (id, workspace_id, account_id, start_date, end_date, arr)
+       SELECT 'bc' || value, 'ws_forecast-big', 'ba1', ?1, ?2, 100 FROM json_each(?3)`,
+    ).bind(day(-300), day(65), JSON.stringify(Array.from({ length: 250 }, (_, i) => i))),
   ]);
 });
 
@@ -319,5 +340,30 @@ describe("forecast_renewals", () => {
         model_version: null,
       }),
     ]);
+  });
+
+  it("says when no model and no history exist: the documented prior", async () => {
+    const answer = await callOk<ForecastAnswer>(priorClient, "forecast_renewals", {});
+    expect(answer.model).toEqual({ versions: [], historical_renewal_rate: null });
+    expect(answer.probability_sources).toEqual({ prior_model: 1 });
+    expect(answer.contracts[0]).toMatchObject({
+      contract_id: "pc1",
+      probability_source: "prior_model",
+      model_version: null,
+    });
+  });
+
+  it("reduces the runs to stay within 20 million draws and says so", async () => {
+    const answer = await callOk<ForecastAnswer>(bigClient, "forecast_renewals", { simulations: 100_000, limit: 1 });
+    expect(answer.contracts_counted).toBe(250);
+    // 20,000,000 / 250 contracts = 80,000 runs.
+    expect(answer.simulation).toMatchObject({ runs: 80_000, runs_requested: 100_000 });
+    expect(answer.horizon).toMatchObject({
+      arr_up_for_renewal: 25_000,
+      expected_arr: 25_000,
+      p10: 25_000,
+      p90: 25_000,
+    });
+    expect(answer.forecast_grr).toBe(1);
   });
 });

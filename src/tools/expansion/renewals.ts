@@ -2,7 +2,6 @@ import { z } from "zod";
 import { markdownTable } from "../../domain/markdown-table";
 import {
   BEST_CASE_FROM,
-  type Bucket,
   bucketOf,
   bucketTotals,
   COMMIT_FROM,
@@ -625,7 +624,8 @@ export const forecastRenewals = defineTool({
     ).results;
 
     const scored = new Map<string, { p: number; m: string; d: string }>();
-    for (const r of rows) if (r.score) scored.set(r.account_id, JSON.parse(r.score));
+    for (const r of rows)
+      if (r.score) scored.set(r.account_id, JSON.parse(r.score) as { p: number; m: string; d: string });
     const unscored = [...new Set(rows.filter((r) => !scored.has(r.account_id)).map((r) => r.account_id))];
     const latestModel = await latestRiskModel(ctx.env, ws);
     const models = new Map<string, { version: number; kind: string; calibrated: boolean; trained_at: string }>();
@@ -696,7 +696,7 @@ export const forecastRenewals = defineTool({
         arr: r.arr,
         renewal_probability: probability,
         expected_arr: round2(probability * r.arr),
-        bucket: bucketOf(probability) satisfies Bucket,
+        bucket: bucketOf(probability),
         probability_source: (score ? "risk_score" : (other?.source ?? "prior_model")) as ProbabilitySource,
         model_version: modelId ? (models.get(modelId)?.version ?? null) : null,
         score_day: score?.d ?? null,
