@@ -199,7 +199,7 @@ export const trackRevenueExpansion = defineTool({
         },
       },
       text: [
-        `${windowOut.start} to ${windowOut.end}${segment ? ` (segment ${segment})` : ""}: GRR ${pct(windowOut.grr) ?? "–"} (target ${pct(targets.grr)}), NRR ${pct(windowOut.nrr) ?? "–"} (target ${pct(targets.nrr)}), expansion share ${pct(windowOut.expansion_share) ?? "–"} (target ${pct(targets.expansion_share)}); cohort ${windowOut.accounts_at_start} accounts.`,
+        `ARR on ${windowOut.start} vs ${windowOut.end}${segment ? ` (segment ${segment})` : ""}: GRR ${pct(windowOut.grr) ?? "–"} (target ${pct(targets.grr)}), NRR ${pct(windowOut.nrr) ?? "–"} (target ${pct(targets.nrr)}), expansion share ${pct(windowOut.expansion_share) ?? "–"} (target ${pct(targets.expansion_share)}); cohort ${windowOut.accounts_at_start} accounts.`,
         markdownTable(
           ["Period", "Start ARR", "Expansion", "Contraction", "Churn", "New", "GRR", "NRR", "Exp. share"],
           [...out, windowOut].map((p) => [
