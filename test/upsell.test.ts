@@ -6,6 +6,7 @@ import {
   evaluateUpsell,
   gatedFeatures,
   nextPlanUp,
+  p90RankFromTop,
   type UpsellFacts,
 } from "../src/domain/expansion/upsell";
 import { addDays, isoDay } from "../src/lib/time";
@@ -25,10 +26,10 @@ function insert(table: string, row: Record<string, string | number | null>): D1P
 const PRO = { id: "p_pro", name: "Pro", price: 540 };
 const ENT = { id: "p_ent", name: "Enterprise", price: 960 };
 
-/** The fixture account A: 100 Pro seats at 10 % off, peak 95 users, events 1200 vs 1000, health 80. */
+/** The fixture account A: 100 Pro seats at 10 % off, p90 of 95 daily users, events 1200 vs 1000, health 80. */
 const accountA: UpsellFacts = {
   seats: 100,
-  peakActiveUsers: 95,
+  p90ActiveUsers: 95,
   eventsRecent: 1200,
   eventsPrior: 1000,
   gatedFeatures: ["admin_console"],
@@ -86,9 +87,14 @@ describe("upsell scoring (pure)", () => {
       evaluateUpsell(yellow, undefined, { nearLimitUtilization: 0.8, targetUtilization: 0.8, yellowMinScore: 50 })
         .qualified,
     ).toBe(true);
-    expect(evaluateUpsell({ ...accountA, gatedFeatures: [], peakActiveUsers: 79 }).reason).toBe(
-      "not near a plan limit",
-    );
+    expect(evaluateUpsell({ ...accountA, gatedFeatures: [], p90ActiveUsers: 79 }).reason).toBe("not near a plan limit");
+  });
+
+  it("takes the 90th percentile as a nearest rank from the top, idle days counting", () => {
+    expect(p90RankFromTop(30)).toBe(4);
+    expect(p90RankFromTop(10)).toBe(2);
+    expect(p90RankFromTop(7)).toBe(1);
+    expect(p90RankFromTop(90)).toBe(10);
   });
 
   it("derives discount, the next plan up and gated features from the catalog", () => {
@@ -193,16 +199,20 @@ describe("identify_upsell_opportunities through MCP", () => {
       item("cti_d", "ctr_d", "p_pro", 50, 27000),
       contract("ctr_e", "acc_e"),
       item("cti_e", "ctr_e", "p_pro", 5, 2700),
-      // acc_a: recent window peak 95, events 700 + 500; prior window 1000; today and day −70 are outside.
-      usage("acc_a", -1, 95, 700),
-      usage("acc_a", -10, 80, 500),
+      // acc_a: recent window 120, 100, 97, 95, 80 users (p90 = 4th highest = 95), events 1200;
+      // prior window 1000 events; today and day −70 are outside both windows.
+      usage("acc_a", -1, 120, 300),
+      usage("acc_a", -2, 100, 300),
+      usage("acc_a", -3, 97, 200),
+      usage("acc_a", -10, 95, 200),
+      usage("acc_a", -11, 80, 200),
       usage("acc_a", -40, 99, 1000),
       usage("acc_a", -70, 400, 99_999),
       usage("acc_a", 0, 500, 5000),
-      usage("acc_b", -2, 10, 100),
-      usage("acc_c", -3, 18, 100),
+      ...[-2, -3, -4, -5].map((d) => usage("acc_b", d, 10, 25)),
+      ...[-3, -4, -5, -6].map((d) => usage("acc_c", d, 18, 25)),
       usage("acc_c", -33, 5, 100),
-      usage("acc_d", -3, 20, 100),
+      ...[-3, -4, -5, -6].map((d) => usage("acc_d", d, 20, 25)),
       usage("acc_e", -3, 50, 100),
       insert("usage_feature_daily", {
         workspace_id: WS,
@@ -260,7 +270,8 @@ describe("identify_upsell_opportunities through MCP", () => {
         plan_product_id: "p_pro",
         plan_name: "Pro",
         seats: 100,
-        peak_active_users: 95,
+        peak_active_users: 120,
+        p90_active_users: 95,
         utilization: 0.95,
         events_recent: 1200,
         events_prior: 1000,

@@ -232,6 +232,11 @@ describe("identify_expansion_opportunities through MCP", () => {
     ]);
     expect(out.accounts_counted).toBe(3);
     expect(out.total_whitespace_arr).toBe(9300);
+    const text = await viewer.callTool({
+      name: "identify_expansion_opportunities",
+      arguments: { action: "list", segment: "SMB" },
+    });
+    expect((text.content as { text: string }[])[0]?.text).toContain("| Account w3 | 6900 | 3 | 10 | 2/3 | 4000 |");
     const first = await callOk<{ accounts: { account_id: string; whitespace_arr: number }[]; next_cursor: string }>(
       viewer,
       "identify_expansion_opportunities",

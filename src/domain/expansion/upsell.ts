@@ -22,15 +22,15 @@ export const DEFAULT_UPSELL_WEIGHTS: UpsellWeights = {
 
 /** Thresholds that decide who qualifies and how many seats are suggested. */
 export interface UpsellThresholds {
-  /** Peak utilization at or above which an account is near its seat limit. */
+  /** Utilization (p90 daily active users / seats) at or above which an account is near its seat limit. */
   nearLimitUtilization: number;
-  /** Utilization the suggested seat count brings the peak down to. */
+  /** Utilization the suggested seat count brings the p90 daily active users down to. */
   targetUtilization: number;
   /** Least score a yellow-band account needs; green accounts qualify at any score. */
   yellowMinScore: number;
 }
 
-/** Default thresholds: near the limit from 80 % peak utilization, seats for 80 %, yellow from 60. */
+/** Default thresholds: near the limit from 80 % utilization, seats for 80 %, yellow from 60. */
 export const DEFAULT_UPSELL_THRESHOLDS: UpsellThresholds = {
   nearLimitUtilization: 0.8,
   targetUtilization: 0.8,
@@ -49,8 +49,8 @@ export interface PricedProduct {
 export interface UpsellFacts {
   /** Licensed seats (plan items of active contracts). */
   seats: number;
-  /** Highest daily active users in the recent window. */
-  peakActiveUsers: number;
+  /** The 90th percentile of daily active users in the recent window (see {@link p90RankFromTop}). */
+  p90ActiveUsers: number;
   /** Usage events in the recent window and in the equally long window before it. */
   eventsRecent: number;
   eventsPrior: number;
@@ -63,6 +63,15 @@ export interface UpsellFacts {
   nextPlan: PricedProduct | null;
   /** The account's discount off list on its plan (0–1). */
   discount: number;
+}
+
+/**
+ * Rank from the top of the 90th percentile of daily values over a window of `windowDays` days
+ * (nearest rank, days without a row counting as 0): windowDays − ceil(0.9 × windowDays) + 1,
+ * e.g. the 4th highest of 30 days, so a spike on one to three days does not count as pressure.
+ */
+export function p90RankFromTop(windowDays: number): number {
+  return windowDays - Math.ceil((9 * windowDays) / 10) + 1;
 }
 
 /** Each component's raw value and its normalized 0–1 value. */
@@ -108,7 +117,7 @@ const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
  * 2 or more → 1; health = health score / 100 (unscored counts as 0).
  */
 export function upsellComponents(f: UpsellFacts): UpsellComponents {
-  const utilization = f.seats > 0 ? f.peakActiveUsers / f.seats : null;
+  const utilization = f.seats > 0 ? f.p90ActiveUsers / f.seats : null;
   const growth = f.eventsPrior > 0 ? (f.eventsRecent - f.eventsPrior) / f.eventsPrior : null;
   return {
     utilization,
@@ -135,13 +144,13 @@ export function upsellScore(c: UpsellComponents, weights: UpsellWeights): number
 
 /**
  * The suggestion: with gated features in use and a higher plan, the next plan at
- * max(current seats, seats needed); otherwise, when the peak exceeds the target, the seats
- * needed = ceil(peak active users / target utilization) of the current plan. Uplift = seats
+ * max(current seats, seats needed); otherwise, when utilization exceeds the target, the seats
+ * needed = ceil(p90 daily active users / target utilization) of the current plan. Uplift = seats
  * after × new price × (1 − discount) − current seats × current price × (1 − discount).
  */
 export function upsellSuggestion(f: UpsellFacts, thresholds: UpsellThresholds): UpsellSuggestion | null {
   if (!f.plan) return null;
-  const seatsNeeded = Math.ceil(f.peakActiveUsers / thresholds.targetUtilization);
+  const seatsNeeded = Math.ceil(f.p90ActiveUsers / thresholds.targetUtilization);
   const seatsAfter = Math.max(f.seats, seatsNeeded);
   const net = 1 - f.discount;
   const before = f.seats * f.plan.price * net;

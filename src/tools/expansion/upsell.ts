@@ -6,6 +6,7 @@ import {
   evaluateUpsell,
   gatedFeatures,
   nextPlanUp,
+  p90RankFromTop,
   type UpsellEvaluation,
 } from "../../domain/expansion/upsell";
 import { markdownTable } from "../../domain/markdown-table";
@@ -33,7 +34,7 @@ const ACTIONS = ["list", "create"] as const;
 
 const weightsArg = z
   .object({
-    utilization: z.number().min(0).max(10).describe("Weight of peak seat utilization."),
+    utilization: z.number().min(0).max(10).describe("Weight of seat utilization."),
     growth: z.number().min(0).max(10).describe("Weight of usage growth."),
     gated_features: z.number().min(0).max(10).describe("Weight of higher-plan features in use."),
     health: z.number().min(0).max(10).describe("Weight of the health score."),
@@ -52,7 +53,11 @@ const candidateSchema = z.object({
   plan_name: z.string().nullable(),
   seats: z.number().int().describe("Licensed seats (plan items of active contracts)."),
   peak_active_users: z.number().int().describe("Highest daily active users in the recent window."),
-  utilization: num.nullable().describe("peak_active_users / seats; null without seats."),
+  p90_active_users: z
+    .number()
+    .int()
+    .describe("90th percentile of daily active users in the recent window (nearest rank, idle days as 0)."),
+  utilization: num.nullable().describe("p90_active_users / seats; null without seats."),
   events_recent: z.number().int().describe("Usage events in the recent window."),
   events_prior: z.number().int().describe("Usage events in the window before it."),
   growth: num.nullable().describe("(events_recent − events_prior) / events_prior; null when events_prior is 0."),
@@ -85,6 +90,7 @@ type Candidate = z.infer<typeof candidateSchema>;
 interface UsageRow {
   account_id: string;
   peak: number | null;
+  p90: number | null;
   events_recent: number;
   events_prior: number;
 }
@@ -103,7 +109,7 @@ async function loadUsage(
     prior_to: addDays(today, -windowDays - 1),
   };
   const ws = ctx.principal.workspaceId;
-  const [usage, used] = await ctx.env.DB.batch([
+  const [usage, percentile, used] = await ctx.env.DB.batch([
     ctx.env.DB.prepare(
       `SELECT account_id, max(CASE WHEN day >= ?2 THEN active_users END) AS peak,
               coalesce(sum(CASE WHEN day >= ?2 THEN events END), 0) AS events_recent,
@@ -111,6 +117,13 @@ async function loadUsage(
          FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ?3 AND ?4
         GROUP BY account_id`,
     ).bind(ws, windows.recent_from, windows.prior_from, windows.recent_to),
+    ctx.env.DB.prepare(
+      `SELECT account_id, active_users AS p90 FROM (
+         SELECT account_id, active_users,
+                row_number() OVER (PARTITION BY account_id ORDER BY active_users DESC) AS rank_from_top
+           FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ?2 AND ?3)
+        WHERE rank_from_top = ?4`,
+    ).bind(ws, windows.recent_from, windows.recent_to, p90RankFromTop(windowDays)),
     ctx.env.DB.prepare(
       `SELECT DISTINCT account_id, feature FROM usage_feature_daily
         WHERE workspace_id = ?1 AND feature IN (SELECT value FROM json_each(?2)) AND day BETWEEN ?3 AND ?4 AND events > 0`,
@@ -120,8 +133,16 @@ async function loadUsage(
   for (const r of (used?.results ?? []) as { account_id: string; feature: string }[]) {
     usedByAccount.set(r.account_id, [...(usedByAccount.get(r.account_id) ?? []), r.feature]);
   }
+  const p90ByAccount = new Map(
+    ((percentile?.results ?? []) as { account_id: string; p90: number }[]).map((r) => [r.account_id, r.p90]),
+  );
   return {
-    usage: new Map(((usage?.results ?? []) as UsageRow[]).map((r) => [r.account_id, r])),
+    usage: new Map(
+      ((usage?.results ?? []) as Omit<UsageRow, "p90">[]).map((r) => [
+        r.account_id,
+        { ...r, p90: p90ByAccount.get(r.account_id) ?? 0 },
+      ]),
+    ),
     used: usedByAccount,
     windows,
   };
@@ -155,7 +176,7 @@ function evaluateBook(
     const evaluation: UpsellEvaluation = evaluateUpsell(
       {
         seats: a.seats,
-        peakActiveUsers: u?.peak ?? 0,
+        p90ActiveUsers: u?.p90 ?? 0,
         eventsRecent: u?.events_recent ?? 0,
         eventsPrior: u?.events_prior ?? 0,
         gatedFeatures: gated,
@@ -181,6 +202,7 @@ function evaluateBook(
       plan_name: plan?.product.name ?? null,
       seats: a.seats,
       peak_active_users: u?.peak ?? 0,
+      p90_active_users: u?.p90 ?? 0,
       utilization: c.utilization === null ? null : round4(c.utilization),
       events_recent: u?.events_recent ?? 0,
       events_prior: u?.events_prior ?? 0,
@@ -234,10 +256,10 @@ export const identifyUpsellOpportunities = defineTool({
   toolset: "expansion",
   description:
     "Active accounts near their plan's limits and healthy, with a suggested product and ARR uplift. " +
-    "Signals over the last `window_days` complete UTC days (default 30): peak seat utilization = highest daily active users (usage_daily) / licensed seats (plan items of active contracts); usage growth = (events in the window − events in the window before) / the latter; gated features = features in use (usage_feature_daily) that the account's plan lacks and a higher-priced plan includes, from `plan_features` (the catalog stores no feature entitlements, so gated use is only detected when they are given). " +
+    "Signals over the last `window_days` complete UTC days (default 30): seat utilization = the 90th percentile of daily active users (usage_daily; nearest rank with idle days as 0, i.e. the 4th highest day of 30) / licensed seats (plan items of active contracts); usage growth = (events in the window − events in the window before) / the latter; gated features = features in use (usage_feature_daily) that the account's plan lacks and a higher-priced plan includes, from `plan_features` (the catalog stores no feature entitlements, so gated use is only detected when they are given). " +
     "Score 0–100 = 100 × Σ weight × normalized component / Σ weights; components: utilization 50 %→0 … 100 %→1, growth 0→0 … +50 %→1, gated features 1→0.5, 2+→1, health score / 100; default weights utilization 0.5, growth 0.2, gated 0.2, health 0.1. " +
-    "Qualified = near the limit (peak utilization ≥ `near_limit_utilization`, default 0.8, or a gated feature in use) and healthy (band green, or yellow with score ≥ `yellow_min_score`, default 60; red and unscored never). " +
-    "Suggestion: with gated features, the next plan up the price ladder (same family) at max(seats, seats needed); else seats needed = ceil(peak / `target_utilization`, default 0.8) of the current plan. " +
+    "Qualified = near the limit (utilization ≥ `near_limit_utilization`, default 0.8, or a gated feature in use) and healthy (band green, or yellow with score ≥ `yellow_min_score`, default 60; red and unscored never). " +
+    "Suggestion: with gated features, the next plan up the price ladder (same family) at max(seats, seats needed); else seats needed = ceil(p90 daily active users / `target_utilization`, default 0.8) of the current plan. " +
     "ARR uplift = seats after × new list price × (1 − discount) − seats × current list price × (1 − discount), discount = 1 − plan ARR / (seats × list price) of the account's plan items. " +
     "action list: qualified candidates (or all evaluated with include_unqualified), sorted by score or uplift, paginated. action create (csm): opens upsell opportunities (stage identified, source upsell_signals, amount = uplift, score, suggested product) for the given account ids or the top N; an account that already has an open upsell opportunity for that product gets no second one.",
   input: {
@@ -258,13 +280,13 @@ export const identifyUpsellOpportunities = defineTool({
       .min(0.1)
       .max(2)
       .default(DEFAULT_UPSELL_THRESHOLDS.nearLimitUtilization)
-      .describe("Peak utilization from which an account is near its seat limit (default 0.8)."),
+      .describe("Utilization from which an account is near its seat limit (default 0.8)."),
     target_utilization: z
       .number()
       .min(0.1)
       .max(1)
       .default(DEFAULT_UPSELL_THRESHOLDS.targetUtilization)
-      .describe("Utilization the suggested seat count brings the peak to (default 0.8)."),
+      .describe("Utilization the suggested seat count brings the p90 daily active users to (default 0.8)."),
     yellow_min_score: z
       .number()
       .min(0)
