@@ -148,10 +148,10 @@ export function ticketRows(
         const comment = rng.chance(0.4) ? rng.pick(csat >= 4 ? CSAT_COMMENTS.good : CSAT_COMMENTS.bad) : null;
         surveys.push(survey(ctx, p, requester, "csat", csat, comment, answeredAt));
       } else if (isSolved && answeredAt < 0 && rng.chance(0.12)) {
-        // Effort: 1 = very easy … 7 = very hard.
-        const effort = clampInt(1 + 6 * (1 - mood(p, day)) + (solved - created > 3 ? 1 : 0) + rng.normal(), 1, 7);
-        const comment = rng.chance(0.4) ? rng.pick(effort <= 3 ? CES_COMMENTS.low : CES_COMMENTS.high) : null;
-        surveys.push(survey(ctx, p, requester, "ces", effort, comment, answeredAt));
+        // Customer effort as "how easy was it": 1 = very hard … 7 = very easy.
+        const ease = clampInt(1 + 6 * mood(p, day) - (solved - created > 3 ? 1 : 0) + rng.normal(), 1, 7);
+        const comment = rng.chance(0.4) ? rng.pick(ease >= 5 ? CES_COMMENTS.easy : CES_COMMENTS.hard) : null;
+        surveys.push(survey(ctx, p, requester, "ces", ease, comment, answeredAt));
       }
       tickets.push({
         id,

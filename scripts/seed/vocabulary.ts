@@ -1010,10 +1010,10 @@ export const CSAT_COMMENTS = {
   ],
 } as const;
 
-/** CES comments by effort. */
+/** CES comments by how easy it was. */
 export const CES_COMMENTS = {
-  low: ["Easy, the help article covered it.", "Very little effort on our side."],
-  high: ["Lots of back-and-forth to get this solved.", "We had to chase for updates several times."],
+  easy: ["Easy, the help article covered it.", "Very little effort on our side."],
+  hard: ["Lots of back-and-forth to get this solved.", "We had to chase for updates several times."],
 } as const;
 
 /** Fills `{key}` placeholders; unknown keys are left as they are. */
