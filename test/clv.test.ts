@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { expectedLifetime, historyRates, lifetimeValue, segmentRates, sensitivity } from "../src/domain/revenue/clv";
 import { emptyTotals } from "../src/domain/revenue/movements";
 import { addDays, isoDay } from "../src/lib/time";
-import { callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 
 const WS = "ws_clv";
 
@@ -265,5 +265,10 @@ describe("optimize_customer_lifetime_value", () => {
     expect(answer.segments.map((s) => s.segment)).toEqual(["smb"]);
     // Σ_{t=0}^{4} (1.2/1.1)^t = 5.99556…: 7,040 × 0.99556… = 7,008.75.
     expect(answer.segments[0]!.levers[0]).toMatchObject({ lever: "expansion_plus_x", gain: 7008.75 });
+    const one = await callOk<Answer>(viewer, "optimize_customer_lifetime_value", { account_id: "cs08" });
+    expect(one.accounts.map((a) => [a.account_id, a.clv])).toEqual([["cs08", 7200]]);
+    expect(await callError(viewer, "optimize_customer_lifetime_value", { account_id: "cs09" })).toContain(
+      'Account "cs09" is not an active account with ARR',
+    );
   });
 });

@@ -12,6 +12,7 @@ import {
 } from "../../domain/revenue/clv";
 import { addTotals } from "../../domain/revenue/movements";
 import { addDays, isoDay } from "../../lib/time";
+import { ToolError } from "../../mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -243,6 +244,11 @@ export const optimizeCustomerLifetimeValue = defineTool({
       .flatMap((g) => g.rows)
       .filter((r) => !args.account_id || r.account_id === args.account_id)
       .sort((a, b) => (b.discounted_clv ?? -1) - (a.discounted_clv ?? -1) || a.account_id.localeCompare(b.account_id));
+    if (args.account_id && listed.length === 0) {
+      throw new ToolError(
+        `Account "${args.account_id}" is not an active account with ARR in this workspace${args.segment ? ` and segment "${args.segment}"` : ""}; use list_accounts to find one.`,
+      );
+    }
     const fingerprint = queryFingerprint([
       "optimize_customer_lifetime_value",
       args.segment ?? null,

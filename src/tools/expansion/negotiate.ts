@@ -330,7 +330,8 @@ export const negotiateRenewals = defineTool({
   minRole: "viewer",
   actionRoles: { offer: "csm", accept: "csm", reject: "csm", withdraw: "csm" },
   readActions: ["prepare", "list"],
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  // Destructive: accept closes the current term (its status and outcome change).
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);
     switch (args.action) {
