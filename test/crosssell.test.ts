@@ -97,6 +97,7 @@ describe("identify_crosssell_opportunities through MCP", () => {
   beforeAll(async () => {
     const c = await createWorkspace("crosssell", "csm");
     const v = await createWorkspace("crosssell", "viewer");
+    await createWorkspace("crosssell-other");
     csm = await connectClient(c.key, "?toolsets=expansion");
     viewer = await connectClient(v.key, "?toolsets=expansion");
     const account = (n: number, industry: string, employees: number, band: string) =>
@@ -156,6 +157,34 @@ describe("identify_crosssell_opportunities through MCP", () => {
         }),
       );
     }
+    // Another workspace's account owning Pro and API Access must not count in these baskets.
+    statements.push(
+      insert("accounts", { id: "acc_other", workspace_id: "ws_crosssell-other", name: "Other", segment: "SMB" }),
+      insert("contracts", {
+        id: "ctr_other",
+        workspace_id: "ws_crosssell-other",
+        account_id: "acc_other",
+        start_date: addDays(today, -100),
+        end_date: addDays(today, 265),
+        status: "active",
+      }),
+      insert("contract_items", {
+        id: "cti_other_P",
+        workspace_id: "ws_crosssell-other",
+        contract_id: "ctr_other",
+        product_id: "P",
+        seats: 10,
+        arr: 1000,
+      }),
+      insert("contract_items", {
+        id: "cti_other_API",
+        workspace_id: "ws_crosssell-other",
+        contract_id: "ctr_other",
+        product_id: "API",
+        seats: 10,
+        arr: 1000,
+      }),
+    );
     await env.DB.batch(statements);
   });
 

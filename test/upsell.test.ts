@@ -379,6 +379,19 @@ describe("identify_upsell_opportunities through MCP", () => {
       .bind(WS)
       .first<{ n: number }>();
     expect(count?.n).toBe(1);
+    const audit = await env.DB.prepare(
+      "SELECT tool, action, details FROM audit_log WHERE workspace_id = ?1 ORDER BY created_at, id",
+    )
+      .bind(WS)
+      .all<{ tool: string; action: string; details: string }>();
+    expect(audit.results.map((a) => [a.tool, a.action, JSON.parse(a.details)])).toEqual([
+      [
+        "identify_upsell_opportunities",
+        "create_upsell_opportunities",
+        { created: [first.created[0]?.opportunity_id], already_open: 0 },
+      ],
+      ["identify_upsell_opportunities", "create_upsell_opportunities", { created: [], already_open: 1 }],
+    ]);
   });
 
   it("refuses plan_features keys that are not plan products", async () => {

@@ -252,7 +252,7 @@ describe("identify_expansion_opportunities through MCP", () => {
     expect(second.accounts.map((a) => a.account_id)).toEqual(["w3"]);
     const owned = await callOk<{ accounts: { account_id: string }[] }>(viewer, "identify_expansion_opportunities", {
       action: "list",
-      owner_user_id: "usr_owner",
+      owner: "usr_owner",
     });
     expect(owned.accounts.map((a) => a.account_id)).toEqual(["w1"]);
   });

@@ -107,17 +107,17 @@ export function planOf(account: BookAccount, products: Map<string, CatalogProduc
 /** Filters shared by the list actions. */
 export const accountFilters = {
   segment: z.string().min(1).max(100).optional().describe("Only accounts of this segment (accounts.segment)."),
-  owner_user_id: z.string().min(1).max(100).optional().describe("Only accounts owned by this user id."),
+  owner: z.string().min(1).max(100).optional().describe("Only accounts owned by this user id."),
 };
 
 /** Applies the segment and owner filters. */
 export function matchesFilters(
   a: { segment: string | null; owner_user_id: string | null },
-  filters: { segment?: string | undefined; owner_user_id?: string | undefined },
+  filters: { segment?: string | undefined; owner?: string | undefined },
 ): boolean {
   return (
     (filters.segment === undefined || a.segment === filters.segment) &&
-    (filters.owner_user_id === undefined || a.owner_user_id === filters.owner_user_id)
+    (filters.owner === undefined || a.owner_user_id === filters.owner)
   );
 }
 

@@ -352,7 +352,7 @@ export const identifyCrosssellOpportunities = defineTool({
       args.min_support,
       args.min_confidence,
       args.segment,
-      args.owner_user_id,
+      args.owner,
       args.product_id,
       args.min_score,
       args.sort,

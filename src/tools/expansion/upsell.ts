@@ -462,7 +462,7 @@ export const identifyUpsellOpportunities = defineTool({
     const fingerprint = queryFingerprint([
       "upsell",
       args.segment,
-      args.owner_user_id,
+      args.owner,
       args.min_score,
       args.sort,
       args.include_unqualified,

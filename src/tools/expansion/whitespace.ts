@@ -293,7 +293,7 @@ export const identifyExpansionOpportunities = defineTool({
           };
         })
         .sort((a, b) => b.weighted - a.weighted || a.opportunity_id.localeCompare(b.opportunity_id));
-      const fingerprint = queryFingerprint(["pipeline", args.segment, args.owner_user_id, probabilities]);
+      const fingerprint = queryFingerprint(["pipeline", args.segment, args.owner, probabilities]);
       const { page, next } = rankedPage(
         rows,
         (r) => ({ value: r.weighted, id: r.opportunity_id }),
@@ -350,7 +350,7 @@ export const identifyExpansionOpportunities = defineTool({
     const all = whitespaceOf(book, scope, await loadStakeholders(ctx, undefined), pipelineRows, probabilities).sort(
       (a, b) => b.whitespace_arr - a.whitespace_arr || a.account_id.localeCompare(b.account_id),
     );
-    const fingerprint = queryFingerprint(["whitespace", args.segment, args.owner_user_id, probabilities]);
+    const fingerprint = queryFingerprint(["whitespace", args.segment, args.owner, probabilities]);
     const { page, next } = rankedPage(
       all,
       (w) => ({ value: w.whitespace_arr, id: w.account_id }),
