@@ -78,7 +78,7 @@ describe("queues", () => {
         attempts: 3,
         status: "dead",
         error:
-          "not a valid cs-jobs message (type: Invalid discriminator value. Expected 'send_email' | 'slack_alert' | 'health_recalc_chunk' | 'risk_retrain')",
+          "not a valid cs-jobs message (type: Invalid discriminator value. Expected 'send_email' | 'slack_alert' | 'health_recalc_chunk' | 'risk_retrain' | 'renewal_reminders')",
       },
     ]);
   });

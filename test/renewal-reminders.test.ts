@@ -7,7 +7,7 @@ import { nextReminder, offsetsForTier, planReminders } from "../src/domain/renew
 import { readSettings } from "../src/domain/settings";
 import worker from "../src/index";
 import { runScheduled } from "../src/jobs/cron";
-import { renewalReminders, runRenewalReminders } from "../src/jobs/renewal-reminders";
+import { renewalReminders, scanReminders } from "../src/jobs/renewal-reminders";
 import { addDays } from "../src/lib/time";
 
 describe("reminder schedule (pure)", () => {
@@ -122,19 +122,33 @@ beforeAll(async () => {
   ]);
 });
 
+/** What was sent to the jobs queue one by one (emails, alerts) and in batches (cron chunks). */
 const sends: unknown[] = [];
+const batched: unknown[] = [];
 function captureQueue() {
   vi.spyOn(Object.getPrototypeOf(env.JOBS_QUEUE) as Queue, "send").mockImplementation(async (body: unknown) => {
     sends.push(body);
     return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
   });
-  // The nightly health fan-out of the same cron is not under test here.
-  vi.spyOn(Object.getPrototypeOf(env.JOBS_QUEUE) as Queue, "sendBatch").mockResolvedValue(undefined as never);
+  vi.spyOn(Object.getPrototypeOf(env.JOBS_QUEUE) as Queue, "sendBatch").mockImplementation(async (messages) => {
+    batched.push(...[...messages].map((m) => m.body));
+    return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+  });
 }
+
+/** The reminder chunks the cron queued since the last call. */
+function reminderChunks(): { type: string; workspaceId: string; day: string; reminderIds: string[] }[] {
+  const chunks = batched.filter((b) => (b as { type: string }).type === "renewal_reminders");
+  batched.length = 0;
+  return chunks as { type: string; workspaceId: string; day: string; reminderIds: string[] }[];
+}
+
+const cronAt = (day: string, hour = "03") => new Date(`${day}T${hour}:00:00Z`);
 
 afterEach(() => {
   vi.restoreAllMocks();
   sends.length = 0;
+  batched.length = 0;
 });
 
 async function reminders() {
@@ -149,30 +163,40 @@ async function reminders() {
 }
 
 let messageNumber = 0;
-async function deliver(bodies: unknown[]) {
+/** Runs bodies through the Worker's `cs-jobs` consumer as one batch. */
+async function deliver(bodies: unknown[], runEnv: Env = env) {
   const ctx = createExecutionContext();
   const batch = createMessageBatch(
     "cs-jobs",
     bodies.map((body) => ({ id: `rr-${++messageNumber}`, timestamp: new Date(), attempts: 1, body })),
   );
-  await worker.queue(batch, env);
+  await worker.queue(batch, runEnv);
   return getQueueResult(batch, ctx);
 }
 
 describe("daily renewal reminders", () => {
   it("reminds each open renewal once per offset, honours tiers, skips what the first scan passed, ignores closed renewals", async () => {
     captureQueue();
-    // Pages of one contract and one reminder: every page boundary is crossed.
-    const first = await runRenewalReminders(SLACK_ENV, WS, settings, D, { scan: 1, dispatch: 1 });
-    expect(first).toEqual({
-      created: 3,
-      skipped: 3,
-      sent: 3,
-      closed: 0,
-      emails_queued: 3,
-      tasks_created: 3,
-      slack_queued: 3,
+    // Pages of one contract: every page boundary of the scan is crossed.
+    expect(await scanReminders(env, WS, settings, D, 1)).toEqual({ created: 3, skipped: 3 });
+    const cron = await renewalReminders.run(SLACK_ENV, cronAt(D));
+    expect(cron).toMatchObject({ day: D, created: 0, skipped: 0, reminders_queued: 3, chunks_queued: 1 });
+    const [chunk, ...more] = reminderChunks();
+    expect(more).toEqual([]);
+    const queuedIds = await env.DB.prepare(
+      "SELECT id FROM renewal_reminders WHERE workspace_id = ?1 AND status = 'queued' ORDER BY due_day, id",
+    )
+      .bind(WS)
+      .all<{ id: string }>();
+    expect(chunk).toEqual({
+      type: "renewal_reminders",
+      workspaceId: WS,
+      day: D,
+      reminderIds: queuedIds.results.map((r) => r.id),
     });
+    // The queue delivers the chunk twice: the second delivery finds every reminder sent.
+    expect((await deliver([chunk], SLACK_ENV)).retryMessages).toEqual([]);
+    expect((await deliver([chunk], SLACK_ENV)).retryMessages).toEqual([]);
     const row = (contractId: string, offset: number, status: string, note: string | null, sent: boolean) => ({
       contract_id: contractId,
       offset_days: offset,
@@ -197,17 +221,10 @@ describe("daily renewal reminders", () => {
     ];
     expect(await reminders()).toEqual(expected);
 
-    // The cron firing again the same day (or the job running twice) adds and sends nothing.
-    const again = await runRenewalReminders(SLACK_ENV, WS, settings, D);
-    expect(again).toEqual({
-      created: 0,
-      skipped: 0,
-      sent: 0,
-      closed: 0,
-      emails_queued: 0,
-      tasks_created: 0,
-      slack_queued: 0,
-    });
+    // The cron firing again the same day adds and queues nothing.
+    const again = await renewalReminders.run(SLACK_ENV, cronAt(D, "15"));
+    expect(again).toMatchObject({ created: 0, skipped: 0, reminders_queued: 0, chunks_queued: 0 });
+    expect(reminderChunks()).toEqual([]);
     expect(await reminders()).toEqual(expected);
 
     // Three emails and three Slack alerts were queued, nothing more.
@@ -277,9 +294,16 @@ describe("daily renewal reminders", () => {
     )
       .bind(WS)
       .run();
-    const resumed = await runRenewalReminders(env, WS, settings, D);
-    expect(resumed).toMatchObject({ created: 0, sent: 1, emails_queued: 0, tasks_created: 0 });
+    const resumed = await renewalReminders.run(env, cronAt(addDays(D, 1)));
+    expect(resumed).toMatchObject({ created: 0, reminders_queued: 1, chunks_queued: 1 });
+    expect((await deliver(reminderChunks())).retryMessages).toEqual([]);
     expect(sends).toEqual([]);
+    const resent = await env.DB.prepare(
+      "SELECT status FROM renewal_reminders WHERE workspace_id = ?1 AND contract_id = 'c_fresh'",
+    )
+      .bind(WS)
+      .first();
+    expect(resent).toEqual({ status: "sent" });
 
     const outbox = await env.DB.prepare(
       "SELECT id, idempotency_key FROM outbox_messages WHERE workspace_id = ?1 ORDER BY idempotency_key",
@@ -309,17 +333,19 @@ describe("daily renewal reminders", () => {
 
   it("sends the next offsets as their days arrive, through the daily cron", async () => {
     captureQueue();
-    // Day +1: nothing new is due.
-    await runScheduled(env, "0 3 * * *", new Date(`${addDays(D, 1)}T03:00:00Z`));
-    expect(sends.filter((s) => (s as { type: string }).type === "send_email")).toEqual([]);
+    // Day +2: nothing new is due.
+    await runScheduled(env, "0 3 * * *", cronAt(addDays(D, 2)));
+    expect(reminderChunks()).toEqual([]);
     // Day +5: c_fresh is 90 days out.
-    const outcome = await runScheduled(env, "0 3 * * *", new Date(`${addDays(D, 5)}T03:00:00Z`));
+    const outcome = await runScheduled(env, "0 3 * * *", cronAt(addDays(D, 5)));
     expect(outcome.status === "duplicate" ? null : outcome.detail.renewal_reminders).toMatchObject({
       day: addDays(D, 5),
       created: 1,
-      sent: 1,
-      emails_queued: 1,
+      reminders_queued: 1,
+      chunks_queued: 1,
     });
+    expect((await deliver(reminderChunks())).retryMessages).toEqual([]);
+    expect(sends.map((s) => (s as { type: string }).type)).toEqual(["send_email"]);
     const fresh = await env.DB.prepare(
       "SELECT offset_days, status FROM renewal_reminders WHERE workspace_id = ?1 AND contract_id = 'c_fresh' ORDER BY offset_days DESC",
     )
@@ -353,8 +379,9 @@ describe("daily renewal reminders", () => {
       }),
       env.DB.prepare("UPDATE contracts SET outcome = 'churned' WHERE workspace_id = ?1 AND id = 'c_closing'").bind(WS),
     ]);
-    const run = await runRenewalReminders(env, WS, settings, D);
-    expect(run).toMatchObject({ created: 0, sent: 0, closed: 1 });
+    const run = await renewalReminders.run(env, cronAt(addDays(D, 5), "16"));
+    expect(run).toMatchObject({ created: 0, reminders_queued: 1 });
+    expect((await deliver(reminderChunks())).retryMessages).toEqual([]);
     const row = await env.DB.prepare("SELECT status, note, outbox_id FROM renewal_reminders WHERE id = 'rrm_closing'")
       .bind()
       .first();
@@ -384,7 +411,10 @@ describe("demo data: cron → queue → outbox", () => {
     expect(open.length).toBeGreaterThan(0);
 
     captureQueue();
-    await renewalReminders.run(env, new Date("2026-06-15T03:00:00Z"));
+    await renewalReminders.run(env, cronAt("2026-06-15"));
+    const chunks = reminderChunks().filter((c) => c.workspaceId === options.workspaceId);
+    expect(chunks.length).toBe(1);
+    expect((await deliver(chunks)).retryMessages).toEqual([]);
     const made = await env.DB.prepare(
       "SELECT contract_id, status, outbox_id FROM renewal_reminders WHERE workspace_id = ?1 AND status = 'sent'",
     )

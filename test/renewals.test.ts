@@ -1,8 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { readSettings } from "../src/domain/settings";
-import { runRenewalReminders } from "../src/jobs/renewal-reminders";
+import { handleRenewalReminders, renewalReminders } from "../src/jobs/renewal-reminders";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 
@@ -135,8 +134,19 @@ beforeAll(async () => {
       amount: 9_000,
     }),
   ]);
+  // Today's reminders: the cron queues the chunk, the consumer sends it.
+  const chunks: { workspaceId: string; day: string; reminderIds: string[] }[] = [];
   vi.spyOn(Object.getPrototypeOf(env.JOBS_QUEUE) as Queue, "send").mockResolvedValue(undefined as never);
-  await runRenewalReminders(env, WS, readSettings(settingsJson), today);
+  vi.spyOn(Object.getPrototypeOf(env.JOBS_QUEUE) as Queue, "sendBatch").mockImplementation(async (messages) => {
+    for (const m of messages) chunks.push(m.body as { workspaceId: string; day: string; reminderIds: string[] });
+    return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+  });
+  await renewalReminders.run(env, new Date());
+  const failures = await handleRenewalReminders(
+    env,
+    chunks.filter((c) => c.workspaceId === WS).map((c, i) => ({ messageId: `m${i}`, ...c })),
+  );
+  expect(failures.size).toBe(0);
   vi.restoreAllMocks();
 });
 

@@ -3,6 +3,7 @@ import { deliverEmails, type SendEmailJob } from "../email/deliver";
 import { type HealthRecalcJob, handleHealthChunks } from "./health-recalc";
 import { jobMessageSchema } from "./messages";
 import type { QueueConsumer } from "./queue";
+import { handleRenewalReminders, type RenewalReminderJob } from "./renewal-reminders";
 import { handleRiskRetrains, type RiskRetrainJob } from "./risk";
 
 /**
@@ -16,6 +17,7 @@ export const consumeJobs: QueueConsumer = async (messages, env) => {
   const alerts: SlackAlertJob[] = [];
   const healthChunks: HealthRecalcJob[] = [];
   const retrains: RiskRetrainJob[] = [];
+  const reminders: RenewalReminderJob[] = [];
   for (const message of messages) {
     const parsed = jobMessageSchema.safeParse(message.body);
     if (!parsed.success) {
@@ -36,6 +38,13 @@ export const consumeJobs: QueueConsumer = async (messages, env) => {
       });
     } else if (job.type === "risk_retrain") {
       retrains.push({ messageId: message.id, workspaceId: job.workspaceId, scheduledTime: job.scheduledTime });
+    } else if (job.type === "renewal_reminders") {
+      reminders.push({
+        messageId: message.id,
+        workspaceId: job.workspaceId,
+        day: job.day,
+        reminderIds: job.reminderIds,
+      });
     } else {
       alerts.push({
         messageId: message.id,
@@ -50,6 +59,7 @@ export const consumeJobs: QueueConsumer = async (messages, env) => {
     deliverAlerts(env, alerts),
     handleHealthChunks(env, healthChunks),
     handleRiskRetrains(env, retrains),
+    handleRenewalReminders(env, reminders),
   ]);
   for (const result of handled) for (const [id, error] of result) failures.set(id, error);
   return failures;

@@ -57,5 +57,13 @@ export const jobMessageSchema = z.discriminatedUnion("type", [
     /** The weekly cron fire it belongs to: a model already trained for it is not trained again. */
     scheduledTime: z.iso.datetime(),
   }),
+  z.object({
+    type: z.literal("renewal_reminders"),
+    workspaceId: z.string(),
+    /** The UTC day of the cron run that queued them. */
+    day: z.iso.date(),
+    /** Reminder rows to send; those no longer queued are left alone. */
+    reminderIds: z.array(z.string()).min(1).max(100),
+  }),
 ]);
 export type JobMessage = z.infer<typeof jobMessageSchema>;

@@ -7,22 +7,22 @@ import { newId } from "../lib/ids";
 import { addDays, daysBetween, isoDay } from "../lib/time";
 import { ToolError } from "../mcp/errors";
 import type { CronJob } from "./cron";
+import type { JobMessage } from "./messages";
 
 /** The cron job's name, also the key of its figures in the run's detail. */
 export const RENEWAL_REMINDERS_JOB = "renewal_reminders";
 /** Contracts read per scan page. */
 const SCAN_PAGE_SIZE = 500;
-/** Reminders dispatched per page. */
-const DISPATCH_PAGE_SIZE = 100;
+/** Most reminders one queue message (and one send) covers. */
+export const REMINDER_CHUNK_SIZE = 100;
+/** Most messages one `sendBatch` call carries. */
+const SEND_BATCH_SIZE = 100;
 /** Days after the reminder the owner's task falls due (never after the renewal date). */
 const TASK_DUE_DAYS = 7;
 
-/** What one workspace's run did. */
-export interface ReminderRunSummary {
-  /** Reminder rows created now (to send) and marked skipped now. */
-  created: number;
-  skipped: number;
-  /** Reminders that went out (at least one channel) and that were closed before going out. */
+/** What sending one chunk of reminders did. */
+export interface ReminderSendSummary {
+  /** Reminders that went out (on at least one channel) and that were closed before going out. */
   sent: number;
   closed: number;
   emails_queued: number;
@@ -41,7 +41,6 @@ interface CandidateRow {
 
 interface DispatchRow {
   id: string;
-  due_day: string;
   contract_id: string;
   account_id: string;
   offset_days: number;
@@ -155,194 +154,246 @@ export async function scanReminders(
 }
 
 /**
- * Sends every queued reminder of the workspace due on or before `day`, in pages: the rows just
- * created and any left queued by an interrupted run. Per reminder, on the channels the settings
+ * Sends the given reminders of one workspace that are still queued, on the channels the settings
  * enable: a task for the account owner (fixed id), an email to the owner through the outbox
  * (idempotency key `renewal:<contract>:<offset>`, origin `reminder`) and a Slack alert with the
  * same key. A renewal closed meanwhile (outcome set, contract not active, account churned, date
- * passed) is marked skipped instead. Every channel is idempotent, so a repeat or a concurrent
- * run sends nothing twice; the row leaves `queued` in one set-based update per page.
+ * passed by `day`) is marked skipped instead. Every channel is idempotent and a reminder already
+ * sent is not read again, so a redelivered or concurrent chunk sends nothing twice; the rows leave
+ * `queued` in one set-based update.
  */
-export async function dispatchReminders(
+export async function sendReminders(
   env: Env,
   workspaceId: string,
   settings: WorkspaceSettings,
   day: string,
-  pageSize = DISPATCH_PAGE_SIZE,
-): Promise<Omit<ReminderRunSummary, "created" | "skipped">> {
+  reminderIds: readonly string[],
+): Promise<ReminderSendSummary> {
   const config = settings.renewal_reminders;
   const summary = { sent: 0, closed: 0, emails_queued: 0, tasks_created: 0, slack_queued: 0 };
-  let after = { dueDay: "", id: "" };
-  for (;;) {
-    const page = await env.DB.prepare(
-      `SELECT r.id, r.due_day, r.contract_id, r.account_id, r.offset_days, r.renewal_date,
-              c.status AS contract_status, c.outcome, c.arr, c.auto_renew,
-              a.name AS account_name, a.status AS account_status, a.health_score, a.health_band, a.churn_probability,
-              a.owner_user_id, u.email AS owner_email, u.name AS owner_name
-         FROM renewal_reminders r
-         LEFT JOIN contracts c ON +c.workspace_id = r.workspace_id AND c.id = r.contract_id
-         LEFT JOIN accounts a ON +a.workspace_id = r.workspace_id AND a.id = r.account_id
-         LEFT JOIN users u ON +u.workspace_id = r.workspace_id AND u.id = a.owner_user_id AND u.disabled_at IS NULL
-        WHERE r.workspace_id = ?1 AND r.status = 'queued' AND r.due_day <= ?2 AND (r.due_day, r.id) > (?3, ?5)
-        ORDER BY r.due_day, r.id
-        LIMIT ?4`,
-    )
-      .bind(workspaceId, day, after.dueDay, pageSize, after.id)
-      .all<DispatchRow>();
-    const updates: {
-      id: string;
-      s: "sent" | "skipped";
-      t: string | null;
-      e: string | null;
-      k: number;
-      n: string | null;
-      u: string | null;
-    }[] = [];
-    const tasks: { id: string; a: string; title: string; d: string; p: string; u: string | null; due: string }[] = [];
-    for (const r of page.results) {
-      const closedReason =
-        r.contract_status !== "active"
-          ? `contract is ${r.contract_status ?? "gone"}`
-          : r.outcome !== null
-            ? `renewal already closed (${r.outcome})`
-            : r.account_status === "churned"
-              ? "account churned"
-              : r.renewal_date <= day
-                ? "renewal date passed before it went out"
-                : null;
-      if (closedReason) {
-        updates.push({ id: r.id, s: "skipped", t: null, e: null, k: 0, n: closedReason, u: r.owner_user_id });
-        summary.closed++;
-        continue;
-      }
-      const daysLeft = daysBetween(day, r.renewal_date);
-      const arr = r.arr ?? 0;
-      const health =
-        r.health_score === null ? "not scored" : `${Math.round(r.health_score)} (${r.health_band ?? "no band"})`;
-      const churn = r.churn_probability === null ? "not scored" : `${Math.round(r.churn_probability * 100)}%`;
-      const facts = `ARR ${money(arr)}, auto-renew ${r.auto_renew ? "on" : "off"}, health ${health}, churn probability ${churn}`;
-      const notes: string[] = [];
-      let taskId: string | null = null;
-      if (config.create_task) {
-        taskId = reminderTaskId(r.id);
-        const due = [addDays(day, TASK_DUE_DAYS), r.renewal_date].sort()[0] as string;
-        tasks.push({
-          id: taskId,
-          a: r.account_id,
-          title: `Prepare renewal (${daysLeft} days left): ${r.account_name ?? r.account_id}`,
-          d: `Renewal reminder ${r.offset_days} days before ${r.renewal_date} for contract ${r.contract_id}: ${facts}.`,
-          p: r.offset_days <= 7 ? "urgent" : r.offset_days <= 30 ? "high" : "normal",
-          u: r.owner_user_id,
-          due,
-        });
-      }
-      let outboxId: string | null = null;
-      if (config.email_owner) {
-        if (!r.owner_email) {
-          notes.push(r.owner_user_id ? "owner has no active user" : "account has no owner to email");
-        } else {
-          try {
-            const email = await queueEmail(env, {
-              workspaceId,
-              to: r.owner_email,
-              accountId: r.account_id,
-              subject: `Renewal in ${daysLeft} days: {{account.name}} (${r.renewal_date})`,
-              text:
-                `{{account.name}} renews on ${r.renewal_date}: ${daysLeft} days left (the ${r.offset_days}-day reminder).\n` +
-                `Contract ${r.contract_id}: ${facts}.\n` +
-                `Acknowledge it with track_renewals, action acknowledge, reminder_id ${r.id}.`,
-              idempotencyKey: reminderKey(r.contract_id, r.offset_days),
-              origin: "reminder",
-            });
-            outboxId = email.id;
-            if (email.created && email.status === "queued") summary.emails_queued++;
-            if (email.error) notes.push(`email ${email.status}: ${email.error}`);
-          } catch (error) {
-            // A workspace without a sender still gets its tasks and alerts; the reason is kept on the row.
-            if (!(error instanceof ToolError)) throw error;
-            notes.push(`email not queued: ${error.message}`);
-          }
-        }
-      }
-      let slack = false;
-      if (config.slack) {
-        const alert = await queueAlert(env, {
-          workspaceId,
-          idempotencyKey: reminderKey(r.contract_id, r.offset_days),
-          text: `Renewal in ${daysLeft} days: ${r.account_name ?? r.account_id} renews on ${r.renewal_date} (${facts}; owner ${r.owner_name ?? "none"}).`,
-        });
-        slack = alert.queued;
-        if (slack) summary.slack_queued++;
-      }
-      const wentOut = taskId !== null || outboxId !== null || slack;
-      if (wentOut) summary.sent++;
-      else summary.closed++;
-      updates.push({
-        id: r.id,
-        s: wentOut ? "sent" : "skipped",
-        t: taskId,
-        e: outboxId,
-        k: slack ? 1 : 0,
-        n: notes.length > 0 ? notes.join("; ") : wentOut ? null : "no reminder channel is enabled or reachable",
+  if (reminderIds.length > REMINDER_CHUNK_SIZE) throw new Error(`at most ${REMINDER_CHUNK_SIZE} reminders per chunk`);
+  const page = await env.DB.prepare(
+    `SELECT r.id, r.contract_id, r.account_id, r.offset_days, r.renewal_date,
+            c.status AS contract_status, c.outcome, c.arr, c.auto_renew,
+            a.name AS account_name, a.status AS account_status, a.health_score, a.health_band, a.churn_probability,
+            a.owner_user_id, u.email AS owner_email, u.name AS owner_name
+       FROM renewal_reminders r
+       LEFT JOIN contracts c ON +c.workspace_id = r.workspace_id AND c.id = r.contract_id
+       LEFT JOIN accounts a ON +a.workspace_id = r.workspace_id AND a.id = r.account_id
+       LEFT JOIN users u ON +u.workspace_id = r.workspace_id AND u.id = a.owner_user_id AND u.disabled_at IS NULL
+      WHERE +r.workspace_id = ?1 AND r.id IN (SELECT value FROM json_each(?2)) AND r.status = 'queued'
+      ORDER BY r.id`,
+  )
+    .bind(workspaceId, JSON.stringify(reminderIds))
+    .all<DispatchRow>();
+  const updates: {
+    id: string;
+    s: "sent" | "skipped";
+    t: string | null;
+    e: string | null;
+    k: number;
+    n: string | null;
+    u: string | null;
+  }[] = [];
+  const tasks: { id: string; a: string; title: string; d: string; p: string; u: string | null; due: string }[] = [];
+  for (const r of page.results) {
+    const closedReason =
+      r.contract_status !== "active"
+        ? `contract is ${r.contract_status ?? "gone"}`
+        : r.outcome !== null
+          ? `renewal already closed (${r.outcome})`
+          : r.account_status === "churned"
+            ? "account churned"
+            : r.renewal_date <= day
+              ? "renewal date passed before it went out"
+              : null;
+    if (closedReason) {
+      updates.push({ id: r.id, s: "skipped", t: null, e: null, k: 0, n: closedReason, u: r.owner_user_id });
+      summary.closed++;
+      continue;
+    }
+    const daysLeft = daysBetween(day, r.renewal_date);
+    const arr = r.arr ?? 0;
+    const health =
+      r.health_score === null ? "not scored" : `${Math.round(r.health_score)} (${r.health_band ?? "no band"})`;
+    const churn = r.churn_probability === null ? "not scored" : `${Math.round(r.churn_probability * 100)}%`;
+    const facts = `ARR ${money(arr)}, auto-renew ${r.auto_renew ? "on" : "off"}, health ${health}, churn probability ${churn}`;
+    const notes: string[] = [];
+    let taskId: string | null = null;
+    if (config.create_task) {
+      taskId = reminderTaskId(r.id);
+      const due = [addDays(day, TASK_DUE_DAYS), r.renewal_date].sort()[0] as string;
+      tasks.push({
+        id: taskId,
+        a: r.account_id,
+        title: `Prepare renewal (${daysLeft} days left): ${r.account_name ?? r.account_id}`,
+        d: `Renewal reminder ${r.offset_days} days before ${r.renewal_date} for contract ${r.contract_id}: ${facts}.`,
+        p: r.offset_days <= 7 ? "urgent" : r.offset_days <= 30 ? "high" : "normal",
         u: r.owner_user_id,
+        due,
       });
     }
-    const taskWrites: D1PreparedStatement[] = [];
-    for (const chunk of jsonChunks(tasks)) {
-      taskWrites.push(
-        env.DB.prepare(
-          `INSERT INTO tasks (id, workspace_id, account_id, title, description, owner_user_id, due_date, priority, status,
-                              source, created_by)
-           SELECT value ->> '$.id', ?1, value ->> '$.a', value ->> '$.title', value ->> '$.d', value ->> '$.u',
-                  value ->> '$.due', value ->> '$.p', 'open', 'renewal_reminder', 'renewal_reminder'
-             FROM json_each(?2) WHERE true
-           ON CONFLICT (id) DO NOTHING RETURNING id`,
-        ).bind(workspaceId, chunk),
-      );
+    let outboxId: string | null = null;
+    if (config.email_owner) {
+      if (!r.owner_email) {
+        notes.push(r.owner_user_id ? "owner has no active user" : "account has no owner to email");
+      } else {
+        try {
+          const email = await queueEmail(env, {
+            workspaceId,
+            to: r.owner_email,
+            accountId: r.account_id,
+            subject: `Renewal in ${daysLeft} days: {{account.name}} (${r.renewal_date})`,
+            text:
+              `{{account.name}} renews on ${r.renewal_date}: ${daysLeft} days left (the ${r.offset_days}-day reminder).\n` +
+              `Contract ${r.contract_id}: ${facts}.\n` +
+              `Acknowledge it with track_renewals, action acknowledge, reminder_id ${r.id}.`,
+            idempotencyKey: reminderKey(r.contract_id, r.offset_days),
+            origin: "reminder",
+          });
+          outboxId = email.id;
+          if (email.created && email.status === "queued") summary.emails_queued++;
+          if (email.error) notes.push(`email ${email.status}: ${email.error}`);
+        } catch (error) {
+          // A workspace without a sender still gets its tasks and alerts; the reason is kept on the row.
+          if (!(error instanceof ToolError)) throw error;
+          notes.push(`email not queued: ${error.message}`);
+        }
+      }
     }
-    const updateWrites: D1PreparedStatement[] = [];
-    for (const chunk of jsonChunks(updates)) {
-      updateWrites.push(
-        env.DB.prepare(
-          `UPDATE renewal_reminders
-              SET status = j.s, task_id = j.t, outbox_id = j.e, slack_queued = j.k, note = j.n,
-                  owner_user_id = j.u, sent_at = CASE WHEN j.s = 'sent' THEN ?3 END
-             FROM (SELECT value ->> '$.id' AS id, value ->> '$.s' AS s, value ->> '$.t' AS t, value ->> '$.e' AS e,
-                          value ->> '$.k' AS k, value ->> '$.n' AS n, value ->> '$.u' AS u FROM json_each(?2)) AS j
-            WHERE +renewal_reminders.workspace_id = ?1 AND renewal_reminders.id = j.id
-              AND renewal_reminders.status = 'queued'`,
-        ).bind(workspaceId, chunk, new Date().toISOString()),
-      );
+    let slack = false;
+    if (config.slack) {
+      const alert = await queueAlert(env, {
+        workspaceId,
+        idempotencyKey: reminderKey(r.contract_id, r.offset_days),
+        text: `Renewal in ${daysLeft} days: ${r.account_name ?? r.account_id} renews on ${r.renewal_date} (${facts}; owner ${r.owner_name ?? "none"}).`,
+      });
+      slack = alert.queued;
+      if (slack) summary.slack_queued++;
     }
-    if (taskWrites.length + updateWrites.length > 0) {
-      const results = await env.DB.batch([...taskWrites, ...updateWrites]);
-      for (const result of results.slice(0, taskWrites.length)) summary.tasks_created += result.results?.length ?? 0;
-    }
-    const last = page.results.at(-1);
-    if (!last || page.results.length < pageSize) break;
-    after = { dueDay: last.due_day, id: last.id };
+    const wentOut = taskId !== null || outboxId !== null || slack;
+    if (wentOut) summary.sent++;
+    else summary.closed++;
+    updates.push({
+      id: r.id,
+      s: wentOut ? "sent" : "skipped",
+      t: taskId,
+      e: outboxId,
+      k: slack ? 1 : 0,
+      n: notes.length > 0 ? notes.join("; ") : wentOut ? null : "no reminder channel is enabled or reachable",
+      u: r.owner_user_id,
+    });
+  }
+  const taskWrites: D1PreparedStatement[] = [];
+  for (const chunk of jsonChunks(tasks)) {
+    taskWrites.push(
+      env.DB.prepare(
+        `INSERT INTO tasks (id, workspace_id, account_id, title, description, owner_user_id, due_date, priority, status,
+                            source, created_by)
+         SELECT value ->> '$.id', ?1, value ->> '$.a', value ->> '$.title', value ->> '$.d', value ->> '$.u',
+                value ->> '$.due', value ->> '$.p', 'open', 'renewal_reminder', 'renewal_reminder'
+           FROM json_each(?2) WHERE true
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+      ).bind(workspaceId, chunk),
+    );
+  }
+  const updateWrites: D1PreparedStatement[] = [];
+  for (const chunk of jsonChunks(updates)) {
+    updateWrites.push(
+      env.DB.prepare(
+        `UPDATE renewal_reminders
+            SET status = j.s, task_id = j.t, outbox_id = j.e, slack_queued = j.k, note = j.n,
+                owner_user_id = j.u, sent_at = CASE WHEN j.s = 'sent' THEN ?3 END
+           FROM (SELECT value ->> '$.id' AS id, value ->> '$.s' AS s, value ->> '$.t' AS t, value ->> '$.e' AS e,
+                        value ->> '$.k' AS k, value ->> '$.n' AS n, value ->> '$.u' AS u FROM json_each(?2)) AS j
+          WHERE +renewal_reminders.workspace_id = ?1 AND renewal_reminders.id = j.id
+            AND renewal_reminders.status = 'queued'`,
+      ).bind(workspaceId, chunk, new Date().toISOString()),
+    );
+  }
+  if (taskWrites.length + updateWrites.length > 0) {
+    const results = await env.DB.batch([...taskWrites, ...updateWrites]);
+    for (const result of results.slice(0, taskWrites.length)) summary.tasks_created += result.results?.length ?? 0;
   }
   return summary;
 }
 
-/** Scans then dispatches one workspace's reminders for `day`, reading pages of the given sizes. */
-export async function runRenewalReminders(
+/**
+ * Queues every queued reminder of the workspace due on or before `day` as `renewal_reminders`
+ * messages of at most {@link REMINDER_CHUNK_SIZE} ids: the rows just created and any a failed
+ * chunk left queued. Listed in pages in the order of the (workspace, status, due day) index.
+ */
+export async function queueReminderChunks(
   env: Env,
   workspaceId: string,
-  settings: WorkspaceSettings,
   day: string,
-  pageSizes: { scan?: number; dispatch?: number } = {},
-): Promise<ReminderRunSummary> {
-  const scanned = await scanReminders(env, workspaceId, settings, day, pageSizes.scan);
-  const dispatched = await dispatchReminders(env, workspaceId, settings, day, pageSizes.dispatch);
-  return { ...scanned, ...dispatched };
+): Promise<{ reminders_queued: number; chunks_queued: number }> {
+  let remindersQueued = 0;
+  let chunksQueued = 0;
+  let after = { dueDay: "", id: "" };
+  for (;;) {
+    const page = await env.DB.prepare(
+      `SELECT id, due_day FROM renewal_reminders
+        WHERE workspace_id = ?1 AND status = 'queued' AND due_day <= ?2 AND (due_day, id) > (?3, ?4)
+        ORDER BY due_day, id
+        LIMIT ?5`,
+    )
+      .bind(workspaceId, day, after.dueDay, after.id, REMINDER_CHUNK_SIZE * SEND_BATCH_SIZE)
+      .all<{ id: string; due_day: string }>();
+    const messages: { body: JobMessage }[] = [];
+    for (let i = 0; i < page.results.length; i += REMINDER_CHUNK_SIZE) {
+      const reminderIds = page.results.slice(i, i + REMINDER_CHUNK_SIZE).map((r) => r.id);
+      messages.push({ body: { type: "renewal_reminders", workspaceId, day, reminderIds } });
+    }
+    if (messages.length > 0) await env.JOBS_QUEUE.sendBatch(messages);
+    remindersQueued += page.results.length;
+    chunksQueued += messages.length;
+    const last = page.results.at(-1);
+    if (!last || page.results.length < REMINDER_CHUNK_SIZE * SEND_BATCH_SIZE) break;
+    after = { dueDay: last.due_day, id: last.id };
+  }
+  return { reminders_queued: remindersQueued, chunks_queued: chunksQueued };
+}
+
+/** One `renewal_reminders` queue message. */
+export interface RenewalReminderJob {
+  /** The queue message id, the key of the returned failures. */
+  messageId: string;
+  workspaceId: string;
+  day: string;
+  reminderIds: string[];
 }
 
 /**
- * Daily: for every workspace with an open renewal inside its longest reminder offset or a
- * reminder still queued, creates the reminders due that UTC day and sends them (see
- * {@link scanReminders} and {@link dispatchReminders}). Each (contract, offset) is reminded once
- * however often the cron fires.
+ * Sends queued chunks with {@link sendReminders} under each workspace's current settings.
+ * Returns the error of each chunk that failed, by message id: the queue retries it, and the
+ * reminders it had not yet sent are still queued.
+ */
+export async function handleRenewalReminders(
+  env: Env,
+  jobs: readonly RenewalReminderJob[],
+): Promise<Map<string, unknown>> {
+  const failures = new Map<string, unknown>();
+  for (const job of jobs) {
+    try {
+      const row = await env.DB.prepare("SELECT settings FROM workspaces WHERE id = ?1")
+        .bind(job.workspaceId)
+        .first<{ settings: string | null }>();
+      const settings = readSettings(row?.settings ? JSON.parse(row.settings) : {});
+      const summary = await sendReminders(env, job.workspaceId, settings, job.day, job.reminderIds);
+      console.log(JSON.stringify({ job: RENEWAL_REMINDERS_JOB, workspaceId: job.workspaceId, ...summary }));
+    } catch (error) {
+      failures.set(job.messageId, error);
+    }
+  }
+  return failures;
+}
+
+/**
+ * Daily: for every workspace with an open renewal inside the longest possible offset or a
+ * reminder still queued, creates the reminders due that UTC day ({@link scanReminders}) and
+ * queues them in chunks ({@link queueReminderChunks}) for the jobs consumer to send
+ * ({@link sendReminders}). Each (contract, offset) is reminded once however often the cron fires.
  */
 export const renewalReminders: CronJob = {
   name: RENEWAL_REMINDERS_JOB,
@@ -364,8 +415,11 @@ export const renewalReminders: CronJob = {
       // One workspace's failure must not hold back the others' reminders; the run still fails.
       try {
         const settings = readSettings(workspace.settings ? JSON.parse(workspace.settings) : {});
-        const summary = await runRenewalReminders(env, workspace.id, settings, day);
-        for (const [key, value] of Object.entries(summary)) totals[key] = Number(totals[key] ?? 0) + value;
+        const scanned = await scanReminders(env, workspace.id, settings, day);
+        const queued = await queueReminderChunks(env, workspace.id, day);
+        for (const [key, value] of Object.entries({ ...scanned, ...queued })) {
+          totals[key] = Number(totals[key] ?? 0) + value;
+        }
       } catch (error) {
         failed.push(`${workspace.id}: ${error instanceof Error ? error.message : String(error)}`);
       }
