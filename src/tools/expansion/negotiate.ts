@@ -19,6 +19,7 @@ import {
   valueTrend,
   type WindowUsage,
 } from "../../domain/revenue/negotiate";
+import type { WorkspaceSettings } from "../../domain/settings";
 import { newId } from "../../lib/ids";
 import { addDays, daysBetween, isoDay } from "../../lib/time";
 import { refuseMisplacedFields } from "../../mcp/action-fields";
@@ -122,12 +123,7 @@ function requireOpenTerm(contract: ContractRow): void {
   }
 }
 
-interface Finance {
-  discount_rate: number;
-  max_discount_pct_by_tier: Record<string, number>;
-}
-
-async function financeSettings(ctx: ToolContext): Promise<Finance> {
+async function financeSettings(ctx: ToolContext): Promise<WorkspaceSettings["finance"]> {
   return (await workspaceSettings(ctx)).finance;
 }
 
