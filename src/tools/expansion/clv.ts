@@ -30,6 +30,9 @@ const HISTORY_DAYS = 365;
 /** Segment-lever pairs listed in the overall ranking. */
 const RANKED_LIMIT = 30;
 
+/** History of a segment with no account at the window start. */
+const NO_HISTORY: HistoryRates = { churn_rate: null, expansion_rate: null, accounts_at_start: 0, accounts_churned: 0 };
+
 const round2 = (v: number) => Math.round(v * 100) / 100;
 const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
@@ -210,19 +213,13 @@ export const optimizeCustomerLifetimeValue = defineTool({
       .map(([name, group]) => {
         const segment = rates.get(name)!;
         const own = ownHistory.get(name);
-        const empty: HistoryRates = {
-          churn_rate: null,
-          expansion_rate: null,
-          accounts_at_start: 0,
-          accounts_churned: 0,
-        };
         const result = sensitivity(group.inputs, step);
         return {
           segment: name,
           accounts_counted: group.rows.length,
           accounts_on_model: group.rows.filter((r) => r.churn_basis === "model").length,
           arr: round2(group.rows.reduce((sum, r) => sum + r.arr, 0)),
-          history: roundHistory(own ?? empty),
+          history: roundHistory(own ?? NO_HISTORY),
           basis: segment.basis,
           churn_rate: segment.churn_rate === null ? null : round4(segment.churn_rate),
           expansion_rate: round4(segment.expansion_rate ?? 0),
@@ -240,10 +237,12 @@ export const optimizeCustomerLifetimeValue = defineTool({
       .sort((a, b) => b.gain - a.gain)
       .slice(0, RANKED_LIMIT);
 
+    // Largest discounted CLV first (accounts without a churn rate last), then by id.
+    const sortKey = (r: AccountOut) => r.discounted_clv ?? -1;
     const listed = [...groups.values()]
       .flatMap((g) => g.rows)
       .filter((r) => !args.account_id || r.account_id === args.account_id)
-      .sort((a, b) => (b.discounted_clv ?? -1) - (a.discounted_clv ?? -1) || a.account_id.localeCompare(b.account_id));
+      .sort((a, b) => sortKey(b) - sortKey(a) || a.account_id.localeCompare(b.account_id));
     if (args.account_id && listed.length === 0) {
       throw new ToolError(
         `Account "${args.account_id}" is not an active account with ARR in this workspace${args.segment ? ` and segment "${args.segment}"` : ""}; use list_accounts to find one.`,
@@ -256,12 +255,15 @@ export const optimizeCustomerLifetimeValue = defineTool({
       args.expansion_step_pct,
     ]);
     const after = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-    const start = after ? listed.findIndex((r) => r.account_id === after.id) + 1 : 0;
-    const page = listed.slice(start, start + args.limit);
+    const afterKey = after ? Number(after.k[0]) : 0;
+    const rest = after
+      ? listed.filter((r) => sortKey(r) < afterKey || (sortKey(r) === afterKey && r.account_id > after.id))
+      : listed;
+    const page = rest.slice(0, args.limit);
     const last = page[page.length - 1];
     const next =
-      start + args.limit < listed.length && last
-        ? encodeCursor({ k: [last.discounted_clv], id: last.account_id, q: fingerprint })
+      rest.length > args.limit && last
+        ? encodeCursor({ k: [sortKey(last)], id: last.account_id, q: fingerprint })
         : null;
 
     const pct = (v: number | null) => (v === null ? "–" : `${round2(v * 100)}%`);
