@@ -15,8 +15,8 @@ export const RENEWAL_REMINDERS_JOB = "renewal_reminders";
 const SCAN_PAGE_SIZE = 500;
 /** Most reminders one queue message (and one send) covers. */
 export const REMINDER_CHUNK_SIZE = 100;
-/** Most messages one `sendBatch` call carries. */
-const SEND_BATCH_SIZE = 100;
+/** Messages per `sendBatch` call: 50 chunks of 100 ids stay well under the 256 KB batch limit. */
+const SEND_BATCH_SIZE = 50;
 /** Days after the reminder the owner's task falls due (never after the renewal date). */
 const TASK_DUE_DAYS = 7;
 

@@ -402,7 +402,7 @@ export const trackRenewals = defineTool({
     "Open renewals (contract active without an outcome, account not churned) whose renewal date (contract end date) falls from today to today + window_days (UTC, default 120), sorted by renewal date, paginated. " +
     "action list: per contract days left, ARR, auto-renew, owner, tier, segment, stored health score/band, churn probability (accounts.churn_probability from the risk model), the account's open renewal opportunity stage, and its reminders (offset, status queued/sent/acknowledged/skipped) with the next reminder due; totals over the whole filtered window (contracts_counted, arr_renewing). " +
     "action schedule: the effective reminder schedule per tier (settings renewal_reminders: offsets_days, by_tier) with active accounts following each, and the channels (owner email, owner task, Slack). " +
-    "The daily cron (03:00 UTC) reminds each contract once per offset when renewal date − offset is reached: only the nearest crossed offset is sent, larger ones crossed at the same time are marked skipped. " +
+    "The daily cron (03:00 UTC) creates one reminder per contract and offset once renewal date − offset is reached and sends it through the jobs queue (owner email, owner task, Slack alert): only the nearest crossed offset is sent, larger ones crossed at the same time are marked skipped. " +
     "action acknowledge (csm or admin): marks a sent reminder acknowledged by the caller; repeating it changes nothing.",
   input: {
     action: z.enum(TRACK_ACTIONS).default("list").describe("list (default), schedule or acknowledge."),
