@@ -185,6 +185,19 @@ describe("identify_crosssell_opportunities through MCP", () => {
         arr: 1000,
       }),
     );
+    // A CRM cross-sell with no product on acc_4 does not stand for the API Access sale.
+    statements.push(
+      insert("opportunities", {
+        id: "opp_crm_4",
+        workspace_id: WS,
+        account_id: "acc_4",
+        name: "acc_4 add-on",
+        kind: "cross_sell",
+        status: "open",
+        amount: 100,
+        source: "crm",
+      }),
+    );
     await env.DB.batch(statements);
   });
 
@@ -271,7 +284,7 @@ describe("identify_crosssell_opportunities through MCP", () => {
       ["acc_3", "AI", 800, 59.7],
     ]);
     const rows = await env.DB.prepare(
-      "SELECT account_id, kind, stage, status, amount, product_id, source, score FROM opportunities WHERE workspace_id = ?1 ORDER BY account_id",
+      "SELECT account_id, kind, stage, status, amount, product_id, source, score FROM opportunities WHERE workspace_id = ?1 AND source = 'crosssell_affinity' ORDER BY account_id",
     )
       .bind(WS)
       .all();
@@ -313,6 +326,12 @@ describe("identify_crosssell_opportunities through MCP", () => {
         reason: "no cross-sell candidate (red band, owns every product with a rule, or below the filters)",
       },
     ]);
+    const fourth = await callOk<{ created: { account_id: string; product_id: string }[] }>(
+      csm,
+      "identify_crosssell_opportunities",
+      { action: "create", account_ids: ["acc_4"] },
+    );
+    expect(fourth.created.map((c) => [c.account_id, c.product_id])).toEqual([["acc_4", "API"]]);
     await expect(
       viewer.callTool({ name: "identify_crosssell_opportunities", arguments: { action: "create" } }),
     ).rejects.toThrow(/needs the csm role/);

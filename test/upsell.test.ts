@@ -214,6 +214,18 @@ describe("identify_upsell_opportunities through MCP", () => {
       usage("acc_c", -33, 5, 100),
       ...[-3, -4, -5, -6].map((d) => usage("acc_d", d, 20, 25)),
       usage("acc_e", -3, 50, 100),
+      // A CRM deal for more seats with no product recorded, open on acc_c.
+      insert("opportunities", {
+        id: "opp_crm_c",
+        workspace_id: WS,
+        account_id: "acc_c",
+        name: "C +5 seats",
+        kind: "upsell",
+        stage: "qualified",
+        status: "open",
+        amount: 1200,
+        source: "crm",
+      }),
       insert("usage_feature_daily", {
         workspace_id: WS,
         account_id: "acc_a",
@@ -298,15 +310,27 @@ describe("identify_upsell_opportunities through MCP", () => {
   it("without plan features suggests seats; a lower yellow threshold admits the yellow account", async () => {
     const out = await callOk<{
       gated_features_basis: string;
-      candidates: { account_id: string; score: number; suggestion: { arr_uplift: number; seats_added: number } }[];
+      candidates: {
+        account_id: string;
+        score: number;
+        suggestion: { arr_uplift: number; seats_added: number };
+        open_opportunity_id: string | null;
+      }[];
     }>(viewer, "identify_upsell_opportunities", { action: "list", yellow_min_score: 45, sort: "uplift" });
     expect(out.gated_features_basis).toBe("not_configured");
     // a: 19 × 540 × 0.9 = 9234 (score 61); c: ceil(18 / 0.8) = 23 → 3 × 240 = 720 (score 45).
+    // acc_c's open CRM upsell without a product is shown as the deal already open.
     expect(
-      out.candidates.map((c) => [c.account_id, c.score, c.suggestion.seats_added, c.suggestion.arr_uplift]),
+      out.candidates.map((c) => [
+        c.account_id,
+        c.score,
+        c.suggestion.seats_added,
+        c.suggestion.arr_uplift,
+        c.open_opportunity_id,
+      ]),
     ).toEqual([
-      ["acc_a", 61, 19, 9234],
-      ["acc_c", 45, 3, 720],
+      ["acc_a", 61, 19, 9234, null],
+      ["acc_c", 45, 3, 720, "opp_crm_c"],
     ]);
     const filtered = await callOk<{ candidates: { account_id: string }[] }>(viewer, "identify_upsell_opportunities", {
       action: "list",
@@ -341,7 +365,7 @@ describe("identify_upsell_opportunities through MCP", () => {
     expect(first.created).toHaveLength(1);
     expect(first.created[0]).toMatchObject({ account_id: "acc_a", product_id: "p_ent", amount: 54216, score: 71 });
     const row = await env.DB.prepare(
-      "SELECT account_id, kind, stage, status, amount, product_id, source, score, probability FROM opportunities WHERE workspace_id = ?1",
+      "SELECT account_id, kind, stage, status, amount, product_id, source, score, probability FROM opportunities WHERE workspace_id = ?1 AND id <> 'opp_crm_c'",
     )
       .bind(WS)
       .all();
@@ -375,10 +399,17 @@ describe("identify_upsell_opportunities through MCP", () => {
       { action: "list", plan_features: planFeatures },
     );
     expect(listed.candidates[0]?.open_opportunity_id).toBe(first.created[0]?.opportunity_id);
+    // acc_c qualifies from a yellow threshold of 45, but its open CRM upsell (no product) is the same deal.
+    const yellow = await callOk<{ created: unknown[]; already_open: unknown[] }>(csm, "identify_upsell_opportunities", {
+      action: "create",
+      account_ids: ["acc_c"],
+      yellow_min_score: 45,
+    });
+    expect(yellow).toMatchObject({ created: [], already_open: [{ account_id: "acc_c", product_id: "p_start" }] });
     const count = await env.DB.prepare("SELECT count(*) AS n FROM opportunities WHERE workspace_id = ?1")
       .bind(WS)
       .first<{ n: number }>();
-    expect(count?.n).toBe(1);
+    expect(count?.n).toBe(2);
     const audit = await env.DB.prepare(
       "SELECT tool, action, details FROM audit_log WHERE workspace_id = ?1 ORDER BY created_at, id",
     )
@@ -390,6 +421,7 @@ describe("identify_upsell_opportunities through MCP", () => {
         "create_upsell_opportunities",
         { created: [first.created[0]?.opportunity_id], already_open: 0 },
       ],
+      ["identify_upsell_opportunities", "create_upsell_opportunities", { created: [], already_open: 1 }],
       ["identify_upsell_opportunities", "create_upsell_opportunities", { created: [], already_open: 1 }],
     ]);
   });

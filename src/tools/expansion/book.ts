@@ -160,13 +160,23 @@ export interface ProposedOpportunity {
 }
 
 /**
+ * Which open opportunities count as the same deal: one of the same kind for the same product,
+ * and, when `unknownProductBlocks`, also one of the same kind with no product recorded (as
+ * deals imported from a CRM have), since it may already cover the need.
+ */
+export interface SameDealRule {
+  kind: "upsell" | "cross_sell";
+  unknownProductBlocks: boolean;
+}
+
+/**
  * Inserts the proposals as open opportunities at stage `identified`, skipping any account that
- * already has an open opportunity of the same kind for the same product (in the table or earlier
- * in the list). Returns the created rows' ids by account and product.
+ * already has the same deal open (see {@link SameDealRule}) or earlier in the list. Returns the
+ * created rows' ids by account and product.
  */
 export async function createOpportunities(
   ctx: ToolContext,
-  kind: "upsell" | "cross_sell",
+  rule: SameDealRule,
   source: string,
   proposals: readonly ProposedOpportunity[],
 ): Promise<{ id: string; account_id: string; product_id: string }[]> {
@@ -191,32 +201,48 @@ export async function createOpportunities(
         WHERE j.account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1)
           AND NOT EXISTS (SELECT 1 FROM opportunities o
                            WHERE o.workspace_id = ?1 AND o.account_id = j.account_id AND o.status = 'open'
-                             AND o.kind = ?2 AND o.product_id = j.product_id)
+                             AND o.kind = ?2 AND (o.product_id = j.product_id OR (?6 = 1 AND o.product_id IS NULL)))
        RETURNING id, account_id, product_id`,
     )
-      .bind(ctx.principal.workspaceId, kind, source, ctx.now.toISOString(), chunk)
+      .bind(
+        ctx.principal.workspaceId,
+        rule.kind,
+        source,
+        ctx.now.toISOString(),
+        chunk,
+        rule.unknownProductBlocks ? 1 : 0,
+      )
       .all<{ id: string; account_id: string; product_id: string }>();
     created.push(...result.results);
   }
   return created;
 }
 
-/** Open opportunities of one kind, keyed `account_id|product_id`, to mark proposals already in the pipeline. */
+/**
+ * The open opportunities of one kind, to mark proposals already in the pipeline: `find` gives the
+ * oldest open same deal (see {@link SameDealRule}) for an account and product, or null.
+ */
 export async function openOpportunityIndex(
   ctx: ToolContext,
-  kind: "upsell" | "cross_sell",
-): Promise<Map<string, string>> {
+  rule: SameDealRule,
+): Promise<{ find(accountId: string, productId: string): string | null }> {
   const result = await ctx.env.DB.prepare(
     `SELECT id, account_id, product_id FROM opportunities
-      WHERE workspace_id = ?1 AND kind = ?2 AND status = 'open' AND product_id IS NOT NULL
+      WHERE workspace_id = ?1 AND kind = ?2 AND status = 'open'
       ORDER BY created_at, id`,
   )
-    .bind(ctx.principal.workspaceId, kind)
-    .all<{ id: string; account_id: string; product_id: string }>();
+    .bind(ctx.principal.workspaceId, rule.kind)
+    .all<{ id: string; account_id: string; product_id: string | null }>();
   const index = new Map<string, string>();
-  for (const r of result.results)
-    if (!index.has(`${r.account_id}|${r.product_id}`)) index.set(`${r.account_id}|${r.product_id}`, r.id);
-  return index;
+  for (const r of result.results) {
+    const key = JSON.stringify([r.account_id, r.product_id]);
+    if (!index.has(key)) index.set(key, r.id);
+  }
+  return {
+    find: (accountId, productId) =>
+      index.get(JSON.stringify([accountId, productId])) ??
+      (rule.unknownProductBlocks ? (index.get(JSON.stringify([accountId, null])) ?? null) : null),
+  };
 }
 
 /** Common input of the `create` actions: explicit accounts or the top N qualified candidates. */

@@ -20,10 +20,14 @@ import {
   matchesFilters,
   openOpportunityIndex,
   rankedPage,
+  type SameDealRule,
 } from "./book";
 
 /** The `source` stored on opportunities this tool creates. */
 export const CROSSSELL_SOURCE = "crosssell_affinity";
+
+/** Only an open cross-sell for the same product is the same deal: each add-on is its own sale. */
+const SAME_CROSSSELL: SameDealRule = { kind: "cross_sell", unknownProductBlocks: false };
 
 const ACTIONS = ["rules", "list", "create"] as const;
 
@@ -74,7 +78,7 @@ function analyze(
   book: Book,
   thresholds: { minSupport: number; minConfidence: number },
   weights: typeof DEFAULT_CROSSSELL_WEIGHTS,
-  open: Map<string, string>,
+  open: { find(accountId: string, productId: string): string | null },
 ) {
   const owning = book.accounts.filter((a) => a.items.length > 0);
   const sellable = new Set(
@@ -136,7 +140,7 @@ function analyze(
         seats_basis: seats,
         expected_arr: expectedArr(product.price, seats, rule.confidence),
         score: crossSellScore(rule.confidence, rule.lift, adoption, weights),
-        open_opportunity_id: open.get(`${a.id}|${productId}`) ?? null,
+        open_opportunity_id: open.find(a.id, productId),
       });
     }
   }
@@ -218,7 +222,7 @@ export const identifyCrosssellOpportunities = defineTool({
   readActions: ["rules", "list"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
-    const [book, open] = await Promise.all([loadBook(ctx), openOpportunityIndex(ctx, "cross_sell")]);
+    const [book, open] = await Promise.all([loadBook(ctx), openOpportunityIndex(ctx, SAME_CROSSSELL)]);
     const analysis = analyze(
       book,
       { minSupport: args.min_support, minConfidence: args.min_confidence },
@@ -298,7 +302,7 @@ export const identifyCrosssellOpportunities = defineTool({
       }
       const created = await createOpportunities(
         ctx,
-        "cross_sell",
+        SAME_CROSSSELL,
         CROSSSELL_SOURCE,
         chosen.map((c) => ({
           account_id: c.account_id,

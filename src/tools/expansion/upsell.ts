@@ -25,10 +25,14 @@ import {
   openOpportunityIndex,
   planOf,
   rankedPage,
+  type SameDealRule,
 } from "./book";
 
 /** The `source` stored on opportunities this tool creates. */
 export const UPSELL_SOURCE = "upsell_signals";
+
+/** An open upsell with no product recorded (a CRM "+N seats" deal) already covers the account's need. */
+const SAME_UPSELL: SameDealRule = { kind: "upsell", unknownProductBlocks: true };
 
 const ACTIONS = ["list", "create"] as const;
 
@@ -82,7 +86,9 @@ const candidateSchema = z.object({
   open_opportunity_id: z
     .string()
     .nullable()
-    .describe("An open upsell opportunity already held for this account and the suggested product."),
+    .describe(
+      "An open upsell opportunity already held for this account and the suggested product (or with no product).",
+    ),
 });
 
 type Candidate = z.infer<typeof candidateSchema>;
@@ -161,7 +167,7 @@ function evaluateBook(
   usage: Map<string, UsageRow>,
   used: Map<string, string[]>,
   planFeatures: ReadonlyMap<string, ReadonlySet<string>>,
-  open: Map<string, string>,
+  open: { find(accountId: string, productId: string): string | null },
   settings: {
     weights: typeof DEFAULT_UPSELL_WEIGHTS;
     thresholds: typeof DEFAULT_UPSELL_THRESHOLDS;
@@ -228,7 +234,7 @@ function evaluateBook(
             arr_uplift: s.arr_uplift,
           }
         : null,
-      open_opportunity_id: s ? (open.get(`${a.id}|${s.product.id}`) ?? null) : null,
+      open_opportunity_id: s ? open.find(a.id, s.product.id) : null,
     };
   });
 }
@@ -261,7 +267,7 @@ export const identifyUpsellOpportunities = defineTool({
     "Qualified = near the limit (utilization ≥ `near_limit_utilization`, default 0.8, or a gated feature in use) and healthy (band green, or yellow with score ≥ `yellow_min_score`, default 60; red and unscored never). " +
     "Suggestion: with gated features, the next plan up the price ladder (same family) at max(seats, seats needed); else seats needed = ceil(p90 daily active users / `target_utilization`, default 0.8) of the current plan. " +
     "ARR uplift = seats after × new list price × (1 − discount) − seats × current list price × (1 − discount), discount = 1 − plan ARR / (seats × list price) of the account's plan items. " +
-    "action list: qualified candidates (or all evaluated with include_unqualified), sorted by score or uplift, paginated. action create (csm): opens upsell opportunities (stage identified, source upsell_signals, amount = uplift, score, suggested product) for the given account ids or the top N; an account that already has an open upsell opportunity for that product gets no second one.",
+    "action list: qualified candidates (or all evaluated with include_unqualified), sorted by score or uplift, paginated. action create (csm): opens upsell opportunities (stage identified, source upsell_signals, amount = uplift, score, suggested product) for the given account ids or the top N; an account that already has an open upsell opportunity for that product, or one with no product recorded (as CRM deals have), gets no second one.",
   input: {
     action: z.enum(ACTIONS).describe("list (read) or create (csm: open opportunities)."),
     ...accountFilters,
@@ -335,7 +341,9 @@ export const identifyUpsellOpportunities = defineTool({
     already_open: z
       .array(z.object({ account_id: z.string(), product_id: z.string() }))
       .optional()
-      .describe("create: candidates skipped because an open upsell opportunity for that product exists."),
+      .describe(
+        "create: candidates skipped because an open upsell opportunity for that product (or with none) exists.",
+      ),
     not_qualified: z
       .array(z.object({ account_id: z.string(), reason: z.string() }))
       .optional()
@@ -351,7 +359,7 @@ export const identifyUpsellOpportunities = defineTool({
     const features = [...new Set([...planFeatures.values()].flatMap((s) => [...s]))];
     const [{ usage, used, windows }, open] = await Promise.all([
       loadUsage(ctx, args.window_days, features),
-      openOpportunityIndex(ctx, "upsell"),
+      openOpportunityIndex(ctx, SAME_UPSELL),
     ]);
     const all = evaluateBook(book, usage, used, planFeatures, open, {
       weights: args.weights ?? DEFAULT_UPSELL_WEIGHTS,
@@ -400,7 +408,7 @@ export const identifyUpsellOpportunities = defineTool({
       }
       const created = await createOpportunities(
         ctx,
-        "upsell",
+        SAME_UPSELL,
         UPSELL_SOURCE,
         chosen.flatMap((c) =>
           c.suggestion
