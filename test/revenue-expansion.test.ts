@@ -13,6 +13,7 @@ import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 
 const WS = "ws_revexp";
 const OTHER_WS = "ws_revexp-other";
+const CANCEL_WS = "ws_revexp-cancel";
 
 function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
   const columns = Object.keys(row);
@@ -217,5 +218,44 @@ describe("track_revenue_expansion", () => {
 
   it("refuses bad input with an actionable error", async () => {
     expect(await callError(viewer, "track_revenue_expansion", { periods: 30 })).toMatch(/periods/);
+  });
+});
+
+describe("track_revenue_expansion with cancelled terms", () => {
+  it("counts a cancelled term until its outcome date, and one without an outcome date never", async () => {
+    const v = await createWorkspace("revexp-cancel", "viewer");
+    const client = await connectClient(v.key, "?toolsets=expansion");
+    const quarter = reportingPeriods(isoDay(new Date()), "quarter", 1, false)[0]!;
+    const at = (offset: number) => addDays(quarter.start, offset);
+    const term = (id: string, accountId: string, arr: number, extra: Record<string, string>) =>
+      insert("contracts", {
+        id,
+        workspace_id: CANCEL_WS,
+        account_id: accountId,
+        start_date: at(-100),
+        end_date: at(300),
+        arr,
+        ...extra,
+      });
+    await env.DB.batch([
+      insert("accounts", { id: "cx", workspace_id: CANCEL_WS, name: "Cancelled", segment: "smb" }),
+      insert("accounts", { id: "cy", workspace_id: CANCEL_WS, name: "Kept", segment: "smb" }),
+      // Cancelled inside the quarter: in force at its start, gone at its end → churn of 2,000.
+      term("cx1", "cx", 2000, { status: "cancelled", outcome: "churned", outcome_date: `${at(40)}T10:00:00Z` }),
+      // A cancelled duplicate without an outcome date adds nothing to cy's 3,000.
+      term("cy1", "cy", 3000, { status: "active" }),
+      term("cy2", "cy", 9000, { status: "cancelled" }),
+    ]);
+    const report = await callOk<Report>(client, "track_revenue_expansion", { periods: 1 });
+    // GRR = NRR = (5,000 − 2,000) / 5,000.
+    expect(report.periods[0]).toMatchObject({
+      starting_arr: 5000,
+      accounts_at_start: 2,
+      churned_arr: 2000,
+      accounts_churned: 1,
+      expansion_arr: 0,
+      grr: 0.6,
+      nrr: 0.6,
+    });
   });
 });
