@@ -254,7 +254,10 @@ export const identifyExpansionOpportunities = defineTool({
   },
   output: {
     action: z.enum(ACTIONS),
-    accounts_counted: z.number().int().describe("Active accounts in scope."),
+    accounts_counted: z
+      .number()
+      .int()
+      .describe("account and list: active accounts in scope; pipeline: accounts with an open opportunity in scope."),
     stage_probabilities: z.record(z.string(), num).describe("Stage defaults applied."),
     account: whitespaceSchema.optional().describe("account: the account's whitespace."),
     accounts: z.array(whitespaceSchema).optional().describe("list: this page."),
