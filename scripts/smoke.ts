@@ -1,7 +1,7 @@
 /**
  * End-to-end smoke test: starts `npm start` on fresh local state and a free port, lets it seed
  * the demo workspace, connects the MCP SDK client over HTTP, lists tools per toolset, calls the
- * core tools and every read of the health and retention toolsets on the demo data, then stops the server. Prints `Smoke: N passed, N failed`.
+ * core tools and every read of the health, retention and expansion toolsets on the demo data, then stops the server. Prints `Smoke: N passed, N failed`.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -283,6 +283,44 @@ async function main(): Promise<void> {
       assert(campaigns.length > 0, "no campaign in the demo");
       await call(client, "automate_retention_campaigns", { action: "report", campaign_id: campaigns[0]!.id });
       return `${campaigns.length} campaigns`;
+    });
+    await check("identify_upsell_opportunities", async () => {
+      const upsell = await call(client, "identify_upsell_opportunities", { action: "list", limit: 5 });
+      assert((upsell.accounts_counted as number) > 0, "no account counted");
+      return `${upsell.qualified} qualified of ${upsell.accounts_counted}`;
+    });
+    await check("identify_crosssell_opportunities rules", async () => {
+      const rules = await call(client, "identify_crosssell_opportunities", { action: "rules" });
+      assert((rules.rules_found as number) > 0, "no association rule");
+      return `${rules.rules_found} rules`;
+    });
+    await check("identify_expansion_opportunities pipeline", async () => {
+      const pipeline = await call(client, "identify_expansion_opportunities", { action: "pipeline" });
+      return JSON.stringify(pipeline.pipeline).slice(0, 80);
+    });
+    await check("track_renewals", async () => {
+      const renewals = await call(client, "track_renewals", { action: "list", limit: 5 });
+      assert((renewals.contracts_counted as number) > 0, "no renewal in the window");
+      return `${renewals.contracts_counted} renewals, ARR ${renewals.arr_renewing}`;
+    });
+    await check("forecast_renewals", async () => {
+      const forecast = await call(client, "forecast_renewals", { limit: 5 });
+      assert((forecast.contracts_counted as number) > 0, "nothing to forecast");
+      return `forecast GRR ${forecast.forecast_grr}`;
+    });
+    await check("negotiate_renewals prepare", async () => {
+      const prepared = await call(client, "negotiate_renewals", { action: "prepare", account_id: accountId });
+      return JSON.stringify(prepared.price_change).slice(0, 80);
+    });
+    await check("track_revenue_expansion", async () => {
+      const revenue = await call(client, "track_revenue_expansion", {});
+      assert((revenue.periods as unknown[]).length === 4, "expected the last 4 quarters");
+      return JSON.stringify(revenue.window).slice(0, 80);
+    });
+    await check("optimize_customer_lifetime_value", async () => {
+      const clv = await call(client, "optimize_customer_lifetime_value", { limit: 5 });
+      assert((clv.segments as unknown[]).length > 0, "no segment");
+      return `${(clv.segments as unknown[]).length} segments`;
     });
     await client.close();
   } finally {

@@ -204,7 +204,7 @@ describe("track_renewals", () => {
     expect(wide.arr_renewing).toBe(15_000);
     const tier = await callOk<ListAnswer>(viewer, "track_renewals", { window_days: 200, tier: "Tier 1" });
     expect(tier.renewals.map((r) => r.contract_id)).toEqual(["rc2"]);
-    const owner = await callOk<ListAnswer>(viewer, "track_renewals", { owner_user_id: csmUser, segment: "Enterprise" });
+    const owner = await callOk<ListAnswer>(viewer, "track_renewals", { owner: csmUser, segment: "Enterprise" });
     expect(owner.renewals.map((r) => r.contract_id)).toEqual(["rc2"]);
 
     const first = await callOk<ListAnswer>(viewer, "track_renewals", { window_days: 200, limit: 2 });

@@ -39,7 +39,7 @@ export const MAX_DRAWS = 20_000_000;
 const OPEN_RENEWAL = "c.status = 'active' AND c.outcome IS NULL AND a.status <> 'churned'";
 
 const filterArgs = {
-  owner_user_id: z.string().min(1).max(100).optional().describe("Only accounts owned by this user id."),
+  owner: z.string().min(1).max(100).optional().describe("Only accounts owned by this user id."),
   tier: z.string().min(1).max(50).optional().describe("Only accounts of this value tier (accounts.tier)."),
   segment: z.string().min(1).max(50).optional().describe("Only accounts of this segment (accounts.segment)."),
   health_band: z
@@ -49,7 +49,7 @@ const filterArgs = {
 };
 
 type Filters = {
-  owner_user_id?: string | undefined;
+  owner?: string | undefined;
   tier?: string | undefined;
   segment?: string | undefined;
   health_band?: string | undefined;
@@ -59,12 +59,7 @@ type Filters = {
 const FILTER_SQL = `(?3 IS NULL OR a.owner_user_id = ?3) AND (?4 IS NULL OR a.tier = ?4)
   AND (?5 IS NULL OR a.segment = ?5) AND (?6 IS NULL OR a.health_band = ?6)`;
 
-const filterParams = (f: Filters) => [
-  f.owner_user_id ?? null,
-  f.tier ?? null,
-  f.segment ?? null,
-  f.health_band ?? null,
-];
+const filterParams = (f: Filters) => [f.owner ?? null, f.tier ?? null, f.segment ?? null, f.health_band ?? null];
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const pct = (value: number | null) => (value === null ? null : `${Math.round(value * 100)}%`);
@@ -150,7 +145,7 @@ async function listRenewals(
     "track_renewals",
     today,
     args.window_days,
-    args.owner_user_id,
+    args.owner,
     args.tier,
     args.segment,
     args.health_band,
@@ -602,7 +597,7 @@ export const forecastRenewals = defineTool({
       args.period,
       args.simulations,
       args.seed,
-      args.owner_user_id,
+      args.owner,
       args.tier,
       args.segment,
       args.health_band,
