@@ -13,6 +13,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // A fixed test key: integration secrets are encrypted under it.
             ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            // Lets tests ask for a call's D1 cost (X-Debug-D1), as benchmarks do.
+            DEBUG_D1: "1",
           },
         },
       }),

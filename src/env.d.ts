@@ -4,6 +4,12 @@ interface WorkerSecrets {
   ENCRYPTION_KEY: string;
   SENDGRID_API_KEY?: string;
   SLACK_WEBHOOK_URL?: string;
+  /**
+   * "1" lets a request ask for its D1 cost with `X-Debug-D1: 1` (or `sql` for the statements
+   * too), returned in the tool result's `_meta`. For benchmarks and local runs; leave unset in
+   * production.
+   */
+  DEBUG_D1?: string;
 }
 
 interface Env extends WorkerSecrets {}

@@ -41,11 +41,11 @@ export async function createWorkspace(
   return { workspaceId, userId, key, keyId };
 }
 
-/** A connected MCP SDK client speaking Streamable HTTP to `/mcp` with the given bearer key. */
-export async function connectClient(key: string, query = ""): Promise<Client> {
+/** A connected MCP SDK client speaking Streamable HTTP to `/mcp` with the given bearer key (and headers). */
+export async function connectClient(key: string, query = "", headers: Record<string, string> = {}): Promise<Client> {
   const transport = new StreamableHTTPClientTransport(new URL(`http://localhost/mcp${query}`), {
     fetch: (url, init) => workerFetch(url.toString(), init),
-    requestInit: { headers: { Authorization: `Bearer ${key}` } },
+    requestInit: { headers: { ...headers, Authorization: `Bearer ${key}` } },
   });
   const client = new Client({ name: "test-client", version: "1.0.0" });
   await client.connect(transport);

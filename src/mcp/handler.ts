@@ -5,6 +5,7 @@ import { roleAtLeast } from "../auth/principal";
 import { resourceMetadataUrl, resourceUrl } from "../auth/resource";
 import { newId } from "../lib/ids";
 import { ALL_TOOLS } from "../tools";
+import type { DebugD1 } from "./server";
 import { buildServer } from "./server";
 import { requiredRoleForCall } from "./tool";
 import { parseSessionOptions, type SessionOptions } from "./toolsets";
@@ -43,10 +44,15 @@ export async function handleMcpRequest(
   const refusal = await refuseForbiddenCall(request, principal, session);
   if (refusal) return refusal;
   const requestId = newId("req");
+  const debugD1 = debugD1Mode(request, env);
   const publicHost = env.PUBLIC_URL ? new URL(env.PUBLIC_URL).hostname : undefined;
   const handler = createMcpHandler(
     () =>
-      buildServer(env, principal, session, { id: requestId, origin: env.PUBLIC_URL || new URL(request.url).origin }),
+      buildServer(env, principal, session, {
+        id: requestId,
+        origin: env.PUBLIC_URL || new URL(request.url).origin,
+        debugD1,
+      }),
     {
       route: "/mcp",
       ...(publicHost ? { allowedOriginHostnames: [publicHost, "localhost", "127.0.0.1"] } : {}),
@@ -56,6 +62,13 @@ export async function handleMcpRequest(
   const headers = new Headers(response.headers);
   headers.set("X-Request-Id", requestId);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+/** Whether and how a call reports its D1 cost: only where the deployment enables it. */
+export function debugD1Mode(request: Request, env: Pick<Env, "DEBUG_D1">): DebugD1 {
+  if (env.DEBUG_D1 !== "1") return "off";
+  const asked = request.headers.get("x-debug-d1");
+  return asked === "sql" ? "sql" : asked === "1" ? "counts" : "off";
 }
 
 /**

@@ -3,6 +3,7 @@ import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { type Principal, roleAtLeast } from "../auth/principal";
 import { openDb } from "../db/client";
+import { meteredD1, newMeter } from "../db/metered";
 import { auditLog, idempotencyKeys } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
@@ -51,11 +52,17 @@ export function serverInstructions(session: SessionOptions): string {
 }
 
 /** Builds the MCP server for one request: the caller's visible tools, each wrapped by {@link runTool}. */
+/** Whether a call reports its D1 cost in the result's `_meta` (`sql`: with every statement). */
+export type DebugD1 = "off" | "counts" | "sql";
+
+/** Key of the D1 cost in a tool result's `_meta`. */
+export const D1_META_KEY = "cs-mcp/d1";
+
 export function buildServer(
   env: Env,
   principal: Principal,
   session: SessionOptions,
-  request: { id: string; origin: string },
+  request: { id: string; origin: string; debugD1?: DebugD1 },
 ): McpServer {
   const server = new McpServer(
     { name: "cs-mcp", title: "Customer Success MCP", version: VERSION },
@@ -75,7 +82,14 @@ export function buildServer(
         _meta: { [TOOLSET_META_KEY]: tool.toolset, [MIN_ROLE_META_KEY]: requiredRole(tool) },
       },
       async (args: Record<string, unknown>) =>
-        runTool(tool, args, { env, principal, session, requestId: request.id, origin: request.origin }),
+        runTool(tool, args, {
+          env,
+          principal,
+          session,
+          requestId: request.id,
+          origin: request.origin,
+          debugD1: request.debugD1 ?? "off",
+        }),
     );
   }
   return server;
@@ -85,13 +99,35 @@ type CallResult = {
   content: { type: "text"; text: string }[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
+  _meta?: Record<string, unknown>;
 };
 
 /**
  * The one wrapper around every handler: role re-check, idempotency, audit row for writes, and
  * the central error boundary (a clean message and a request id, never a stack, SQL or secret).
+ * With `debugD1` (enabled by DEBUG_D1 and asked for per request) the result's `_meta` also
+ * carries the call's D1 cost: statements, rows read and written, and the statements themselves.
  */
 export async function runTool(
+  tool: AnyTool,
+  rawArgs: Record<string, unknown>,
+  call: {
+    env: Env;
+    principal: Principal;
+    session: SessionOptions;
+    requestId: string;
+    origin: string;
+    debugD1?: DebugD1;
+  },
+): Promise<CallResult> {
+  const debugD1 = call.debugD1 ?? "off";
+  if (debugD1 === "off") return runHandler(tool, rawArgs, call);
+  const meter = newMeter(debugD1 === "sql");
+  const result = await runHandler(tool, rawArgs, { ...call, env: { ...call.env, DB: meteredD1(call.env.DB, meter) } });
+  return { ...result, _meta: { ...result._meta, [D1_META_KEY]: meter } };
+}
+
+async function runHandler(
   tool: AnyTool,
   rawArgs: Record<string, unknown>,
   call: { env: Env; principal: Principal; session: SessionOptions; requestId: string; origin: string },
