@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { computeStage, median, milestoneProgress, ruleMatches, stageSpans } from "../src/domain/lifecycle";
+import { PLAYBOOK_LIBRARY } from "../src/domain/retention/playbooks";
 import { adoptionMilestoneSchema, readSettings } from "../src/domain/settings";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
@@ -319,6 +320,55 @@ describe("manage_lifecycle_stages", () => {
     expect(
       await callError(client, "manage_lifecycle_stages", { action: "move", apply_rules: true, thresholds: { x: 1 } }),
     ).toContain("thresholds does not apply to action move");
+  });
+
+  it("opens the stage's playbook intervention when an account enters a stage that has one", async () => {
+    await env.DB.prepare("UPDATE workspaces SET settings = ?2 WHERE id = ?1")
+      .bind(WS, JSON.stringify({ lifecycle_playbooks: { renewal: "renewal_rescue" } }))
+      .run();
+    const moved = await callOk<{ moved_count: number; interventions_opened: number }>(
+      client,
+      "manage_lifecycle_stages",
+      { action: "move", account_id: "c6", stage: "renewal", reason: "renewal talks start" },
+    );
+    expect(moved).toMatchObject({ moved_count: 1, interventions_opened: 1 });
+    const opened = await env.DB.prepare(
+      "SELECT id, playbook, arr_at_open, status, reason FROM interventions WHERE workspace_id = ?1 AND account_id = 'c6'",
+    )
+      .bind(WS)
+      .all<{ id: string; playbook: string; arr_at_open: number; status: string; reason: string }>();
+    expect(opened.results.map(({ id: _, ...rest }) => rest)).toEqual([
+      { playbook: "renewal_rescue", arr_at_open: 600, status: "open", reason: "entered stage renewal" },
+    ]);
+    const steps = PLAYBOOK_LIBRARY.renewal_rescue.steps;
+    const stored = await env.DB.prepare(
+      `SELECT s.position, s.kind, s.title, s.task_id IS NOT NULL AS has_task,
+              (SELECT count(*) FROM tasks t WHERE t.id = s.task_id AND t.source = 'intervention') AS tasks
+         FROM intervention_steps s WHERE s.intervention_id = ?1 ORDER BY s.position`,
+    )
+      .bind(opened.results[0]?.id)
+      .all();
+    expect(stored.results).toEqual(
+      steps.map((step, i) => ({
+        position: i + 1,
+        kind: step.kind,
+        title: step.title,
+        has_task: step.kind === "task" ? 1 : 0,
+        tasks: step.kind === "task" ? 1 : 0,
+      })),
+    );
+    const back = await callOk<{ moved_count: number; interventions_opened: number }>(
+      client,
+      "manage_lifecycle_stages",
+      {
+        action: "move",
+        account_id: "c6",
+        stage: "mature",
+        reason: "renewed",
+      },
+    );
+    expect(back).toMatchObject({ moved_count: 1, interventions_opened: 0 });
+    await env.DB.prepare("UPDATE workspaces SET settings = '{}' WHERE id = ?1").bind(WS).run();
   });
 
   it("refuses a viewer's move with 403 and reads other workspaces' accounts as missing", async () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PLAYBOOKS } from "./retention/playbooks";
 import { DEFAULT_SEGMENTS, DEFAULT_TIERS, segmentDefinitionSchema, tierDefinitionSchema } from "./segments";
 
 /** KPI targets the dashboard tools compare against (ratios as fractions, e.g. 0.9 = 90%). */
@@ -237,6 +238,12 @@ export const workspaceSettingsSchema = z
         { stage: "adoption", when: "contract_age_days_below", value: 365 },
         { stage: "mature", when: "status_is", value: "active" },
       ]),
+    lifecycle_playbooks: z
+      .record(z.string().min(1).max(50), z.enum(PLAYBOOKS).exclude(["custom"]))
+      .default({})
+      .describe(
+        "Stage → playbook: an account moved into the stage (manage_lifecycle_stages move) gets an intervention from that playbook for its owner.",
+      ),
     adoption_milestones: z
       .array(adoptionMilestoneSchema)
       .max(20)

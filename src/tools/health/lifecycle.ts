@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { computeStage, DEFAULT_STUCK_DAYS, median, stageEntry, stageSpans } from "../../domain/lifecycle";
 import { markdownTable } from "../../domain/markdown-table";
+import { PLAYBOOK_LIBRARY } from "../../domain/retention/playbooks";
 import { readSettings } from "../../domain/settings";
+import { openInterventionStatements } from "../../jobs/interventions";
 import { newId } from "../../lib/ids";
 import { daysBetween, isoDay } from "../../lib/time";
 import { refuseMisplacedFields } from "../../mcp/action-fields";
@@ -57,11 +59,15 @@ async function loadAccounts(ctx: ToolContext, accountId?: string): Promise<Accou
   return results;
 }
 
-async function loadRules(ctx: ToolContext) {
+async function loadSettings(ctx: ToolContext) {
   const row = await ctx.env.DB.prepare("SELECT settings FROM workspaces WHERE id = ?1")
     .bind(ctx.principal.workspaceId)
     .first<{ settings: string | null }>();
-  return readSettings(row?.settings ? JSON.parse(row.settings) : {}).lifecycle_rules;
+  return readSettings(row?.settings ? JSON.parse(row.settings) : {});
+}
+
+async function loadRules(ctx: ToolContext) {
+  return (await loadSettings(ctx)).lifecycle_rules;
 }
 
 function daysIn(a: AccountRow, today: string) {
@@ -90,7 +96,7 @@ export const manageLifecycleStages = defineTool({
     "move (csm+): one account to a given stage with a reason, or apply_rules: true to move every account whose computed stage differs (reason rule:<n>); writes the stage and one history row per moved account. " +
     "history: one account's stage changes with days in each stage. " +
     "stuck: accounts longer in their stage than a threshold (defaults onboarding 90, adoption 180, renewal 120, at_risk 60 days; override with thresholds). " +
-    "Entering a stage does not start a playbook.",
+    "Entering a stage named in settings lifecycle_playbooks (stage → playbook) opens an intervention from that playbook for the account's owner (see execute_retention_campaign), in the same transaction as the move.",
   input: {
     action: z.enum(ACTIONS).describe("list, evaluate, move, history or stuck."),
     account_id: z.string().min(1).max(100).optional().describe("move/history: the account."),
@@ -135,6 +141,11 @@ export const manageLifecycleStages = defineTool({
       .int()
       .optional()
       .describe("move: planned moves skipped because the stored stage changed since it was read."),
+    interventions_opened: z
+      .number()
+      .int()
+      .optional()
+      .describe("move: interventions opened by stage playbooks (settings lifecycle_playbooks)."),
     history: z
       .array(
         z.object({
@@ -357,9 +368,10 @@ async function move(
   }
   // History first, then the stage, each only where the stored stage is still the one read: a change made
   // meanwhile by another caller is neither overwritten nor recorded twice. One batch is one transaction.
+  const recorded = moves.map((m) => ({ ...m, id: newId("stg") }));
   const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < moves.length; i += MOVE_CHUNK) {
-    const chunk = JSON.stringify(moves.slice(i, i + MOVE_CHUNK).map((m) => ({ ...m, id: newId("stg") })));
+  for (let i = 0; i < recorded.length; i += MOVE_CHUNK) {
+    const chunk = JSON.stringify(recorded.slice(i, i + MOVE_CHUNK));
     statements.push(
       ctx.env.DB.prepare(
         `INSERT INTO account_stage_history (id, workspace_id, account_id, from_stage, to_stage, reason, changed_at)
@@ -377,14 +389,42 @@ async function move(
       ).bind(ctx.principal.workspaceId, chunk, nowIso),
     );
   }
+  const moveStatements = statements.length;
+  // Entering a stage with a playbook opens its intervention, in the same batch and only for moves that happened.
+  const playbooks = (await loadSettings(ctx)).lifecycle_playbooks;
+  const openings = recorded.flatMap((m) => {
+    const playbook = playbooks[m.to_stage];
+    return playbook
+      ? [
+          {
+            accountId: m.account_id,
+            playbook,
+            steps: PLAYBOOK_LIBRARY[playbook].steps,
+            ownerUserId: null,
+            reason: `entered stage ${m.to_stage}`,
+            ifHistoryId: m.id,
+          },
+        ]
+      : [];
+  });
+  const opening = openInterventionStatements(
+    ctx.env.DB,
+    { workspaceId: ctx.principal.workspaceId, createdBy: ctx.principal.userId, now: ctx.now, today },
+    openings,
+  );
+  statements.push(...opening.statements);
   const results = statements.length > 0 ? await ctx.env.DB.batch(statements) : [];
-  const changed = results.reduce((sum, r, i) => sum + (i % 2 === 1 ? r.meta.changes : 0), 0);
+  const changed = results.slice(0, moveStatements).reduce((sum, r, i) => sum + (i % 2 === 1 ? r.meta.changes : 0), 0);
+  const opened = results
+    .slice(moveStatements, moveStatements + opening.interventionInserts)
+    .reduce((sum, r) => sum + r.meta.changes, 0);
   ctx.audit({
     action: args.apply_rules ? "apply_stage_rules" : "move_stage",
     targetType: "account",
     targetId: args.account_id,
     details: {
       moved: changed,
+      interventions_opened: opened,
       accounts: moves.slice(0, 50).map((m) => `${m.account_id}:${m.from_stage}>${m.to_stage}`),
     },
   });
@@ -399,9 +439,10 @@ async function move(
       moved: moves.slice(0, args.limit),
       moved_count: changed,
       changed_meanwhile: moves.length - changed,
+      interventions_opened: opened,
       accounts_counted: considered,
       next_cursor: null,
     },
-    text: `Moved ${changed} of ${considered} accounts${moves.length > changed ? ` (${moves.length - changed} changed stage meanwhile and were left as they are)` : ""}.\n${table}`,
+    text: `Moved ${changed} of ${considered} accounts${moves.length > changed ? ` (${moves.length - changed} changed stage meanwhile and were left as they are)` : ""}${opened > 0 ? `; ${opened} stage playbook intervention(s) opened` : ""}.\n${table}`,
   };
 }

@@ -12,7 +12,7 @@ import { readSettings } from "../../domain/settings";
 import { queueEmail } from "../../email/queue-email";
 import { renderEmail, templateValues } from "../../email/render";
 import { recipientsFor } from "../../jobs/campaigns";
-import { newId } from "../../lib/ids";
+import { openInterventionStatements } from "../../jobs/interventions";
 import { addDays, daysBetween, isoDay } from "../../lib/time";
 import { refuseMisplacedFields } from "../../mcp/action-fields";
 import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
@@ -306,41 +306,12 @@ async function openIntervention(ctx: ToolContext, args: Args) {
   const steps: PlaybookStep[] = args.steps ?? PLAYBOOK_LIBRARY[playbook].steps;
   if (steps.length === 0) throw new ToolError("A custom playbook needs `steps`: its tasks and emails in order.");
   const owner = args.owner ? await resolveOwner(ctx, args.owner) : (account.owner_user_id ?? ctx.principal.userId);
-  const id = newId("int");
-  const openedAt = ctx.now.toISOString();
-  const today = isoDay(ctx.now);
-  const rows = steps.map((step, i) => ({
-    id: `${id}_${i + 1}`,
-    position: i + 1,
-    kind: step.kind,
-    title: step.title,
-    due: addDays(today, step.due_offset_days),
-    task: step.kind === "task" ? `tsk_${id}_${i + 1}` : null,
-  }));
-  const tasks = rows.filter((r) => r.task !== null);
-  const statements = [
-    ctx.env.DB.prepare(
-      `INSERT INTO interventions (id, workspace_id, account_id, playbook, owner_user_id, status, reason, arr_at_open, opened_at, created_by)
-       VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9)`,
-    ).bind(id, ws, accountId, playbook, owner, args.reason ?? null, account.arr, openedAt, ctx.principal.userId),
-    ctx.env.DB.prepare(
-      `INSERT INTO intervention_steps (id, workspace_id, intervention_id, position, kind, title, status, task_id, due_date)
-       SELECT value ->> '$.id', ?1, ?2, value ->> '$.position', value ->> '$.kind', value ->> '$.title', 'pending',
-              value ->> '$.task', value ->> '$.due'
-         FROM json_each(?3)`,
-    ).bind(ws, id, JSON.stringify(rows)),
-  ];
-  if (tasks.length > 0) {
-    statements.push(
-      ctx.env.DB.prepare(
-        `INSERT INTO tasks (id, workspace_id, account_id, title, description, owner_user_id, due_date, priority, status, source, created_by)
-         SELECT value ->> '$.task', ?1, ?2, value ->> '$.title',
-                'Retention intervention ' || ?3 || ' (' || ?4 || '), step ' || (value ->> '$.position'),
-                ?5, value ->> '$.due', 'high', 'open', 'intervention', ?6
-           FROM json_each(?7)`,
-      ).bind(ws, accountId, id, playbook, owner, ctx.principal.userId, JSON.stringify(tasks)),
-    );
-  }
+  const { statements, ids } = openInterventionStatements(
+    ctx.env.DB,
+    { workspaceId: ws, createdBy: ctx.principal.userId, now: ctx.now, today: isoDay(ctx.now) },
+    [{ accountId, playbook, steps, ownerUserId: owner, reason: args.reason ?? null }],
+  );
+  const id = ids[0] as string;
   await ctx.env.DB.batch(statements);
   const intervention = await loadIntervention(ctx, id);
   ctx.audit({
@@ -353,13 +324,13 @@ async function openIntervention(ctx: ToolContext, args: Args) {
       playbook,
       owner_user_id: owner,
       reason: args.reason ?? null,
-      steps: rows.length,
-      tasks: tasks.length,
+      steps: steps.length,
+      tasks: steps.filter((step) => step.kind === "task").length,
     },
   });
   return {
     data: { action: "open" as const, intervention },
-    text: `Opened ${playbook} intervention ${id} on ${account.name} (ARR ${account.arr}) with ${rows.length} steps; ${tasks.length} tasks created, emails wait for send_step.\n${stepsTable(intervention)}`,
+    text: `Opened ${playbook} intervention ${id} on ${account.name} (ARR ${account.arr}) with ${steps.length} steps; ${steps.filter((step) => step.kind === "task").length} tasks created, emails wait for send_step.\n${stepsTable(intervention)}`,
   };
 }
 
