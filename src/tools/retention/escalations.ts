@@ -612,9 +612,10 @@ async function stats(ctx: ToolContext, args: EscalationArgs) {
     const batches = await ctx.env.DB.batch<{ id: string; score: number }>(
       chunks.map((chunk) =>
         ctx.env.DB.prepare(
-          // "+r.kind" keeps the (workspace, account, time) index in use rather than scanning all CSAT.
+          // CROSS JOIN drives from the resolutions, so each reads its account's (workspace, account, time)
+          // index range; "+r.kind" keeps that index in use rather than scanning all CSAT.
           `SELECT DISTINCT r.id, r.score FROM json_each(?2) j
-             JOIN survey_responses r ON r.workspace_id = ?1 AND r.account_id = j.value ->> '$.a'
+             CROSS JOIN survey_responses r ON r.workspace_id = ?1 AND r.account_id = j.value ->> '$.a'
               AND r.responded_at > j.value ->> '$.r' AND r.responded_at <= j.value ->> '$.u'
             WHERE +r.kind = 'csat'`,
         ).bind(workspaceId, chunk),
