@@ -630,11 +630,12 @@ export const scoreRiskFactors = defineTool({
     }
 
     // library: flags from the latest stored score of each scored active account, plus unscored ones scored now.
+    // CROSS JOIN reads scores per account (its latest day) rather than every score the workspace kept.
     const [flagRes, countRes, unscoredRes] = await ctx.env.DB.batch([
       ctx.env.DB.prepare(
         `SELECT f.value ->> '$.factor' AS factor, count(*) AS n
            FROM accounts a
-           JOIN risk_scores r ON r.workspace_id = ?1 AND r.account_id = a.id
+           CROSS JOIN risk_scores r ON r.workspace_id = ?1 AND r.account_id = a.id
             AND r.day = (SELECT max(r2.day) FROM risk_scores r2 WHERE r2.workspace_id = ?1 AND r2.account_id = a.id)
            CROSS JOIN json_each(r.factors) f
           WHERE a.workspace_id = ?1 AND a.status = 'active' AND a.churn_probability IS NOT NULL
