@@ -131,8 +131,10 @@ async function loadUsage(
         WHERE rank_from_top = ?4`,
     ).bind(ws, windows.recent_from, windows.recent_to, p90RankFromTop(windowDays)),
     ctx.env.DB.prepare(
-      `SELECT DISTINCT account_id, feature FROM usage_feature_daily
-        WHERE workspace_id = ?1 AND feature IN (SELECT value FROM json_each(?2)) AND day BETWEEN ?3 AND ?4 AND events > 0`,
+      // Driven from the plan features, so each reads its (workspace, feature, day) range, not the whole history.
+      `SELECT DISTINCT u.account_id, u.feature FROM json_each(?2) f
+         CROSS JOIN usage_feature_daily u ON u.workspace_id = ?1 AND u.feature = f.value AND u.day BETWEEN ?3 AND ?4
+        WHERE u.events > 0`,
     ).bind(ws, JSON.stringify(features), windows.recent_from, windows.recent_to),
   ]);
   const usedByAccount = new Map<string, string[]>();
