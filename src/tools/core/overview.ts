@@ -103,6 +103,7 @@ export const getWorkspaceOverview = defineTool({
           (SELECT count(*) FROM users WHERE workspace_id = ?1 AND disabled_at IS NULL) AS users,
           (SELECT count(*) FROM tasks WHERE workspace_id = ?1 AND status = 'open') AS open_tasks`,
       ).bind(ws),
+      // The latest health day is taken per account (one primary-key entry each), not over every stored score.
       env.DB.prepare(
         `SELECT
           (SELECT max(day) FROM usage_daily WHERE workspace_id = ?1) AS last_usage_day,
@@ -111,7 +112,8 @@ export const getWorkspaceOverview = defineTool({
           (SELECT max(created_at) FROM feedback_items WHERE workspace_id = ?1) AS last_feedback_at,
           (SELECT max(occurred_at) FROM activities WHERE workspace_id = ?1) AS last_activity_at,
           (SELECT max(received_at) FROM webhook_receipts WHERE workspace_id = ?1) AS last_webhook_at,
-          (SELECT max(day) FROM health_scores WHERE workspace_id = ?1) AS last_health_day`,
+          (SELECT max((SELECT max(h.day) FROM health_scores h WHERE h.workspace_id = ?1 AND h.account_id = a.id))
+             FROM accounts a WHERE a.workspace_id = ?1) AS last_health_day`,
       ).bind(ws),
       env.DB.prepare(
         `SELECT id, provider, name, status, last_received_at, accepted_count, rejected_count, failed_count
