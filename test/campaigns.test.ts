@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { type CampaignStep, dueStepIndexes, orderSteps } from "../src/domain/retention/triggers";
+import { type CampaignStep, dueStepIndexes, historicalRuleSql, orderSteps } from "../src/domain/retention/triggers";
 import { afterHealthChunk } from "../src/jobs/after-health";
 import { runCampaignsForChunk } from "../src/jobs/campaigns";
 import { addDays, isoDay } from "../src/lib/time";
@@ -401,6 +401,69 @@ describe("automate_retention_campaigns", () => {
       .all();
     expect(results).toEqual([
       { account_id: "w1", status: "completed", task_id: "tsk_cmp_enr_cmp_wire_w1_0", title: "Call them" },
+    ]);
+  });
+
+  it("enrolls accounts that use the product but not a feature, and finds when that began in history", async () => {
+    const ADOPT = "ws_retcmp-adopt";
+    await createWorkspace("retcmp-adopt");
+    const used = (account: string, offset: number, feature?: string) =>
+      feature
+        ? insert("usage_feature_daily", {
+            workspace_id: ADOPT,
+            account_id: account,
+            day: day(offset),
+            feature,
+            events: 3,
+            active_users: 1,
+          })
+        : insert("usage_daily", {
+            workspace_id: ADOPT,
+            account_id: account,
+            day: day(offset),
+            events: 5,
+            active_users: 2,
+          });
+    await env.DB.batch([
+      // a1 uses the product, never reports; a2 used reports 10 days ago; a3 has no usage in 90 days;
+      // a4 used reports 120 days ago only.
+      ...["a1", "a2", "a3", "a4"].map((id) => insert("accounts", { id, workspace_id: ADOPT, name: `Acct ${id}` })),
+      used("a1", -5),
+      used("a2", -5),
+      used("a2", -10, "reports"),
+      used("a3", -200),
+      used("a4", -5),
+      used("a4", -120, "reports"),
+      insert("retention_campaigns", {
+        id: "cmp_adopt",
+        workspace_id: ADOPT,
+        name: "Reports adoption",
+        status: "active",
+        trigger: '[{"rule":"feature_not_adopted","feature":"reports","days":90}]',
+        steps: '[{"day_offset":0,"kind":"task","title":"Show them reports"}]',
+      }),
+    ]);
+    await afterHealthChunk(env, ADOPT, ["a1", "a2", "a3", "a4"], today);
+    const { results } = await env.DB.prepare(
+      "SELECT account_id, trigger_snapshot FROM campaign_enrollments WHERE workspace_id = ?1 ORDER BY account_id",
+    )
+      .bind(ADOPT)
+      .all<{ account_id: string; trigger_snapshot: string }>();
+    expect(results.map((r) => [r.account_id, JSON.parse(r.trigger_snapshot)])).toEqual([
+      ["a1", { rule: "feature_not_adopted", feature: "reports", days: 90, day: today }],
+      ["a4", { rule: "feature_not_adopted", feature: "reports", days: 90, day: today }],
+    ]);
+    const { sql, value } = historicalRuleSql({ rule: "feature_not_adopted", feature: "reports", days: 90 });
+    const events = JSON.stringify(["a1", "a2", "a4"].map((a) => ({ a, d: today })));
+    const history = await env.DB.prepare(
+      `WITH ev(account_id, event_day) AS (SELECT value ->> '$.a', value ->> '$.d' FROM json_each(?2)) ${sql} ORDER BY 1`,
+    )
+      .bind(ADOPT, events, 180, value)
+      .all();
+    // a1 never used it: held through the 180-day lookback; a4's last use 120 days ago + 90 days.
+    expect(history.results).toEqual([
+      { account_id: "a1", event_day: today, first_day: day(-180), last_day: today },
+      { account_id: "a4", event_day: today, first_day: day(-30), last_day: today },
     ]);
   });
 

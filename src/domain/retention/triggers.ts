@@ -42,6 +42,19 @@ export const triggerRuleSchema = z.discriminatedUnion("rule", [
       points: z.number().min(1).max(100).describe("Health points lost in 7 days."),
     })
     .strict(),
+  z
+    .object({
+      rule: z.literal("feature_not_adopted"),
+      feature: z.string().min(1).max(200).describe("A feature (usage_feature_daily.feature), e.g. report_shared."),
+      days: z
+        .number()
+        .int()
+        .min(7)
+        .max(365)
+        .default(90)
+        .describe("Window: the account used the product in the last `days` days but never this feature."),
+    })
+    .strict(),
 ]);
 export type TriggerRule = z.output<typeof triggerRuleSchema>;
 
@@ -112,7 +125,21 @@ export function describeRule(rule: TriggerRule): string {
       return `risk factor ${rule.factor} flagged`;
     case "health_drop_at_least":
       return `health dropped ≥ ${rule.points} points in 7 days`;
+    case "feature_not_adopted":
+      return `active but not using ${rule.feature} in ${rule.days} days`;
   }
+}
+
+/**
+ * "Used the product but not the feature" over the `days` before `day`: both lookups are
+ * per-account primary-key ranges. `ws`, `day`, `feature` and `days` are SQL expressions.
+ */
+function notAdoptedSql(account: string, ws: string, day: string, feature: string, days: string): string {
+  const from = `date(${day}, '-' || ${days} || ' days')`;
+  return `(NOT EXISTS (SELECT 1 FROM usage_feature_daily u WHERE u.workspace_id = ${ws} AND u.account_id = ${account}
+             AND u.day >= ${from} AND u.day < ${day} AND u.feature = ${feature} AND u.events > 0)
+           AND EXISTS (SELECT 1 FROM usage_daily d WHERE d.workspace_id = ${ws} AND d.account_id = ${account}
+             AND d.day >= ${from} AND d.day < ${day}))`;
 }
 
 /** Rank of a band expression (red 0 < yellow 1 < green 2), in SQL. */
@@ -128,10 +155,11 @@ export interface RuleSql {
 }
 
 /**
- * Live evaluation over a row `f` with the columns churn_probability, band (accounts.health_band),
- * band_today and score_today (the health_scores row of the evaluation day), band_before (the
- * latest row before it), score_7d_ago (the latest row on or before 7 days earlier) and factors
- * (the latest risk_scores row's factor list).
+ * Live evaluation over a row `f` with the columns account_id, churn_probability, band
+ * (accounts.health_band), band_today and score_today (the health_scores row of the evaluation
+ * day), band_before (the latest row before it), score_7d_ago (the latest row on or before 7 days
+ * earlier) and factors (the latest risk_scores row's factor list); ?1 is the workspace and ?2 the
+ * evaluation day.
  */
 export function liveTriggerSql(rules: readonly TriggerRule[], firstParam: number): RuleSql {
   const params: (string | number)[] = [];
@@ -186,6 +214,14 @@ function livePart(
         snapshot: `json_object('rule', 'health_drop_at_least', 'points', ${p}, 'score_7d_ago', f.score_7d_ago, 'score_today', f.score_today)`,
       };
     }
+    case "feature_not_adopted": {
+      const feature = bind(rule.feature);
+      const days = bind(rule.days);
+      return {
+        condition: notAdoptedSql("f.account_id", "?1", "?2", feature, days),
+        snapshot: `json_object('rule', 'feature_not_adopted', 'feature', ${feature}, 'days', ${days})`,
+      };
+    }
   }
 }
 
@@ -226,6 +262,21 @@ export function historicalRuleSql(rule: TriggerRule): { sql: string; value: stri
                  AND ${bandRank("band")} < ${bandRank("band_before")} AND (?4 IS NULL OR band = ?4)
                GROUP BY account_id, event_day`,
         value: rule.band ?? null,
+      };
+    case "feature_not_adopted":
+      // It held at the event when the feature went unused through the window; it began the day after
+      // the last use plus the window (or at the start of the lookback when never used since).
+      return {
+        sql: `SELECT ev.account_id, ev.event_day,
+                     max(date(ev.event_day, '-' || ?3 || ' days'),
+                         coalesce(date((SELECT max(u.day) FROM usage_feature_daily u
+                                         WHERE u.workspace_id = ?1 AND u.account_id = ev.account_id
+                                           AND u.feature = ?4 ->> '$.feature' AND u.events > 0 AND u.day < ev.event_day),
+                                       '+' || (?4 ->> '$.days') || ' days'), '0000-01-01')) AS first_day,
+                     ev.event_day AS last_day
+                FROM ev
+               WHERE ${notAdoptedSql("ev.account_id", "?1", "ev.event_day", "?4 ->> '$.feature'", "(?4 ->> '$.days')")}`,
+        value: JSON.stringify({ feature: rule.feature, days: rule.days }),
       };
     case "health_drop_at_least":
       return {
