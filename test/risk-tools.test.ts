@@ -4,7 +4,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { RISK_FACTORS } from "../src/domain/risk/factor-names";
 import { CRON_JOBS } from "../src/jobs/cron";
 import { handleHealthChunks } from "../src/jobs/health-recalc";
-import { handleRiskRetrains, RISK_RETRAIN_CRON, riskRetrain, scoreAndStoreRisk, trainAndStore } from "../src/jobs/risk";
+import {
+  firstRiskModels,
+  handleRiskRetrains,
+  RISK_RETRAIN_CRON,
+  riskRetrain,
+  scoreAndStoreRisk,
+  trainAndStore,
+} from "../src/jobs/risk";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 
@@ -383,6 +390,19 @@ describe("a workspace with too little history", () => {
 });
 
 describe("nightly scoring after health", () => {
+  it("trains each workspace's first model before health is fanned out, once", async () => {
+    const WS = "ws_riskfirst";
+    await createWorkspace("riskfirst", "viewer");
+    await env.DB.batch([insert("accounts", { id: "acc_rf_1", workspace_id: WS, name: "Only", arr: 1000 })]);
+    const first = await firstRiskModels.run(env, new Date(`${today}T03:00:00Z`));
+    expect(first.workspaces_trained).toBeGreaterThanOrEqual(1);
+    const models = await env.DB.prepare("SELECT version, kind, trained_by FROM risk_models WHERE workspace_id = ?1")
+      .bind(WS)
+      .all();
+    expect(models.results).toEqual([{ version: 1, kind: "prior", trained_by: "first nightly run" }]);
+    expect(await firstRiskModels.run(env, new Date(`${today}T03:00:00Z`))).toEqual({ workspaces_trained: 0 });
+  });
+
   it("stores the prior for a workspace without a model, then one score per account and day", async () => {
     const WS = "ws_risknightly";
     const viewer = await connectClient((await createWorkspace("risknightly", "viewer")).key);

@@ -3,7 +3,7 @@ import { healthRecalc } from "./health-recalc";
 import { renewalReminders } from "./renewal-reminders";
 import { requeueStaleReceipts } from "./requeue";
 import { purgeExpiredDetail } from "./retention";
-import { riskRetrain } from "./risk";
+import { firstRiskModels, riskRetrain } from "./risk";
 
 /** One unit of scheduled work; returns figures recorded with the run. */
 export interface CronJob {
@@ -13,7 +13,7 @@ export interface CronJob {
 
 /** Jobs per cron expression of wrangler.toml `[triggers]`. */
 export const CRON_JOBS: Record<string, CronJob[]> = {
-  "0 3 * * *": [purgeExpiredDetail, healthRecalc, renewalReminders],
+  "0 3 * * *": [purgeExpiredDetail, firstRiskModels, healthRecalc, renewalReminders],
   "*/10 * * * *": [requeueStaleReceipts],
   "0 4 * * 1": [riskRetrain],
 };

@@ -445,6 +445,32 @@ export const riskRetrain: CronJob = {
   },
 };
 
+/**
+ * Nightly, before health is fanned out: trains a first model for each workspace with active
+ * accounts and none yet, so the health chunks that score churn risk in parallel all find one
+ * instead of each training its own.
+ */
+export const firstRiskModels: CronJob = {
+  name: "first_risk_models",
+  async run(env, scheduledTime) {
+    const { results } = await env.DB.prepare(
+      `SELECT w.id FROM workspaces w
+        WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.workspace_id = w.id AND a.status = 'active')
+          AND NOT EXISTS (SELECT 1 FROM risk_models r WHERE r.workspace_id = w.id)
+        ORDER BY w.id`,
+    ).all<{ id: string }>();
+    for (const workspace of results) {
+      await trainAndStore(env, workspace.id, {
+        day: scheduledTime.toISOString().slice(0, 10),
+        trainedAt: new Date(),
+        trainedBy: "first nightly run",
+        onlyIfNone: true,
+      });
+    }
+    return { workspaces_trained: results.length };
+  },
+};
+
 /** One `risk_retrain` queue message. */
 export interface RiskRetrainJob {
   messageId: string;
