@@ -318,6 +318,59 @@ export const usageFeatureDaily = sqliteTable(
   ],
 );
 
+/**
+ * Workspace-day usage totals: `usage_daily` summed over every account of the workspace, kept in step
+ * by triggers on `usage_daily` (see migration 0004), so a workspace-wide daily series reads one row
+ * per day. `account_days` counts the account-day rows summed.
+ */
+export const usageWorkspaceDaily = sqliteTable(
+  "usage_workspace_daily",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    day: text("day").notNull(),
+    accountDays: integer("account_days").notNull().default(0),
+    events: integer("events").notNull().default(0),
+    activeUsers: integer("active_users").notNull().default(0),
+    sessions: integer("sessions").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.day] })],
+);
+
+/**
+ * The first day each account used each feature (a feature rollup with events > 0), kept by triggers
+ * on `usage_feature_daily` (see migration 0004) and, unlike the rollups, never purged.
+ */
+export const featureFirstUse = sqliteTable(
+  "feature_first_use",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    feature: text("feature").notNull(),
+    firstDay: text("first_day").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.accountId, t.feature] })],
+);
+
+/**
+ * Running totals of each account-feature's rollup days with events, kept by triggers on
+ * `usage_feature_daily` (see migration 0004): one row per such rollup row, with its events and the
+ * events and days with events up to and including its day. A window's events and active days are
+ * then two rows' difference instead of a sum over every day of the window.
+ */
+export const usageFeatureRunning = sqliteTable(
+  "usage_feature_running",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    accountId: text("account_id").notNull(),
+    feature: text("feature").notNull(),
+    day: text("day").notNull(),
+    events: integer("events").notNull(),
+    eventsToDate: integer("events_to_date").notNull(),
+    daysToDate: integer("days_to_date").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.accountId, t.feature, t.day] })],
+);
+
 /** Raw usage events, kept only for a short retention window before they are rolled up. */
 export const usageEvents = sqliteTable(
   "usage_events",
