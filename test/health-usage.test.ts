@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { summarizeUsage, type UsageDay } from "../src/domain/usage/metrics";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 
 const WS = "ws_healthusage";
@@ -245,5 +246,60 @@ describe("track_usage_engagement", () => {
     await callError(client, "track_usage_engagement", { days: 366 });
     await callError(client, "track_usage_engagement", { to: "March 8" });
     await callError(client, "track_usage_engagement", { account_id: "acc_a", segment: "smb" });
+  });
+
+  it("gives scope-wide totals equal to the account-day rollups summed directly over the scope", async () => {
+    // The plain reading of the basis: every in-scope account-day row of the window, summed per day.
+    const direct = async (segment: string | null, from: string, to: string) => {
+      const inScope = `account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active'${segment ? " AND segment = ?4" : ""})`;
+      const binds = segment ? [WS, from, to, segment] : [WS, from, to];
+      const [series, breadth] = await env.DB.batch([
+        env.DB.prepare(
+          `SELECT day, sum(active_users) AS active_users, sum(events) AS events, sum(sessions) AS sessions
+             FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ?2 AND ?3 AND ${inScope} GROUP BY day`,
+        ).bind(...binds),
+        env.DB.prepare(
+          `SELECT count(DISTINCT feature) AS n FROM usage_feature_daily
+            WHERE workspace_id = ?1 AND day BETWEEN ?2 AND ?3 AND ${inScope} AND events > 0`,
+        ).bind(...binds),
+      ]);
+      return {
+        ...summarizeUsage(series!.results as unknown as UsageDay[]),
+        feature_breadth: (breadth!.results[0] as { n: number }).n,
+      };
+    };
+    const windows = [
+      { days: 14, to: TO },
+      { days: 30, to: TO },
+      { days: 7, to: "2026-02-25" },
+      { days: 1, to: "2026-02-23" },
+    ];
+    let compared = 0;
+    for (const segment of [null, "smb", "ent"]) {
+      for (const window of windows) {
+        const out = await callOk<UsageOut>(client, "track_usage_engagement", {
+          ...window,
+          ...(segment ? { segment } : {}),
+        });
+        const want = await direct(segment, out.window.from, out.window.to);
+        const round2 = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
+        expect(out.totals).toMatchObject({
+          days_with_data: want.days_with_data,
+          events: want.events,
+          sessions: want.sessions,
+          dau: round2(want.dau),
+          wau: round2(want.wau),
+          mau: want.mau,
+          feature_breadth: want.feature_breadth,
+        });
+        const prior = await direct(segment, out.prior_window.from, out.prior_window.to);
+        expect(out.totals).toMatchObject({ prior_events: prior.events, prior_sessions: prior.sessions });
+        compared++;
+      }
+    }
+    expect(compared).toBe(12);
+    // The churned account's 1,000 events on 2026-02-23 stay out of the all-accounts day.
+    const day = await callOk<UsageOut>(client, "track_usage_engagement", { days: 1, to: "2026-02-23" });
+    expect(day.totals).toMatchObject({ days_with_data: 1, events: 50, dau: 6, feature_breadth: 1 });
   });
 });

@@ -26,3 +26,49 @@ export const WEEK_MONDAY_SQL = "date(day, '-' || ((CAST(strftime('%w', day) AS I
 export function withAccounts(sql: string, accountsSubquery: string): string {
   return sql.replaceAll("{accounts}", accountsSubquery);
 }
+
+/**
+ * The daily series (active users, events, sessions summed over accounts) of all active accounts
+ * over `?2`..`?3`: the workspace-day totals minus the rows of accounts that are not active, so it
+ * reads one row per day plus the (few) inactive accounts' rows instead of every account-day row.
+ * Usage rollups only name accounts of their workspace and accounts are never deleted, so the
+ * difference is exactly the active accounts' sum.
+ */
+export const ACTIVE_ACCOUNTS_SERIES_SQL = `SELECT day, sum(active_users) AS active_users, sum(events) AS events, sum(sessions) AS sessions FROM (
+    SELECT day, account_days, active_users, events, sessions FROM usage_workspace_daily
+     WHERE workspace_id = ?1 AND day BETWEEN ?2 AND ?3
+    UNION ALL
+    SELECT u.day, -count(*), -sum(u.active_users), -sum(u.events), -sum(u.sessions)
+      FROM accounts a CROSS JOIN usage_daily u ON u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ?2 AND ?3
+     WHERE a.workspace_id = ?1 AND a.status <> 'active'
+     GROUP BY u.day)
+  GROUP BY day HAVING sum(account_days) > 0`;
+
+/**
+ * The daily series of the accounts `{accounts}` yields over `{from}`..`{to}`, read account by
+ * account along the rollup's primary key (CROSS JOIN keeps that order), so the rows read are the
+ * scope's own rather than the whole workspace's.
+ */
+export const SCOPE_SERIES_SQL = `SELECT u.day, sum(u.active_users) AS active_users, sum(u.events) AS events, sum(u.sessions) AS sessions
+  FROM ({accounts}) s CROSS JOIN usage_daily u ON u.workspace_id = ?1 AND u.account_id = s.id AND u.day BETWEEN {from} AND {to}
+ GROUP BY u.day`;
+
+/**
+ * Features with events in `{from}`..`{to}`, in name order after `{after}`; `{scope}` is empty or a
+ * further condition on the rollup row `f` (e.g. its account). The workspace's feature names are walked one index seek each (rollups hold few names
+ * but many rows), and each is kept when one in-scope rollup row in the window has events.
+ */
+export const FEATURES_USED_SQL = `WITH RECURSIVE names(feature) AS (
+    SELECT min(feature) FROM usage_feature_daily WHERE workspace_id = ?1 AND feature > {after}
+    UNION ALL
+    SELECT (SELECT min(feature) FROM usage_feature_daily WHERE workspace_id = ?1 AND feature > names.feature)
+      FROM names WHERE names.feature IS NOT NULL)
+  SELECT feature FROM names
+   WHERE feature IS NOT NULL AND EXISTS (
+     SELECT 1 FROM usage_feature_daily f
+      WHERE f.workspace_id = ?1 AND f.feature = names.feature AND f.day BETWEEN {from} AND {to} AND f.events > 0{scope})`;
+
+/** Fills `{name}` placeholders of a statement with SQL fragments (parameters or subqueries). */
+export function fillSql(sql: string, parts: Record<string, string>): string {
+  return sql.replace(/\{(\w+)\}/g, (whole, name: string) => parts[name] ?? whole);
+}

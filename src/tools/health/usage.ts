@@ -9,7 +9,15 @@ import {
   type UsageDay,
   usageWindows,
 } from "../../domain/usage/metrics";
-import { SEATS_BY_ACCOUNT_SQL, WEEK_MONDAY_SQL, withAccounts } from "../../domain/usage/sql";
+import {
+  ACTIVE_ACCOUNTS_SERIES_SQL,
+  FEATURES_USED_SQL,
+  fillSql,
+  SCOPE_SERIES_SQL,
+  SEATS_BY_ACCOUNT_SQL,
+  WEEK_MONDAY_SQL,
+  withAccounts,
+} from "../../domain/usage/sql";
 import { isoDay } from "../../lib/time";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
@@ -184,17 +192,22 @@ export const trackUsageEngagement = defineTool({
     const ids = JSON.stringify(page.map((a) => a.id));
     const pageIds = "SELECT value FROM json_each(?2)";
     const [series, scopeSeats, scopeBreadth, scopeCounted, rows, weeks, seats, breadth] = await env.DB.batch([
-      env.DB.prepare(
-        `SELECT day, sum(active_users) AS active_users, sum(events) AS events, sum(sessions) AS sessions
-           FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND ${inScope}
-          GROUP BY day`,
-      ).bind(...scopeValues, prior.from, current.to),
+      scope === "all"
+        ? env.DB.prepare(ACTIVE_ACCOUNTS_SERIES_SQL).bind(ws, prior.from, current.to)
+        : env.DB.prepare(fillSql(SCOPE_SERIES_SQL, { accounts: scopeSql, ...w })).bind(
+            ...scopeValues,
+            prior.from,
+            current.to,
+          ),
       env.DB.prepare(
         `SELECT coalesce(sum(seats), 0) AS seats FROM (${withAccounts(SEATS_BY_ACCOUNT_SQL, scopeSql)})`,
       ).bind(...scopeValues),
       env.DB.prepare(
-        `SELECT count(DISTINCT feature) AS n FROM usage_feature_daily
-          WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND ${inScope} AND events > 0`,
+        // One account: its primary-key range holds its features; many: walk the feature names.
+        scope === "account"
+          ? `SELECT count(DISTINCT feature) AS n FROM usage_feature_daily
+              WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND ${inScope} AND events > 0`
+          : `SELECT count(*) AS n FROM (${fillSql(FEATURES_USED_SQL, { ...w, after: "''", scope: ` AND f.${inScope}` })})`,
       ).bind(...scopeValues, current.from, current.to),
       env.DB.prepare(
         `SELECT count(DISTINCT account_id) AS n FROM usage_daily
