@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { purgeExpiredDetail } from "../src/jobs/retention";
+import { addDays } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 
 const WS = "ws_healthadopt";
@@ -205,5 +207,24 @@ describe("track_feature_adoption", () => {
     await callError(client, "track_feature_adoption", { days: 0 });
     await callError(client, "track_feature_adoption", { days: 401 });
     await callError(client, "track_feature_adoption", { account_id: "a1", threshold_pct: 0 });
+  });
+
+  // Last: the purge deletes fixture rollups.
+  it("keeps time to adopt when the purge has deleted the rollup of the first use", async () => {
+    const before = await callOk<AdoptionOut>(client, "track_feature_adoption", { days: 14, to: TO });
+    // Purge with the window's first day as the cutoff: a1's reports use of 2026-01-11 goes.
+    const retention = Number(env.USAGE_FEATURE_RETENTION_DAYS || 400);
+    const purged = await purgeExpiredDetail.run(env, new Date(`${addDays("2026-02-23", retention)}T03:00:00Z`));
+    expect(purged.usage_feature_cutoff).toBe("2026-02-23");
+    const old = await env.DB.prepare(
+      "SELECT count(*) AS n FROM usage_feature_daily WHERE workspace_id = ?1 AND day < '2026-02-23'",
+    )
+      .bind(WS)
+      .first<{ n: number }>();
+    expect(old?.n).toBe(0);
+    const after = await callOk<AdoptionOut>(client, "track_feature_adoption", { days: 14, to: TO });
+    // a1 still adopted reports 10 days after 2026-01-01, not on its earliest retained day (2026-02-24).
+    expect(after.features.find((f) => f.feature === "reports")?.time_to_adopt_median_days).toBe(10);
+    expect(after.features).toEqual(before.features);
   });
 });

@@ -9,7 +9,7 @@ export interface AdopterRow {
   events: number;
   /** Days in the window with feature events. */
   active_days: number;
-  /** Earliest retained day with feature events (may precede the window). */
+  /** First day with feature events, kept after the rollups are purged (may precede the window). */
   first_day: string;
   /** The account's `customer_since`, else its first usage day; null when neither is known. */
   start_day: string | null;

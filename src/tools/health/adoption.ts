@@ -3,6 +3,7 @@ import { markdownTable } from "../../domain/markdown-table";
 import { SqlParams } from "../../domain/sql-params";
 import { type AdopterRow, featureAdoption, featureGaps, type GroupTotals } from "../../domain/usage/adoption";
 import { round, usageWindows } from "../../domain/usage/metrics";
+import { FEATURES_USED_SQL, fillSql } from "../../domain/usage/sql";
 import { addDays, isoDay } from "../../lib/time";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
@@ -35,7 +36,7 @@ export const trackFeatureAdoption = defineTool({
   description:
     "Per feature over a window of whole UTC days (default the 90 days ending yesterday), from the account-feature daily rollups: " +
     "adoption rate = accounts with events of the feature / active accounts (accounts with an account-day usage rollup in the window); depth = mean over adopting accounts of feature events per day the feature was used; " +
-    "time to adopt = median days from the account's customer_since (else its first usage day) to its first use of the feature still retained (feature rollups are kept USAGE_FEATURE_RETENTION_DAYS days, so earlier adoption reads as the earliest retained day; use before customer_since counts as 0); " +
+    "time to adopt = median days from the account's customer_since (else its first usage day) to its first use of the feature (the first day with feature events, recorded as rollups are written and kept after the rollups are purged, which happens after USAGE_FEATURE_RETENTION_DAYS days; use before customer_since counts as 0); " +
     "adopters vs non-adopters among active accounts: mean latest health score (scored accounts only) and the share with status churned, with exact counts. " +
     "With account_id: the features that account has not used in the window that at least threshold_pct% of active accounts of its segment use (all active accounts when it has no segment).",
   input: {
@@ -68,7 +69,7 @@ export const trackFeatureAdoption = defineTool({
     window: z.object({ from: z.string(), to: z.string(), days: z.number().int() }).describe("The window measured."),
     basis: z.string().describe("How the figures are computed."),
     retention_days: z.number().int().describe("Days of feature rollups kept."),
-    earliest_retained_day: z.string().describe("Feature use before this day is no longer stored."),
+    earliest_retained_day: z.string().describe("Feature rollups before this day are purged (first-use days are kept)."),
     active_accounts: z.number().int().describe("Accounts with usage in the window (the adoption denominator)."),
     features: z
       .array(
@@ -119,11 +120,15 @@ export const trackFeatureAdoption = defineTool({
     p.add(ws);
     const from = p.add(current.from);
     const to = p.add(current.to);
-    const inSegment = args.segment
-      ? ` AND account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1 AND segment = ${p.add(args.segment)})`
+    const segmentParam = args.segment ? p.add(args.segment) : null;
+    const rollupInSegment = segmentParam
+      ? ` AND f.account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1 AND segment = ${segmentParam})`
       : "";
+    const accountInSegment = segmentParam ? ` AND a.segment = ${segmentParam}` : "";
     // Feature rollups come from the same events as account-day rollups, so the latter name every active account.
-    const activeSql = `SELECT DISTINCT account_id FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ${from} AND ${to}${inSegment}`;
+    // Probing each account's primary-key range reads one row per account, not every account-day of the window.
+    const activeSql = `SELECT a.id AS account_id FROM accounts a WHERE a.workspace_id = ?1${accountInSegment}
+        AND EXISTS (SELECT 1 FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ${from} AND ${to})`;
     const baseValues = [...p.values];
     const fingerprint = queryFingerprint([
       "adoption",
@@ -135,7 +140,7 @@ export const trackFeatureAdoption = defineTool({
     const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
     const q = new SqlParams();
     for (const v of baseValues) q.add(v);
-    const featureFilter = args.feature ? ` AND feature = ${q.add(args.feature)}` : "";
+    const featureFilter = args.feature ? ` AND f.feature = ${q.add(args.feature)}` : "";
     const afterParam = q.add(after);
     const limitParam = q.add(args.limit + 1);
 
@@ -146,9 +151,7 @@ export const trackFeatureAdoption = defineTool({
            FROM (${activeSql}) act JOIN accounts a ON a.workspace_id = ?1 AND a.id = act.account_id`,
       ).bind(...baseValues),
       env.DB.prepare(
-        `SELECT DISTINCT feature FROM usage_feature_daily
-          WHERE workspace_id = ?1 AND day BETWEEN ${from} AND ${to} AND events > 0${inSegment}${featureFilter}
-            AND feature > ${afterParam}
+        `${fillSql(FEATURES_USED_SQL, { from, to, after: afterParam, scope: `${rollupInSegment}${featureFilter}` })}
           ORDER BY feature LIMIT ${limitParam}`,
       ).bind(...q.values),
     ]);
@@ -157,33 +160,34 @@ export const trackFeatureAdoption = defineTool({
     const hasMore = featureNames.length > args.limit;
     const page = featureNames.slice(0, args.limit);
 
-    // One row per (feature, adopting account) for this page of features.
+    // One row per (feature, adopting account) for this page of features. An account's events and active
+    // days in the window are the difference of the running totals at its first and last day with
+    // events in the window (two seeks, not a read of every day); first uses outlive the rollups.
     const fp = new SqlParams();
     for (const v of baseValues) fp.add(v);
     const names = fp.add(JSON.stringify(page));
     const adopterRows = page.length
       ? ((
           await env.DB.prepare(
-            `WITH win AS (
-               SELECT feature, account_id, sum(events) AS events, count(*) AS active_days FROM usage_feature_daily
-                WHERE workspace_id = ?1 AND day BETWEEN ${from} AND ${to} AND events > 0
-                  AND feature IN (SELECT value FROM json_each(${names}))${inSegment}
-                GROUP BY feature, account_id),
-             firsts AS (
-               SELECT feature, account_id, min(day) AS first_day FROM usage_feature_daily
-                WHERE workspace_id = ?1 AND day <= ${to} AND events > 0 AND feature IN (SELECT value FROM json_each(${names}))
-                  AND account_id IN (SELECT account_id FROM win)
-                GROUP BY feature, account_id),
-             starts AS (
-               SELECT account_id, min(day) AS first_usage FROM usage_daily
-                WHERE workspace_id = ?1 AND account_id IN (SELECT account_id FROM win)
-                GROUP BY account_id)
-             SELECT win.feature, win.account_id, win.events, win.active_days, firsts.first_day,
-                    coalesce(substr(a.customer_since, 1, 10), starts.first_usage) AS start_day, a.health_score, a.status
-               FROM win
-               JOIN firsts ON firsts.feature = win.feature AND firsts.account_id = win.account_id
-               JOIN accounts a ON a.workspace_id = ?1 AND a.id = win.account_id
-               LEFT JOIN starts ON starts.account_id = win.account_id`,
+            `SELECT p.feature, a.id AS account_id,
+                    last.events_to_date - first.events_to_date + first.events AS events,
+                    last.days_to_date - first.days_to_date + 1 AS active_days, p.first_day,
+                    coalesce(substr(a.customer_since, 1, 10),
+                      (SELECT min(u.day) FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id)) AS start_day,
+                    a.health_score, a.status
+               FROM accounts a
+               CROSS JOIN json_each(${names}) n
+               CROSS JOIN feature_first_use p
+                 ON p.workspace_id = ?1 AND p.account_id = a.id AND p.feature = n.value AND p.first_day <= ${to}
+               CROSS JOIN usage_feature_running first
+                 ON first.workspace_id = ?1 AND first.account_id = a.id AND first.feature = p.feature
+                AND first.day = (SELECT min(r.day) FROM usage_feature_running r
+                      WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.feature = p.feature AND r.day >= ${from})
+               CROSS JOIN usage_feature_running last
+                 ON last.workspace_id = ?1 AND last.account_id = a.id AND last.feature = p.feature
+                AND last.day = (SELECT max(r.day) FROM usage_feature_running r
+                      WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.feature = p.feature AND r.day <= ${to})
+              WHERE a.workspace_id = ?1${accountInSegment} AND first.day <= ${to}`,
           )
             .bind(...fp.values)
             .all<AdopterRow & { feature: string }>()
@@ -217,18 +221,21 @@ export const trackFeatureAdoption = defineTool({
       const gFrom = g.add(current.from);
       const gTo = g.add(current.to);
       const self = g.add(gapsAccount.id);
-      const peerFilter = gapsAccount.segment === null ? "" : ` AND segment = ${g.add(gapsAccount.segment)}`;
-      const peersSql = `SELECT DISTINCT account_id FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ${gFrom} AND ${gTo}
-          AND account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1 AND id <> ${self}${peerFilter})`;
+      const peerFilter = gapsAccount.segment === null ? "" : ` AND a.segment = ${g.add(gapsAccount.segment)}`;
+      const peersSql = `SELECT a.id AS account_id FROM accounts a WHERE a.workspace_id = ?1 AND a.id <> ${self}${peerFilter}
+          AND EXISTS (SELECT 1 FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ${gFrom} AND ${gTo})`;
       const [peerCount, peerUse] = await env.DB.batch([
         env.DB.prepare(`SELECT count(*) AS n FROM (${peersSql})`).bind(...g.values),
         env.DB.prepare(
-          `SELECT feature, count(DISTINCT account_id) AS peers_using FROM usage_feature_daily
-            WHERE workspace_id = ?1 AND day BETWEEN ${gFrom} AND ${gTo} AND events > 0
-              AND account_id IN (${peersSql})
-              AND feature NOT IN (SELECT feature FROM usage_feature_daily
+          // A peer used a feature in the window when one of its running-total rows falls in it (one seek).
+          `SELECT p.feature, count(*) AS peers_using
+             FROM (${peersSql}) peer
+             CROSS JOIN feature_first_use p ON p.workspace_id = ?1 AND p.account_id = peer.account_id AND p.first_day <= ${gTo}
+            WHERE EXISTS (SELECT 1 FROM usage_feature_running r WHERE r.workspace_id = ?1 AND r.account_id = p.account_id
+                    AND r.feature = p.feature AND r.day BETWEEN ${gFrom} AND ${gTo})
+              AND p.feature NOT IN (SELECT feature FROM usage_feature_daily
                     WHERE workspace_id = ?1 AND account_id = ${self} AND day BETWEEN ${gFrom} AND ${gTo} AND events > 0)
-            GROUP BY feature`,
+            GROUP BY p.feature`,
         ).bind(...g.values),
       ]);
       const peers = (peerCount!.results[0] as { n: number }).n;
@@ -248,7 +255,7 @@ export const trackFeatureAdoption = defineTool({
     const last = page.at(-1);
     const nextCursor = hasMore && last ? encodeCursor({ k: [], id: last, q: fingerprint }) : null;
     const basis =
-      "Account-feature daily rollups with events > 0; active accounts = accounts with an account-day usage rollup in the window; health = accounts.health_score (latest stored); churned = accounts.status.";
+      "Account-feature daily rollups with events > 0; first use = the first day with feature events, kept after the rollups are purged; active accounts = accounts with an account-day usage rollup in the window; health = accounts.health_score (latest stored); churned = accounts.status.";
     const pctText = (v: number | null) => (v === null ? "n/a" : `${round(v * 100, 1)}%`);
     const text = [
       `Feature adoption ${current.from}..${current.to} (${current.days} days${args.segment ? `, segment ${args.segment}` : ""}): ${active.accounts} active account(s), ${features.length} feature(s) on this page. Feature rollups kept ${retention} days (from ${earliest}).`,
