@@ -23,7 +23,7 @@ import { addDays, isoDay } from "../src/lib/time";
 import { D1_META_KEY } from "../src/mcp/server";
 import { ALL_TOOLS, type AnyTool } from "../src/tools";
 import { connectClient } from "./helpers";
-import { formatPlan, type PlanRow, unboundedReadsOfGrowingTables } from "./query-plan-scans";
+import { formatPlan, GROWING_TABLES, type PlanRow, unboundedReadsOfGrowingTables } from "./query-plan-scans";
 
 const WS = "ws_qplan";
 // Anchored on today, so every tool's default window (which ends today) holds data.
@@ -329,6 +329,16 @@ describe("unbounded-read detection", () => {
 
 describe("query plans of read tools", () => {
   const calls = readCalls();
+
+  it("runs on a fixture holding rows in every growing table", async () => {
+    const counts = await env.DB.batch<{ n: number }>(
+      [...GROWING_TABLES].map((table) =>
+        env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE workspace_id = ?1`).bind(WS),
+      ),
+    );
+    const empty = [...GROWING_TABLES].filter((_, i) => !counts[i]?.results[0]?.n);
+    expect(empty).toEqual([]);
+  });
 
   it("has arguments for every read tool and read action, and for nothing else", () => {
     const keys = calls.map((c) => c.key);
