@@ -123,9 +123,6 @@ const CALLS: Record<string, (f: Fixture) => Args[]> = {
   optimize_customer_lifetime_value: (f) => [{}, { account_id: f.accountId }, { segment: f.segment }],
 };
 
-/** Reason of entries for code under rework elsewhere: they may stop matching without going stale. */
-const BEING_REWORKED = "being reworked (usage rollups)";
-
 /**
  * Unbounded reads accepted, each with its reason. An entry matches a read of `table` in a
  * statement of that call whose SQL contains `sql`.
@@ -162,9 +159,6 @@ const EXPECTED_UNBOUNDED: { call: string; table: string; sql: string; reason: st
     reason:
       "needs index survey_responses(workspace_id, responded_at): responses without an account rule out a per-account max",
   },
-  // src/tools/health/usage.ts and adoption.ts are being reworked onto new usage rollups.
-  { call: "track_usage_engagement", table: "usage_feature_daily", sql: "", reason: BEING_REWORKED },
-  { call: "track_feature_adoption", table: "usage_feature_daily", sql: "", reason: BEING_REWORKED },
 ];
 
 /** The actions a tool's `action` argument accepts, or none for a tool without one. */
@@ -398,8 +392,7 @@ describe("query plans of read tools", () => {
   );
 
   it("uses every accepted read (an unused entry is stale and must go)", () => {
-    const stale = EXPECTED_UNBOUNDED.filter((e, i) => !allowanceUsed.has(i) && e.reason !== BEING_REWORKED);
-    expect(stale).toEqual([]);
+    expect(EXPECTED_UNBOUNDED.filter((_, i) => !allowanceUsed.has(i))).toEqual([]);
   });
 
   it("reports the latest health day per account as the latest stored score", async () => {
