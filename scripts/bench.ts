@@ -1,0 +1,251 @@
+/**
+ * `npm run bench`: the performance benchmark, in one run on this machine.
+ *
+ *   npx tsx scripts/bench.ts [--accounts 10000] [--seed 42] [--state .bench-state] [--keep]
+ *     [--calls 200] [--tool-seconds 4] [--call-timeout 90] [--pings 300]
+ *     [--events 5000] [--batch 100] [--concurrency 4] [--ingest-timeout 180] [--recalc-timeout 480]
+ *
+ * 1. Generates the demo workspace (`big`) into fresh local D1 in the state folder: migrations
+ *    through wrangler, rows straight into the SQLite file; measures the two floors there while
+ *    wrangler is stopped (raw SQLite aggregates for recalculation, raw batched inserts for
+ *    ingestion).
+ * 2. Starts `wrangler dev --var DEBUG_D1:1` on a free port and measures, through the real paths,
+ *    the nightly recalculation (cron → queue), Segment ingestion (signed webhook batches until
+ *    processed) and every read tool's latency against MCP `ping`, with each call's D1 rows read.
+ * 3. Prints one table and writes `bench/results/<date>.json`.
+ *
+ * The state folder is deleted at the end unless `--keep`; a kept folder with the same accounts
+ * and seed is reused by the next run instead of generating again.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { createAccess } from "./bench/access";
+import { benchEvents, ingest, ingestionFloor } from "./bench/ingestion";
+import { connectBench, fetchableIds, pingFloor, timeTool, toolCases } from "./bench/latency";
+import { recalcFloor, recalcThroughCron } from "./bench/recalc";
+import { type BenchResults, machine, table, versions, writeResults } from "./bench/report";
+import { type DevServer, startServer, workerSnapshot } from "./bench/server";
+import { TARGETS } from "./bench/stats";
+import { d1File, loadWorkspace, sampleFixtures } from "./bench/workspace";
+
+const SLUG = "big";
+const WORKSPACE_ID = `ws_${SLUG}`;
+const root = path.resolve(import.meta.dirname, "..");
+
+function log(line: string): void {
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+function whole(value: string | undefined, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}`);
+  return n;
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      accounts: { type: "string" },
+      seed: { type: "string" },
+      state: { type: "string" },
+      keep: { type: "boolean" },
+      calls: { type: "string" },
+      "tool-seconds": { type: "string" },
+      "call-timeout": { type: "string" },
+      pings: { type: "string" },
+      events: { type: "string" },
+      batch: { type: "string" },
+      concurrency: { type: "string" },
+      "ingest-timeout": { type: "string" },
+      "recalc-timeout": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  return {
+    help: values.help ?? false,
+    accounts: whole(values.accounts, "accounts", 10_000),
+    seed: whole(values.seed, "seed", 42, 0),
+    state: path.resolve(root, values.state ?? ".bench-state"),
+    keep: values.keep ?? false,
+    calls: whole(values.calls, "calls", 200),
+    toolSeconds: whole(values["tool-seconds"], "tool-seconds", 4),
+    callTimeoutSeconds: whole(values["call-timeout"], "call-timeout", 90),
+    pings: whole(values.pings, "pings", 300),
+    events: whole(values.events, "events", 5000),
+    batch: whole(values.batch, "batch", 100),
+    concurrency: whole(values.concurrency, "concurrency", 4),
+    ingestTimeoutSeconds: whole(values["ingest-timeout"], "ingest-timeout", 180),
+    recalcTimeoutSeconds: whole(values["recalc-timeout"], "recalc-timeout", 480),
+  };
+}
+
+type Options = ReturnType<typeof options>;
+
+/** What a kept state folder holds, so a later run can reuse it. */
+interface StateMark {
+  accounts: number;
+  seed: number;
+  rows: Record<string, number>;
+}
+
+/** Loads the workspace into a fresh state folder, or reuses a kept one made with the same options. */
+function prepareState(opts: Options): {
+  rows: Record<string, number>;
+  load: number;
+  migrations: number;
+  reused: boolean;
+} {
+  const markFile = path.join(opts.state, "bench-workspace.json");
+  if (opts.keep && existsSync(markFile)) {
+    const mark = JSON.parse(readFileSync(markFile, "utf8")) as StateMark;
+    if (mark.accounts === opts.accounts && mark.seed === opts.seed) {
+      log(`reusing the workspace kept in ${opts.state}`);
+      return { rows: mark.rows, load: 0, migrations: 0, reused: true };
+    }
+  }
+  rmSync(opts.state, { recursive: true, force: true });
+  log(`generating ${opts.accounts.toLocaleString("en-US")} accounts into ${opts.state}…`);
+  const report = loadWorkspace(
+    opts.state,
+    {
+      seed: opts.seed,
+      accounts: opts.accounts,
+      anchorDay: new Date().toISOString().slice(0, 10),
+      workspaceId: WORKSPACE_ID,
+      slug: SLUG,
+      passwordHash: null,
+    },
+    log,
+  );
+  const rows = report.counts as Record<string, number>;
+  writeFileSync(markFile, JSON.stringify({ accounts: opts.accounts, seed: opts.seed, rows } satisfies StateMark));
+  log(
+    `loaded in ${report.seconds.load.toFixed(0)} s (migrations ${report.seconds.migrations.toFixed(0)} s): usage_daily ${rows.usage_daily?.toLocaleString("en-US")}, tickets ${rows.tickets?.toLocaleString("en-US")}, survey_responses ${rows.survey_responses?.toLocaleString("en-US")}`,
+  );
+  return { rows, load: report.seconds.load, migrations: report.seconds.migrations, reused: false };
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  if (opts.help) {
+    console.log(readFileSync(import.meta.filename, "utf8").split("*/")[0]);
+    return;
+  }
+  const started = performance.now();
+  const state = prepareState(opts);
+  const file = d1File(opts.state);
+  const today = new Date().toISOString().slice(0, 10);
+  const fixtures = sampleFixtures(file, WORKSPACE_ID, 1000);
+  const access = await createAccess(file, SLUG, WORKSPACE_ID);
+
+  log("floors (wrangler stopped): raw SQLite aggregates, raw batched inserts…");
+  const recalcFloorResult = recalcFloor(file, WORKSPACE_ID, today);
+  const events = benchEvents(fixtures, opts.events, Date.now().toString(36));
+  const insertFloor = ingestionFloor(file, fixtures, events, opts.batch);
+  log(
+    `floors: aggregates over ${recalcFloorResult.accounts} accounts in ${recalcFloorResult.seconds.toFixed(2)} s; ${Math.round(insertFloor.events_per_second)} raw events/s`,
+  );
+
+  let server: DevServer | null = null;
+  // Outside the project, so linters and editors never see the copied sources.
+  const snapshot = mkdtempSync(path.join(tmpdir(), "cs-mcp-bench-worker-"));
+  const stop = async () => {
+    await server?.stop();
+    server = null;
+    rmSync(snapshot, { recursive: true, force: true });
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      void stop().finally(() => process.exit(130));
+    });
+  }
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    versions: versions(),
+    options: { ...opts, state: path.relative(root, opts.state) || "." },
+    workspace: {
+      accounts: opts.accounts,
+      rows: state.rows,
+      load_seconds: state.load,
+      migrations_seconds: state.migrations,
+      reused: state.reused,
+    },
+    ping: { calls: 0, p50_ms: null, p95_ms: null },
+    tools: [],
+    tools_not_measured: [],
+    ingestion: null,
+    recalculation: null,
+    targets: TARGETS,
+    total_seconds: 0,
+  };
+  try {
+    log("starting wrangler dev on a snapshot of the sources…");
+    server = await startServer(workerSnapshot(root, snapshot), opts.state, access.encryptionKey);
+    const base = server.base;
+    log(`wrangler dev on ${base}; nightly recalculation through cron → queue…`);
+    results.recalculation = await recalcThroughCron(base, file, recalcFloorResult, opts.recalcTimeoutSeconds);
+    log(
+      `recalculation: ${results.recalculation.accounts_done} accounts, ${results.recalculation.chunks_done}/${results.recalculation.chunks_total} chunks in ${results.recalculation.seconds.toFixed(1)} s`,
+    );
+
+    log(`ingestion: ${opts.events} Segment events in batches of ${opts.batch}, ${opts.concurrency} at a time…`);
+    results.ingestion = await ingest(base, file, access.integrationId, access.segmentSecret, events, {
+      batchSize: opts.batch,
+      concurrency: opts.concurrency,
+      timeoutSeconds: opts.ingestTimeoutSeconds,
+      floor: insertFloor,
+    });
+    log(
+      `ingestion: ${results.ingestion.processed} processed (${results.ingestion.failed} failed) in ${results.ingestion.seconds.toFixed(1)} s`,
+    );
+
+    const client = await connectBench(base, access.apiKey);
+    try {
+      const { tools } = await client.listTools();
+      const { cases, skipped } = toolCases(tools);
+      results.tools_not_measured = skipped;
+      // Warm the connection and the isolate before the floor.
+      await pingFloor(client, 20);
+      results.ping = await pingFloor(client, opts.pings);
+      log(
+        `ping: p50 ${results.ping.p50_ms?.toFixed(1)} ms, p95 ${results.ping.p95_ms?.toFixed(1)} ms; ${cases.length} read tools and actions…`,
+      );
+      const callFixtures = { ...fixtures, accounts: fixtures.accounts.slice(0, 200), docs: await fetchableIds(client) };
+      for (const c of cases) {
+        const row = await timeTool(client, c, callFixtures, results.ping, {
+          calls: opts.calls,
+          seconds: opts.toolSeconds,
+          callTimeoutMs: opts.callTimeoutSeconds * 1000,
+        });
+        results.tools.push(row);
+        log(
+          `${c.tool}${c.action ? ` ${c.action}` : ""}: n ${row.calls}, p50 ${row.p50_ms?.toFixed(1)} ms, rows read max ${row.rows_read_max ?? "—"}${row.first_error ? `; error: ${row.first_error}` : ""}`,
+        );
+      }
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await stop();
+    if (!opts.keep) rmSync(opts.state, { recursive: true, force: true });
+  }
+  results.total_seconds = (performance.now() - started) / 1000;
+  const printed = table(results, opts.calls);
+  console.log(
+    `\ncs-mcp benchmark, ${results.date.slice(0, 10)}: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memory_gb} GB; node ${results.versions.node}, wrangler ${results.versions.wrangler}, workerd ${results.versions.workerd}; ${opts.accounts.toLocaleString("en-US")} accounts\n`,
+  );
+  console.log(printed);
+  if (results.tools_not_measured.length > 0) console.log(`\nNot measured: ${results.tools_not_measured.join(", ")}`);
+  const written = writeResults(root, results);
+  console.log(`\n${path.relative(root, written)} written; total ${Math.round(results.total_seconds)} s`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});

@@ -1,0 +1,132 @@
+/**
+ * `wrangler dev` for the benchmark: on a free port, over the benchmark's own state folder, with
+ * `DEBUG_D1` on so a call can report its D1 cost. Runs in its own process group so stopping it
+ * also stops workerd.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import path from "node:path";
+
+const READY_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+/** A running `wrangler dev`. */
+export interface DevServer {
+  base: string;
+  port: number;
+  /** Its output so far (for the error message when it fails). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port")),
+      );
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
+}
+
+/**
+ * Copies what `wrangler dev` builds from (sources, config, migrations) into `dir`, with
+ * `node_modules` linked: wrangler dev rebuilds and restarts the Worker whenever a watched source
+ * changes, which would drop queued messages and skew timings while the project is being edited.
+ */
+export function workerSnapshot(root: string, dir: string): string {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const entry of [
+    "src",
+    "migrations",
+    "wrangler.toml",
+    "tsconfig.json",
+    "package.json",
+    "worker-configuration.d.ts",
+  ]) {
+    if (existsSync(path.join(root, entry))) cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+  }
+  symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+/**
+ * Starts wrangler dev in `cwd` (a {@link workerSnapshot}) and waits until `/healthz` answers 200. The sealing
+ * key is passed as a variable so integration secrets made for the benchmark open whatever
+ * `.dev.vars` holds.
+ */
+export async function startServer(cwd: string, persistTo: string, encryptionKey: string): Promise<DevServer> {
+  const port = await freePort();
+  const base = `http://localhost:${port}`;
+  const bin = path.join(
+    path.dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+    "bin",
+    "wrangler.js",
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      "dev",
+      "--port",
+      String(port),
+      "--persist-to",
+      persistTo,
+      "--var",
+      "DEBUG_D1:1",
+      "--var",
+      `ENCRYPTION_KEY:${encryptionKey}`,
+      "--show-interactive-dev-session=false",
+    ],
+    {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", PORT: String(port) },
+    },
+  );
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    // Only the tail matters for a failure message.
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    const done = exited(child);
+    process.kill(-child.pid, "SIGTERM");
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+    }, STOP_TIMEOUT_MS);
+    await done;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with status ${child.exitCode}:\n${output}`);
+    try {
+      if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).status === 200) {
+        return { base, port, output: () => output, stop };
+      }
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not answer on ${base}/healthz within ${READY_TIMEOUT_MS / 1000} s:\n${output}`);
+}
