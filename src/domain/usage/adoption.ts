@@ -1,6 +1,6 @@
 /** Feature adoption figures from account-feature rollups, computed over plain rows. */
 import { daysBetween } from "../../lib/time";
-import { mean, median } from "./metrics";
+import { median } from "./metrics";
 
 /** One account's use of one feature in the window. */
 export interface AdopterRow {
@@ -58,23 +58,46 @@ function stats(t: GroupTotals): GroupStats {
 }
 
 /**
- * Adoption of one feature. `active` totals cover every active account (adopters included), so
- * non-adopters are the difference. Time to adopt is measured from `start_day` to `first_day`;
- * a first use before the start counts as 0 days.
+ * One feature's adopters summed up: the group counts, the sum and count of per-adopter depth
+ * (feature events / days used), and the days to adopt of adopters with a start day.
  */
-export function featureAdoption(adopters: readonly AdopterRow[], active: GroupTotals): FeatureAdoption {
-  const own: GroupTotals = { accounts: adopters.length, scored: 0, score_sum: 0, churned: 0 };
-  const depths: number[] = [];
-  const tta: number[] = [];
+export interface AdopterTotals extends GroupTotals {
+  depth_sum: number;
+  depth_counted: number;
+  days_to_adopt: number[];
+}
+
+/** Sums adopter rows into {@link AdopterTotals}; a first use before the start counts as 0 days. */
+export function adopterTotals(adopters: readonly AdopterRow[]): AdopterTotals {
+  const totals: AdopterTotals = {
+    accounts: adopters.length,
+    scored: 0,
+    score_sum: 0,
+    churned: 0,
+    depth_sum: 0,
+    depth_counted: 0,
+    days_to_adopt: [],
+  };
   for (const row of adopters) {
     if (row.health_score !== null) {
-      own.scored += 1;
-      own.score_sum += row.health_score;
+      totals.scored += 1;
+      totals.score_sum += row.health_score;
     }
-    if (row.status === "churned") own.churned += 1;
-    if (row.active_days > 0) depths.push(row.events / row.active_days);
-    if (row.start_day) tta.push(Math.max(0, daysBetween(row.start_day, row.first_day)));
+    if (row.status === "churned") totals.churned += 1;
+    if (row.active_days > 0) {
+      totals.depth_sum += row.events / row.active_days;
+      totals.depth_counted += 1;
+    }
+    if (row.start_day) totals.days_to_adopt.push(Math.max(0, daysBetween(row.start_day, row.first_day)));
   }
+  return totals;
+}
+
+/**
+ * Adoption of one feature from its adopters' totals. `active` totals cover every active account
+ * (adopters included), so non-adopters are the difference.
+ */
+export function adoptionFromTotals(own: AdopterTotals, active: GroupTotals): FeatureAdoption {
   const rest: GroupTotals = {
     accounts: active.accounts - own.accounts,
     scored: active.scored - own.scored,
@@ -85,12 +108,20 @@ export function featureAdoption(adopters: readonly AdopterRow[], active: GroupTo
     adopters: own.accounts,
     active_accounts: active.accounts,
     adoption_rate: active.accounts > 0 ? own.accounts / active.accounts : null,
-    depth: mean(depths),
-    time_to_adopt_median_days: median(tta),
-    time_to_adopt_counted: tta.length,
+    depth: own.depth_counted > 0 ? own.depth_sum / own.depth_counted : null,
+    time_to_adopt_median_days: median(own.days_to_adopt),
+    time_to_adopt_counted: own.days_to_adopt.length,
     adopter_stats: stats(own),
     non_adopter_stats: stats(rest),
   };
+}
+
+/**
+ * Adoption of one feature from one row per adopter. Time to adopt is measured from `start_day`
+ * to `first_day`; a first use before the start counts as 0 days.
+ */
+export function featureAdoption(adopters: readonly AdopterRow[], active: GroupTotals): FeatureAdoption {
+  return adoptionFromTotals(adopterTotals(adopters), active);
 }
 
 /** A feature the account has not used that peers use. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { markdownTable } from "../../domain/markdown-table";
 import { SqlParams } from "../../domain/sql-params";
-import { type AdopterRow, featureAdoption, featureGaps, type GroupTotals } from "../../domain/usage/adoption";
+import { type AdopterTotals, adoptionFromTotals, featureGaps, type GroupTotals } from "../../domain/usage/adoption";
 import { round, usageWindows } from "../../domain/usage/metrics";
 import { FEATURES_USED_SQL, fillSql } from "../../domain/usage/sql";
 import { addDays, isoDay } from "../../lib/time";
@@ -160,16 +160,24 @@ export const trackFeatureAdoption = defineTool({
     const hasMore = featureNames.length > args.limit;
     const page = featureNames.slice(0, args.limit);
 
-    // One row per (feature, adopting account) for this page of features. An account's events and active
-    // days in the window are the difference of the running totals at its first and last day with
-    // events in the window (two seeks, not a read of every day); first uses outlive the rollups.
+    // Adopters of each feature of this page, summed per feature in SQL (tens of thousands of adopters
+    // at scale). An account's events and active days in the window are the difference of the running
+    // totals at its first and last day with events in the window (two seeks, not a read of every
+    // day); first uses outlive the rollups. Days to adopt: whole days from the start to the first
+    // use, 0 when the use came first, none without a start day.
     const fp = new SqlParams();
     for (const v of baseValues) fp.add(v);
     const names = fp.add(JSON.stringify(page));
     const adopterRows = page.length
       ? ((
           await env.DB.prepare(
-            `SELECT p.feature, a.id AS account_id,
+            `SELECT feature, count(*) AS accounts, count(health_score) AS scored,
+                    coalesce(sum(health_score), 0) AS score_sum, coalesce(sum(status = 'churned'), 0) AS churned,
+                    coalesce(sum(CASE WHEN active_days > 0 THEN events * 1.0 / active_days END), 0) AS depth_sum,
+                    coalesce(sum(active_days > 0), 0) AS depth_counted,
+                    group_concat(max(0, CAST(round(julianday(first_day) - julianday(start_day)) AS INTEGER))) AS days_to_adopt
+               FROM (
+             SELECT p.feature,
                     last.events_to_date - first.events_to_date + first.events AS events,
                     last.days_to_date - first.days_to_date + 1 AS active_days, p.first_day,
                     coalesce(substr(a.customer_since, 1, 10),
@@ -187,18 +195,31 @@ export const trackFeatureAdoption = defineTool({
                  ON last.workspace_id = ?1 AND last.account_id = a.id AND last.feature = p.feature
                 AND last.day = (SELECT max(r.day) FROM usage_feature_running r
                       WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.feature = p.feature AND r.day <= ${to})
-              WHERE a.workspace_id = ?1${accountInSegment} AND first.day <= ${to}`,
+              WHERE a.workspace_id = ?1${accountInSegment} AND first.day <= ${to})
+              GROUP BY feature`,
           )
             .bind(...fp.values)
-            .all<AdopterRow & { feature: string }>()
+            .all<Omit<AdopterTotals, "days_to_adopt"> & { feature: string; days_to_adopt: string | null }>()
         ).results ?? [])
       : [];
+    const totalsByFeature = new Map(
+      adopterRows.map(({ feature, days_to_adopt, ...sums }) => [
+        feature,
+        { ...sums, days_to_adopt: days_to_adopt ? days_to_adopt.split(",").map(Number) : [] },
+      ]),
+    );
+    const noAdopters: AdopterTotals = {
+      accounts: 0,
+      scored: 0,
+      score_sum: 0,
+      churned: 0,
+      depth_sum: 0,
+      depth_counted: 0,
+      days_to_adopt: [],
+    };
 
     const features = page.map((feature) => {
-      const f = featureAdoption(
-        adopterRows.filter((row) => row.feature === feature),
-        active,
-      );
+      const f = adoptionFromTotals(totalsByFeature.get(feature) ?? noAdopters, active);
       const group = (g: typeof f.adopter_stats) => ({
         ...g,
         mean_health_score: r(g.mean_health_score, 1),
