@@ -209,9 +209,10 @@ export const trackUsageEngagement = defineTool({
               WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND ${inScope} AND events > 0`
           : `SELECT count(*) AS n FROM (${fillSql(FEATURES_USED_SQL, { ...w, after: "''", scope: ` AND f.${inScope}` })})`,
       ).bind(...scopeValues, current.from, current.to),
+      // One primary-key probe per account in scope, not a read of every account-day of the window.
       env.DB.prepare(
-        `SELECT count(DISTINCT account_id) AS n FROM usage_daily
-          WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND ${inScope}`,
+        `SELECT count(*) AS n FROM (${scopeSql}) s WHERE EXISTS (SELECT 1 FROM usage_daily u
+           WHERE u.workspace_id = ?1 AND u.account_id = s.id AND u.day BETWEEN ${w.from} AND ${w.to})`,
       ).bind(...scopeValues, current.from, current.to),
       env.DB.prepare(
         `SELECT account_id,
