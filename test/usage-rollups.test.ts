@@ -78,6 +78,8 @@ describe("feature first use", () => {
     const retention = Number(env.USAGE_FEATURE_RETENTION_DAYS || 400);
     const purged = await purgeExpiredDetail.run(env, new Date(`${addDays(today, retention)}T03:00:00Z`));
     expect(purged.usage_feature_cutoff).toBe(today);
+    // Rollup rows deleted, not counting the running-total row the trigger deleted with it.
+    expect(purged.usage_feature_days_deleted).toBe(1);
     const left = await env.DB.prepare(
       "SELECT day, feature FROM usage_feature_daily WHERE workspace_id = ?1 AND account_id = 'acc_first' ORDER BY feature",
     )

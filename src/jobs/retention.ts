@@ -51,9 +51,10 @@ export const purgeExpiredDetail: CronJob = {
 async function deleteInChunks(db: D1Database, statement: string, cutoff: string): Promise<number> {
   let total = 0;
   for (let chunk = 0; chunk < MAX_CHUNKS_PER_RUN; chunk++) {
-    const result = await db.prepare(statement).bind(cutoff, DELETE_CHUNK).run();
-    total += result.meta.changes;
-    if (result.meta.changes < DELETE_CHUNK) break;
+    // Counts the rows the statement deleted: meta.changes also counts rows its triggers change.
+    const result = await db.prepare(`${statement} RETURNING 1`).bind(cutoff, DELETE_CHUNK).run();
+    total += result.results.length;
+    if (result.results.length < DELETE_CHUNK) break;
   }
   return total;
 }
