@@ -36,7 +36,7 @@ export const trackFeatureAdoption = defineTool({
   description:
     "Per feature over a window of whole UTC days (default the 90 days ending yesterday), from the account-feature daily rollups: " +
     "adoption rate = accounts with events of the feature / active accounts (accounts with an account-day usage rollup in the window); depth = mean over adopting accounts of feature events per day the feature was used; " +
-    "time to adopt = median days from the account's customer_since (else its first usage day) to its first use of the feature (the first day with feature events, recorded as rollups are written and kept after the rollups are purged, which happens after USAGE_FEATURE_RETENTION_DAYS days; use before customer_since counts as 0); " +
+    "time to adopt = median days from the account's customer_since (else its first usage day) to its first use of the feature (the first day with feature events; first-use days outlive the feature rollups, which are purged after USAGE_FEATURE_RETENTION_DAYS days, except for use already purged when first uses began to be recorded, which reads as the earliest day then kept; use before customer_since counts as 0); " +
     "adopters vs non-adopters among active accounts: mean latest health score (scored accounts only) and the share with status churned, with exact counts. " +
     "With account_id: the features that account has not used in the window that at least threshold_pct% of active accounts of its segment use (all active accounts when it has no segment).",
   input: {
