@@ -67,6 +67,8 @@ const ms = (value: number | null) =>
 const times = (value: number | null) =>
   value === null ? "—" : `${value < 10 ? value.toFixed(1) : Math.round(value)}×`;
 const count = (value: number | null) => (value === null ? "—" : Math.round(value).toLocaleString("en-US"));
+const percent = (share: number | null) =>
+  share === null ? "—" : `${share < 0.1 ? (share * 100).toFixed(1) : Math.round(share * 100)} %`;
 const mark = (verdict: Verdict) => (verdict === "miss" ? "**miss**" : verdict);
 
 /** The run as one markdown table: the ping floor, every tool, ingestion and recalculation. */
@@ -89,7 +91,7 @@ export function table(results: BenchResults, minCalls: number): string {
   if (ingestion) {
     const share = ingestion.share_of_floor;
     lines.push(
-      `| ingestion, events/s end to end | ${count(ingestion.processed)} | ${count(ingestion.events_per_second)} | — | ${count(ingestion.floor.events_per_second)} (raw insert) | ${share === null ? "—" : `${Math.round(share * 100)} %`} of floor | — | — | ${mark(ingestion.timed_out ? "miss" : atLeast(share, TARGETS.ingestionShare))} | — |`,
+      `| ingestion, events/s end to end | ${count(ingestion.processed)} | ${count(ingestion.events_per_second)} | — | ${count(ingestion.floor.events_per_second)} (raw insert) | ${percent(share)} of floor | — | — | ${mark(ingestion.timed_out ? "miss" : atLeast(share, TARGETS.ingestionShare))} | — |`,
     );
   }
   const recalc = results.recalculation;
