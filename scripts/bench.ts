@@ -2,7 +2,7 @@
  * `npm run bench`: the performance benchmark, in one run on this machine.
  *
  *   npx tsx scripts/bench.ts [--accounts 10000] [--seed 42] [--state .bench-state] [--keep]
- *     [--calls 200] [--tool-seconds 4] [--call-timeout 90] [--pings 300]
+ *     [--calls 200] [--tool-seconds 4] [--call-timeout 90] [--pings 200] [--pings-between 5]
  *     [--events 5000] [--batch 100] [--concurrency 4] [--ingest-timeout 180] [--recalc-timeout 480]
  *
  * 1. Generates the demo workspace (`big`) into fresh local D1 in the state folder: migrations
@@ -23,7 +23,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { createAccess } from "./bench/access";
 import { benchEvents, ingest, ingestionFloor } from "./bench/ingestion";
-import { connectBench, fetchableIds, pingFloor, timeTool, toolCases } from "./bench/latency";
+import { connectBench, fetchableIds, judgeLatency, pingFloor, pingSamples, timeTool, toolCases } from "./bench/latency";
 import { recalcFloor, recalcThroughCron } from "./bench/recalc";
 import { type BenchResults, machine, table, versions, writeResults } from "./bench/report";
 import { type DevServer, startServer, workerSnapshot } from "./bench/server";
@@ -56,6 +56,7 @@ function options() {
       "tool-seconds": { type: "string" },
       "call-timeout": { type: "string" },
       pings: { type: "string" },
+      "pings-between": { type: "string" },
       events: { type: "string" },
       batch: { type: "string" },
       concurrency: { type: "string" },
@@ -74,7 +75,8 @@ function options() {
     calls: whole(values.calls, "calls", 200),
     toolSeconds: whole(values["tool-seconds"], "tool-seconds", 4),
     callTimeoutSeconds: whole(values["call-timeout"], "call-timeout", 90),
-    pings: whole(values.pings, "pings", 300),
+    pings: whole(values.pings, "pings", 200),
+    pingsBetween: whole(values["pings-between"], "pings-between", 5, 0),
     events: whole(values.events, "events", 5000),
     batch: whole(values.batch, "batch", 100),
     concurrency: whole(values.concurrency, "concurrency", 4),
@@ -210,14 +212,13 @@ async function main(): Promise<void> {
       const { cases, skipped } = toolCases(tools);
       results.tools_not_measured = skipped;
       // Warm the connection and the isolate before the floor.
-      await pingFloor(client, 20);
-      results.ping = await pingFloor(client, opts.pings);
-      log(
-        `ping: p50 ${results.ping.p50_ms?.toFixed(1)} ms, p95 ${results.ping.p95_ms?.toFixed(1)} ms; ${cases.length} read tools and actions…`,
-      );
+      await pingSamples(client, 20);
+      const pings = await pingSamples(client, opts.pings);
+      log(`ping: p50 ${pingFloor(pings).p50_ms?.toFixed(1)} ms; ${cases.length} read tools and actions…`);
       const callFixtures = { ...fixtures, accounts: fixtures.accounts.slice(0, 200), docs: await fetchableIds(client) };
       for (const c of cases) {
-        const row = await timeTool(client, c, callFixtures, results.ping, {
+        pings.push(...(await pingSamples(client, opts.pingsBetween)));
+        const row = await timeTool(client, c, callFixtures, {
           calls: opts.calls,
           seconds: opts.toolSeconds,
           callTimeoutMs: opts.callTimeoutSeconds * 1000,
@@ -227,6 +228,8 @@ async function main(): Promise<void> {
           `${c.tool}${c.action ? ` ${c.action}` : ""}: n ${row.calls}, p50 ${row.p50_ms?.toFixed(1)} ms, rows read max ${row.rows_read_max ?? "—"}${row.first_error ? `; error: ${row.first_error}` : ""}`,
         );
       }
+      results.ping = pingFloor(pings);
+      judgeLatency(results.tools, results.ping);
     } finally {
       await client.close();
     }
