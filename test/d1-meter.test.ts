@@ -46,7 +46,7 @@ describe("metered D1", () => {
     expect(meter.sql).toBeUndefined();
     const withSql = await connectClient(key, "", { "X-Debug-D1": "sql" });
     const recorded = await withSql.callTool({ name: "list_accounts", arguments: {} });
-    const statements = (recorded._meta?.[D1_META_KEY] as { sql: { sql: string }[] }).sql;
+    const statements = (recorded._meta?.[D1_META_KEY] as { sql: { sql: string }[] } | undefined)?.sql ?? [];
     expect(statements.some((s) => s.sql.includes("FROM accounts"))).toBe(true);
   });
 

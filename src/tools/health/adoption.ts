@@ -38,7 +38,8 @@ export const trackFeatureAdoption = defineTool({
     "adoption rate = accounts with events of the feature / active accounts (accounts with an account-day usage rollup in the window); depth = mean over adopting accounts of feature events per day the feature was used; " +
     "time to adopt = median days from the account's customer_since (else its first usage day) to its first use of the feature (the first day with feature events; first-use days outlive the feature rollups, which are purged after USAGE_FEATURE_RETENTION_DAYS days, except for use already purged when first uses began to be recorded, which reads as the earliest day then kept; use before customer_since counts as 0); " +
     "adopters vs non-adopters among active accounts: mean latest health score (scored accounts only) and the share with status churned, with exact counts. " +
-    "With account_id: the features that account has not used in the window that at least threshold_pct% of active accounts of its segment use (all active accounts when it has no segment).",
+    "With account_id: the features that account has not used in the window that at least threshold_pct% of active accounts of its segment use (all active accounts when it has no segment). " +
+    "To enroll non-adopters in an adoption campaign, create one with automate_retention_campaigns and the trigger rule feature_not_adopted (feature, days): it enrolls every active account that used the product but not the feature, once.",
   input: {
     days: z
       .number()
