@@ -261,3 +261,17 @@ export const createArgs = {
     .default(10)
     .describe("create without account_ids: open opportunities for the N best qualified candidates (default 10)."),
 };
+
+/** The `created` output of an identifying tool's create action. */
+export const createdOpportunitiesField = z
+  .array(
+    z.object({
+      opportunity_id: z.string(),
+      account_id: z.string(),
+      product_id: z.string(),
+      amount: z.number(),
+      score: z.number(),
+    }),
+  )
+  .optional()
+  .describe("create: opportunities opened.");

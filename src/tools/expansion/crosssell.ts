@@ -15,6 +15,7 @@ import {
   accountFilters,
   type Book,
   createArgs,
+  createdOpportunitiesField,
   createOpportunities,
   loadBook,
   matchesFilters,
@@ -196,18 +197,7 @@ export const identifyCrosssellOpportunities = defineTool({
     rules: z.array(ruleSchema).optional().describe("rules: this page."),
     candidates: z.array(candidateSchema).optional().describe("list: this page."),
     next_cursor: nextCursorField.optional(),
-    created: z
-      .array(
-        z.object({
-          opportunity_id: z.string(),
-          account_id: z.string(),
-          product_id: z.string(),
-          amount: num,
-          score: num,
-        }),
-      )
-      .optional()
-      .describe("create: opportunities opened."),
+    created: createdOpportunitiesField,
     already_open: z
       .array(z.object({ account_id: z.string(), product_id: z.string() }))
       .optional()

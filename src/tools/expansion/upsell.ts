@@ -19,6 +19,7 @@ import {
   type Book,
   type BookAccount,
   createArgs,
+  createdOpportunitiesField,
   createOpportunities,
   loadBook,
   matchesFilters,
@@ -328,18 +329,7 @@ export const identifyUpsellOpportunities = defineTool({
     total_arr_uplift: num.describe("Σ uplift over the qualified candidates in scope."),
     candidates: z.array(candidateSchema).optional().describe("list: this page."),
     next_cursor: nextCursorField.optional(),
-    created: z
-      .array(
-        z.object({
-          opportunity_id: z.string(),
-          account_id: z.string(),
-          product_id: z.string(),
-          amount: num,
-          score: num,
-        }),
-      )
-      .optional()
-      .describe("create: opportunities opened."),
+    created: createdOpportunitiesField,
     already_open: z
       .array(z.object({ account_id: z.string(), product_id: z.string() }))
       .optional()
