@@ -5,7 +5,7 @@ import { type CampaignStep, dueStepIndexes, historicalRuleSql, orderSteps } from
 import { afterHealthChunk } from "../src/jobs/after-health";
 import { runCampaignsForChunk } from "../src/jobs/campaigns";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retcmp";
 const REPORT_WS = "ws_retcmp-report";
@@ -13,13 +13,6 @@ const CASEY = "usr_retcmp_casey";
 const today = isoDay(new Date());
 const day = (offset: number) => addDays(today, offset);
 const ACCOUNTS = ["c1", "c2", "c3", "c4", "c5", "c6", "c7"];
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 function captureJobs(): unknown[] {
   const sent: unknown[] = [];

@@ -4,16 +4,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { expectedLifetime, historyRates, lifetimeValue, segmentRates, sensitivity } from "../src/domain/revenue/clv";
 import { emptyTotals } from "../src/domain/revenue/movements";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_clv";
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 const base = { arr: 1000, gross_margin: 0.8, expansion_rate: 0, discount_rate: 0, max_lifetime_years: 10 };
 

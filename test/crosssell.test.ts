@@ -11,17 +11,10 @@ import {
   seatsBasis,
 } from "../src/domain/expansion/crosssell";
 import { addDays, isoDay } from "../src/lib/time";
-import { callOk, connectClient, createWorkspace } from "./helpers";
+import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_crosssell";
 const today = isoDay(new Date());
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 /**
  * Five accounts: 1 {P, AI, API}, 2 {P, AI}, 3 {P, API}, 4 {S, AI}, 5 {S}.

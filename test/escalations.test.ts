@@ -1,20 +1,13 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_esc";
 const LIST_WS = "ws_esc-list";
 const STATS_WS = "ws_esc-stats";
 const TOOL = "manage_escalations";
 const HOUR = 3_600_000;
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 const jobs: unknown[] = [];
 function captureJobs() {

@@ -11,7 +11,7 @@ import {
   simulateRenewals,
 } from "../src/domain/renewals/forecast";
 import { addDays, isoDay } from "../src/lib/time";
-import { callOk, connectClient, createWorkspace } from "./helpers";
+import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 describe("forecast simulation (pure)", () => {
   it("computes the analytic expectation exactly", () => {
@@ -119,13 +119,6 @@ const WS = "ws_forecast";
 const HIST_WS = "ws_forecast-hist";
 const today = isoDay(new Date());
 const day = (offset: number) => addDays(today, offset);
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 const account = (ws: string, id: string, extra: Record<string, string | number | null> = {}) =>
   insert("accounts", { id, workspace_id: ws, name: `Name ${id}`, ...extra });

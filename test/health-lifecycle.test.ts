@@ -5,7 +5,7 @@ import { computeStage, median, milestoneProgress, ruleMatches, stageSpans } from
 import { PLAYBOOK_LIBRARY } from "../src/domain/retention/playbooks";
 import { adoptionMilestoneSchema, readSettings } from "../src/domain/settings";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthlife";
 const OTHER_WS = "ws_healthlife-other";
@@ -15,13 +15,6 @@ const d = (days: number) => addDays(T, days);
 
 let client: Client;
 let viewerClient: Client;
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 function account(id: string, row: Record<string, string | number | null>, workspace = WS) {
   return insert("accounts", { id, workspace_id: workspace, name: `Name ${id}`, ...row });

@@ -7,19 +7,12 @@ import { handleHealthChunks } from "../src/jobs/health-recalc";
 import { consumeJobs } from "../src/jobs/jobs-consumer";
 import type { JobMessage } from "../src/jobs/messages";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthscore";
 const today = isoDay(new Date());
 const day = (offset: number) => addDays(today, offset);
 const at = (offset: number) => `${day(offset)}T12:00:00.000Z`;
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 /** Usage rollups for the last 60 complete days: `recent` for days 1–30 back, `prior` for 31–60. */
 function usage(account: string, recent: { events: number; users: number }, prior: { events: number; users: number }) {

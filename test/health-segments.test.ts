@@ -3,20 +3,13 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { firstMatch, median, type Rule, ruleMatches, slaBreaches } from "../src/domain/segments";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthseg";
 const RULES_WS = "ws_healthseg-rules";
 const OTHER_WS = "ws_healthseg-other";
 const today = isoDay(new Date());
 const day = (offset: number) => addDays(today, offset);
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 function account(workspace: string, id: string, extra: Record<string, string | number | null>) {
   return insert("accounts", { id, workspace_id: workspace, name: `Name ${id}`, ...extra });

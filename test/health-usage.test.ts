@@ -2,51 +2,14 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { summarizeUsage, type UsageDay } from "../src/domain/usage/metrics";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
+import { usageFixtures } from "./usage-fixtures";
 
 const WS = "ws_healthusage";
 const OTHER_WS = "ws_healthusage-other";
 
 let client: Client;
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
-
-function account(
-  id: string,
-  segment: string,
-  status = "active",
-  extra: Record<string, string | number | null> = {},
-  workspace = WS,
-) {
-  return insert("accounts", { id, workspace_id: workspace, name: `Name ${id}`, segment, status, ...extra });
-}
-
-function usage(accountId: string, day: string, activeUsers: number, events: number, sessions: number) {
-  return insert("usage_daily", {
-    workspace_id: WS,
-    account_id: accountId,
-    day,
-    active_users: activeUsers,
-    events,
-    sessions,
-  });
-}
-
-function feature(accountId: string, day: string, name: string, events: number) {
-  return insert("usage_feature_daily", {
-    workspace_id: WS,
-    account_id: accountId,
-    day,
-    feature: name,
-    events,
-    active_users: 1,
-  });
-}
+const { account, usage, feature } = usageFixtures(WS);
 
 interface Metrics {
   days_with_data: number;

@@ -69,3 +69,11 @@ export async function callError(client: Client, name: string, args: Record<strin
   if (!result.isError) throw new Error(`${name} unexpectedly succeeded: ${JSON.stringify(result.structuredContent)}`);
   return (result.content as { type: string; text: string }[]).map((c) => c.text).join("\n");
 }
+
+/** One INSERT of a row given as column → value, for fixtures. */
+export function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
+  const columns = Object.keys(row);
+  return env.DB.prepare(
+    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
+  ).bind(...Object.values(row));
+}

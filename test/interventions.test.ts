@@ -6,20 +6,13 @@ import { PLAYBOOK_LIBRARY } from "../src/domain/retention/playbooks";
 import { INTERVENTION_BY_FACTOR } from "../src/domain/risk/library";
 import { renderTemplate, TEMPLATE_VARIABLES } from "../src/email/render";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retint";
 const STATS_WS = "ws_retint-stats";
 const CASEY = "usr_retint_casey";
 const today = isoDay(new Date());
 const day = (offset: number) => addDays(today, offset);
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 /** Captures what is sent to the jobs queue instead of enqueueing it. */
 function captureJobs(): unknown[] {

@@ -13,17 +13,10 @@ import {
   valueTrend,
 } from "../src/domain/revenue/negotiate";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_negot";
 const TIERS = { "Tier 1": 20, "Tier 2": 15, "Tier 3": 10 };
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 describe("renewal negotiation rules (pure)", () => {
   it("picks the price-change rule from band and usage growth", () => {

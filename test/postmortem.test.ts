@@ -3,7 +3,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { lossByGroup, ruleOutcome, signalPresent, tenureBand } from "../src/domain/retention/postmortem";
 import { addDays, isoDay } from "../src/lib/time";
-import { callOk, connectClient, createWorkspace } from "./helpers";
+import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retpm";
 const OTHER_WS = "ws_retpm-other";
@@ -16,13 +16,6 @@ const C3 = day(-200);
 const R1 = day(-50);
 const R2 = day(-60);
 const R3 = day(-10);
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 let contractNumber = 0;
 const contract = (

@@ -9,6 +9,7 @@ import worker from "../src/index";
 import { runScheduled } from "../src/jobs/cron";
 import { renewalReminders, scanReminders } from "../src/jobs/renewal-reminders";
 import { addDays } from "../src/lib/time";
+import { insert } from "./helpers";
 
 describe("reminder schedule (pure)", () => {
   const offsets = [120, 90, 60, 30, 7];
@@ -53,13 +54,6 @@ describe("reminder schedule (pure)", () => {
 const D = "2031-03-01";
 const WS = "ws_rr";
 const SLACK_ENV: Env = { ...env, SLACK_WEBHOOK_URL: "https://hooks.slack.test/services/T/B/X" };
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 function account(id: string, name: string, extra: Record<string, string | number | null> = {}) {
   return insert("accounts", {

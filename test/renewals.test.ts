@@ -3,7 +3,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { handleRenewalReminders, renewalReminders } from "../src/jobs/renewal-reminders";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_renewals";
 const today = isoDay(new Date());
@@ -12,13 +12,6 @@ const settingsJson = {
   email_sender: { name: "Vendor CS", email: "cs@vendor.test" },
   renewal_reminders: { by_tier: { "Tier 1": [150, 60, 14] } },
 };
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 const contract = (id: string, accountId: string, endOffset: number, arr: number, extra = {}) =>
   insert("contracts", {

@@ -9,18 +9,11 @@ import {
   reportingPeriods,
 } from "../src/domain/revenue/movements";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_revexp";
 const OTHER_WS = "ws_revexp-other";
 const CANCEL_WS = "ws_revexp-cancel";
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 describe("revenue movements (pure)", () => {
   it("adds calendar months, clamping to the month's last day", () => {

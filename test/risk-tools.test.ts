@@ -13,17 +13,10 @@ import {
   trainAndStore,
 } from "../src/jobs/risk";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const today = isoDay(new Date());
 const at = (offset: number) => `${addDays(today, offset)}T12:00:00.000Z`;
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 interface FactorRow {
   factor: string;

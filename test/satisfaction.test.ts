@@ -6,18 +6,11 @@ import { processEvents } from "../src/jobs/events";
 import type { EventMessage } from "../src/jobs/messages";
 import { sha256Hex } from "../src/lib/crypto";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const SCORES_WS = "ws_sat-scores";
 const SEND_WS = "ws_sat-send";
 const TOOL = "monitor_satisfaction";
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 let responseNumber = 0;
 function response(account: string | null, kind: string, score: number, at: string, extra: Record<string, string> = {}) {

@@ -1,19 +1,12 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/lib/crypto";
-import { createWorkspace, workerFetch } from "./helpers";
+import { createWorkspace, insert, workerFetch } from "./helpers";
 
 const WS = "ws_survey-page";
 /** A link token in the send's format: 43 base64url characters. */
 const TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE";
 const CES_TOKEN = "ZyXwVuTsRqPoNmLkJiHgFeDcBa9876543210_-ZyXwV";
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 const post = (token: string, fields: Record<string, string>) =>
   workerFetch(`/s/${token}`, { method: "POST", body: new URLSearchParams(fields) });

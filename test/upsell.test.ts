@@ -10,18 +10,11 @@ import {
   type UpsellFacts,
 } from "../src/domain/expansion/upsell";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_upsell";
 const today = isoDay(new Date());
 const day = (offset: number) => addDays(today, offset);
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 const PRO = { id: "p_pro", name: "Pro", price: 540 };
 const ENT = { id: "p_ent", name: "Enterprise", price: 960 };

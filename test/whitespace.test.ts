@@ -11,17 +11,10 @@ import {
   whitespaceArr,
 } from "../src/domain/expansion/whitespace";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_whitespace";
 const today = isoDay(new Date());
-
-function insert(table: string, row: Record<string, string | number | null>): D1PreparedStatement {
-  const columns = Object.keys(row);
-  return env.DB.prepare(
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
-  ).bind(...Object.values(row));
-}
 
 /** Open pipeline: 1000 qualified (no probability), 2000 identified at a stored 0.5, 4000 in negotiation, 500 in an unknown stage. */
 const PIPELINE = [

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { newestFirstAfter } from "../../db/keyset";
 import { deadLetters } from "../../db/schema";
 import { markdownTable } from "../../domain/markdown-table";
+import { refuseMisplacedFields } from "../../mcp/action-fields";
 import { notFound, ToolError } from "../../mcp/errors";
 import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
 import { defineTool, type ToolContext } from "../../mcp/tool";
@@ -73,15 +74,7 @@ export const manageDeadLetters = defineTool({
   readActions: ["list", "get"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
-    const misplaced = (Object.keys(args) as (keyof DeadLetterArgs | "action")[]).filter(
-      (field) =>
-        field !== "action" && field !== "limit" && args[field] !== undefined && !FIELDS[args.action].includes(field),
-    );
-    if (misplaced.length > 0) {
-      throw new ToolError(
-        `${misplaced.join(", ")} ${misplaced.length === 1 ? "does" : "do"} not apply to action ${args.action}; it takes ${FIELDS[args.action].join(", ")}.`,
-      );
-    }
+    refuseMisplacedFields(args, FIELDS[args.action], ["limit"]);
     if (args.action === "list") return listLetters(ctx, args);
     if (!args.dead_letter_id) throw new ToolError(`action ${args.action} needs \`dead_letter_id\`.`);
     if (args.action === "get") {

@@ -13,6 +13,7 @@ import {
 import { markdownTable } from "../../domain/markdown-table";
 import { dayWindow } from "../../domain/satisfaction/window";
 import { newId } from "../../lib/ids";
+import { refuseMisplacedFields } from "../../mcp/action-fields";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
   cursorArg,
@@ -183,15 +184,7 @@ export const manageEscalations = defineTool({
   readActions: ["get", "list", "stats"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
-    const misplaced = (Object.keys(args) as (keyof typeof args)[]).filter(
-      (field) =>
-        args[field] !== undefined && field !== "action" && field !== "limit" && !FIELDS[args.action].includes(field),
-    );
-    if (misplaced.length > 0) {
-      throw new ToolError(
-        `${misplaced.join(", ")} ${misplaced.length === 1 ? "does" : "do"} not apply to action ${args.action}; it takes ${FIELDS[args.action].join(", ") || "nothing more"}.`,
-      );
-    }
+    refuseMisplacedFields(args, FIELDS[args.action], ["limit"]);
     switch (args.action) {
       case "open":
         return openEscalation(ctx, args);

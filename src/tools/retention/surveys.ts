@@ -19,6 +19,7 @@ import { escapeHtml, firstName, renderEmail, type TemplateValues } from "../../e
 import { sha256Hex } from "../../lib/crypto";
 import { base64url, newId } from "../../lib/ids";
 import { addDays, isoDay } from "../../lib/time";
+import { refuseMisplacedFields } from "../../mcp/action-fields";
 import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
@@ -306,15 +307,7 @@ export const monitorSatisfaction = defineTool({
   readActions: ["scores", "detractors"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
-    const misplaced = (Object.keys(args) as (keyof typeof args)[]).filter(
-      (field) =>
-        args[field] !== undefined && field !== "action" && field !== "limit" && !FIELDS[args.action].includes(field),
-    );
-    if (misplaced.length > 0) {
-      throw new ToolError(
-        `${misplaced.join(", ")} ${misplaced.length === 1 ? "does" : "do"} not apply to action ${args.action}; it takes ${FIELDS[args.action].join(", ")}.`,
-      );
-    }
+    refuseMisplacedFields(args, FIELDS[args.action], ["limit"]);
     switch (args.action) {
       case "create":
         return createSurvey(ctx, args);
