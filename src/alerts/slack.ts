@@ -15,30 +15,55 @@ export interface AlertInput {
   idempotencyKey: string;
 }
 
+/** Messages per `sendBatch` call (the queue's limit). */
+const SEND_BATCH_SIZE = 100;
+
 /**
  * Queues a Slack alert for the workspace's active `slack` integrations (their secret is an
  * incoming-webhook URL), or, when it has none, for the deployment's `SLACK_WEBHOOK_URL`.
  * Returns `queued: false` without queueing when there is nowhere to post.
  */
 export async function queueAlert(env: Env, input: AlertInput): Promise<{ queued: boolean }> {
-  if (input.text.trim() === "" || input.text.length > MAX_ALERT_LENGTH) {
-    throw new Error(`an alert's text must be 1–${MAX_ALERT_LENGTH} characters`);
+  return queueAlerts(env, input.workspaceId, [input]);
+}
+
+/**
+ * {@link queueAlert} for many alerts of one workspace: one check for somewhere to post, then the
+ * messages in batches. All are queued or none is.
+ */
+export async function queueAlerts(
+  env: Env,
+  workspaceId: string,
+  inputs: readonly Omit<AlertInput, "workspaceId">[],
+): Promise<{ queued: boolean }> {
+  for (const input of inputs) {
+    if (input.text.trim() === "" || input.text.length > MAX_ALERT_LENGTH) {
+      throw new Error(`an alert's text must be 1–${MAX_ALERT_LENGTH} characters`);
+    }
   }
+  if (inputs.length === 0) return { queued: false };
   if (!env.SLACK_WEBHOOK_URL) {
     const integration = await env.DB.prepare(
       "SELECT 1 AS found FROM integrations WHERE workspace_id = ?1 AND provider = 'slack' AND status = 'active' LIMIT 1",
     )
-      .bind(input.workspaceId)
+      .bind(workspaceId)
       .first<{ found: number }>();
     if (!integration) return { queued: false };
   }
-  const message: JobMessage = {
+  const messages: JobMessage[] = inputs.map((input) => ({
     type: "slack_alert",
-    workspaceId: input.workspaceId,
+    workspaceId,
     idempotencyKey: input.idempotencyKey,
     text: input.text,
-  };
-  await env.JOBS_QUEUE.send(message);
+  }));
+  const [only] = messages;
+  if (messages.length === 1 && only) {
+    await env.JOBS_QUEUE.send(only);
+    return { queued: true };
+  }
+  for (let i = 0; i < messages.length; i += SEND_BATCH_SIZE) {
+    await env.JOBS_QUEUE.sendBatch(messages.slice(i, i + SEND_BATCH_SIZE).map((body) => ({ body })));
+  }
   return { queued: true };
 }
 

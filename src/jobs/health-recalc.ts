@@ -1,4 +1,4 @@
-import { queueAlert } from "../alerts/slack";
+import { queueAlerts } from "../alerts/slack";
 import { jsonChunks } from "../db/json-chunks";
 import {
   type Band,
@@ -403,18 +403,21 @@ export async function computeHealth(
   const createdTasks = new Set(
     results.flatMap((r) => ((r.results ?? []) as { id?: string }[]).map((row) => row.id ?? "")).filter(Boolean),
   );
-  let alertsCreated = 0;
-  for (const a of computed) {
-    if (!a.alert || !createdTasks.has(a.alert.task_id)) continue;
-    a.alert.created = true;
-    alertsCreated++;
-    const queued = await queueAlert(env, {
-      workspaceId,
+  const raised = computed.filter((a) => a.alert && createdTasks.has(a.alert.task_id));
+  const { queued } = await queueAlerts(
+    env,
+    workspaceId,
+    raised.map((a) => ({
       idempotencyKey: `health:${a.account_id}:${day}`,
-      text: `Health alert for ${a.account_name}: ${a.alert.reason}.`,
-    });
-    a.alert.slack_queued = queued.queued;
+      text: `Health alert for ${a.account_name}: ${a.alert?.reason}.`,
+    })),
+  );
+  for (const a of raised) {
+    if (!a.alert) continue;
+    a.alert.created = true;
+    a.alert.slack_queued = queued;
   }
+  const alertsCreated = raised.length;
   return { accounts: computed, stored: computed.length, not_scored: notScored, alerts_created: alertsCreated };
 }
 
