@@ -1,5 +1,6 @@
 import { queueAlerts } from "../alerts/slack";
 import { jsonChunks } from "../db/json-chunks";
+import { loadWorkspaceSettings } from "../db/workspace-settings";
 import {
   type Band,
   type BandMove,
@@ -14,7 +15,6 @@ import {
   scoreHealth,
   trend,
 } from "../domain/health/model";
-import { readSettings } from "../domain/settings";
 import { addDays, daysBetween, isoDay } from "../lib/time";
 import { afterHealthChunk } from "./after-health";
 import type { CronJob } from "./cron";
@@ -97,10 +97,7 @@ export async function loadHealthConfig(
   env: Env,
   workspaceId: string,
 ): Promise<HealthConfig & { alert_drop: number; timezone: string; scorecards: Scorecard[] }> {
-  const row = await env.DB.prepare("SELECT settings FROM workspaces WHERE id = ?1")
-    .bind(workspaceId)
-    .first<{ settings: string }>();
-  const settings = readSettings(row ? JSON.parse(row.settings) : {});
+  const settings = await loadWorkspaceSettings(env, workspaceId);
   return {
     preset: settings.health.preset,
     weights: settings.health.weights,

@@ -1,5 +1,6 @@
 import { queueAlert } from "../alerts/slack";
 import { jsonChunks } from "../db/json-chunks";
+import { loadWorkspaceSettings } from "../db/workspace-settings";
 import { normalizeOffsets, offsetsForTier, planReminders } from "../domain/renewals/schedule";
 import { readSettings, type WorkspaceSettings } from "../domain/settings";
 import { queueEmail } from "../email/queue-email";
@@ -376,10 +377,7 @@ export async function handleRenewalReminders(
   const failures = new Map<string, unknown>();
   for (const job of jobs) {
     try {
-      const row = await env.DB.prepare("SELECT settings FROM workspaces WHERE id = ?1")
-        .bind(job.workspaceId)
-        .first<{ settings: string | null }>();
-      const settings = readSettings(row?.settings ? JSON.parse(row.settings) : {});
+      const settings = await loadWorkspaceSettings(env, job.workspaceId);
       const summary = await sendReminders(env, job.workspaceId, settings, job.day, job.reminderIds);
       console.log(JSON.stringify({ job: RENEWAL_REMINDERS_JOB, workspaceId: job.workspaceId, ...summary }));
     } catch (error) {

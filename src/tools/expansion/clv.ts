@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { workspaceSettings } from "../../db/workspace-settings";
 import { markdownTable } from "../../domain/markdown-table";
 import {
   type ClvInputs,
@@ -22,7 +23,6 @@ import {
   queryFingerprint,
 } from "../../mcp/pagination";
 import { defineTool } from "../../mcp/tool";
-import { workspaceSettings } from "../health/segments";
 import { loadMovements } from "./revenue-expansion";
 
 /** Days of history the churn and expansion rates are measured over. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { refreshAccountRollups } from "../../db/rollups";
+import { workspaceSettings } from "../../db/workspace-settings";
 import { markdownTable } from "../../domain/markdown-table";
 import { addMonths } from "../../domain/revenue/movements";
 import {
@@ -33,7 +34,6 @@ import {
   queryFingerprint,
 } from "../../mcp/pagination";
 import { defineTool, type ToolContext } from "../../mcp/tool";
-import { workspaceSettings } from "../health/segments";
 
 const ACTIONS = ["prepare", "offer", "list", "accept", "reject", "withdraw"] as const;
 type Action = (typeof ACTIONS)[number];

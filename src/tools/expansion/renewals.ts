@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { workspaceSettings } from "../../db/workspace-settings";
 import { markdownTable } from "../../domain/markdown-table";
 import {
   BEST_CASE_FROM,
@@ -24,7 +25,6 @@ import {
   queryFingerprint,
 } from "../../mcp/pagination";
 import { defineTool, READ_ONLY, type ToolContext, type ToolDefinition } from "../../mcp/tool";
-import { workspaceSettings } from "../health/segments";
 
 /** Default window of track_renewals: the next 120 days. */
 export const DEFAULT_WINDOW_DAYS = 120;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { workspaceSettings } from "../../db/workspace-settings";
 import { markdownTable } from "../../domain/markdown-table";
 import {
   addTotals,
@@ -10,7 +11,6 @@ import {
 } from "../../domain/revenue/movements";
 import { isoDay } from "../../lib/time";
 import { defineTool, type ToolContext } from "../../mcp/tool";
-import { workspaceSettings } from "../health/segments";
 
 /** Two days whose in-force ARR is compared. */
 export interface Span {

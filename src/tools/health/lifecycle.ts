@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { workspaceSettings } from "../../db/workspace-settings";
 import { computeStage, DEFAULT_STUCK_DAYS, median, stageEntry, stageSpans } from "../../domain/lifecycle";
 import { markdownTable } from "../../domain/markdown-table";
 import { PLAYBOOK_LIBRARY } from "../../domain/retention/playbooks";
-import { readSettings } from "../../domain/settings";
 import { openInterventionStatements } from "../../jobs/interventions";
 import { newId } from "../../lib/ids";
 import { daysBetween, isoDay } from "../../lib/time";
@@ -57,17 +57,6 @@ async function loadAccounts(ctx: ToolContext, accountId?: string): Promise<Accou
     : stmt.bind(ctx.principal.workspaceId)
   ).all<AccountRow>();
   return results;
-}
-
-async function loadSettings(ctx: ToolContext) {
-  const row = await ctx.env.DB.prepare("SELECT settings FROM workspaces WHERE id = ?1")
-    .bind(ctx.principal.workspaceId)
-    .first<{ settings: string | null }>();
-  return readSettings(row?.settings ? JSON.parse(row.settings) : {});
-}
-
-async function loadRules(ctx: ToolContext) {
-  return (await loadSettings(ctx)).lifecycle_rules;
 }
 
 function daysIn(a: AccountRow, today: string) {
@@ -215,7 +204,7 @@ export const manageLifecycleStages = defineTool({
         };
       }
       case "evaluate": {
-        const rules = await loadRules(ctx);
+        const rules = (await workspaceSettings(ctx)).lifecycle_rules;
         const fingerprint = queryFingerprint(["lifecycle-evaluate"]);
         const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
         const { results } = await ctx.env.DB.prepare(
@@ -336,12 +325,13 @@ async function move(
   today: string,
 ) {
   const nowIso = ctx.now.toISOString();
+  const settings = await workspaceSettings(ctx);
   let moves: { account_id: string; from_stage: string; to_stage: string; reason: string }[];
   let considered: number;
   if (args.apply_rules) {
     if (args.account_id || args.stage)
       throw new ToolError("Give either apply_rules: true or account_id with stage, not both.");
-    const rules = await loadRules(ctx);
+    const rules = settings.lifecycle_rules;
     const rows = await loadAccounts(ctx);
     considered = rows.length;
     moves = rows.flatMap((a) => {
@@ -391,7 +381,7 @@ async function move(
   }
   const moveStatements = statements.length;
   // Entering a stage with a playbook opens its intervention, in the same batch and only for moves that happened.
-  const playbooks = (await loadSettings(ctx)).lifecycle_playbooks;
+  const playbooks = settings.lifecycle_playbooks;
   const openings = recorded.flatMap((m) => {
     const playbook = playbooks[m.to_stage];
     return playbook

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { loadWorkspaceSettings } from "../../db/workspace-settings";
 import { milestoneProgress } from "../../domain/lifecycle";
 import { markdownTable } from "../../domain/markdown-table";
-import { readSettings } from "../../domain/settings";
 import { addDays, daysBetween, isoDay } from "../../lib/time";
 import { notFound } from "../../mcp/errors";
 import {
@@ -82,10 +82,7 @@ export const trackAdoptionMilestones = defineTool({
     const ws = principal.workspaceId;
     const today = isoDay(now);
     const retention = Number(env.USAGE_FEATURE_RETENTION_DAYS || 400);
-    const settingsRow = await env.DB.prepare("SELECT settings FROM workspaces WHERE id = ?1")
-      .bind(ws)
-      .first<{ settings: string | null }>();
-    const milestones = readSettings(settingsRow?.settings ? JSON.parse(settingsRow.settings) : {}).adoption_milestones;
+    const milestones = (await loadWorkspaceSettings(env, ws)).adoption_milestones;
 
     const fingerprint = queryFingerprint(["milestones", args.account_id ?? null]);
     const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";

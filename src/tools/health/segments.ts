@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { workspaceSettings } from "../../db/workspace-settings";
 import { markdownTable } from "../../domain/markdown-table";
 import { type AccountFacts, arrGrowth, firstMatch, type Match, type Rule } from "../../domain/segments";
-import { readSettings, type WorkspaceSettings } from "../../domain/settings";
 import { addDays, isoDay } from "../../lib/time";
 import {
   cursorArg,
@@ -53,14 +53,6 @@ export interface FactWindows {
   usage_from: string;
   usage_to: string;
   arr_growth_reference_day: string;
-}
-
-/** Reads the workspace settings document. */
-export async function workspaceSettings(ctx: ToolContext): Promise<WorkspaceSettings> {
-  const row = await ctx.env.DB.prepare("SELECT settings FROM workspaces WHERE id = ?1")
-    .bind(ctx.principal.workspaceId)
-    .first<{ settings: string | null }>();
-  return readSettings(row?.settings ? JSON.parse(row.settings) : {});
 }
 
 /**

@@ -1,19 +1,12 @@
 import { z } from "zod";
+import { workspaceSettings } from "../../db/workspace-settings";
 import { markdownTable } from "../../domain/markdown-table";
 import { median, slaBreaches } from "../../domain/segments";
 import { addDays, daysBetween, isoDay } from "../../lib/time";
 import { ToolError } from "../../mcp/errors";
 import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
 import { defineTool } from "../../mcp/tool";
-import {
-  assignOrEvaluate,
-  evaluateAll,
-  evaluatedRow,
-  loadFacts,
-  pageOf,
-  windowsField,
-  workspaceSettings,
-} from "./segments";
+import { assignOrEvaluate, evaluateAll, evaluatedRow, loadFacts, pageOf, windowsField } from "./segments";
 
 /** Window of tickets whose first response is measured for check_sla. */
 export const SLA_TICKET_WINDOW_DAYS = 90;

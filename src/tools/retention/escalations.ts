@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { queueAlert } from "../../alerts/slack";
 import { jsonChunks } from "../../db/json-chunks";
+import { workspaceSettings } from "../../db/workspace-settings";
 import {
   type EscalationFacts,
   escalationStats,
@@ -24,7 +25,6 @@ import {
   queryFingerprint,
 } from "../../mcp/pagination";
 import { defineTool, type ToolContext } from "../../mcp/tool";
-import { workspaceSettings } from "../health/segments";
 
 const ACTIONS = ["open", "assign", "update", "notify", "resolve", "reopen", "get", "list", "stats"] as const;
 type Action = (typeof ACTIONS)[number];

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { jsonChunks } from "../../db/json-chunks";
+import { workspaceSettings } from "../../db/workspace-settings";
 import { markdownTable } from "../../domain/markdown-table";
 import {
   DEFAULT_QUESTIONS,
@@ -31,7 +32,6 @@ import {
   queryFingerprint,
 } from "../../mcp/pagination";
 import { defineTool, type ToolContext } from "../../mcp/tool";
-import { workspaceSettings } from "../health/segments";
 
 const TOOL_NAME = "monitor_satisfaction";
 const ACTIONS = ["create", "send", "respond", "scores", "detractors", "follow_up"] as const;
