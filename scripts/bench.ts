@@ -4,6 +4,7 @@
  *   npx tsx scripts/bench.ts [--accounts 10000] [--seed 42] [--state .bench-state] [--keep]
  *     [--calls 200] [--tool-seconds 4] [--call-timeout 90] [--pings 200] [--pings-between 5]
  *     [--events 5000] [--batch 100] [--concurrency 4] [--ingest-timeout 180] [--recalc-timeout 480]
+ *     [--only <tool>[,<tool action>…]] [--skip recalc,ingestion,tools]
  *
  * 1. Generates the demo workspace (`big`) into fresh local D1 in the state folder: migrations
  *    through wrangler, rows straight into the SQLite file; measures the two floors there while
@@ -45,6 +46,23 @@ function whole(value: string | undefined, name: string, fallback: number, min = 
   return n;
 }
 
+function list(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+const STEPS = ["recalc", "ingestion", "tools"] as const;
+type Step = (typeof STEPS)[number];
+
+function steps(value: string | undefined): Set<Step> {
+  const named = list(value);
+  const unknown = named.filter((step) => !(STEPS as readonly string[]).includes(step));
+  if (unknown.length > 0) throw new Error(`--skip takes ${STEPS.join(", ")}; not ${unknown.join(", ")}`);
+  return new Set(named as Step[]);
+}
+
 function options() {
   const { values } = parseArgs({
     options: {
@@ -62,6 +80,8 @@ function options() {
       concurrency: { type: "string" },
       "ingest-timeout": { type: "string" },
       "recalc-timeout": { type: "string" },
+      only: { type: "string" },
+      skip: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -82,6 +102,8 @@ function options() {
     concurrency: whole(values.concurrency, "concurrency", 4),
     ingestTimeoutSeconds: whole(values["ingest-timeout"], "ingest-timeout", 180),
     recalcTimeoutSeconds: whole(values["recalc-timeout"], "recalc-timeout", 480),
+    only: list(values.only),
+    skip: steps(values.skip),
   };
 }
 
@@ -189,34 +211,39 @@ async function main(): Promise<void> {
     log("starting wrangler dev on a snapshot of the sources…");
     server = await startServer(workerSnapshot(root, snapshot), opts.state, access.encryptionKey);
     const base = server.base;
-    log(`wrangler dev on ${base}; nightly recalculation through cron → queue…`);
-    results.recalculation = await recalcThroughCron(base, file, recalcFloorResult, opts.recalcTimeoutSeconds);
-    log(
-      `recalculation: ${results.recalculation.accounts_done} accounts, ${results.recalculation.chunks_done}/${results.recalculation.chunks_total} chunks in ${results.recalculation.seconds.toFixed(1)} s`,
-    );
+    log(`wrangler dev on ${base}`);
+    if (!opts.skip.has("recalc")) {
+      log("nightly recalculation through cron → queue…");
+      results.recalculation = await recalcThroughCron(base, file, recalcFloorResult, opts.recalcTimeoutSeconds);
+      log(
+        `recalculation: ${results.recalculation.accounts_done} accounts, ${results.recalculation.chunks_done}/${results.recalculation.chunks_total} chunks in ${results.recalculation.seconds.toFixed(1)} s`,
+      );
+    }
 
-    log(`ingestion: ${opts.events} Segment events in batches of ${opts.batch}, ${opts.concurrency} at a time…`);
-    results.ingestion = await ingest(base, file, access.integrationId, access.segmentSecret, events, {
-      batchSize: opts.batch,
-      concurrency: opts.concurrency,
-      timeoutSeconds: opts.ingestTimeoutSeconds,
-      floor: insertFloor,
-    });
-    log(
-      `ingestion: ${results.ingestion.processed} processed (${results.ingestion.failed} failed) in ${results.ingestion.seconds.toFixed(1)} s`,
-    );
+    if (!opts.skip.has("ingestion")) {
+      log(`ingestion: ${opts.events} Segment events in batches of ${opts.batch}, ${opts.concurrency} at a time…`);
+      results.ingestion = await ingest(base, file, access.integrationId, access.segmentSecret, events, {
+        batchSize: opts.batch,
+        concurrency: opts.concurrency,
+        timeoutSeconds: opts.ingestTimeoutSeconds,
+        floor: insertFloor,
+      });
+      log(
+        `ingestion: ${results.ingestion.processed} processed (${results.ingestion.failed} failed) in ${results.ingestion.seconds.toFixed(1)} s`,
+      );
+    }
 
     const client = await connectBench(base, access.apiKey);
     try {
       const { tools } = await client.listTools();
-      const { cases, skipped } = toolCases(tools);
+      const { cases, skipped } = toolCases(tools, opts.skip.has("tools") ? [] : opts.only);
       results.tools_not_measured = skipped;
       // Warm the connection and the isolate before the floor.
       await pingSamples(client, 20);
       const pings = await pingSamples(client, opts.pings);
       log(`ping: p50 ${pingFloor(pings).p50_ms?.toFixed(1)} ms; ${cases.length} read tools and actions…`);
       const callFixtures = { ...fixtures, accounts: fixtures.accounts.slice(0, 200), docs: await fetchableIds(client) };
-      for (const c of cases) {
+      for (const c of opts.skip.has("tools") ? [] : cases) {
         pings.push(...(await pingSamples(client, opts.pingsBetween)));
         const row = await timeTool(client, c, callFixtures, {
           calls: opts.calls,
@@ -244,6 +271,11 @@ async function main(): Promise<void> {
   );
   console.log(printed);
   if (results.tools_not_measured.length > 0) console.log(`\nNot measured: ${results.tools_not_measured.join(", ")}`);
+  if (opts.only.length > 0 || opts.skip.size > 0) {
+    // A partial run is for looking at a few figures; only whole runs are kept as results.
+    console.log(`\npartial run (--only/--skip): no results file written; total ${Math.round(results.total_seconds)} s`);
+    return;
+  }
   const written = writeResults(root, results);
   console.log(`\n${path.relative(root, written)} written; total ${Math.round(results.total_seconds)} s`);
 }

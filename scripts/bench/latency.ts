@@ -161,9 +161,13 @@ interface ListedTool {
 
 /**
  * The cases for the live tool list, and the tools left out (write tools without a listed read
- * action, and read tools whose required arguments the benchmark cannot fill).
+ * action, and read tools whose required arguments the benchmark cannot fill). A non-empty
+ * `only` keeps the cases named there, by tool (`search`) or tool and action (`track_renewals list`).
  */
-export function toolCases(tools: readonly ListedTool[]): { cases: ToolCase[]; skipped: string[] } {
+export function toolCases(
+  tools: readonly ListedTool[],
+  only: readonly string[] = [],
+): { cases: ToolCase[]; skipped: string[] } {
   const cases: ToolCase[] = [];
   const skipped: string[] = [];
   for (const tool of [...tools].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -192,7 +196,9 @@ export function toolCases(tools: readonly ListedTool[]): { cases: ToolCase[]; sk
       });
     } else skipped.push(`${tool.name} (needs ${required.join(", ")})`);
   }
-  return { cases, skipped };
+  if (only.length === 0) return { cases, skipped };
+  const wanted = (c: ToolCase) => only.includes(c.tool) || only.includes(`${c.tool} ${c.action}`);
+  return { cases: cases.filter(wanted), skipped: [] };
 }
 
 /** What one tool's calls measured. */
