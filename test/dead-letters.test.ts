@@ -177,7 +177,7 @@ describe("dead letters end to end", () => {
       workspaceId: admin.workspaceId,
       integrationId: "int_1",
       provider: "generic",
-      receiptId: "rcp_1",
+      receiptIds: ["rcp_1"],
     };
     await insertLetters(admin.workspaceId, [{ id: "dlq_ev1", queue: "cs-events", body }]);
     const client = await connectClient(admin.key);

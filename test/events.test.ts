@@ -43,7 +43,7 @@ async function receive(integrationId: string, provider: WebhookProvider, payload
   )
     .bind(receiptId, ws, integrationId, provider, `evt-${seq}`, JSON.stringify(payload), RECEIVED_AT)
     .run();
-  return { type: "webhook", workspaceId: ws, integrationId, provider, receiptId };
+  return { type: "webhook", workspaceId: ws, integrationId, provider, receiptIds: [receiptId] };
 }
 
 interface Delivery {
@@ -837,7 +837,7 @@ describe("Stripe", () => {
     ]);
     const error = "Stripe subscription sub_9: no account of this workspace matches it yet";
     const receiptState = () =>
-      rows("SELECT status, error FROM webhook_receipts WHERE workspace_id = ?1 AND id = ?2", poison.receiptId);
+      rows("SELECT status, error FROM webhook_receipts WHERE workspace_id = ?1 AND id = ?2", poison.receiptIds[0]);
     expect(await receiptState()).toEqual([{ status: "failed", error }]);
     for (let attempts = 2; attempts <= 5; attempts++) {
       expect((await deliver([{ body: poison, id: "poison-1", attempts }])).retried).toEqual(["poison-1"]);
@@ -1072,16 +1072,16 @@ describe("generic webhook", () => {
     expect(
       await rows(
         "SELECT id, status, error FROM webhook_receipts WHERE workspace_id = ?1 AND id IN (?2, ?3) ORDER BY error",
-        invalid.receiptId,
-        dangling.receiptId,
+        invalid.receiptIds[0],
+        dangling.receiptIds[0],
       ),
     ).toEqual([
       {
-        id: dangling.receiptId,
+        id: dangling.receiptIds[0],
         status: "failed",
         error: "contact gen-c2: the account it names is not in this workspace",
       },
-      { id: invalid.receiptId, status: "failed", error: "invalid ticket data: created_at required" },
+      { id: invalid.receiptIds[0], status: "failed", error: "invalid ticket data: created_at required" },
     ]);
   });
 });
@@ -1118,13 +1118,63 @@ describe("write failures", () => {
     expect(
       await rows(
         "SELECT id, status FROM webhook_receipts WHERE workspace_id = ?1 AND id IN (?2, ?3) ORDER BY status",
-        broken.receiptId,
-        fine.receiptId,
+        broken.receiptIds[0],
+        fine.receiptIds[0],
       ),
     ).toEqual([
-      { id: broken.receiptId, status: "failed" },
-      { id: fine.receiptId, status: "processed" },
+      { id: broken.receiptIds[0], status: "failed" },
+      { id: fine.receiptIds[0], status: "processed" },
     ]);
+  });
+});
+
+describe("messages with several receipts", () => {
+  it("processes each receipt; a bad one fails its message, whose retry skips the receipts already processed", async () => {
+    const integration = await addIntegration("segment");
+    const group = (groupId: string, name: string) => ({
+      type: "group",
+      groupId,
+      timestamp: "2026-05-01T10:00:00Z",
+      traits: { name },
+    });
+    const first = await receive(integration, "segment", group("org-multi-1", "Multi One"));
+    const bad = await receive(integration, "segment", { type: "group", timestamp: "2026-05-01T10:00:00Z" });
+    const last = await receive(integration, "segment", group("org-multi-2", "Multi Two"));
+    const message: EventMessage = {
+      ...first,
+      receiptIds: [...first.receiptIds, ...bad.receiptIds, ...last.receiptIds],
+    };
+    const outcome = await processEvents(
+      createMessageBatch("cs-events", [{ id: "m-multi", timestamp: new Date(), attempts: 1, body: message }]).messages,
+      env,
+    );
+    expect([...outcome.failures.keys()]).toEqual(["m-multi"]);
+    expect(outcome.processed).toBe(2);
+    expect(
+      await rows(
+        "SELECT name FROM accounts WHERE workspace_id = ?1 AND external_id IN ('org-multi-1', 'org-multi-2') ORDER BY name",
+      ),
+    ).toEqual([{ name: "Multi One" }, { name: "Multi Two" }]);
+    const statuses = await rows(
+      "SELECT id, status FROM webhook_receipts WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2)) ORDER BY id",
+      JSON.stringify(message.receiptIds),
+    );
+    expect(statuses).toEqual(
+      [
+        { id: first.receiptIds[0], status: "processed" },
+        { id: bad.receiptIds[0], status: "failed" },
+        { id: last.receiptIds[0], status: "processed" },
+      ].sort((a, b) => String(a.id).localeCompare(String(b.id))),
+    );
+    const retry = await processEvents(
+      createMessageBatch("cs-events", [{ id: "m-multi", timestamp: new Date(), attempts: 2, body: message }]).messages,
+      env,
+    );
+    expect({ duplicates: retry.duplicates, processed: retry.processed, failed: [...retry.failures.keys()] }).toEqual({
+      duplicates: 2,
+      processed: 0,
+      failed: ["m-multi"],
+    });
   });
 });
 
@@ -1138,7 +1188,7 @@ describe("message checks", () => {
     const result = await processEvents(
       createMessageBatch("cs-events", [
         { id: "c-1", timestamp: new Date(), attempts: 1, body: { type: "webhook", workspaceId: ws } },
-        { id: "c-2", timestamp: new Date(), attempts: 1, body: { ...fine, receiptId: "rcp_nope" } },
+        { id: "c-2", timestamp: new Date(), attempts: 1, body: { ...fine, receiptIds: ["rcp_nope"] } },
         { id: "c-3", timestamp: new Date(), attempts: 1, body: orphan },
         { id: "c-4", timestamp: new Date(), attempts: 1, body: { ...fine, workspaceId: other.workspaceId } },
         { id: "c-5", timestamp: new Date(), attempts: 1, body: fine },
@@ -1149,7 +1199,7 @@ describe("message checks", () => {
       ["c-1", expect.stringContaining("invalid cs-events message")],
       ["c-2", "webhook receipt rcp_nope not found"],
       ["c-3", `integration ${orphanIntegration} not found`],
-      ["c-4", `webhook receipt ${fine.receiptId} does not match the message's workspace, integration or provider`],
+      ["c-4", `webhook receipt ${fine.receiptIds[0]} does not match the message's workspace, integration or provider`],
     ]);
     expect(result.processed).toBe(1);
   });

@@ -130,7 +130,7 @@ describe("stale webhook receipts", () => {
           workspaceId: "ws_sweep",
           integrationId: "int_sweep",
           provider: "generic",
-          receiptId: "rcp_stale",
+          receiptIds: ["rcp_stale"],
         },
       },
     ]);
@@ -145,7 +145,7 @@ describe("stale webhook receipts", () => {
           workspaceId: "ws_sweep",
           integrationId: "int_sweep",
           provider: "generic",
-          receiptId: "rcp_fresh",
+          receiptIds: ["rcp_fresh"],
         },
       },
     ]);

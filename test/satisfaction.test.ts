@@ -285,7 +285,7 @@ describe("monitor_satisfaction scores, detractors and follow-up", () => {
       workspaceId: SCORES_WS,
       integrationId: "int_sat_generic",
       provider: "generic",
-      receiptId: "rcp_sat_1",
+      receiptIds: ["rcp_sat_1"],
     };
     const outcome = await processEvents(
       createMessageBatch("cs-events", [{ id: "msg-sat-1", timestamp: new Date(), attempts: 1, body: message }])

@@ -104,11 +104,11 @@ async function expectRecorded(
       provider: p,
     })),
   ).toEqual(expected.map((e) => ({ ...e, status: "queued", workspace_id: workspaceId, provider })));
-  expect(sent.sort((a, b) => a.receiptId.localeCompare(b.receiptId))).toEqual(
-    rows
-      .map((row) => ({ type: "webhook", workspaceId, integrationId, provider, receiptId: row.id }))
-      .sort((a, b) => a.receiptId.localeCompare(b.receiptId)),
-  );
+  // One delivery, one message referring to all its new receipts.
+  expect(sent.map(({ receiptIds, ...reference }) => ({ ...reference, receipts: receiptIds.length }))).toEqual([
+    { type: "webhook", workspaceId, integrationId, provider, receipts: rows.length },
+  ]);
+  expect(sent[0]?.receiptIds.toSorted()).toEqual(rows.map((row) => row.id).toSorted());
 }
 
 describe("signed deliveries per provider", () => {
@@ -128,6 +128,25 @@ describe("signed deliveries per provider", () => {
     expect(await response.json()).toEqual({ accepted: 1, duplicates: 0 });
     await expectRecorded(id, "segment", [{ event_id: "ajs-next-1f2e3d", event_type: "track", payload: body }]);
     expect(await counters(id)).toMatchObject({ accepted: 1, rejected: 0, failed: 0 });
+  });
+
+  it("segment batch: one message per hundred new receipts", async () => {
+    const { id, secret } = await integration("segment");
+    const events = Array.from({ length: 150 }, (_, i) => ({
+      type: "track",
+      event: "Report Exported",
+      userId: "u_17",
+      messageId: `ajs-batch-${i}`,
+      timestamp: "2026-03-02T10:00:00.000Z",
+      context: { groupId: "acc_ext_1" },
+    }));
+    const body = JSON.stringify(events);
+    const response = await post("segment", id, body, await segmentHeaders(secret, body));
+    expect(await response.json()).toEqual({ accepted: 150, duplicates: 0 });
+    expect(sent.map((message) => message.receiptIds.length)).toEqual([100, 50]);
+    const ids = sent.flatMap((message) => message.receiptIds);
+    expect(new Set(ids).size).toBe(150);
+    expect(ids.toSorted()).toEqual((await receipts(id)).map((row) => row.id).toSorted());
   });
 
   it("zendesk: timestamp + body HMAC-SHA256, keyed by the event id", async () => {
@@ -327,7 +346,7 @@ describe("signed deliveries per provider", () => {
     const [receipt] = await receipts(id);
     expect(passthrough).toHaveBeenCalledTimes(1);
     expect(passthrough.mock.calls[0]?.[0]).toEqual([
-      { body: { type: "webhook", workspaceId, integrationId: id, provider: "generic", receiptId: receipt?.id } },
+      { body: { type: "webhook", workspaceId, integrationId: id, provider: "generic", receiptIds: [receipt?.id] } },
     ]);
   });
 });
@@ -498,7 +517,7 @@ describe("at-least-once delivery", () => {
     const rows = await receipts(id);
     expect(rows.length).toBe(1);
     expect(sent).toEqual([
-      { type: "webhook", workspaceId, integrationId: id, provider: "stripe", receiptId: rows[0]!.id },
+      { type: "webhook", workspaceId, integrationId: id, provider: "stripe", receiptIds: [rows[0]!.id] },
     ]);
     expect(await counters(id)).toMatchObject({ accepted: 1 });
   });
@@ -526,7 +545,7 @@ describe("at-least-once delivery", () => {
     expect(recovered).toMatchObject({ event_id: "retry-me", status: "queued", error: null, payload: body });
     expect(recovered!.id).not.toBe(stuck!.id);
     expect(sent).toEqual([
-      { type: "webhook", workspaceId, integrationId: id, provider: "generic", receiptId: recovered!.id },
+      { type: "webhook", workspaceId, integrationId: id, provider: "generic", receiptIds: [recovered!.id] },
     ]);
     expect(await counters(id)).toMatchObject({ accepted: 1, failed: 1 });
 

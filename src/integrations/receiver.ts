@@ -1,9 +1,10 @@
 /**
  * The webhook receiver: finds the integration (the only source of the tenant), caps the body,
  * verifies the signature over the raw bytes, records one receipt per event (deduplicated on
- * the provider's event id) and enqueues a reference to each new receipt on `cs-events`.
+ * the provider's event id) and enqueues references to the new receipts on `cs-events`, one
+ * message per hundred.
  */
-import type { EventMessage, WebhookProvider } from "../jobs/messages";
+import { type EventMessage, type WebhookProvider, webhookMessages } from "../jobs/messages";
 import { newId } from "../lib/ids";
 import { isWebhookProvider } from "./catalog";
 import { RECEIVERS } from "./providers";
@@ -199,19 +200,15 @@ async function recordAndEnqueue(
   ]);
   const accepted = inserted?.results.map((row) => row.id) ?? [];
   const duplicates = events.length - accepted.length;
-  const messages: EventMessage[] = accepted.map((receiptId) => ({
-    type: "webhook",
-    workspaceId: integration.workspace_id,
-    integrationId: integration.id,
-    provider,
-    receiptId,
-  }));
+  const messages = webhookMessages(integration.workspace_id, integration.id, provider, accepted);
   const chunks: EventMessage[][] = [];
   for (let i = 0; i < messages.length; i += QUEUE_BATCH_SIZE) chunks.push(messages.slice(i, i + QUEUE_BATCH_SIZE));
   const sent = await Promise.allSettled(
     chunks.map((chunk) => env.EVENTS_QUEUE.sendBatch(chunk.map((body) => ({ body })))),
   );
-  const unsent = chunks.flatMap((chunk, i) => (sent[i]?.status === "rejected" ? chunk : []));
+  const unsent = chunks.flatMap((chunk, i) =>
+    sent[i]?.status === "rejected" ? chunk.flatMap((message) => message.receiptIds) : [],
+  );
   if (unsent.length === 0) return Response.json({ accepted: accepted.length, duplicates });
   const firstFailure = sent.find((outcome) => outcome.status === "rejected");
   const error =
@@ -220,7 +217,7 @@ async function recordAndEnqueue(
   await env.DB.batch([
     env.DB.prepare(
       "UPDATE webhook_receipts SET status = 'failed', error = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'queued'",
-    ).bind(JSON.stringify(unsent.map((message) => message.receiptId)), error),
+    ).bind(JSON.stringify(unsent), error),
     env.DB.prepare(
       "UPDATE integrations SET failed_count = failed_count + ?2, accepted_count = accepted_count - ?2 WHERE id = ?1",
     ).bind(integration.id, unsent.length),

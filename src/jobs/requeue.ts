@@ -1,5 +1,5 @@
 import type { CronJob } from "./cron";
-import type { EventMessage } from "./messages";
+import { type EventMessage, webhookMessages } from "./messages";
 
 /** A receipt still `queued` this long after it arrived (or was last requeued) is enqueued again. */
 const STALE_AFTER_MS = 15 * 60_000;
@@ -28,21 +28,20 @@ export const requeueStaleReceipts: CronJob = {
     )
       .bind(cutoff, MAX_PER_RUN)
       .all<StaleReceipt>();
-    for (let i = 0; i < results.length; i += 100) {
-      const chunk = results.slice(i, i + 100);
-      await env.EVENTS_QUEUE.sendBatch(
-        chunk.map((receipt) => ({
-          body: {
-            type: "webhook",
-            workspaceId: receipt.workspace_id,
-            integrationId: receipt.integration_id,
-            provider: receipt.provider,
-            receiptId: receipt.id,
-          } satisfies EventMessage,
-        })),
-      );
+    const groups = new Map<string, StaleReceipt[]>();
+    for (const receipt of results) {
+      const key = `${receipt.workspace_id}\u0000${receipt.integration_id}\u0000${receipt.provider}`;
+      groups.set(key, [...(groups.get(key) ?? []), receipt]);
+    }
+    for (const receipts of groups.values()) {
+      const { workspace_id, integration_id, provider } = receipts[0] as StaleReceipt;
+      const ids = receipts.map((receipt) => receipt.id);
+      const messages = webhookMessages(workspace_id, integration_id, provider, ids);
+      for (let i = 0; i < messages.length; i += 100) {
+        await env.EVENTS_QUEUE.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
+      }
       await env.DB.prepare("UPDATE webhook_receipts SET requeued_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))")
-        .bind(JSON.stringify(chunk.map((receipt) => receipt.id)), scheduledTime.toISOString())
+        .bind(JSON.stringify(ids), scheduledTime.toISOString())
         .run();
     }
     return { receipts_requeued: results.length };

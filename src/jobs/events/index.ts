@@ -1,11 +1,12 @@
 /**
- * The `cs-events` consumer. Per batch: validate each reference message, load its receipts in
- * one query, skip receipts already processed (a redelivery is a no-op), normalize each payload
+ * The `cs-events` consumer. Per batch: validate each reference message, load the receipts of
+ * all of them in one query, skip receipts already processed (a redelivery is a no-op), normalize each payload
  * by provider, resolve references in one batch of reads, hand usage events to each account's
  * AccountAgent (one call per account, deduped there by receipt id), then write every row, the
- * receipts' outcome and the integrations' failure counts in one D1 batch. A message that cannot
- * be read, normalized or stored fails alone: it is retried and ends in the dead-letter queue,
- * while the rest of its batch is written.
+ * receipts' outcome and the integrations' failure counts in one D1 batch. A receipt that cannot
+ * be read, normalized or stored fails alone and fails its message: the message is retried (its
+ * receipts already processed are skipped then) and ends in the dead-letter queue, while the
+ * rest of the batch is written.
  */
 import { getAgentByName } from "agents";
 import { type EventMessage, eventMessageSchema, type WebhookProvider } from "../messages";
@@ -46,7 +47,7 @@ interface ReceiptRow {
   integration_workspace_id: string | null;
 }
 
-/** A message whose receipt is being processed in this batch. */
+/** A receipt being processed in this batch, with the message that refers to it. */
 interface Work {
   messageId: string;
   body: EventMessage;
@@ -59,7 +60,7 @@ interface Work {
 export interface EventBatchOutcome {
   failures: Map<string, unknown>;
   processed: number;
-  /** Messages whose receipt was already processed, or repeated within the batch. */
+  /** Receipts already processed, or repeated within the batch. */
   duplicates: number;
   /** Usage events for accounts that are not known (yet): counted, not failed. */
   skippedUsage: number;
@@ -88,48 +89,50 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
 
   const receipts = await loadReceipts(
     env.DB,
-    valid.map((v) => v.body.receiptId),
+    valid.flatMap((v) => v.body.receiptIds),
   );
   const work: Work[] = [];
   const seen = new Set<string>();
-  /** Failures of messages whose receipt exists, recorded on the receipt. */
+  /** Failures of receipts that exist, recorded on the receipt. */
   const receiptFailures = new Map<string, { receipt: ReceiptRow; error: string }>();
   const fail = (messageId: string, error: unknown, receipt?: ReceiptRow) => {
-    failures.set(messageId, error);
-    if (receipt) receiptFailures.set(messageId, { receipt, error: errorText(error) });
+    if (!failures.has(messageId)) failures.set(messageId, error);
+    if (receipt) receiptFailures.set(receipt.id, { receipt, error: errorText(error) });
   };
   for (const { messageId, body } of valid) {
-    const receipt = receipts.get(body.receiptId);
-    if (!receipt) {
-      fail(messageId, new Error(`webhook receipt ${body.receiptId} not found`));
-      continue;
-    }
-    if (receipt.integration_workspace_id === null) {
-      fail(messageId, new Error(`integration ${receipt.integration_id} not found`), receipt);
-      continue;
-    }
-    if (!matches(body, receipt)) {
-      // Not recorded on the receipt: the message, not the receipt, is wrong.
-      fail(
-        messageId,
-        new Error(`webhook receipt ${receipt.id} does not match the message's workspace, integration or provider`),
-      );
-      continue;
-    }
-    if (receipt.status === "processed" || seen.has(receipt.id)) {
-      outcome.duplicates += 1;
-      continue;
-    }
-    seen.add(receipt.id);
-    try {
-      if (receipt.payload === null) throw new Error(`webhook receipt ${receipt.id} has no payload`);
-      const changes = NORMALIZERS[body.provider](parseJson(receipt.payload), {
-        receivedAt: receipt.received_at,
-        eventType: receipt.event_type,
-      });
-      work.push({ messageId, body, receipt, changes });
-    } catch (error) {
-      fail(messageId, error, receipt);
+    for (const receiptId of body.receiptIds) {
+      const receipt = receipts.get(receiptId);
+      if (!receipt) {
+        fail(messageId, new Error(`webhook receipt ${receiptId} not found`));
+        continue;
+      }
+      if (receipt.integration_workspace_id === null) {
+        fail(messageId, new Error(`integration ${receipt.integration_id} not found`), receipt);
+        continue;
+      }
+      if (!matches(body, receipt)) {
+        // Not recorded on the receipt: the message, not the receipt, is wrong.
+        fail(
+          messageId,
+          new Error(`webhook receipt ${receipt.id} does not match the message's workspace, integration or provider`),
+        );
+        continue;
+      }
+      if (receipt.status === "processed" || seen.has(receipt.id)) {
+        outcome.duplicates += 1;
+        continue;
+      }
+      seen.add(receipt.id);
+      try {
+        if (receipt.payload === null) throw new Error(`webhook receipt ${receipt.id} has no payload`);
+        const changes = NORMALIZERS[body.provider](parseJson(receipt.payload), {
+          receivedAt: receipt.received_at,
+          eventType: receipt.event_type,
+        });
+        work.push({ messageId, body, receipt, changes });
+      } catch (error) {
+        fail(messageId, error, receipt);
+      }
     }
   }
 
