@@ -42,7 +42,9 @@ export function lookalikesByAccount<A extends Firmographics>(accounts: readonly 
   for (const a of accounts) {
     if (!a.industry || !a.segment) continue;
     const key = JSON.stringify([a.industry, a.segment]);
-    groups.set(key, [...(groups.get(key) ?? []), a]);
+    const group = groups.get(key);
+    if (group) group.push(a);
+    else groups.set(key, [a]);
   }
   const result = new Map<string, A[]>();
   for (const a of accounts) {
@@ -69,8 +71,36 @@ export function medianOf(values: readonly number[]): number | null {
  * licensed seats to compare with.
  */
 export function seatsBasis(licensedSeats: number, ownerSeatShares: readonly number[]): number {
-  const share = medianOf(ownerSeatShares) ?? 1;
-  return Math.max(1, Math.round(licensedSeats * share));
+  return seatsBasisOfShare(licensedSeats, medianOf(ownerSeatShares));
+}
+
+/**
+ * Seats basis from the owners' median share already taken (see {@link ownerSeatShareMedians}),
+ * so ranking a whole book sorts each product's shares once, not once per account.
+ */
+export function seatsBasisOfShare(licensedSeats: number, medianShare: number | null): number {
+  return Math.max(1, Math.round(licensedSeats * (medianShare ?? 1)));
+}
+
+/**
+ * Per product, the median over its owners with licensed seats of product seats / licensed
+ * seats: the share {@link seatsBasis} scales an account's seats by.
+ */
+export function ownerSeatShareMedians(
+  accounts: readonly { seats: number; items: readonly { product_id: string; seats: number }[] }[],
+): Map<string, number> {
+  const shares = new Map<string, number[]>();
+  for (const a of accounts) {
+    if (a.seats <= 0) continue;
+    for (const i of a.items) {
+      const list = shares.get(i.product_id);
+      if (list) list.push(i.seats / a.seats);
+      else shares.set(i.product_id, [i.seats / a.seats]);
+    }
+  }
+  const medians = new Map<string, number>();
+  for (const [productId, list] of shares) medians.set(productId, medianOf(list) ?? 1);
+  return medians;
 }
 
 /** The strongest rule toward `product` among those from products the account owns. */

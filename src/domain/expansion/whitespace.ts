@@ -36,7 +36,9 @@ export function segmentSeatRatios(
   for (const a of accounts) {
     if (!a.employees || a.employees <= 0 || a.seats <= 0) continue;
     const key = a.segment ?? "";
-    bySegment.set(key, [...(bySegment.get(key) ?? []), a.seats / a.employees]);
+    const ratios = bySegment.get(key);
+    if (ratios) ratios.push(a.seats / a.employees);
+    else bySegment.set(key, [a.seats / a.employees]);
   }
   const result = new Map<string, number>();
   for (const [segment, ratios] of bySegment) result.set(segment, medianOf(ratios) ?? 0);

@@ -6,7 +6,8 @@ import {
   DEFAULT_CROSSSELL_WEIGHTS,
   expectedArr,
   lookalikesByAccount,
-  seatsBasis,
+  ownerSeatShareMedians,
+  seatsBasisOfShare,
 } from "../../domain/expansion/crosssell";
 import { markdownTable } from "../../domain/markdown-table";
 import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
@@ -104,11 +105,7 @@ function analyze(
     lift: round4(r.lift),
   });
   const ownedSets = new Map(owning.map((a) => [a.id, new Set(a.items.map((i) => i.product_id))]));
-  const seatShares = new Map<string, number[]>();
-  for (const a of owning) {
-    if (a.seats <= 0) continue;
-    for (const i of a.items) seatShares.set(i.product_id, [...(seatShares.get(i.product_id) ?? []), i.seats / a.seats]);
-  }
+  const shareMedians = ownerSeatShareMedians(owning);
   const lookalikes = lookalikesByAccount(owning);
   const candidates: Candidate[] = [];
   for (const a of owning) {
@@ -123,7 +120,7 @@ function analyze(
       const peers = lookalikes.get(a.id) ?? [];
       const peersOwning = peers.filter((p) => ownedSets.get(p.id)?.has(productId)).length;
       const adoption = peers.length > 0 ? peersOwning / peers.length : 0;
-      const seats = seatsBasis(a.seats, seatShares.get(productId) ?? []);
+      const seats = seatsBasisOfShare(a.seats, shareMedians.get(productId) ?? null);
       candidates.push({
         account_id: a.id,
         name: a.name,

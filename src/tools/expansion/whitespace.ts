@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { seatsBasis } from "../../domain/expansion/crosssell";
+import { ownerSeatShareMedians, seatsBasisOfShare } from "../../domain/expansion/crosssell";
 import {
   DEFAULT_STAGE_PROBABILITIES,
   effectiveProbability,
@@ -16,7 +16,16 @@ import { markdownTable } from "../../domain/markdown-table";
 import { notFound, ToolError } from "../../mcp/errors";
 import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
 import { defineTool, type ToolContext } from "../../mcp/tool";
-import { accountFilters, type Book, type BookAccount, loadBook, matchesFilters, planOf, rankedPage } from "./book";
+import {
+  accountFilters,
+  type Book,
+  type BookAccount,
+  type CatalogProduct,
+  loadBook,
+  matchesFilters,
+  planOf,
+  rankedPage,
+} from "./book";
 
 const ACTIONS = ["account", "list", "pipeline"] as const;
 /** Opportunity kinds that make up the expansion pipeline. */
@@ -109,55 +118,99 @@ interface OpportunityRow {
   source: string;
 }
 
-/** Open expansion, upsell and cross-sell opportunities of active accounts (opportunities_ws_kind). */
-async function loadPipeline(ctx: ToolContext): Promise<OpportunityRow[]> {
+/**
+ * Open expansion, upsell and cross-sell opportunities of active accounts (opportunities_ws_kind),
+ * or only those of `accountIds`.
+ */
+async function loadPipeline(ctx: ToolContext, accountIds?: readonly string[]): Promise<OpportunityRow[]> {
+  // With account ids the rows come by account (opportunities_ws_account), not by kind over the workspace.
+  const scope = accountIds ? "AND o.account_id IN (SELECT value FROM json_each(?3)) AND +o.kind" : "AND o.kind";
   const result = await ctx.env.DB.prepare(
     `SELECT o.id, o.account_id, a.name AS account_name, a.segment, a.owner_user_id, o.name, o.kind, o.stage,
             o.amount, o.probability, o.close_date, o.product_id, o.source
        FROM opportunities o
        JOIN accounts a ON a.workspace_id = o.workspace_id AND a.id = o.account_id
-      WHERE o.workspace_id = ?1 AND o.kind IN (SELECT value FROM json_each(?2)) AND o.status = 'open'
+      WHERE o.workspace_id = ?1 ${scope} IN (SELECT value FROM json_each(?2)) AND o.status = 'open'
         AND a.status = 'active'
       ORDER BY o.id`,
   )
-    .bind(ctx.principal.workspaceId, JSON.stringify(PIPELINE_KINDS))
+    .bind(
+      ctx.principal.workspaceId,
+      JSON.stringify(PIPELINE_KINDS),
+      ...(accountIds ? [JSON.stringify(accountIds)] : []),
+    )
     .all<OpportunityRow>();
   return result.results;
 }
 
-/** Which buying-committee roles each account has among its contacts who have not left. */
-async function loadStakeholders(ctx: ToolContext, accountId: string | undefined) {
+/** Which buying-committee roles each of the accounts has among its contacts who have not left. */
+async function loadStakeholders(ctx: ToolContext, accountIds: readonly string[]) {
   const result = await ctx.env.DB.prepare(
     `SELECT account_id,
             max(is_champion = 1 OR role = 'champion') AS champion,
             max(is_decision_maker = 1 OR role = 'decision_maker') AS decision_maker,
             max(role = 'economic_buyer') AS economic_buyer
        FROM contacts
-      WHERE workspace_id = ?1 AND left_at IS NULL
-        AND account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active'
-                              AND (?2 IS NULL OR id = ?2))
+      WHERE workspace_id = ?1 AND left_at IS NULL AND account_id IN (SELECT value FROM json_each(?2))
       GROUP BY account_id`,
   )
-    .bind(ctx.principal.workspaceId, accountId ?? null)
+    .bind(ctx.principal.workspaceId, JSON.stringify(accountIds))
     .all<{ account_id: string; champion: number; decision_maker: number; economic_buyer: number }>();
   return new Map(result.results.map((r) => [r.account_id, r]));
 }
 
-/** Every active account's whitespace, from the book, stakeholders and open pipeline. */
+/** What valuing any account's whitespace needs from the whole book, computed once per call. */
+interface WhitespaceBasis {
+  book: Book;
+  /** Add-ons and services of the catalog. */
+  sellable: CatalogProduct[];
+  /** Seats per employee by segment. */
+  ratios: Map<string, number>;
+  /** Median share of licensed seats the owners of each product buy. */
+  shareMedians: Map<string, number>;
+}
+
+function whitespaceBasis(book: Book): WhitespaceBasis {
+  return {
+    book,
+    sellable: [...book.products.values()].filter((p) => p.kind === "add_on" || p.kind === "service"),
+    ratios: segmentSeatRatios(book.accounts),
+    shareMedians: ownerSeatShareMedians(book.accounts),
+  };
+}
+
+/** An account's unowned products, seat gap and whitespace ARR: all that ranking needs. */
+function whitespaceValue(basis: WhitespaceBasis, a: BookAccount) {
+  const owned = new Set(a.items.map((i) => i.product_id));
+  const unowned: WhitespaceItem[] = basis.sellable
+    .filter((p) => !owned.has(p.id))
+    .map((p) => {
+      const seats = seatsBasisOfShare(a.seats, basis.shareMedians.get(p.id) ?? null);
+      return { product_id: p.id, name: p.name, kind: p.kind, price: p.price, seats_basis: seats, arr: p.price * seats };
+    });
+  const ratio = basis.ratios.get(a.segment ?? "");
+  const gap = seatGap(a.employees, ratio, a.seats);
+  const planPrice = planOf(a, basis.book.products)?.product.price ?? 0;
+  const seatGapCount = gap?.gap ?? 0;
+  return {
+    unowned,
+    ratio,
+    gap,
+    seatGapCount,
+    planPrice,
+    whitespace_arr: whitespaceArr(unowned, seatGapCount, planPrice),
+  };
+}
+
+/** The whitespace answers of the accounts shown, with their stakeholders and open pipeline. */
 function whitespaceOf(
-  book: Book,
-  accounts: readonly BookAccount[],
+  basis: WhitespaceBasis,
+  ranked: readonly { account: BookAccount; value: ReturnType<typeof whitespaceValue> }[],
   stakeholders: Awaited<ReturnType<typeof loadStakeholders>>,
   pipeline: readonly OpportunityRow[],
   probabilities: Readonly<Record<string, number>>,
 ): Whitespace[] {
-  const sellable = [...book.products.values()].filter((p) => p.kind === "add_on" || p.kind === "service");
-  const ratios = segmentSeatRatios(book.accounts);
-  const seatShares = new Map<string, number[]>();
-  for (const a of book.accounts) {
-    if (a.seats <= 0) continue;
-    for (const i of a.items) seatShares.set(i.product_id, [...(seatShares.get(i.product_id) ?? []), i.seats / a.seats]);
-  }
+  const { products } = basis.book;
   const openByAccount = new Map<string, { opportunities: number; amount: number; weighted: number }>();
   for (const o of pipeline) {
     const g = openByAccount.get(o.account_id) ?? { opportunities: 0, amount: 0, weighted: 0 };
@@ -166,24 +219,7 @@ function whitespaceOf(
     g.weighted += o.amount * effectiveProbability(o, probabilities).probability;
     openByAccount.set(o.account_id, g);
   }
-  return accounts.map((a) => {
-    const owned = new Set(a.items.map((i) => i.product_id));
-    const unowned: WhitespaceItem[] = sellable
-      .filter((p) => !owned.has(p.id))
-      .map((p) => {
-        const seats = seatsBasis(a.seats, seatShares.get(p.id) ?? []);
-        return {
-          product_id: p.id,
-          name: p.name,
-          kind: p.kind,
-          price: p.price,
-          seats_basis: seats,
-          arr: p.price * seats,
-        };
-      });
-    const ratio = ratios.get(a.segment ?? "");
-    const gap = seatGap(a.employees, ratio, a.seats);
-    const planPrice = planOf(a, book.products)?.product.price ?? 0;
+  return ranked.map(({ account: a, value: v }) => {
     const s = stakeholders.get(a.id);
     const presence = {
       champion: Boolean(s?.champion),
@@ -192,7 +228,7 @@ function whitespaceOf(
     };
     const coverage = stakeholderCoverage(presence);
     const open = openByAccount.get(a.id) ?? { opportunities: 0, amount: 0, weighted: 0 };
-    const seatGapCount = gap?.gap ?? 0;
+    const sellable = basis.sellable.length;
     return {
       account_id: a.id,
       name: a.name,
@@ -202,19 +238,19 @@ function whitespaceOf(
       arr: a.arr,
       products_owned: a.items.map((i) => ({
         product_id: i.product_id,
-        name: book.products.get(i.product_id)?.name ?? i.product_id,
-        kind: book.products.get(i.product_id)?.kind ?? "unknown",
+        name: products.get(i.product_id)?.name ?? i.product_id,
+        kind: products.get(i.product_id)?.kind ?? "unknown",
         seats: i.seats,
       })),
-      products_unowned: unowned,
-      catalog_coverage: sellable.length > 0 ? round4((sellable.length - unowned.length) / sellable.length) : 1,
+      products_unowned: v.unowned,
+      catalog_coverage: sellable > 0 ? round4((sellable - v.unowned.length) / sellable) : 1,
       seats: a.seats,
       employees: a.employees,
-      seats_per_employee: ratio === undefined ? null : round4(ratio),
-      seat_potential: gap?.potential ?? null,
-      seat_gap: seatGapCount,
-      seat_gap_arr: seatGapCount * planPrice,
-      whitespace_arr: whitespaceArr(unowned, seatGapCount, planPrice),
+      seats_per_employee: v.ratio === undefined ? null : round4(v.ratio),
+      seat_potential: v.gap?.potential ?? null,
+      seat_gap: v.seatGapCount,
+      seat_gap_arr: v.seatGapCount * v.planPrice,
+      whitespace_arr: v.whitespace_arr,
       stakeholders: { ...presence, coverage: round4(coverage.coverage), missing: coverage.missing },
       open_pipeline: {
         opportunities: open.opportunities,
@@ -272,9 +308,8 @@ export const identifyExpansionOpportunities = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const probabilities = { ...DEFAULT_STAGE_PROBABILITIES, ...(args.stage_probabilities ?? {}) };
-    const pipelineRows = (await loadPipeline(ctx)).filter((o) => matchesFilters(o, args));
-
     if (args.action === "pipeline") {
+      const pipelineRows = (await loadPipeline(ctx)).filter((o) => matchesFilters(o, args));
       const summary = weightedPipeline(pipelineRows, probabilities);
       const rows = pipelineRows
         .map((o) => {
@@ -329,11 +364,17 @@ export const identifyExpansionOpportunities = defineTool({
       if (!args.account_id) throw notFoundHint();
       const account = book.accounts.find((a) => a.id === args.account_id);
       if (!account) throw notFound("active account", args.account_id);
+      const basis = whitespaceBasis(book);
+      const [stakeholders, pipeline] = await Promise.all([
+        loadStakeholders(ctx, [account.id]),
+        // The segment and owner filters narrow the pipeline even here.
+        matchesFilters(account, args) ? loadPipeline(ctx, [account.id]) : [],
+      ]);
       const [ws] = whitespaceOf(
-        book,
-        [account],
-        await loadStakeholders(ctx, account.id),
-        pipelineRows.filter((o) => o.account_id === account.id),
+        basis,
+        [{ account, value: whitespaceValue(basis, account) }],
+        stakeholders,
+        pipeline,
         probabilities,
       );
       if (!ws) throw notFound("active account", args.account_id);
@@ -349,19 +390,24 @@ export const identifyExpansionOpportunities = defineTool({
       };
     }
 
-    const scope = book.accounts.filter((a) => matchesFilters(a, args));
-    const all = whitespaceOf(book, scope, await loadStakeholders(ctx, undefined), pipelineRows, probabilities).sort(
-      (a, b) => b.whitespace_arr - a.whitespace_arr || a.account_id.localeCompare(b.account_id),
-    );
+    // Every account in scope is valued for the ranking; stakeholders and pipeline only for the page.
+    const basis = whitespaceBasis(book);
+    const all = book.accounts
+      .filter((a) => matchesFilters(a, args))
+      .map((account) => ({ account, value: whitespaceValue(basis, account) }))
+      .sort((a, b) => b.value.whitespace_arr - a.value.whitespace_arr || a.account.id.localeCompare(b.account.id));
     const fingerprint = queryFingerprint(["whitespace", args.segment, args.owner, probabilities]);
-    const { page, next } = rankedPage(
+    const { page: pageRows, next } = rankedPage(
       all,
-      (w) => ({ value: w.whitespace_arr, id: w.account_id }),
+      (w) => ({ value: w.value.whitespace_arr, id: w.account.id }),
       fingerprint,
       args.limit,
       args.cursor,
     );
-    const total = all.reduce((s, w) => s + w.whitespace_arr, 0);
+    const pageIds = pageRows.map((w) => w.account.id);
+    const [stakeholders, pipeline] = await Promise.all([loadStakeholders(ctx, pageIds), loadPipeline(ctx, pageIds)]);
+    const page = whitespaceOf(basis, pageRows, stakeholders, pipeline, probabilities);
+    const total = all.reduce((s, w) => s + w.value.whitespace_arr, 0);
     return {
       data: {
         action: "list" as const,
