@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { jsonChunks } from "../../db/json-chunks";
-import { SEATS_BY_ACCOUNT_SQL, withAccounts } from "../../domain/usage/sql";
 import { newId } from "../../lib/ids";
 import { decodeCursor, encodeCursor } from "../../mcp/pagination";
 import type { ToolContext } from "../../mcp/tool";
@@ -45,15 +44,24 @@ export interface Book {
   products: Map<string, CatalogProduct>;
 }
 
-const ACTIVE_ACCOUNTS = "SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active'";
+/** One item of an active contract of an active account. */
+interface ActiveItemRow {
+  account_id: string;
+  contract_id: string;
+  product_id: string;
+  seats: number;
+  arr: number;
+}
 
 /**
  * Every active account of the workspace with its products and licensed seats, and the catalog,
- * in one batch of four set-based statements (no per-account query).
+ * in one batch of three set-based statements (no per-account query). The items are read once,
+ * from the active contracts (contracts_ws_end) along each contract's items, and both the owned
+ * products and the licensed seats are summed from them.
  */
 export async function loadBook(ctx: ToolContext): Promise<Book> {
   const ws = ctx.principal.workspaceId;
-  const [accounts, items, seats, products] = await ctx.env.DB.batch([
+  const [accounts, items, products] = await ctx.env.DB.batch([
     ctx.env.DB.prepare(
       `SELECT a.id, a.name, a.segment, a.industry, a.employees, a.owner_user_id, u.name AS owner_name,
               a.health_band, a.health_score, a.arr
@@ -62,34 +70,75 @@ export async function loadBook(ctx: ToolContext): Promise<Book> {
         ORDER BY a.id`,
     ).bind(ws),
     ctx.env.DB.prepare(
-      `SELECT c.account_id, ci.product_id, sum(ci.seats) AS seats, sum(ci.arr) AS arr
+      `SELECT c.account_id, c.id AS contract_id, ci.product_id, ci.seats, ci.arr
          FROM contracts c
-         JOIN contract_items ci ON ci.workspace_id = c.workspace_id AND ci.contract_id = c.id
-        WHERE c.workspace_id = ?1 AND +c.status = 'active' AND c.account_id IN (${ACTIVE_ACCOUNTS})
-        GROUP BY c.account_id, ci.product_id`,
+         CROSS JOIN contract_items ci ON ci.workspace_id = ?1 AND ci.contract_id = c.id
+         JOIN accounts a ON +a.workspace_id = ?1 AND a.id = c.account_id
+        WHERE c.workspace_id = ?1 AND c.status = 'active' AND a.status = 'active'`,
     ).bind(ws),
-    ctx.env.DB.prepare(withAccounts(SEATS_BY_ACCOUNT_SQL, ACTIVE_ACCOUNTS)).bind(ws),
     ctx.env.DB.prepare("SELECT id, name, family, kind, price FROM products WHERE workspace_id = ?1 ORDER BY id").bind(
       ws,
     ),
   ]);
-  const itemsByAccount = new Map<string, OwnedItem[]>();
-  for (const row of (items?.results ?? []) as (OwnedItem & { account_id: string })[]) {
-    const list = itemsByAccount.get(row.account_id) ?? [];
-    list.push({ product_id: row.product_id, seats: row.seats, arr: row.arr });
-    itemsByAccount.set(row.account_id, list);
-  }
-  const seatsByAccount = new Map(
-    ((seats?.results ?? []) as { account_id: string; seats: number }[]).map((r) => [r.account_id, r.seats]),
-  );
+  const catalog = new Map(((products?.results ?? []) as CatalogProduct[]).map((p) => [p.id, p]));
+  const owned = ownedByAccount((items?.results ?? []) as ActiveItemRow[], catalog);
   return {
     accounts: ((accounts?.results ?? []) as Omit<BookAccount, "seats" | "items">[]).map((a) => ({
       ...a,
-      seats: seatsByAccount.get(a.id) ?? 0,
-      items: itemsByAccount.get(a.id) ?? [],
+      seats: owned.get(a.id)?.seats ?? 0,
+      items: owned.get(a.id)?.items ?? [],
     })),
-    products: new Map(((products?.results ?? []) as CatalogProduct[]).map((p) => [p.id, p])),
+    products: catalog,
   };
+}
+
+/**
+ * Per account: its products summed over its active contracts (in product id order) and its
+ * licensed seats, per contract the seats on its plan items, or its largest item when it has no
+ * plan item (the rule of the usage tools' licensed seats).
+ */
+function ownedByAccount(
+  rows: readonly ActiveItemRow[],
+  catalog: ReadonlyMap<string, CatalogProduct>,
+): Map<string, { seats: number; items: OwnedItem[] }> {
+  const contracts = new Map<string, { account_id: string; plan_seats: number; has_plan: boolean; largest: number }>();
+  const byAccount = new Map<string, { seats: number; items: Map<string, OwnedItem> }>();
+  for (const r of rows) {
+    const contract = contracts.get(r.contract_id) ?? {
+      account_id: r.account_id,
+      plan_seats: 0,
+      has_plan: false,
+      largest: 0,
+    };
+    contracts.set(r.contract_id, contract);
+    if (catalog.get(r.product_id)?.kind === "plan") {
+      contract.has_plan = true;
+      contract.plan_seats += r.seats;
+    }
+    contract.largest = Math.max(contract.largest, r.seats);
+    const account = byAccount.get(r.account_id) ?? { seats: 0, items: new Map<string, OwnedItem>() };
+    byAccount.set(r.account_id, account);
+    const item = account.items.get(r.product_id);
+    if (item) {
+      item.seats += r.seats;
+      item.arr += r.arr;
+    } else account.items.set(r.product_id, { product_id: r.product_id, seats: r.seats, arr: r.arr });
+  }
+  for (const c of contracts.values()) {
+    const account = byAccount.get(c.account_id);
+    if (account) account.seats += c.has_plan ? c.plan_seats : c.largest;
+  }
+  return new Map(
+    [...byAccount].map(([id, a]) => [
+      id,
+      {
+        seats: a.seats,
+        items: [...a.items.values()].sort((x, y) =>
+          x.product_id < y.product_id ? -1 : x.product_id > y.product_id ? 1 : 0,
+        ),
+      },
+    ]),
+  );
 }
 
 /** The account's plan: the plan product with the most seats on its active contracts (ties: higher price). */

@@ -381,13 +381,14 @@ async function loadValue(ctx: ToolContext, contract: ContractRow, today: string)
          FROM tickets WHERE workspace_id = ?1 AND account_id = ?2 AND created_at >= ?3`,
     ).bind(ws, contract.account_id, contract.start_date),
     ctx.env.DB.prepare(
+      // +kind: walk the account's answers (survey_responses_ws_account), not every NPS answer of the workspace.
       `SELECT score, responded_at FROM survey_responses
-        WHERE workspace_id = ?1 AND account_id = ?2 AND kind = 'nps' ORDER BY responded_at DESC LIMIT 1`,
+        WHERE workspace_id = ?1 AND account_id = ?2 AND +kind = 'nps' ORDER BY responded_at DESC LIMIT 1`,
     ).bind(ws, contract.account_id),
     ctx.env.DB.prepare(
       `SELECT count(*) AS n, count(CASE WHEN score >= 9 THEN 1 END) AS promoters,
               count(CASE WHEN score <= 6 THEN 1 END) AS detractors
-         FROM survey_responses WHERE workspace_id = ?1 AND account_id = ?2 AND kind = 'nps' AND responded_at >= ?3`,
+         FROM survey_responses WHERE workspace_id = ?1 AND account_id = ?2 AND +kind = 'nps' AND responded_at >= ?3`,
     ).bind(ws, contract.account_id, since365),
   ]);
   const u = usage!.results[0] as Record<string, number>;
