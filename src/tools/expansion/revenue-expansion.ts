@@ -25,30 +25,37 @@ export interface SegmentMovements {
 }
 
 /**
- * ARR movements per segment between two days, in one statement. An account's ARR on a day is
- * the sum of its contract terms in force that day: start_date ≤ day < until, where until is the
- * end date, cut short by the start of a successor term (previous_contract_id pointing at it, for
- * renewals that replace a term early) and, for a cancelled term, by its outcome date (a cancelled
- * term without one never counts). Only accounts with ARR on either day are read; the cohort is
- * the accounts with ARR > 0 on the start day.
+ * ARR movements per segment between the two days of each span, for all spans in one statement
+ * (`?2`: JSON array of {start, end}). An account's ARR on a day is the sum of its contract terms
+ * in force that day: start_date ≤ day < until, where until is the end date, cut short by the
+ * start of a successor term (previous_contract_id pointing at it, for renewals that replace a
+ * term early) and, for a cancelled term, by its outcome date (a cancelled term without one never
+ * counts). The contracts are read once for all spans: the terms overlapping any span are kept,
+ * then each span sums those overlapping it. Only accounts with ARR on either day count; the
+ * cohort is the accounts with ARR > 0 on the start day.
  */
-const MOVEMENTS_SQL = `WITH successors AS (
+const MOVEMENTS_SQL = `WITH spans AS MATERIALIZED (
+    SELECT CAST(key AS INTEGER) AS span, value ->> '$.start' AS span_start, value ->> '$.end' AS span_end
+      FROM json_each(?2)),
+  successors AS (
     SELECT previous_contract_id AS id, min(start_date) AS next_start FROM contracts
      WHERE workspace_id = ?1 AND previous_contract_id IS NOT NULL AND status <> 'cancelled'
      GROUP BY previous_contract_id),
-  terms AS (
-    SELECT c.account_id, c.arr, c.start_date,
+  terms AS MATERIALIZED (
+    SELECT c.account_id, c.arr, c.start_date, c.end_date,
            min(c.end_date, coalesce(s.next_start, c.end_date),
                CASE WHEN c.status = 'cancelled' THEN coalesce(substr(c.outcome_date, 1, 10), c.start_date)
                     ELSE c.end_date END) AS until
       FROM contracts c LEFT JOIN successors s ON s.id = c.id
-     WHERE c.workspace_id = ?1 AND c.start_date <= ?3 AND c.end_date > ?2),
+     WHERE c.workspace_id = ?1 AND c.start_date <= (SELECT max(span_end) FROM spans)
+       AND c.end_date > (SELECT min(span_start) FROM spans)),
   per_account AS (
-    SELECT account_id,
-           round(coalesce(sum(CASE WHEN start_date <= ?2 AND until > ?2 THEN arr END), 0), 2) AS s,
-           round(coalesce(sum(CASE WHEN start_date <= ?3 AND until > ?3 THEN arr END), 0), 2) AS e
-      FROM terms GROUP BY account_id)
-SELECT a.segment AS segment,
+    SELECT p.span, t.account_id,
+           round(coalesce(sum(CASE WHEN t.start_date <= p.span_start AND t.until > p.span_start THEN t.arr END), 0), 2) AS s,
+           round(coalesce(sum(CASE WHEN t.start_date <= p.span_end AND t.until > p.span_end THEN t.arr END), 0), 2) AS e
+      FROM spans p JOIN terms t ON t.start_date <= p.span_end AND t.end_date > p.span_start
+     GROUP BY p.span, t.account_id)
+SELECT p.span AS span, a.segment AS segment,
        coalesce(sum(CASE WHEN p.s > 0 THEN p.s END), 0) AS starting_arr,
        count(CASE WHEN p.s > 0 THEN 1 END) AS accounts_at_start,
        coalesce(sum(CASE WHEN p.s > 0 AND p.e > p.s THEN p.e - p.s END), 0) AS expansion_arr,
@@ -60,26 +67,31 @@ SELECT a.segment AS segment,
        coalesce(sum(CASE WHEN p.s <= 0 AND p.e > 0 THEN p.e END), 0) AS new_arr,
        count(CASE WHEN p.s <= 0 AND p.e > 0 THEN 1 END) AS new_accounts
   FROM per_account p JOIN accounts a ON a.id = p.account_id AND a.workspace_id = ?1
- WHERE (p.s > 0 OR p.e > 0) AND (?4 IS NULL OR a.segment = ?4)
- GROUP BY a.segment
- ORDER BY a.segment`;
+ WHERE (p.s > 0 OR p.e > 0) AND (?3 IS NULL OR a.segment = ?3)
+ GROUP BY p.span, a.segment
+ ORDER BY p.span, a.segment`;
 
-type MovementRow = MovementTotals & { segment: string | null };
+type MovementRow = MovementTotals & { span: number; segment: string | null };
 
-/** Movements per segment for each span (one statement per span, in one batch), in span order. */
+/** Movements per segment for each span, in span order, from one statement. */
 export async function loadMovements(
   ctx: ToolContext,
   spans: readonly Span[],
   segment: string | null,
 ): Promise<SegmentMovements[][]> {
   if (spans.length === 0) return [];
-  const statement = ctx.env.DB.prepare(MOVEMENTS_SQL);
-  const results = await ctx.env.DB.batch<MovementRow>(
-    spans.map((span) => statement.bind(ctx.principal.workspaceId, span.start, span.end, segment)),
-  );
-  return results.map((result) =>
-    result.results.map(({ segment: name, ...totals }) => ({ segment: name, totals: roundTotals(totals) })),
-  );
+  const result = await ctx.env.DB.prepare(MOVEMENTS_SQL)
+    .bind(
+      ctx.principal.workspaceId,
+      JSON.stringify(spans.map((span) => ({ start: span.start, end: span.end }))),
+      segment,
+    )
+    .all<MovementRow>();
+  const bySpan = spans.map((): SegmentMovements[] => []);
+  for (const { span, segment: name, ...totals } of result.results) {
+    bySpan[span]?.push({ segment: name, totals: roundTotals(totals) });
+  }
+  return bySpan;
 }
 
 function roundTotals(t: MovementTotals): MovementTotals {
