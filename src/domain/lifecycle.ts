@@ -53,16 +53,6 @@ export const DEFAULT_STUCK_DAYS: Readonly<Record<string, number>> = {
   at_risk: 60,
 };
 
-/** When an account entered its current stage: its latest history row, else customer_since. */
-export function stageEntry(
-  latestChange: string | null,
-  customerSince: string | null,
-): { since: string | null; basis: "history" | "customer_since" | "unknown" } {
-  if (latestChange) return { since: latestChange, basis: "history" };
-  if (customerSince) return { since: customerSince, basis: "customer_since" };
-  return { since: null, basis: "unknown" };
-}
-
 /** One stage change with how long the account stayed in the stage it entered. */
 export interface StageSpan {
   from_stage: string | null;

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import { workspaceSettings } from "../../db/workspace-settings";
-import { computeStage, DEFAULT_STUCK_DAYS, median, stageEntry, stageSpans } from "../../domain/lifecycle";
+import { computeStage, DEFAULT_STUCK_DAYS, stageSpans } from "../../domain/lifecycle";
 import { markdownTable } from "../../domain/markdown-table";
 import { PLAYBOOK_LIBRARY } from "../../domain/retention/playbooks";
+import { sqlText } from "../../domain/segments";
+import { SqlParams } from "../../domain/sql-params";
 import { openInterventionStatements } from "../../jobs/interventions";
 import { newId } from "../../lib/ids";
-import { daysBetween, isoDay } from "../../lib/time";
+import { isoDay } from "../../lib/time";
 import { refuseMisplacedFields } from "../../mcp/action-fields";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
@@ -59,10 +61,25 @@ async function loadAccounts(ctx: ToolContext, accountId?: string): Promise<Accou
   return results;
 }
 
-function daysIn(a: AccountRow, today: string) {
-  const entry = stageEntry(a.entered, a.customer_since);
-  return { ...entry, days: entry.since ? daysBetween(entry.since, today) : null };
-}
+/**
+ * Each account's stage entry and whole days in stage to `today` (bound as `?2`): it entered its
+ * stage at its latest stage-history row (one index seek per account), else at customer_since
+ * (basis null and days null when neither is known).
+ */
+const STAGE_DAYS_SQL = `
+  WITH entries AS MATERIALIZED (
+    SELECT a.id, a.name, a.lifecycle_stage, a.arr, a.customer_since,
+           (SELECT max(h.changed_at) FROM account_stage_history h
+             WHERE h.workspace_id = ?1 AND h.account_id = a.id) AS entered
+      FROM accounts a WHERE a.workspace_id = ?1),
+  spans AS (
+    SELECT id, name, lifecycle_stage AS stage, arr,
+           coalesce(nullif(entered, ''), nullif(customer_since, '')) AS since,
+           CASE WHEN nullif(entered, '') IS NOT NULL THEN 'history'
+                WHEN nullif(customer_since, '') IS NOT NULL THEN 'customer_since' END AS basis
+      FROM entries),
+  stage_days AS (
+    SELECT *, CAST(round(julianday(?2) - julianday(substr(since, 1, 10))) AS INTEGER) AS days FROM spans)`;
 
 const accountStageSchema = z.object({
   account_id: z.string(),
@@ -174,33 +191,54 @@ export const manageLifecycleStages = defineTool({
     const base = { action: args.action, today, next_cursor: null };
     switch (args.action) {
       case "list": {
-        const rows = await loadAccounts(ctx);
-        const byStage = new Map<string, AccountRow[]>();
-        for (const a of rows) byStage.set(a.lifecycle_stage, [...(byStage.get(a.lifecycle_stage) ?? []), a]);
-        const stages = [...byStage.entries()]
-          .sort(([x], [y]) => x.localeCompare(y))
-          .map(([stage, list]) => {
-            const durations = list.map((a) => daysIn(a, today));
-            const known = durations.flatMap((d) => (d.days === null ? [] : [d.days]));
-            return {
-              stage,
-              accounts: list.length,
-              arr: list.reduce((s, a) => s + a.arr, 0),
-              median_days_in_stage: median(known),
-              mean_days_in_stage: known.length
-                ? Math.round((known.reduce((s, d) => s + d, 0) / known.length) * 10) / 10
-                : null,
-              accounts_counted: known.length,
-              counted_from_customer_since: durations.filter((d) => d.basis === "customer_since").length,
-            };
-          });
+        // Per stage in SQL; the middle two of the ranked known durations give the median.
+        const { results } = await ctx.env.DB.prepare(
+          `${STAGE_DAYS_SQL},
+           ranked AS (
+             SELECT stage, arr, basis, days, count(days) OVER (PARTITION BY stage) AS known,
+                    row_number() OVER (PARTITION BY stage, days IS NULL ORDER BY days) AS rn
+               FROM stage_days)
+           SELECT stage, count(*) AS accounts, sum(arr) AS arr, count(days) AS known,
+                  coalesce(sum(days), 0) AS days_sum, coalesce(sum(basis = 'customer_since'), 0) AS from_since,
+                  min(CASE WHEN days IS NOT NULL AND rn IN ((known + 1) / 2, (known + 2) / 2) THEN days END) AS mid_low,
+                  max(CASE WHEN days IS NOT NULL AND rn IN ((known + 1) / 2, (known + 2) / 2) THEN days END) AS mid_high
+             FROM ranked GROUP BY stage`,
+        )
+          .bind(ctx.principal.workspaceId, today)
+          .all<{
+            stage: string;
+            accounts: number;
+            arr: number;
+            known: number;
+            days_sum: number;
+            from_since: number;
+            mid_low: number | null;
+            mid_high: number | null;
+          }>();
+        const stages = results
+          .sort((x, y) => x.stage.localeCompare(y.stage))
+          .map((r) => ({
+            stage: r.stage,
+            accounts: r.accounts,
+            arr: r.arr,
+            median_days_in_stage:
+              r.mid_low === null || r.mid_high === null
+                ? null
+                : r.known % 2 === 1
+                  ? r.mid_low
+                  : (r.mid_low + r.mid_high) / 2,
+            mean_days_in_stage: r.known ? Math.round((r.days_sum / r.known) * 10) / 10 : null,
+            accounts_counted: r.known,
+            counted_from_customer_since: r.from_since,
+          }));
+        const counted = stages.reduce((s, st) => s + st.accounts, 0);
         const table = markdownTable(
           ["stage", "accounts", "ARR", "median days", "mean days"],
           stages.map((s) => [s.stage, s.accounts, s.arr, s.median_days_in_stage, s.mean_days_in_stage]),
         );
         return {
-          data: { ...base, stages, accounts_counted: rows.length },
-          text: `${rows.length} accounts in ${stages.length} stages (days in stage to ${today}; accounts without stage history count from customer_since).\n${table}`,
+          data: { ...base, stages, accounts_counted: counted },
+          text: `${counted} accounts in ${stages.length} stages (days in stage to ${today}; accounts without stage history count from customer_since).\n${table}`,
         };
       }
       case "evaluate": {
@@ -270,40 +308,60 @@ export const manageLifecycleStages = defineTool({
       }
       case "stuck": {
         const thresholds: Record<string, number> = { ...DEFAULT_STUCK_DAYS, ...args.thresholds };
-        const rows = await loadAccounts(ctx);
-        const all = rows
-          .flatMap((a) => {
-            const limitDays = thresholds[a.lifecycle_stage];
-            const d = daysIn(a, today);
-            if (limitDays === undefined || d.days === null || d.since === null || d.basis === "unknown") return [];
-            if (d.days <= limitDays) return [];
-            return [
-              {
-                account_id: a.id,
-                name: a.name,
-                stage: a.lifecycle_stage,
-                days_in_stage: d.days,
-                threshold_days: limitDays,
-                since: d.since,
-                basis: d.basis,
-              },
-            ];
-          })
-          .sort((x, y) => y.days_in_stage - x.days_in_stage || x.account_id.localeCompare(y.account_id));
         const fingerprint = queryFingerprint(["lifecycle-stuck", thresholds]);
-        let start = 0;
+        const p = new SqlParams();
+        p.add(ctx.principal.workspaceId);
+        p.add(today);
+        let afterPosition = "";
         if (args.cursor) {
           const pos = decodeCursor(args.cursor, fingerprint);
-          start = all.findIndex(
-            (s) =>
-              s.days_in_stage < Number(pos.k[0]) || (s.days_in_stage === Number(pos.k[0]) && s.account_id > pos.id),
-          );
-          if (start < 0) start = all.length;
+          const days = p.add(Number(pos.k[0]));
+          afterPosition = ` WHERE days < ${days} OR (days = ${days} AND id > ${p.add(pos.id)})`;
         }
-        const stuck = all.slice(start, start + args.limit);
+        const limit = p.add(args.limit + 1);
+        const thresholdSql = `CASE stage ${Object.entries(thresholds)
+          .map(([stage, days]) => `WHEN ${sqlText(stage)} THEN ${Number(days)}`)
+          .join(" ")} END`;
+        // Stuck accounts found and ranked in SQL (longest in stage first, then by id); the first row
+        // carries the counts, one page follows.
+        const { results } = await ctx.env.DB.prepare(
+          `${STAGE_DAYS_SQL},
+           stuck AS MATERIALIZED (
+             SELECT id, name, stage, days, threshold, since, basis
+               FROM (SELECT *, ${thresholdSql} AS threshold FROM stage_days WHERE basis IS NOT NULL)
+              WHERE days > threshold)
+           SELECT NULL AS id, NULL AS name, NULL AS stage, NULL AS days, NULL AS threshold, NULL AS since, NULL AS basis,
+                  (SELECT count(*) FROM entries) AS accounts_count, (SELECT count(*) FROM stuck) AS stuck_count
+           UNION ALL
+           SELECT *, NULL, NULL FROM (SELECT * FROM stuck${afterPosition} ORDER BY days DESC, id LIMIT ${limit})`,
+        )
+          .bind(...p.values)
+          .all<{
+            id: string;
+            name: string;
+            stage: string;
+            days: number;
+            threshold: number;
+            since: string;
+            basis: "history" | "customer_since";
+            accounts_count: number | null;
+            stuck_count: number | null;
+          }>();
+        const [totals, ...rows] = results;
+        const accountsCount = totals!.accounts_count ?? 0;
+        const stuckCount = totals!.stuck_count ?? 0;
+        const stuck = rows.slice(0, args.limit).map((r) => ({
+          account_id: r.id,
+          name: r.name,
+          stage: r.stage,
+          days_in_stage: r.days,
+          threshold_days: r.threshold,
+          since: r.since,
+          basis: r.basis,
+        }));
         const last = stuck.at(-1);
         const next =
-          start + args.limit < all.length && last
+          rows.length > args.limit && last
             ? encodeCursor({ k: [last.days_in_stage], id: last.account_id, q: fingerprint })
             : null;
         const table = markdownTable(
@@ -311,8 +369,8 @@ export const manageLifecycleStages = defineTool({
           stuck.map((s) => [s.account_id, s.stage, s.days_in_stage, s.threshold_days]),
         );
         return {
-          data: { ...base, stuck, thresholds, accounts_counted: rows.length, next_cursor: next },
-          text: `${all.length} of ${rows.length} accounts stuck beyond their stage threshold.\n${table}`,
+          data: { ...base, stuck, thresholds, accounts_counted: accountsCount, next_cursor: next },
+          text: `${stuckCount} of ${accountsCount} accounts stuck beyond their stage threshold.\n${table}`,
         };
       }
     }

@@ -1,7 +1,18 @@
 import { z } from "zod";
 import { workspaceSettings } from "../../db/workspace-settings";
 import { markdownTable } from "../../domain/markdown-table";
-import { type AccountFacts, arrGrowth, firstMatch, type Match, type Rule } from "../../domain/segments";
+import {
+  type AccountFacts,
+  arrGrowth,
+  fieldsUsed,
+  firstMatch,
+  type Match,
+  matchCodeSql,
+  matchNameSql,
+  type Rule,
+  type RuleField,
+} from "../../domain/segments";
+import { SqlParams } from "../../domain/sql-params";
 import { addDays, isoDay } from "../../lib/time";
 import {
   cursorArg,
@@ -55,26 +66,69 @@ export interface FactWindows {
   arr_growth_reference_day: string;
 }
 
+/** The windows of the computed facts as of today. */
+export function factWindows(ctx: ToolContext): FactWindows {
+  const today = isoDay(ctx.now);
+  return {
+    usage_from: addDays(today, -USAGE_WINDOW_DAYS),
+    usage_to: addDays(today, -1),
+    arr_growth_reference_day: addDays(today, -365),
+  };
+}
+
+/** Events of account `a` summed over the usage window (usage_daily primary-key range). */
+const usageSql = (from: string, to: string) =>
+  `(SELECT coalesce(sum(d.events), 0) FROM usage_daily d
+     WHERE d.workspace_id = ?1 AND d.account_id = a.id AND d.day BETWEEN ${from} AND ${to})`;
+
+/** Contracts of account `a` active on the reference day (contracts_ws_account index). */
+const contractsYearAgoSql = (day: string) =>
+  `FROM contracts c WHERE c.workspace_id = ?1 AND c.account_id = a.id AND c.status <> 'cancelled'
+     AND c.start_date <= ${day} AND c.end_date >= ${day}`;
+
+/**
+ * SQL of each fact the rules use for account `a` (workspace `?1`): account columns, and the
+ * window sums only when a rule tests them, binding their days then.
+ */
+function factsSql(p: SqlParams, windows: FactWindows, fields: Set<RuleField>): Partial<Record<RuleField, string>> {
+  const facts: Partial<Record<RuleField, string>> = {
+    arr: "a.arr",
+    employees: "a.employees",
+    industry: "a.industry",
+    region: "a.region",
+    plan: "a.plan",
+    health_score: "a.health_score",
+  };
+  if (fields.has("usage_events_30d"))
+    facts.usage_events_30d = usageSql(p.add(windows.usage_from), p.add(windows.usage_to));
+  if (fields.has("arr_growth")) {
+    // As arrGrowth: (ARR now − ARR then) / ARR then, null without ARR then.
+    facts.arr_growth = `(SELECT CASE WHEN sum(c.arr) > 0 THEN (a.arr - sum(c.arr)) / sum(c.arr) END
+        ${contractsYearAgoSql(p.add(windows.arr_growth_reference_day))})`;
+  }
+  return facts;
+}
+
+/** SQL of the computed label of account `a`: the name of the first matching definition. */
+export function computedSql(
+  p: SqlParams,
+  windows: FactWindows,
+  definitions: readonly { name: string; rules: readonly Rule[] }[],
+) {
+  return matchNameSql(definitions, matchCodeSql(definitions, factsSql(p, windows, fieldsUsed(definitions))));
+}
+
 /**
  * Every account of the workspace with its rule facts, in one statement: account columns, events
  * summed over the usage window (usage_daily primary-key range per account) and the ARR of
  * contracts active on the day one year ago (contracts_ws_account index).
  */
 export async function loadFacts(ctx: ToolContext): Promise<{ rows: FactRow[]; windows: FactWindows }> {
-  const today = isoDay(ctx.now);
-  const windows: FactWindows = {
-    usage_from: addDays(today, -USAGE_WINDOW_DAYS),
-    usage_to: addDays(today, -1),
-    arr_growth_reference_day: addDays(today, -365),
-  };
+  const windows = factWindows(ctx);
   const result = await ctx.env.DB.prepare(
     `SELECT a.id, a.name, a.segment, a.tier, a.owner_user_id, u.name AS owner_name, a.health_band,
             a.arr, a.employees, a.industry, a.region, a.plan, a.health_score,
-            (SELECT coalesce(sum(d.events), 0) FROM usage_daily d
-              WHERE d.workspace_id = ?1 AND d.account_id = a.id AND d.day BETWEEN ?2 AND ?3) AS usage_events_30d,
-            (SELECT sum(c.arr) FROM contracts c
-              WHERE c.workspace_id = ?1 AND c.account_id = a.id AND c.status <> 'cancelled'
-                AND c.start_date <= ?4 AND c.end_date >= ?4) AS arr_year_ago
+            ${usageSql("?2", "?3")} AS usage_events_30d, (SELECT sum(c.arr) ${contractsYearAgoSql("?4")}) AS arr_year_ago
        FROM accounts a
        LEFT JOIN users u ON u.id = a.owner_user_id AND u.workspace_id = ?1
       WHERE a.workspace_id = ?1
@@ -82,7 +136,11 @@ export async function loadFacts(ctx: ToolContext): Promise<{ rows: FactRow[]; wi
   )
     .bind(ctx.principal.workspaceId, windows.usage_from, windows.usage_to, windows.arr_growth_reference_day)
     .all<RawRow>();
-  const rows = result.results.map((r) => ({
+  return { rows: result.results.map(factRow), windows };
+}
+
+function factRow(r: RawRow): FactRow {
+  return {
     id: r.id,
     name: r.name,
     segment: r.segment,
@@ -100,8 +158,52 @@ export async function loadFacts(ctx: ToolContext): Promise<{ rows: FactRow[]; wi
       usage_events_30d: r.usage_events_30d,
       arr_growth: arrGrowth(r.arr, r.arr_year_ago ?? 0),
     },
-  }));
-  return { rows, windows };
+  };
+}
+
+/** Accounts sharing a computed label, band and owner, with how many of them store another label. */
+export interface MakeupGroup {
+  computed: string | null;
+  health_band: string | null;
+  owner_user_id: string | null;
+  owner_name: string | null;
+  accounts: number;
+  arr: number;
+  differing: number;
+  /** Smallest account id of the group: the order accounts are met in. */
+  first_id: string;
+}
+
+/**
+ * The workspace's accounts grouped by computed label, health band and owner, the rules matched
+ * in SQL: one pass over the accounts, a few rows back.
+ */
+export async function labelMakeup(
+  ctx: ToolContext,
+  definitions: readonly { name: string; rules: readonly Rule[] }[],
+  column: "segment" | "tier",
+): Promise<{ groups: MakeupGroup[]; windows: FactWindows; accounts: number; differing: number }> {
+  const windows = factWindows(ctx);
+  const p = new SqlParams();
+  p.add(ctx.principal.workspaceId);
+  const computed = computedSql(p, windows, definitions);
+  const { results } = await ctx.env.DB.prepare(
+    `SELECT g.*, u.name AS owner_name
+       FROM (SELECT computed, health_band, owner_user_id, count(*) AS accounts, sum(arr) AS arr,
+                    sum(computed IS NOT stored) AS differing, min(id) AS first_id
+               FROM (SELECT a.id, a.arr, a.health_band, a.owner_user_id, a.${column} AS stored, ${computed} AS computed
+                       FROM accounts a WHERE a.workspace_id = ?1)
+              GROUP BY computed, health_band, owner_user_id) g
+       LEFT JOIN users u ON u.id = g.owner_user_id AND u.workspace_id = ?1`,
+  )
+    .bind(...p.values)
+    .all<MakeupGroup>();
+  return {
+    groups: results,
+    windows,
+    accounts: results.reduce((s, g) => s + g.accounts, 0),
+    differing: results.reduce((s, g) => s + g.differing, 0),
+  };
 }
 
 /** An account with its computed label. */
@@ -140,20 +242,6 @@ export async function assignLabels(ctx: ToolContext, evaluated: Evaluated[], col
   return changes;
 }
 
-/** One page of items sorted by id, keyed by id. */
-export function pageOf<T extends { id: string }>(
-  items: T[],
-  fingerprint: string,
-  limit: number,
-  cursor: string | undefined,
-) {
-  const after = cursor ? decodeCursor(cursor, fingerprint).id : "";
-  const rest = items.filter((e) => e.id > after);
-  const page = rest.slice(0, limit);
-  const next = rest.length > limit ? encodeCursor({ k: [], id: page[page.length - 1]!.id, q: fingerprint }) : null;
-  return { page, next };
-}
-
 /** Output shape shared by segment and tier evaluation rows. */
 export const evaluatedRow = z.object({
   account_id: z.string(),
@@ -189,15 +277,17 @@ const LABELS = { segment: "segments", tier: "tiers" } as const;
  * The `assign` and `evaluate` actions, which segments and tiers share; null for any other
  * action. Assign writes the computed labels where they differ; evaluate pages through them.
  */
-export async function assignOrEvaluate<B extends object>(
+export async function assignOrEvaluate(
   ctx: ToolContext,
   args: { action: string; only_differing: boolean; limit: number; cursor?: string | undefined },
-  evaluated: Evaluated[],
+  definitions: readonly { name: string; rules: readonly Rule[] }[],
   column: "segment" | "tier",
-  base: B & { differing: number },
 ) {
   const label = LABELS[column];
   if (args.action === "assign") {
+    const { rows, windows } = await loadFacts(ctx);
+    const evaluated = evaluateAll(rows, definitions, column);
+    const differing = evaluated.filter((e) => e.match.name !== e.stored).length;
     const changes = await assignLabels(ctx, evaluated, column);
     ctx.audit({
       action: `assign_${label}`,
@@ -206,18 +296,63 @@ export async function assignOrEvaluate<B extends object>(
       details: { updated: changes.length, accounts_counted: evaluated.length },
     });
     return {
-      data: { action: "assign" as const, ...base, updated: changes.length },
+      data: {
+        action: "assign" as const,
+        windows,
+        accounts_counted: evaluated.length,
+        differing,
+        updated: changes.length,
+      },
       text: `Assigned ${label}: ${changes.length} of ${evaluated.length} accounts changed.`,
     };
   }
   if (args.action !== "evaluate") return null;
-  const scope = args.only_differing ? evaluated.filter((e) => e.match.name !== e.stored) : evaluated;
-  const { page, next } = pageOf(scope, queryFingerprint([label, args.only_differing]), args.limit, args.cursor);
-  const out = evaluatedOut(page);
+  const fingerprint = queryFingerprint([label, args.only_differing]);
+  const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
+  const windows = factWindows(ctx);
+  // Counts over every account with the rules matched in SQL; facts and matches in full only for
+  // the page, walked by id (accounts_ws_id) so the window sums run for its accounts alone.
+  const totals = new SqlParams();
+  totals.add(ctx.principal.workspaceId);
+  const totalsComputed = computedSql(totals, windows, definitions);
+  const page = new SqlParams();
+  page.add(ctx.principal.workspaceId);
+  const differs = args.only_differing ? ` AND ${computedSql(page, windows, definitions)} IS NOT a.${column}` : "";
+  const usage = usageSql(page.add(windows.usage_from), page.add(windows.usage_to));
+  const yearAgo = contractsYearAgoSql(page.add(windows.arr_growth_reference_day));
+  const afterParam = page.add(after);
+  const limitParam = page.add(args.limit + 1);
+  const [counted, listed] = await ctx.env.DB.batch([
+    ctx.env.DB.prepare(
+      `SELECT count(*) AS accounts, coalesce(sum(${totalsComputed} IS NOT a.${column}), 0) AS differing
+         FROM accounts a WHERE a.workspace_id = ?1`,
+    ).bind(...totals.values),
+    ctx.env.DB.prepare(
+      `SELECT a.id, a.name, a.segment, a.tier, a.owner_user_id, NULL AS owner_name, a.health_band,
+              a.arr, a.employees, a.industry, a.region, a.plan, a.health_score,
+              ${usage} AS usage_events_30d, (SELECT sum(c.arr) ${yearAgo}) AS arr_year_ago
+         FROM accounts a
+        WHERE a.workspace_id = ?1 AND a.id > ${afterParam}${differs}
+        ORDER BY a.id LIMIT ${limitParam}`,
+    ).bind(...page.values),
+  ]);
+  const { accounts, differing } = counted!.results[0] as { accounts: number; differing: number };
+  const rows = (listed!.results as unknown as RawRow[]).map(factRow);
+  const evaluated = evaluateAll(rows.slice(0, args.limit), definitions, column);
+  const last = evaluated.at(-1);
+  const next = rows.length > args.limit && last ? encodeCursor({ k: [], id: last.id, q: fingerprint }) : null;
+  const out = evaluatedOut(evaluated);
   return {
-    data: { action: "evaluate" as const, ...base, accounts: out, next_cursor: next },
+    data: {
+      action: "evaluate" as const,
+      windows,
+      accounts_counted: accounts,
+      differing,
+      accounts: out,
+      next_cursor: next,
+    },
     text: [
-      `${evaluated.length} accounts evaluated; ${base.differing} stored ${label} differ.`,
+      `${accounts} accounts evaluated; ${differing} stored ${label} differ.`,
       markdownTable(
         ["Account", "Stored", "Computed", "Rule"],
         out.map((o) => [o.name, o.stored, o.computed, o.matched_rule]),
@@ -298,47 +433,53 @@ export const segmentCustomers = defineTool({
   readActions: ["list", "evaluate"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
-    const settings = await workspaceSettings(ctx);
-    const definitions = settings.segments;
-    const { rows, windows } = await loadFacts(ctx);
-    const evaluated = evaluateAll(rows, definitions, "segment");
-    const differing = evaluated.filter((e) => e.match.name !== e.stored).length;
-    const base = { windows, accounts_counted: evaluated.length, differing };
-
-    const shared = await assignOrEvaluate(ctx, args, evaluated, "segment", base);
+    const definitions = (await workspaceSettings(ctx)).segments;
+    const shared = await assignOrEvaluate(ctx, args, definitions, "segment");
     if (shared) return shared;
 
+    const { groups, windows, accounts, differing } = await labelMakeup(ctx, definitions, "segment");
+    const base = { windows, accounts_counted: accounts, differing };
     const segments = definitions.map((def) => {
-      const members = evaluated.filter((e) => e.match.name === def.name);
+      const members = groups.filter((g) => g.computed === def.name);
       const bands = { green: 0, yellow: 0, red: 0, unscored: 0 };
       const owners = new Map<
         string,
-        { owner_user_id: string | null; owner_name: string | null; accounts: number; arr: number }
+        { owner_user_id: string | null; owner_name: string | null; accounts: number; arr: number; first_id: string }
       >();
       for (const m of members) {
         const band = m.health_band as keyof typeof bands | null;
-        bands[band && band in bands ? band : "unscored"] += 1;
+        bands[band && band in bands ? band : "unscored"] += m.accounts;
         const key = m.owner_user_id ?? "";
-        const o = owners.get(key) ?? { owner_user_id: m.owner_user_id, owner_name: m.owner_name, accounts: 0, arr: 0 };
-        o.accounts += 1;
-        o.arr += Number(m.facts.arr);
+        const o = owners.get(key) ?? {
+          owner_user_id: m.owner_user_id,
+          owner_name: m.owner_name,
+          accounts: 0,
+          arr: 0,
+          first_id: m.first_id,
+        };
+        o.accounts += m.accounts;
+        o.arr += m.arr;
+        if (m.first_id < o.first_id) o.first_id = m.first_id;
         owners.set(key, o);
       }
       return {
         name: def.name,
         coverage: def.coverage,
         rules: def.rules.length ? def.rules.map((r) => `${r.field} ${r.op} ${JSON.stringify(r.value)}`) : ["catch-all"],
-        accounts: members.length,
-        arr: members.reduce((s, m) => s + Number(m.facts.arr), 0),
+        accounts: members.reduce((s, m) => s + m.accounts, 0),
+        arr: members.reduce((s, m) => s + m.arr, 0),
         health_bands: bands,
-        per_owner: [...owners.values()].sort((a, b) => b.arr - a.arr || a.accounts - b.accounts),
+        // Heaviest ARR first; ties keep the order owners are met in by account id.
+        per_owner: [...owners.values()]
+          .sort((a, b) => b.arr - a.arr || a.accounts - b.accounts || (a.first_id < b.first_id ? -1 : 1))
+          .map(({ first_id: _, ...o }) => o),
       };
     });
-    const unmatched = evaluated.filter((e) => e.match.name === null).length;
+    const unmatched = groups.filter((g) => g.computed === null).reduce((s, g) => s + g.accounts, 0);
     return {
       data: { action: "list" as const, ...base, segments, unmatched },
       text: [
-        `${segments.length} segments over ${evaluated.length} accounts (${differing} stored segments differ).`,
+        `${segments.length} segments over ${accounts} accounts (${differing} stored segments differ).`,
         markdownTable(
           ["Segment", "Coverage", "Accounts", "ARR", "G/Y/R/–", "Owners"],
           segments.map((s) => [

@@ -1,15 +1,94 @@
 import { z } from "zod";
 import { workspaceSettings } from "../../db/workspace-settings";
 import { markdownTable } from "../../domain/markdown-table";
-import { median, slaBreaches } from "../../domain/segments";
+import { slaBreaches as breachesOf, type Rule, type ServiceLevels, sqlText } from "../../domain/segments";
+import { SqlParams } from "../../domain/sql-params";
 import { addDays, daysBetween, isoDay } from "../../lib/time";
 import { ToolError } from "../../mcp/errors";
-import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
-import { defineTool } from "../../mcp/tool";
-import { assignOrEvaluate, evaluateAll, evaluatedRow, loadFacts, pageOf, windowsField } from "./segments";
+import {
+  cursorArg,
+  decodeCursor,
+  encodeCursor,
+  limitArg,
+  nextCursorField,
+  queryFingerprint,
+} from "../../mcp/pagination";
+import { defineTool, type ToolContext } from "../../mcp/tool";
+import { assignOrEvaluate, computedSql, evaluatedRow, factWindows, labelMakeup, windowsField } from "./segments";
 
 /** Window of tickets whose first response is measured for check_sla. */
 export const SLA_TICKET_WINDOW_DAYS = 90;
+
+/** An account in breach as the SLA query returns it. */
+interface BreachRow {
+  id: string;
+  name: string;
+  owner_user_id: string | null;
+  tier: string;
+  tickets_measured: number;
+  median_hours: number | null;
+  last_meeting_at: string | null;
+}
+
+/**
+ * The check_sla figures in one statement: the computed tier of every account, the median
+ * first-response hours of its tickets in the window (ranked per account in SQL), its latest
+ * meeting, the breach test of {@link breachesOf} (on the median rounded to 2 decimals, as shown)
+ * and one page of breaching accounts by id, with the counts of checked and breaching accounts.
+ */
+async function loadSlaBreaches(
+  ctx: ToolContext,
+  definitions: readonly { name: string; rules: readonly Rule[]; service: ServiceLevels }[],
+  opts: { tier: string | null; ticketsFrom: string; today: string; after: string; limit: number },
+): Promise<{ checked: number; breaching: number; page: BreachRow[] }> {
+  const p = new SqlParams();
+  p.add(ctx.principal.workspaceId);
+  const computed = computedSql(p, factWindows(ctx), definitions);
+  const onlyTier = opts.tier === null ? "" : ` AND tier = ${p.add(opts.tier)}`;
+  const from = p.add(opts.ticketsFrom);
+  const today = p.add(opts.today);
+  const after = p.add(opts.after);
+  const limit = p.add(opts.limit + 1);
+  // CASE takes the first arm that matches: a tier named twice owes the service of its first definition.
+  const service = (level: (s: ServiceLevels) => number) =>
+    `(CASE tier ${definitions.map((d) => `WHEN ${sqlText(d.name)} THEN ${Number(level(d.service))}`).join(" ")} END)`;
+  const { results } = await ctx.env.DB.prepare(
+    `WITH checked AS MATERIALIZED (
+        SELECT id, name, owner_user_id, tier
+          FROM (SELECT a.id, a.name, a.owner_user_id, ${computed} AS tier FROM accounts a WHERE a.workspace_id = ?1)
+         WHERE tier IS NOT NULL${onlyTier}),
+      ranked AS (
+        SELECT account_id, hours, row_number() OVER (PARTITION BY account_id ORDER BY hours) AS rn,
+               count(*) OVER (PARTITION BY account_id) AS n
+          FROM (SELECT t.account_id, (julianday(t.first_response_at) - julianday(t.created_at)) * 24 AS hours
+                  FROM tickets t
+                 WHERE t.workspace_id = ?1 AND t.created_at >= ${from} AND t.first_response_at IS NOT NULL
+                   AND t.account_id IN (SELECT id FROM checked))),
+      medians AS (
+        SELECT account_id, max(n) AS n, (min(hours) + max(hours)) / 2 AS median_hours
+          FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY account_id),
+      breaching AS MATERIALIZED (
+        SELECT * FROM (
+          SELECT c.id, c.name, c.owner_user_id, c.tier, coalesce(m.n, 0) AS tickets_measured, m.median_hours,
+                 (SELECT max(v.occurred_at) FROM activities v
+                   WHERE v.workspace_id = ?1 AND v.account_id = c.id AND v.kind = 'meeting') AS last_meeting_at
+            FROM checked c LEFT JOIN medians m ON m.account_id = c.id)
+         WHERE round(median_hours * 100) / 100 > ${service((s) => s.response_sla_hours)}
+            OR last_meeting_at IS NULL
+            OR julianday(${today}) - julianday(substr(last_meeting_at, 1, 10)) > ${service((s) => s.ebr_cadence_days)}
+            OR (${service((s) => Number(s.dedicated_csm))} AND owner_user_id IS NULL))
+     SELECT NULL AS id, NULL AS name, NULL AS owner_user_id, NULL AS tier, NULL AS tickets_measured,
+            NULL AS median_hours, NULL AS last_meeting_at,
+            (SELECT count(*) FROM checked) AS checked_count, (SELECT count(*) FROM breaching) AS breaching_count
+     UNION ALL
+     SELECT *, NULL, NULL FROM (SELECT * FROM breaching WHERE id > ${after} ORDER BY id LIMIT ${limit})`,
+  )
+    .bind(...p.values)
+    .all<BreachRow & { checked_count: number | null; breaching_count: number | null }>();
+  // The first row carries the counts; the page follows.
+  const [totals, ...page] = results;
+  return { checked: totals!.checked_count ?? 0, breaching: totals!.breaching_count ?? 0, page };
+}
 
 const ACTIONS = ["list", "evaluate", "assign", "check_sla"] as const;
 
@@ -82,13 +161,11 @@ export const segmentByValueTier = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const definitions = (await workspaceSettings(ctx)).tiers;
-    const { rows, windows } = await loadFacts(ctx);
-    const evaluated = evaluateAll(rows, definitions, "tier");
-    const differing = evaluated.filter((e) => e.match.name !== e.stored).length;
-    const base = { windows, accounts_counted: evaluated.length, differing };
-
-    const shared = await assignOrEvaluate(ctx, args, evaluated, "tier", base);
+    const shared = await assignOrEvaluate(ctx, args, definitions, "tier");
     if (shared) return shared;
+
+    const { groups, windows, accounts, differing } = await labelMakeup(ctx, definitions, "tier");
+    const base = { windows, accounts_counted: accounts, differing };
 
     if (args.action === "check_sla") {
       if (args.tier && !definitions.some((d) => d.name === args.tier)) {
@@ -96,82 +173,53 @@ export const segmentByValueTier = defineTool({
       }
       const today = isoDay(ctx.now);
       const ticketsFrom = addDays(today, -SLA_TICKET_WINDOW_DAYS);
-      const checked = evaluated.filter((e) => e.match.name !== null && (!args.tier || e.match.name === args.tier));
-      const ws = ctx.principal.workspaceId;
-      // Tickets and meetings of the checked accounts, one statement each over an id list (indexes on ws, account, time).
-      const ids = JSON.stringify(checked.map((e) => e.id));
-      const [tickets, meetings] = await ctx.env.DB.batch([
-        ctx.env.DB.prepare(
-          `SELECT account_id, (julianday(first_response_at) - julianday(created_at)) * 24 AS hours
-             FROM tickets
-            WHERE workspace_id = ?1 AND account_id IN (SELECT value FROM json_each(?3))
-              AND created_at >= ?2 AND first_response_at IS NOT NULL`,
-        ).bind(ws, ticketsFrom, ids),
-        ctx.env.DB.prepare(
-          `SELECT account_id, max(occurred_at) AS last_at FROM activities
-            WHERE workspace_id = ?1 AND account_id IN (SELECT value FROM json_each(?2)) AND kind = 'meeting'
-            GROUP BY account_id`,
-        ).bind(ws, ids),
-      ]);
-      const hoursBy = new Map<string, number[]>();
-      for (const t of tickets!.results as unknown as { account_id: string; hours: number }[]) {
-        const list = hoursBy.get(t.account_id) ?? [];
-        list.push(t.hours);
-        hoursBy.set(t.account_id, list);
-      }
-      const lastMeeting = new Map(
-        (meetings!.results as unknown as { account_id: string; last_at: string }[]).map((m) => [
-          m.account_id,
-          m.last_at,
-        ]),
-      );
-      const breaching = checked.flatMap((e) => {
-        const def = definitions.find((d) => d.name === e.match.name)!;
-        const hours = hoursBy.get(e.id) ?? [];
-        const med = median(hours);
-        const last = lastMeeting.get(e.id) ?? null;
-        const received = {
-          median_first_response_hours: med === null ? null : Math.round(med * 100) / 100,
-          days_since_meeting: last === null ? null : daysBetween(last, today),
-          has_owner: e.owner_user_id !== null,
-        };
-        const breaches = slaBreaches(received, def.service);
-        if (breaches.length === 0) return [];
-        return [
-          {
-            id: e.id,
-            row: {
-              account_id: e.id,
-              name: e.name,
-              tier: def.name,
-              owner_user_id: e.owner_user_id,
-              tickets_measured: hours.length,
-              median_first_response_hours: received.median_first_response_hours,
-              response_sla_hours: def.service.response_sla_hours,
-              last_meeting_at: last,
-              days_since_meeting: received.days_since_meeting,
-              ebr_cadence_days: def.service.ebr_cadence_days,
-              dedicated_csm: def.service.dedicated_csm,
-              breaches: breaches as ("response" | "ebr" | "owner")[],
-            },
-          },
-        ];
-      });
       const fingerprint = queryFingerprint(["tier_sla", args.tier ?? null, today]);
-      const { page, next } = pageOf(breaching, fingerprint, args.limit, args.cursor);
-      const rowsOut = page.map((b) => b.row);
+      const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
+      const { checked, breaching, page } = await loadSlaBreaches(ctx, definitions, {
+        tier: args.tier ?? null,
+        ticketsFrom,
+        today,
+        after,
+        limit: args.limit,
+      });
+      const rowsOut = page.slice(0, args.limit).map((b) => {
+        // A tier named twice owes the service of its first definition.
+        const def = definitions.find((d) => d.name === b.tier)!;
+        const received = {
+          median_first_response_hours: b.median_hours === null ? null : Math.round(b.median_hours * 100) / 100,
+          days_since_meeting: b.last_meeting_at === null ? null : daysBetween(b.last_meeting_at, today),
+          has_owner: b.owner_user_id !== null,
+        };
+        return {
+          account_id: b.id,
+          name: b.name,
+          tier: def.name,
+          owner_user_id: b.owner_user_id,
+          tickets_measured: b.tickets_measured,
+          median_first_response_hours: received.median_first_response_hours,
+          response_sla_hours: def.service.response_sla_hours,
+          last_meeting_at: b.last_meeting_at,
+          days_since_meeting: received.days_since_meeting,
+          ebr_cadence_days: def.service.ebr_cadence_days,
+          dedicated_csm: def.service.dedicated_csm,
+          breaches: breachesOf(received, def.service) as ("response" | "ebr" | "owner")[],
+        };
+      });
+      const last = rowsOut.at(-1);
+      const next =
+        page.length > args.limit && last ? encodeCursor({ k: [], id: last.account_id, q: fingerprint }) : null;
       return {
         data: {
           action: "check_sla" as const,
           ...base,
           sla_window: { tickets_from: ticketsFrom, today },
-          accounts_checked: checked.length,
-          in_breach: breaching.length,
+          accounts_checked: checked,
+          in_breach: breaching,
           breaches: rowsOut,
           next_cursor: next,
         },
         text: [
-          `${breaching.length} of ${checked.length} accounts miss a service level (tickets since ${ticketsFrom}).`,
+          `${breaching} of ${checked} accounts miss a service level (tickets since ${ticketsFrom}).`,
           markdownTable(
             ["Account", "Tier", "Median resp h", "SLA h", "Days since meeting", "Cadence", "Breaches"],
             rowsOut.map((r) => [
@@ -189,19 +237,19 @@ export const segmentByValueTier = defineTool({
     }
 
     const tiers = definitions.map((def) => {
-      const members = evaluated.filter((e) => e.match.name === def.name);
+      const members = groups.filter((g) => g.computed === def.name);
       return {
         name: def.name,
         rules: def.rules.length ? def.rules.map((r) => `${r.field} ${r.op} ${JSON.stringify(r.value)}`) : ["catch-all"],
         service: def.service,
-        accounts: members.length,
-        arr: members.reduce((s, m) => s + Number(m.facts.arr), 0),
+        accounts: members.reduce((s, m) => s + m.accounts, 0),
+        arr: members.reduce((s, m) => s + m.arr, 0),
       };
     });
     return {
       data: { action: "list" as const, ...base, tiers },
       text: [
-        `${tiers.length} tiers over ${evaluated.length} accounts (${differing} stored tiers differ).`,
+        `${tiers.length} tiers over ${accounts} accounts (${differing} stored tiers differ).`,
         markdownTable(
           ["Tier", "Accounts", "ARR", "SLA h", "EBR days", "Dedicated CSM"],
           tiers.map((t) => [
