@@ -88,16 +88,24 @@ export function simulateRenewals(
   simulations: number,
   seed: number = DEFAULT_SEED,
 ): { periods: SimulatedPeriod[]; total: SimulatedPeriod } {
-  const random = seededRandom(seed);
   const keys = [...new Set(contracts.map((c) => c.period))].sort();
   const sums = new Map(keys.map((key) => [key, new Float64Array(simulations)]));
   const total = new Float64Array(simulations);
+  // The draws of seededRandom, inlined: this loop makes up to tens of millions of them. A draw
+  // u / 2^32 < p exactly when u < p × 2^32 (scaling by a power of two is exact).
+  let state = seed >>> 0;
   for (const contract of contracts) {
     const periodSums = sums.get(contract.period) as Float64Array;
+    const arr = contract.arr;
+    const threshold = contract.probability * 4_294_967_296;
     for (let run = 0; run < simulations; run++) {
-      if (random() < contract.probability) {
-        periodSums[run] = (periodSums[run] as number) + contract.arr;
-        total[run] = (total[run] as number) + contract.arr;
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      if ((t ^ (t >>> 14)) >>> 0 < threshold) {
+        periodSums[run] = (periodSums[run] as number) + arr;
+        total[run] = (total[run] as number) + arr;
       }
     }
   }
