@@ -90,10 +90,7 @@ export const getWorkspaceOverview = defineTool({
     const [countsResult, freshnessResult, integrationsResult, runsResult] = await env.DB.batch([
       env.DB.prepare(
         `SELECT
-          (SELECT count(*) FROM accounts WHERE workspace_id = ?1) AS accounts,
-          (SELECT count(*) FROM accounts WHERE workspace_id = ?1 AND status = 'active') AS active_accounts,
-          (SELECT count(*) FROM accounts WHERE workspace_id = ?1 AND status = 'churned') AS churned_accounts,
-          (SELECT sum(arr) FROM accounts WHERE workspace_id = ?1 AND status = 'active') AS total_arr,
+          a.accounts, a.active_accounts, a.churned_accounts, a.total_arr,
           (SELECT count(*) FROM contacts WHERE workspace_id = ?1) AS contacts,
           (SELECT count(*) FROM contracts WHERE workspace_id = ?1 AND status = 'active') AS active_contracts,
           (SELECT count(*) FROM tickets WHERE workspace_id = ?1) AS tickets,
@@ -101,9 +98,13 @@ export const getWorkspaceOverview = defineTool({
           (SELECT count(*) FROM survey_responses WHERE workspace_id = ?1) AS survey_responses,
           (SELECT count(*) FROM feedback_items WHERE workspace_id = ?1) AS feedback_items,
           (SELECT count(*) FROM users WHERE workspace_id = ?1 AND disabled_at IS NULL) AS users,
-          (SELECT count(*) FROM tasks WHERE workspace_id = ?1 AND status = 'open') AS open_tasks`,
+          (SELECT count(*) FROM tasks WHERE workspace_id = ?1 AND status = 'open') AS open_tasks
+         FROM (SELECT count(*) AS accounts, coalesce(sum(status = 'active'), 0) AS active_accounts,
+                      coalesce(sum(status = 'churned'), 0) AS churned_accounts,
+                      sum(CASE WHEN status = 'active' THEN arr END) AS total_arr
+                 FROM accounts WHERE workspace_id = ?1) a`,
       ).bind(ws),
-      // The latest health day is taken per account (one primary-key entry each), not over every stored score.
+      // Each latest time is one seek at the end of a (workspace, time) index.
       env.DB.prepare(
         `SELECT
           (SELECT max(day) FROM usage_daily WHERE workspace_id = ?1) AS last_usage_day,
@@ -112,8 +113,7 @@ export const getWorkspaceOverview = defineTool({
           (SELECT max(created_at) FROM feedback_items WHERE workspace_id = ?1) AS last_feedback_at,
           (SELECT max(occurred_at) FROM activities WHERE workspace_id = ?1) AS last_activity_at,
           (SELECT max(received_at) FROM webhook_receipts WHERE workspace_id = ?1) AS last_webhook_at,
-          (SELECT max((SELECT max(h.day) FROM health_scores h WHERE h.workspace_id = ?1 AND h.account_id = a.id))
-             FROM accounts a WHERE a.workspace_id = ?1) AS last_health_day`,
+          (SELECT max(day) FROM health_scores WHERE workspace_id = ?1) AS last_health_day`,
       ).bind(ws),
       env.DB.prepare(
         `SELECT id, provider, name, status, last_received_at, accepted_count, rejected_count, failed_count
