@@ -11,7 +11,10 @@ export async function afterHealthChunk(
   workspaceId: string,
   accountIds: readonly string[],
   day: string,
-): Promise<void> {
+): Promise<{ risk_ms: number; campaigns_ms: number }> {
+  const started = Date.now();
   await scoreAndStoreRisk(env, workspaceId, accountIds, day);
+  const scored = Date.now();
   await runCampaignsForChunk(env, workspaceId, accountIds, day);
+  return { risk_ms: scored - started, campaigns_ms: Date.now() - scored };
 }

@@ -511,7 +511,8 @@ export async function handleHealthChunks(env: Env, jobs: readonly HealthRecalcJo
     try {
       const started = Date.now();
       const summary = await computeHealth(env, job.workspaceId, job.accountIds, job.day);
-      await afterHealthChunk(env, job.workspaceId, job.accountIds, job.day);
+      const healthMs = Date.now() - started;
+      const after = await afterHealthChunk(env, job.workspaceId, job.accountIds, job.day);
       console.log(
         JSON.stringify({
           job: HEALTH_RECALC_JOB,
@@ -519,6 +520,8 @@ export async function handleHealthChunks(env: Env, jobs: readonly HealthRecalcJo
           accounts: job.accountIds.length,
           stored: summary.stored,
           ms: Date.now() - started,
+          health_ms: healthMs,
+          ...after,
         }),
       );
       if (job.runId) {

@@ -73,6 +73,7 @@ export const consumeEvents: QueueConsumer = async (messages, env) => (await proc
 
 /** Processes one batch of `cs-events` messages; see the module comment. */
 export async function processEvents(messages: readonly Message<unknown>[], env: Env): Promise<EventBatchOutcome> {
+  const started = Date.now();
   const failures = new Map<string, unknown>();
   const outcome: EventBatchOutcome = { failures, processed: 0, duplicates: 0, skippedUsage: 0, unmatchedEmails: 0 };
   const valid: { messageId: string; body: EventMessage }[] = [];
@@ -157,7 +158,9 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
 
   // Usage goes to the agents before D1 marks the receipts processed: if a call fails, its
   // messages are retried, and the agents' dedupe makes the repeat harmless.
+  const delivering = Date.now();
   const failedAccounts = await deliverUsage(env, planned);
+  const delivered = Date.now();
   const writable = planned.filter((item) => {
     const error = item.plan?.usage.map((u) => failedAccounts.get(`${u.workspaceId}:${u.accountId}`)).find(Boolean);
     if (error) fail(item.messageId, error, item.receipt);
@@ -213,6 +216,8 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
       failed: failures.size,
       skipped_usage: outcome.skippedUsage,
       unmatched_emails: outcome.unmatchedEmails,
+      ms: Date.now() - started,
+      usage_ms: delivered - delivering,
     }),
   );
   return outcome;
