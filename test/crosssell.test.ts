@@ -7,7 +7,7 @@ import {
   crossSellScore,
   expectedArr,
   isLookalike,
-  lookalikesByAccount,
+  lookalikeCounts,
   seatsBasis,
 } from "../src/domain/expansion/crosssell";
 import { addDays, isoDay } from "../src/lib/time";
@@ -69,8 +69,17 @@ describe("association rules (pure, by hand)", () => {
     expect(isLookalike(a, { id: "b", industry: "Retail", segment: "SMB", employees: 50 })).toBe(true);
     expect(isLookalike(a, { id: "b", industry: "Retail", segment: "Mid-Market", employees: 100 })).toBe(false);
     expect(isLookalike(a, { ...a })).toBe(false);
-    const peers = lookalikesByAccount([a, { id: "b", industry: "Retail", segment: "SMB", employees: 150 }]);
-    expect(peers.get("a")?.map((p) => p.id)).toEqual(["b"]);
+    const peers = lookalikeCounts([
+      { ...a, products: new Set(["P"]) },
+      { id: "b", industry: "Retail", segment: "SMB", employees: 150, products: new Set(["P", "AI"]) },
+      { id: "c", industry: "Retail", segment: "SMB", employees: 201, products: new Set(["AI"]) },
+    ]);
+    expect(peers.get("a")?.lookalikes).toBe(1);
+    expect([peers.get("a")?.owning("AI"), peers.get("a")?.owning("P"), peers.get("a")?.owning("API")]).toEqual([
+      1, 1, 0,
+    ]);
+    expect([peers.get("b")?.lookalikes, peers.get("b")?.owning("AI"), peers.get("b")?.owning("P")]).toEqual([2, 1, 1]);
+    expect(peers.get("c")?.lookalikes).toBe(1);
     // Median share of 0.2 and 0.4 = 0.3 of 10 seats.
     expect(seatsBasis(10, [0.2, 0.4])).toBe(3);
     expect(seatsBasis(10, [])).toBe(10);

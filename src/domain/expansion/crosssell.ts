@@ -36,25 +36,85 @@ export function isLookalike(a: Firmographics, b: Firmographics): boolean {
   );
 }
 
-/** Look-alikes of every account, comparing only accounts of the same industry and segment. */
-export function lookalikesByAccount<A extends Firmographics>(accounts: readonly A[]): Map<string, A[]> {
-  const groups = new Map<string, A[]>();
+/** How many look-alikes an account has, and how many of them own a given product. */
+export interface LookalikeCounts {
+  lookalikes: number;
+  owning(productId: string): number;
+}
+
+const NO_LOOKALIKES: LookalikeCounts = { lookalikes: 0, owning: () => 0 };
+
+/**
+ * Look-alike counts of every account (see {@link isLookalike}) without listing the look-alikes.
+ * Each industry-segment group is sorted by employees once, so an account's look-alikes are one
+ * contiguous range (employees within [e / 2, 2e], the account itself left out) found by binary
+ * search, and running counts of each product's owners along the group give how many in the
+ * range own it.
+ */
+export function lookalikeCounts<A extends Firmographics & { products: ReadonlySet<string> }>(
+  accounts: readonly A[],
+): Map<string, LookalikeCounts> {
+  const groups = new Map<string, (A & { employees: number })[]>();
   for (const a of accounts) {
-    if (!a.industry || !a.segment) continue;
+    if (!a.industry || !a.segment || a.employees === null) continue;
     const key = JSON.stringify([a.industry, a.segment]);
     const group = groups.get(key);
-    if (group) group.push(a);
-    else groups.set(key, [a]);
+    const member = a as A & { employees: number };
+    if (group) group.push(member);
+    else groups.set(key, [member]);
   }
-  const result = new Map<string, A[]>();
-  for (const a of accounts) {
-    const group = a.industry && a.segment ? (groups.get(JSON.stringify([a.industry, a.segment])) ?? []) : [];
-    result.set(
-      a.id,
-      group.filter((b) => isLookalike(a, b)),
-    );
+  const result = new Map<string, LookalikeCounts>();
+  for (const a of accounts) result.set(a.id, NO_LOOKALIKES);
+  for (const group of groups.values()) {
+    group.sort((x, y) => x.employees - y.employees);
+    const employees = group.map((g) => g.employees);
+    // owners.get(p)[i] = owners of p among the first i accounts of the group.
+    const owners = new Map<string, Int32Array>();
+    group.forEach((g, i) => {
+      for (const p of g.products) {
+        if (!owners.has(p)) owners.set(p, new Int32Array(group.length + 1));
+      }
+      for (const [p, counts] of owners) counts[i + 1] = (counts[i] as number) + (g.products.has(p) ? 1 : 0);
+    });
+    for (const a of group) {
+      const from = firstAtLeast(employees, a.employees / 2);
+      const to = firstAbove(employees, a.employees * 2);
+      const self = a.employees >= a.employees / 2 && a.employees <= a.employees * 2 ? 1 : 0;
+      result.set(a.id, {
+        lookalikes: Math.max(0, to - from - self),
+        owning: (productId) => {
+          const counts = owners.get(productId);
+          if (!counts || to <= from) return 0;
+          return (counts[to] as number) - (counts[from] as number) - (self && a.products.has(productId) ? 1 : 0);
+        },
+      });
+    }
   }
   return result;
+}
+
+/** Index of the first value ≥ `bound` in ascending `values` (their length when none). */
+function firstAtLeast(values: readonly number[], bound: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[mid] as number) < bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first value > `bound` in ascending `values` (their length when none). */
+function firstAbove(values: readonly number[], bound: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[mid] as number) <= bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The median of the values, or null for none. */

@@ -5,7 +5,7 @@ import {
   crossSellScore,
   DEFAULT_CROSSSELL_WEIGHTS,
   expectedArr,
-  lookalikesByAccount,
+  lookalikeCounts,
   ownerSeatShareMedians,
   seatsBasisOfShare,
 } from "../../domain/expansion/crosssell";
@@ -106,7 +106,7 @@ function analyze(
   });
   const ownedSets = new Map(owning.map((a) => [a.id, new Set(a.items.map((i) => i.product_id))]));
   const shareMedians = ownerSeatShareMedians(owning);
-  const lookalikes = lookalikesByAccount(owning);
+  const lookalikes = lookalikeCounts(owning.map((a) => ({ ...a, products: ownedSets.get(a.id) ?? new Set<string>() })));
   const candidates: Candidate[] = [];
   for (const a of owning) {
     if (a.health_band === "red") continue;
@@ -117,9 +117,10 @@ function analyze(
       if (!rule) continue;
       const product = book.products.get(productId);
       if (!product) continue;
-      const peers = lookalikes.get(a.id) ?? [];
-      const peersOwning = peers.filter((p) => ownedSets.get(p.id)?.has(productId)).length;
-      const adoption = peers.length > 0 ? peersOwning / peers.length : 0;
+      const peers = lookalikes.get(a.id);
+      const peerCount = peers?.lookalikes ?? 0;
+      const peersOwning = peers?.owning(productId) ?? 0;
+      const adoption = peerCount > 0 ? peersOwning / peerCount : 0;
       const seats = seatsBasisOfShare(a.seats, shareMedians.get(productId) ?? null);
       candidates.push({
         account_id: a.id,
@@ -132,7 +133,7 @@ function analyze(
         product_kind: product.kind,
         price: product.price,
         rule: ruleOut(rule),
-        lookalikes: peers.length,
+        lookalikes: peerCount,
         lookalikes_owning: peersOwning,
         lookalike_adoption: round4(adoption),
         seats_basis: seats,

@@ -102,7 +102,7 @@ interface UsageRow {
   events_prior: number;
 }
 
-/** Usage per account over the recent and prior windows, and the plan-feature events in the recent one. */
+/** Usage per active account over the recent and prior windows, and the plan-feature events in the recent one. */
 async function loadUsage(
   ctx: ToolContext,
   windowDays: number,
@@ -116,21 +116,21 @@ async function loadUsage(
     prior_to: addDays(today, -windowDays - 1),
   };
   const ws = ctx.principal.workspaceId;
-  const [usage, percentile, used] = await ctx.env.DB.batch([
+  const [usage, used] = await ctx.env.DB.batch([
     ctx.env.DB.prepare(
-      `SELECT account_id, max(CASE WHEN day >= ?2 THEN active_users END) AS peak,
-              coalesce(sum(CASE WHEN day >= ?2 THEN events END), 0) AS events_recent,
-              coalesce(sum(CASE WHEN day < ?2 THEN events END), 0) AS events_prior
-         FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ?3 AND ?4
-        GROUP BY account_id`,
-    ).bind(ws, windows.recent_from, windows.prior_from, windows.recent_to),
-    ctx.env.DB.prepare(
-      `SELECT account_id, active_users AS p90 FROM (
-         SELECT account_id, active_users,
-                row_number() OVER (PARTITION BY account_id ORDER BY active_users DESC) AS rank_from_top
-           FROM usage_daily WHERE workspace_id = ?1 AND day BETWEEN ?2 AND ?3)
-        WHERE rank_from_top = ?4`,
-    ).bind(ws, windows.recent_from, windows.recent_to, p90RankFromTop(windowDays)),
+      // Account by account along the primary key: both windows' sums, and the p90 as the
+      // rank-th highest recent day of the account's own 30-odd rows (no sort of the whole window).
+      `SELECT a.id AS account_id, max(CASE WHEN u.day >= ?2 THEN u.active_users END) AS peak,
+              coalesce(sum(CASE WHEN u.day >= ?2 THEN u.events END), 0) AS events_recent,
+              coalesce(sum(CASE WHEN u.day < ?2 THEN u.events END), 0) AS events_prior,
+              coalesce((SELECT r.active_users FROM usage_daily r
+                         WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.day BETWEEN ?2 AND ?4
+                         ORDER BY r.active_users DESC LIMIT 1 OFFSET ?5 - 1), 0) AS p90
+         FROM accounts a
+         CROSS JOIN usage_daily u ON u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ?3 AND ?4
+        WHERE a.workspace_id = ?1 AND a.status = 'active'
+        GROUP BY a.id`,
+    ).bind(ws, windows.recent_from, windows.prior_from, windows.recent_to, p90RankFromTop(windowDays)),
     ctx.env.DB.prepare(
       // Driven from the plan features, so each reads its (workspace, feature, day) range, not the whole history.
       `SELECT DISTINCT u.account_id, u.feature FROM json_each(?2) f
@@ -140,18 +140,12 @@ async function loadUsage(
   ]);
   const usedByAccount = new Map<string, string[]>();
   for (const r of (used?.results ?? []) as { account_id: string; feature: string }[]) {
-    usedByAccount.set(r.account_id, [...(usedByAccount.get(r.account_id) ?? []), r.feature]);
+    const list = usedByAccount.get(r.account_id);
+    if (list) list.push(r.feature);
+    else usedByAccount.set(r.account_id, [r.feature]);
   }
-  const p90ByAccount = new Map(
-    ((percentile?.results ?? []) as { account_id: string; p90: number }[]).map((r) => [r.account_id, r.p90]),
-  );
   return {
-    usage: new Map(
-      ((usage?.results ?? []) as Omit<UsageRow, "p90">[]).map((r) => [
-        r.account_id,
-        { ...r, p90: p90ByAccount.get(r.account_id) ?? 0 },
-      ]),
-    ),
+    usage: new Map(((usage?.results ?? []) as UsageRow[]).map((r) => [r.account_id, r])),
     used: usedByAccount,
     windows,
   };
