@@ -159,6 +159,12 @@ const EXPECTED_UNBOUNDED: { call: string; table: string; sql: string; reason: st
     reason:
       "needs index survey_responses(workspace_id, responded_at): responses without an account rule out a per-account max",
   },
+  {
+    call: "get_workspace_overview",
+    table: "health_scores",
+    sql: "(SELECT max(day) FROM health_scores WHERE workspace_id = ?1)",
+    reason: "max() on health_scores_ws_day (workspace_id, day) reads one index entry; plans do not show it",
+  },
 ];
 
 /** The actions a tool's `action` argument accepts, or none for a tool without one. */

@@ -16,6 +16,9 @@ import {
 } from "../../mcp/pagination";
 import { defineTool, READ_ONLY } from "../../mcp/tool";
 
+/** Packs an account-feature's events and days to date in one integer: events × PACK + days. */
+const PACK = 65536;
+
 const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 
 const groupSchema = z.object({
@@ -163,40 +166,41 @@ export const trackFeatureAdoption = defineTool({
 
     // Adopters of each feature of this page, summed per feature in SQL (tens of thousands of adopters
     // at scale). An account's events and active days in the window are the difference of the running
-    // totals at its first and last day with events in the window (two seeks, not a read of every
-    // day); first uses outlive the rollups. Days to adopt: whole days from the start to the first
-    // use, 0 when the use came first, none without a start day.
+    // totals at its last day with events up to the window's end and just before its first day with
+    // events in the window: two seeks, not a read of every day. Each seek yields both totals packed
+    // in one integer (events × 65536 + days; days to date stay far below 65536), so the difference
+    // unpacks into events and days. The account's feature first uses are read along its primary-key
+    // range (the `+` keeps the page's names a filter, not one probe each). Days to adopt: whole days
+    // from the start to the first use, 0 when the use came first, none without a start day.
     const fp = new SqlParams();
     for (const v of baseValues) fp.add(v);
     const names = fp.add(JSON.stringify(page));
     const adopterRows = page.length
       ? ((
           await env.DB.prepare(
-            `SELECT feature, count(*) AS accounts, count(health_score) AS scored,
+            `WITH adopters AS MATERIALIZED (
+               SELECT p.feature, p.first_day, a.health_score, a.status,
+                      coalesce(substr(a.customer_since, 1, 10),
+                        (SELECT min(u.day) FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id)) AS start_day,
+                      (SELECT r.events_to_date * ${PACK} + r.days_to_date FROM usage_feature_running r
+                        WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.feature = p.feature AND r.day <= ${to}
+                        ORDER BY r.day DESC LIMIT 1)
+                      - (SELECT (r.events_to_date - r.events) * ${PACK} + r.days_to_date - 1 FROM usage_feature_running r
+                        WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.feature = p.feature
+                          AND r.day BETWEEN ${from} AND ${to}
+                        ORDER BY r.day LIMIT 1) AS in_window
+                 FROM accounts a
+                 CROSS JOIN feature_first_use p
+                   ON p.workspace_id = ?1 AND p.account_id = a.id AND +p.feature IN (SELECT value FROM json_each(${names}))
+                  AND p.first_day <= ${to}
+                WHERE a.workspace_id = ?1${accountInSegment})
+             SELECT feature, count(*) AS accounts, count(health_score) AS scored,
                     coalesce(sum(health_score), 0) AS score_sum, coalesce(sum(status = 'churned'), 0) AS churned,
-                    coalesce(sum(CASE WHEN active_days > 0 THEN events * 1.0 / active_days END), 0) AS depth_sum,
-                    coalesce(sum(active_days > 0), 0) AS depth_counted,
+                    coalesce(sum(CASE WHEN in_window % ${PACK} > 0
+                                      THEN (in_window / ${PACK}) * 1.0 / (in_window % ${PACK}) END), 0) AS depth_sum,
+                    coalesce(sum(in_window % ${PACK} > 0), 0) AS depth_counted,
                     group_concat(max(0, CAST(round(julianday(first_day) - julianday(start_day)) AS INTEGER))) AS days_to_adopt
-               FROM (
-             SELECT p.feature,
-                    last.events_to_date - first.events_to_date + first.events AS events,
-                    last.days_to_date - first.days_to_date + 1 AS active_days, p.first_day,
-                    coalesce(substr(a.customer_since, 1, 10),
-                      (SELECT min(u.day) FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id)) AS start_day,
-                    a.health_score, a.status
-               FROM accounts a
-               CROSS JOIN json_each(${names}) n
-               CROSS JOIN feature_first_use p
-                 ON p.workspace_id = ?1 AND p.account_id = a.id AND p.feature = n.value AND p.first_day <= ${to}
-               CROSS JOIN usage_feature_running first
-                 ON first.workspace_id = ?1 AND first.account_id = a.id AND first.feature = p.feature
-                AND first.day = (SELECT min(r.day) FROM usage_feature_running r
-                      WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.feature = p.feature AND r.day >= ${from})
-               CROSS JOIN usage_feature_running last
-                 ON last.workspace_id = ?1 AND last.account_id = a.id AND last.feature = p.feature
-                AND last.day = (SELECT max(r.day) FROM usage_feature_running r
-                      WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.feature = p.feature AND r.day <= ${to})
-              WHERE a.workspace_id = ?1${accountInSegment} AND first.day <= ${to})
+               FROM adopters WHERE in_window IS NOT NULL
               GROUP BY feature`,
           )
             .bind(...fp.values)

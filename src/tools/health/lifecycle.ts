@@ -191,18 +191,23 @@ export const manageLifecycleStages = defineTool({
     const base = { action: args.action, today, next_cursor: null };
     switch (args.action) {
       case "list": {
-        // Per stage in SQL; the middle two of the ranked known durations give the median.
+        // Per stage in SQL: durations counted per day value first, so the middle two known durations
+        // (the median) are found on running counts of a few hundred rows, not by ranking every account.
         const { results } = await ctx.env.DB.prepare(
           `${STAGE_DAYS_SQL},
-           ranked AS (
-             SELECT stage, arr, basis, days, count(days) OVER (PARTITION BY stage) AS known,
-                    row_number() OVER (PARTITION BY stage, days IS NULL ORDER BY days) AS rn
-               FROM stage_days)
-           SELECT stage, count(*) AS accounts, sum(arr) AS arr, count(days) AS known,
-                  coalesce(sum(days), 0) AS days_sum, coalesce(sum(basis = 'customer_since'), 0) AS from_since,
-                  min(CASE WHEN days IS NOT NULL AND rn IN ((known + 1) / 2, (known + 2) / 2) THEN days END) AS mid_low,
-                  max(CASE WHEN days IS NOT NULL AND rn IN ((known + 1) / 2, (known + 2) / 2) THEN days END) AS mid_high
-             FROM ranked GROUP BY stage`,
+           histogram AS (
+             SELECT stage, days, count(*) AS n, sum(arr) AS arr, sum(basis = 'customer_since') AS from_since
+               FROM stage_days GROUP BY stage, days),
+           running AS (
+             SELECT *, sum(CASE WHEN days IS NOT NULL THEN n END)
+                         OVER (PARTITION BY stage ORDER BY days ROWS UNBOUNDED PRECEDING) AS up_to,
+                       sum(CASE WHEN days IS NOT NULL THEN n END) OVER (PARTITION BY stage) AS known
+               FROM histogram)
+           SELECT stage, sum(n) AS accounts, sum(arr) AS arr, coalesce(max(known), 0) AS known,
+                  coalesce(sum(days * n), 0) AS days_sum, sum(from_since) AS from_since,
+                  min(CASE WHEN days IS NOT NULL AND up_to >= (known + 1) / 2 THEN days END) AS mid_low,
+                  min(CASE WHEN days IS NOT NULL AND up_to >= (known + 2) / 2 THEN days END) AS mid_high
+             FROM running GROUP BY stage`,
         )
           .bind(ctx.principal.workspaceId, today)
           .all<{
