@@ -74,7 +74,8 @@ export async function loadBook(ctx: ToolContext): Promise<Book> {
          FROM contracts c
          CROSS JOIN contract_items ci ON ci.workspace_id = ?1 AND ci.contract_id = c.id
          JOIN accounts a ON +a.workspace_id = ?1 AND a.id = c.account_id
-        WHERE c.workspace_id = ?1 AND c.status = 'active' AND a.status = 'active'`,
+        WHERE c.workspace_id = ?1 AND c.status = 'active' AND a.status = 'active'
+        ORDER BY c.account_id, ci.product_id`,
     ).bind(ws),
     ctx.env.DB.prepare("SELECT id, name, family, kind, price FROM products WHERE workspace_id = ?1 ORDER BY id").bind(
       ws,
@@ -93,52 +94,43 @@ export async function loadBook(ctx: ToolContext): Promise<Book> {
 }
 
 /**
- * Per account: its products summed over its active contracts (in product id order) and its
- * licensed seats, per contract the seats on its plan items, or its largest item when it has no
- * plan item (the rule of the usage tools' licensed seats).
+ * Per account: its products summed over its active contracts and its licensed seats, per
+ * contract the seats on its plan items, or its largest item when it has no plan item (the rule
+ * of the usage tools' licensed seats). The rows come ordered by account and product, so each
+ * account's items are built in product order in one pass.
  */
 function ownedByAccount(
   rows: readonly ActiveItemRow[],
   catalog: ReadonlyMap<string, CatalogProduct>,
 ): Map<string, { seats: number; items: OwnedItem[] }> {
-  const contracts = new Map<string, { account_id: string; plan_seats: number; has_plan: boolean; largest: number }>();
-  const byAccount = new Map<string, { seats: number; items: Map<string, OwnedItem> }>();
+  const owned = new Map<string, { seats: number; items: OwnedItem[] }>();
+  const contracts = new Map<string, { account: { seats: number }; plan: number; hasPlan: boolean; largest: number }>();
+  let account: { seats: number; items: OwnedItem[] } = { seats: 0, items: [] };
+  let accountId: string | null = null;
   for (const r of rows) {
-    const contract = contracts.get(r.contract_id) ?? {
-      account_id: r.account_id,
-      plan_seats: 0,
-      has_plan: false,
-      largest: 0,
-    };
-    contracts.set(r.contract_id, contract);
+    if (r.account_id !== accountId) {
+      account = { seats: 0, items: [] };
+      owned.set(r.account_id, account);
+      accountId = r.account_id;
+    }
+    const last = account.items[account.items.length - 1];
+    if (last?.product_id === r.product_id) {
+      last.seats += r.seats;
+      last.arr += r.arr;
+    } else account.items.push({ product_id: r.product_id, seats: r.seats, arr: r.arr });
+    let contract = contracts.get(r.contract_id);
+    if (!contract) {
+      contract = { account, plan: 0, hasPlan: false, largest: 0 };
+      contracts.set(r.contract_id, contract);
+    }
     if (catalog.get(r.product_id)?.kind === "plan") {
-      contract.has_plan = true;
-      contract.plan_seats += r.seats;
+      contract.hasPlan = true;
+      contract.plan += r.seats;
     }
     contract.largest = Math.max(contract.largest, r.seats);
-    const account = byAccount.get(r.account_id) ?? { seats: 0, items: new Map<string, OwnedItem>() };
-    byAccount.set(r.account_id, account);
-    const item = account.items.get(r.product_id);
-    if (item) {
-      item.seats += r.seats;
-      item.arr += r.arr;
-    } else account.items.set(r.product_id, { product_id: r.product_id, seats: r.seats, arr: r.arr });
   }
-  for (const c of contracts.values()) {
-    const account = byAccount.get(c.account_id);
-    if (account) account.seats += c.has_plan ? c.plan_seats : c.largest;
-  }
-  return new Map(
-    [...byAccount].map(([id, a]) => [
-      id,
-      {
-        seats: a.seats,
-        items: [...a.items.values()].sort((x, y) =>
-          x.product_id < y.product_id ? -1 : x.product_id > y.product_id ? 1 : 0,
-        ),
-      },
-    ]),
-  );
+  for (const c of contracts.values()) c.account.seats += c.hasPlan ? c.plan : c.largest;
+  return owned;
 }
 
 /** The account's plan: the plan product with the most seats on its active contracts (ties: higher price). */
