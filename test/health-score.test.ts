@@ -433,13 +433,13 @@ describe("calculate_health_score", () => {
 });
 
 describe("nightly recalculation", () => {
-  it("queues chunks of ≤ 100 ids per workspace and the chunks score every active account", async () => {
+  it("queues chunks of ≤ 500 ids per workspace and the chunks score every active account", async () => {
     const ws = "ws_healthcron";
     await createWorkspace("healthcron");
     await env.DB.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150)
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 650)
        INSERT INTO accounts (id, workspace_id, name, status) SELECT printf('acc_hc_%03d', i), ?1, 'A' || i,
-              CASE WHEN i = 150 THEN 'churned' ELSE 'active' END FROM n`,
+              CASE WHEN i = 650 THEN 'churned' ELSE 'active' END FROM n`,
     )
       .bind(ws)
       .run();
@@ -454,8 +454,8 @@ describe("nightly recalculation", () => {
     const messages = batches.flat().map((m) => m.body);
     for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(100);
     const mine = messages.filter((m) => m.workspaceId === ws);
-    // 149 active accounts in id order: 100 + 49
-    expect(mine.map((m) => (m.type === "health_recalc_chunk" ? m.accountIds.length : 0))).toEqual([100, 49]);
+    // 649 active accounts in id order: 500 + 149
+    expect(mine.map((m) => (m.type === "health_recalc_chunk" ? m.accountIds.length : 0))).toEqual([500, 149]);
     const other = messages.filter((m) => m.workspaceId !== ws);
     // The chunk handler through the consumer for this workspace, the rest directly.
     const batch = createMessageBatch(
@@ -475,7 +475,7 @@ describe("nightly recalculation", () => {
       .bind(ws, today)
       .first();
     // Accounts without any data: engagement 0 and support 100 → (0 × 20 + 100 × 15) / 35 = 42.86
-    expect(counted).toEqual({ n: 149, lo: 42.86, hi: 42.86 });
+    expect(counted).toEqual({ n: 649, lo: 42.86, hi: 42.86 });
     const run = await env.DB.prepare("SELECT detail FROM job_runs WHERE cron = '0 3 * * *' AND scheduled_time = ?1")
       .bind(scheduled.toISOString())
       .first<{ detail: string }>();

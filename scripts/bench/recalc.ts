@@ -1,10 +1,12 @@
 /**
  * Nightly recalculation through the real path (the `0 3 * * *` cron lists the active accounts
- * and queues chunks of 100; each chunk computes and stores health, then scores churn risk and
+ * and queues chunks of HEALTH_CHUNK_SIZE; each chunk computes and stores health, then scores churn risk and
  * enrolls campaigns) against the floor: one raw SQLite pass with better-sqlite3 computing the
- * same per-account aggregates `computeHealth` reads, over the same rows, wrangler stopped.
+ * same per-account aggregates `computeHealth` and the churn-risk scoring read, over the same
+ * rows, wrangler stopped.
  */
 import Database from "better-sqlite3";
+import { HEALTH_CHUNK_SIZE } from "../../src/jobs/messages";
 import { ratio } from "./stats";
 
 const DAY_MS = 86_400_000;
@@ -78,6 +80,62 @@ function aggregateQueries(): Record<string, string> {
   };
 }
 
+/**
+ * The churn-risk factor aggregates the nightly run scores with (`computeFactorValues` in
+ * src/jobs/risk.ts) for one cut-off, today: usage 180 days in four windows, contracts in force
+ * with their seats, latest state (tenure, health now and 30 days ago, latest NPS and CSAT,
+ * champions gone), tickets, escalations and failed payments in 90 days.
+ */
+function riskQueries(): Record<string, string> {
+  const inList = "account_id IN (SELECT value FROM json_each(@ids))";
+  const latest = (table: string, column: string, condition: string) =>
+    `(SELECT ${column} FROM ${table} x WHERE x.workspace_id = @ws AND x.account_id = a.id AND ${condition} ORDER BY ${
+      table === "health_scores" ? "x.day DESC" : "x.responded_at DESC, x.id DESC"
+    } LIMIT 1)`;
+  return {
+    risk_usage: `SELECT account_id,
+                sum(CASE WHEN day >= @start30 THEN events ELSE 0 END) AS events_30,
+                sum(CASE WHEN day >= @start60 AND day < @start30 THEN events ELSE 0 END) AS events_prior_30,
+                sum(CASE WHEN day >= @start90 THEN events ELSE 0 END) AS events_90,
+                sum(CASE WHEN day < @start90 THEN events ELSE 0 END) AS events_prior_90,
+                sum(CASE WHEN day >= @start30 THEN active_users ELSE 0 END) AS active_user_days_30,
+                sum(CASE WHEN day >= @start30 THEN 1 ELSE 0 END) AS days_30
+           FROM usage_daily WHERE workspace_id = @ws AND ${inList} AND day >= @start180 AND day < @day
+          GROUP BY account_id`,
+    risk_contracts: `SELECT account_id, sum(arr) AS arr, min(end_date) AS renewal, coalesce(sum(seats), 0) AS seats FROM (
+           SELECT c.account_id, c.arr, c.end_date,
+                  (SELECT CASE WHEN max(p.kind = 'plan') = 1 THEN sum(CASE WHEN p.kind = 'plan' THEN ci.seats ELSE 0 END)
+                               ELSE max(ci.seats) END
+                     FROM contract_items ci LEFT JOIN products p ON p.workspace_id = ci.workspace_id AND p.id = ci.product_id
+                    WHERE ci.workspace_id = @ws AND ci.contract_id = c.id) AS seats
+             FROM contracts c
+            WHERE c.workspace_id = @ws AND c.${inList} AND c.start_date < @day AND c.end_date >= @day
+              AND (c.outcome IS NOT 'churned' OR c.outcome_date IS NULL OR substr(c.outcome_date, 1, 10) >= @day)
+              AND NOT (c.status = 'cancelled' AND c.outcome_date IS NULL))
+          GROUP BY account_id`,
+    risk_state: `SELECT a.id, a.customer_since,
+                (SELECT min(c.start_date) FROM contracts c WHERE c.workspace_id = @ws AND c.account_id = a.id AND c.start_date < @day) AS first_start,
+                ${latest("health_scores", "x.score", "x.day < @day")} AS health_now,
+                ${latest("health_scores", "x.score", "x.day < @start30")} AS health_30,
+                ${latest("survey_responses", "x.score", "x.responded_at < @day AND +x.kind = 'nps'")} AS nps,
+                ${latest("survey_responses", "x.score", "x.responded_at < @day AND +x.kind = 'csat'")} AS csat,
+                (SELECT count(*) FROM contacts k WHERE k.workspace_id = @ws AND k.account_id = a.id
+                    AND (k.is_champion = 1 OR k.is_decision_maker = 1) AND k.left_at < @day) AS champions_gone
+           FROM accounts a WHERE a.workspace_id = @ws AND a.id IN (SELECT value FROM json_each(@ids))`,
+    risk_tickets: `SELECT account_id, count(*) AS n, sum(priority IN ('urgent', 'high')) AS urgent
+           FROM tickets WHERE workspace_id = @ws AND ${inList} AND created_at >= @start90 AND created_at < @day
+          GROUP BY account_id`,
+    risk_escalations: `SELECT account_id, count(*) AS n
+           FROM escalations WHERE workspace_id = @ws AND ${inList} AND opened_at >= @start90 AND opened_at < @day
+          GROUP BY account_id`,
+    risk_payments: `SELECT account_id, count(*) AS n FROM (
+           SELECT account_id, coalesce(failed_at, CASE WHEN status = 'failed' THEN created_at END) AS failed
+             FROM payments WHERE workspace_id = @ws AND ${inList} AND created_at < @day)
+          WHERE failed >= @start90 AND failed < @day
+          GROUP BY account_id`,
+  };
+}
+
 /** Runs the aggregates once over all active accounts of the workspace, read-only, and times them. */
 export function recalcFloor(file: string, workspaceId: string, day: string): RecalcFloor {
   const db = new Database(file, { readonly: true });
@@ -97,12 +155,13 @@ export function recalcFloor(file: string, workspaceId: string, day: string): Rec
       start30: addDays(day, -30),
       start60: addDays(day, -60),
       start90: addDays(day, -90),
+      start180: addDays(day, -180),
       day7: addDays(day, -7),
       day30: addDays(day, -30),
     };
     const rows: Record<string, number> = {};
     const t0 = performance.now();
-    for (const [name, sql] of Object.entries(aggregateQueries())) {
+    for (const [name, sql] of Object.entries({ ...aggregateQueries(), ...riskQueries() })) {
       const statement = db.prepare(sql);
       // Bind only the parameters the statement names.
       const used = Object.fromEntries(Object.entries(params).filter(([key]) => sql.includes(`@${key}`)));
@@ -113,7 +172,7 @@ export function recalcFloor(file: string, workspaceId: string, day: string): Rec
       seconds: (performance.now() - t0) / 1000,
       rows,
       method:
-        "better-sqlite3, read-only on the local D1 file with wrangler stopped: computeHealth's ten aggregate queries once over all active accounts (reads only; no scoring, writes or after-health work)",
+        "better-sqlite3, read-only on the local D1 file with wrangler stopped: computeHealth's ten aggregate queries and computeFactorValues' six churn-risk factor aggregates, once each over all active accounts (reads only; no scoring, writes, alerts or campaign triggers)",
     };
   } finally {
     db.close();
@@ -178,8 +237,7 @@ export async function recalcThroughCron(
     chunks_done: progress.chunks_done,
     seconds,
     timed_out: timedOut,
-    includes:
-      "from the cron request until the last chunk reports done: listing and queueing the accounts, and per chunk of 100 the health aggregates, scoring, health_scores and account writes, alerts, churn-risk scoring and campaign enrollment (src/jobs/after-health.ts)",
+    includes: `from the cron request until the last chunk reports done: listing and queueing the accounts, and per chunk of ${HEALTH_CHUNK_SIZE} the health aggregates, scoring, health_scores and account writes, alerts, churn-risk scoring and campaign enrollment (src/jobs/after-health.ts)`,
     floor,
     ratio: timedOut ? null : ratio(seconds, floor.seconds),
   };

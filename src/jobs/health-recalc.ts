@@ -18,10 +18,10 @@ import {
 import { addDays, daysBetween, isoDay } from "../lib/time";
 import { afterHealthChunk } from "./after-health";
 import type { CronJob } from "./cron";
-import type { JobMessage } from "./messages";
+import { HEALTH_CHUNK_SIZE, type JobMessage } from "./messages";
 
-/** Most account ids one computation (and one queue message) covers. */
-export const HEALTH_CHUNK_SIZE = 100;
+export { HEALTH_CHUNK_SIZE };
+
 /** Most messages one `sendBatch` call carries. */
 const SEND_BATCH_SIZE = 100;
 /** Account ids read per listing query of the nightly job. */

@@ -52,6 +52,13 @@ export function webhookMessages(
   return messages;
 }
 
+/**
+ * Most account ids one health computation (and one `health_recalc_chunk` message) covers: large
+ * enough that a workspace's nightly run is a few dozen set-based passes, small enough that one
+ * pass stays far inside a Worker invocation's CPU and memory limits.
+ */
+export const HEALTH_CHUNK_SIZE = 500;
+
 /** Messages on the `cs-jobs` queue. */
 export const jobMessageSchema = z.discriminatedUnion("type", [
   z.object({
@@ -74,7 +81,7 @@ export const jobMessageSchema = z.discriminatedUnion("type", [
     runId: z.string(),
     /** The UTC day the scores are stored for. */
     day: z.iso.date(),
-    accountIds: z.array(z.string()).min(1).max(100),
+    accountIds: z.array(z.string()).min(1).max(HEALTH_CHUNK_SIZE),
   }),
   z.object({
     type: z.literal("risk_retrain"),
