@@ -1,4 +1,4 @@
-import { daysBetween } from "../../lib/time";
+import { addDays, daysBetween } from "../../lib/time";
 import { median } from "../segments";
 
 /**
@@ -10,6 +10,10 @@ import { median } from "../segments";
 export const CATCH_LOOKBACK_DAYS = 180;
 /** Days before an event a signal (or a false alarm before a renewal) is looked for. */
 export const SIGNAL_LOOKBACK_DAYS = 90;
+/** Days of usage each usage-decline checkpoint compares: this many before it against this many before those. */
+export const DECLINE_WINDOW_DAYS = 30;
+/** Days of usage read before an event: every checkpoint of the catch lookback needs two decline windows. */
+export const USAGE_SERIES_DAYS = CATCH_LOOKBACK_DAYS + 2 * DECLINE_WINDOW_DAYS;
 
 /** The fixed signals (and prevention rules), each a fact stored before churn. */
 export const SIGNALS = {
@@ -116,4 +120,80 @@ export function signalPresent(signal: SignalName, event: OutcomeEvent, firing: R
   // Usage decline is measured at the churn day itself: the last 30 days against the 30 before.
   if (signal === "usage_decline_30pct") return firing.last_day === event.event_day;
   return daysBetween(firing.last_day, event.event_day) <= SIGNAL_LOOKBACK_DAYS;
+}
+
+const WHOLE_NUMBER_PAIRS = /^[0-9:,]*$/;
+const COLON = ":".charCodeAt(0);
+const COMMA = ",".charCodeAt(0);
+const ZERO = "0".charCodeAt(0);
+
+/**
+ * Usage before an event from "day:events" pairs (comma-separated, any order), each day counted
+ * from a fixed origin and the event on day `eventDay` of that count: index `d` of the series holds
+ * the events of the day `d` days before the event (index 0 unused), 0 for a day without usage, up
+ * to {@link USAGE_SERIES_DAYS}.
+ */
+export function usageSeries(pairs: string | null, eventDay: number): number[] {
+  const series = new Array<number>(USAGE_SERIES_DAYS + 1).fill(0);
+  const add = (day: number, events: number) => {
+    const daysBefore = eventDay - day;
+    if (daysBefore >= 1 && daysBefore <= USAGE_SERIES_DAYS) series[daysBefore] = (series[daysBefore] ?? 0) + events;
+  };
+  if (!pairs) return series;
+  if (!WHOLE_NUMBER_PAIRS.test(pairs)) {
+    for (const pair of pairs.split(",")) {
+      const [day, events] = pair.split(":").map(Number) as [number, number];
+      add(day, events);
+    }
+    return series;
+  }
+  // Whole numbers are read digit by digit: split() over thousands of events is the slow part.
+  let day = 0;
+  let value = 0;
+  for (let i = 0; i <= pairs.length; i++) {
+    const code = i < pairs.length ? pairs.charCodeAt(i) : COMMA;
+    if (code === COLON) {
+      day = value;
+      value = 0;
+    } else if (code === COMMA) {
+      add(day, value);
+      value = 0;
+    } else {
+      value = value * 10 + (code - ZERO);
+    }
+  }
+  return series;
+}
+
+/** Sum of a usage series over the days `from`..`to` before the event (both included). */
+export function usageBetween(series: readonly number[], from: number, to: number): number {
+  let sum = 0;
+  for (let d = from; d <= to; d++) sum += series[d] ?? 0;
+  return sum;
+}
+
+/**
+ * When usage declined ≥ 30% within {@link CATCH_LOOKBACK_DAYS} up to an event: each day of the
+ * lookback is a checkpoint comparing the events of the 30 days before it with the 30 before
+ * those (prior > 0 and last ≤ 0.7 × prior, in integers); the first and last checkpoint it held,
+ * or undefined when it never did.
+ */
+export function usageDeclineFiring(series: readonly number[], eventDay: string): RuleFiring | undefined {
+  // upTo[d] = events of the days 1..d before the event, so each window sum is one subtraction.
+  const upTo = [0];
+  for (let d = 1; d <= USAGE_SERIES_DAYS; d++) upTo.push((upTo[d - 1] ?? 0) + (series[d] ?? 0));
+  const between = (from: number, to: number) => (upTo[to] ?? 0) - (upTo[from - 1] ?? 0);
+  let earliest: number | null = null;
+  let latest: number | null = null;
+  for (let checkpoint = 0; checkpoint <= CATCH_LOOKBACK_DAYS; checkpoint++) {
+    const last = between(checkpoint + 1, checkpoint + DECLINE_WINDOW_DAYS);
+    const prior = between(checkpoint + DECLINE_WINDOW_DAYS + 1, checkpoint + 2 * DECLINE_WINDOW_DAYS);
+    if (prior > 0 && 10 * last <= 7 * prior) {
+      earliest = checkpoint;
+      latest ??= checkpoint;
+    }
+  }
+  return earliest === null || latest === null
+    ? undefined
+    : { first_day: addDays(eventDay, -earliest), last_day: addDays(eventDay, -latest) };
 }

@@ -13,6 +13,10 @@ import {
   share,
   signalPresent,
   tenureBand,
+  USAGE_SERIES_DAYS,
+  usageBetween,
+  usageDeclineFiring,
+  usageSeries,
 } from "../../domain/retention/postmortem";
 import { describeRule, historicalRuleSql, type TriggerRule, triggerSchema } from "../../domain/retention/triggers";
 import { addDays, daysBetween, isoDay } from "../../lib/time";
@@ -39,25 +43,34 @@ const EVENTS_CTE = "ev AS (SELECT value ->> '$.a' AS account_id, value ->> '$.d'
 const inLookback = (column: string) =>
   `${column} >= date(ev.event_day, '-' || ?3 || ' days') AND ${column} < date(ev.event_day, '+1 day')`;
 
-/** First and last day a point-in-time fact happened within the lookback, per event. */
-const pointRule = (join: string, dayExpr: string, where: string) =>
+/**
+ * First and last day a point-in-time fact happened within the lookback, per event. `rangeExpr` is
+ * what the lookback is applied to: the stored timestamp itself when the per-account index is
+ * ordered by it (an ISO timestamp compares with a day as its first ten characters do).
+ */
+const pointRule = (join: string, dayExpr: string, where: string, rangeExpr = dayExpr) =>
   `WITH ${EVENTS_CTE}
    SELECT ev.account_id, ev.event_day, min(${dayExpr}) AS first_day, max(${dayExpr}) AS last_day
-     FROM ev CROSS JOIN ${join} AND ${inLookback(dayExpr)}
+     FROM ev CROSS JOIN ${join} AND ${inLookback(rangeExpr)}
     WHERE ${where} GROUP BY ev.account_id, ev.event_day`;
 
+/** The fixed rules read from stored facts; usage decline is computed from each event's usage series. */
+type StoredSignal = Exclude<SignalName, "usage_decline_30pct">;
+
 /** The fixed rules' SQL; each selects (account_id, event_day, first_day, last_day). */
-const FIXED_RULE_SQL: Record<SignalName, string> = {
+const FIXED_RULE_SQL: Record<StoredSignal, string> = {
   urgent_high_ticket: pointRule(
     "tickets t ON t.workspace_id = ?1 AND t.account_id = ev.account_id",
     "substr(t.created_at, 1, 10)",
     "t.priority IN ('urgent', 'high')",
+    "t.created_at",
   ),
   detractor_nps: pointRule(
     "survey_responses s ON s.workspace_id = ?1 AND s.account_id = ev.account_id",
     "substr(s.responded_at, 1, 10)",
     // Unary plus keeps the planner on the per-account index rather than scanning all NPS responses.
     "+s.kind = 'nps' AND s.score <= 6",
+    "s.responded_at",
   ),
   champion_left: pointRule(
     "contacts c ON c.workspace_id = ?1 AND c.account_id = ev.account_id",
@@ -74,26 +87,20 @@ const FIXED_RULE_SQL: Record<SignalName, string> = {
     "h.day",
     "h.band = 'red'",
   ),
-  // Every day of the lookback is a checkpoint: a dense calendar (zero rows) under the usage rollups,
-  // so a day without usage counts as 0 and the two 30-day windows are exact row ranges.
-  usage_decline_30pct: `WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < ?3 + 60),
-     ${EVENTS_CTE},
-     days AS (
-       SELECT ev.account_id, ev.event_day, date(ev.event_day, '-' || k.n || ' days') AS day, 0 AS events FROM ev, k
-       UNION ALL
-       SELECT ev.account_id, ev.event_day, u.day, u.events FROM ev
-         CROSS JOIN usage_daily u ON u.workspace_id = ?1 AND u.account_id = ev.account_id
-          AND u.day BETWEEN date(ev.event_day, '-' || (?3 + 60) || ' days') AND ev.event_day),
-     daily AS (SELECT account_id, event_day, day, sum(events) AS events FROM days GROUP BY account_id, event_day, day),
-     rolled AS (
-       SELECT account_id, event_day, day,
-              sum(events) OVER (PARTITION BY account_id, event_day ORDER BY day ROWS BETWEEN 30 PRECEDING AND 1 PRECEDING) AS last30,
-              sum(events) OVER (PARTITION BY account_id, event_day ORDER BY day ROWS BETWEEN 60 PRECEDING AND 31 PRECEDING) AS prior30
-         FROM daily)
-   SELECT account_id, event_day, min(day) AS first_day, max(day) AS last_day FROM rolled
-    WHERE day >= date(event_day, '-' || ?3 || ' days') AND prior30 > 0 AND 10 * last30 <= 7 * prior30
-    GROUP BY account_id, event_day`,
 };
+
+/**
+ * Each event's usage in the ?3 days before it, as "day:events" pairs with the day counted from ?4:
+ * one read of its usage_daily range, from which the decline checkpoints and the trajectory buckets
+ * are computed (a window over a dense calendar per event would sort millions of rows).
+ */
+const USAGE_SERIES_SQL = `WITH ${EVENTS_CTE}
+  SELECT ev.account_id, ev.event_day,
+         (SELECT group_concat(CAST(julianday(u.day) - julianday(?4) AS INTEGER) || ':' || u.events)
+            FROM usage_daily u
+           WHERE u.workspace_id = ?1 AND u.account_id = ev.account_id
+             AND u.day >= date(ev.event_day, '-' || ?3 || ' days') AND u.day < ev.event_day) AS usage
+    FROM ev`;
 
 const groupRow = z.object({ group: z.string(), accounts: z.number().int(), lost_arr: z.number() });
 
@@ -213,30 +220,47 @@ export const analyzeChurnPostmortem = defineTool({
       return trigger.success ? [{ ...c, rules: trigger.data }] : [];
     });
     const signalNames = Object.keys(SIGNALS) as SignalName[];
+    const storedSignals = Object.keys(FIXED_RULE_SQL) as StoredSignal[];
+    // Usage days are sent as days since the earliest day any event's series can reach.
+    const seriesOrigin = addDays(from, -USAGE_SERIES_DAYS);
     const campaignRules = campaigns.flatMap((c) => c.rules.map((rule) => ({ campaign: c.id, rule })));
     const statements = [
       ctx.env.DB.prepare(trajectorySql).bind(
         ws,
         JSON.stringify(churned.map((e) => ({ a: e.account_id, d: e.event_day }))),
       ),
-      ...signalNames.map((s) => ctx.env.DB.prepare(FIXED_RULE_SQL[s]).bind(ws, eventsJson, CATCH_LOOKBACK_DAYS)),
+      ctx.env.DB.prepare(USAGE_SERIES_SQL).bind(ws, eventsJson, USAGE_SERIES_DAYS, seriesOrigin),
+      ...storedSignals.map((s) => ctx.env.DB.prepare(FIXED_RULE_SQL[s]).bind(ws, eventsJson, CATCH_LOOKBACK_DAYS)),
       ...campaignRules.map(({ rule }) => {
         const { sql, value } = historicalRuleSql(rule);
         return ctx.env.DB.prepare(`WITH ${EVENTS_CTE} ${sql}`).bind(ws, eventsJson, CATCH_LOOKBACK_DAYS, value);
       }),
     ];
     const results = outcomeEvents.length > 0 ? await ctx.env.DB.batch(statements) : [];
-    const trajectories = new Map(
-      ((results[0]?.results ?? []) as TrajectoryRow[]).map((r) => [eventKey(r), r] as const),
+    const healthAt = new Map(
+      ((results[0]?.results ?? []) as HealthTrajectoryRow[]).map((r) => [eventKey(r), r] as const),
+    );
+    const usage = new Map(
+      ((results[1]?.results ?? []) as (OutcomeEvent & { usage: string | null })[]).map(
+        (r) => [eventKey(r), usageSeries(r.usage, daysBetween(seriesOrigin, r.event_day))] as const,
+      ),
     );
     const firingsOf = (index: number) =>
       new Map(((results[index]?.results ?? []) as (OutcomeEvent & RuleFiring)[]).map((r) => [eventKey(r), r] as const));
-    const fixedFirings = new Map(signalNames.map((s, i) => [s, firingsOf(1 + i)] as const));
+    const declineFirings = new Map<string, RuleFiring>();
+    for (const e of [...churned, ...renewed]) {
+      const fired = usageDeclineFiring(usage.get(eventKey(e)) ?? [], e.event_day);
+      if (fired) declineFirings.set(eventKey(e), fired);
+    }
+    const fixedFirings = new Map<SignalName, Map<string, RuleFiring>>([
+      ...storedSignals.map((s, i) => [s, firingsOf(2 + i)] as const),
+      ["usage_decline_30pct", declineFirings],
+    ]);
     const campaignFirings = campaigns.map((c) => {
       const merged = new Map<string, RuleFiring>();
       campaignRules.forEach((r, i) => {
         if (r.campaign !== c.id) return;
-        for (const [key, f] of firingsOf(1 + signalNames.length + i)) {
+        for (const [key, f] of firingsOf(2 + storedSignals.length + i)) {
           const seen = merged.get(key);
           merged.set(key, {
             first_day: seen && seen.first_day < f.first_day ? seen.first_day : f.first_day,
@@ -248,7 +272,8 @@ export const analyzeChurnPostmortem = defineTool({
     });
 
     const accounts: AccountOut[] = churned.map((e) => {
-      const t = trajectories.get(eventKey(e));
+      const h = healthAt.get(eventKey(e));
+      const series = usage.get(eventKey(e)) ?? [];
       const tenure = e.tenure_start ? daysBetween(e.tenure_start, e.event_day) : null;
       return {
         account_id: e.account_id,
@@ -259,8 +284,12 @@ export const analyzeChurnPostmortem = defineTool({
         segment: e.segment,
         tenure_days: tenure,
         tenure_band: tenureBand(tenure),
-        health: { d90: t?.h90 ?? null, d60: t?.h60 ?? null, d30: t?.h30 ?? null, d0: t?.h0 ?? null },
-        usage_events: { d90_61: t?.u90 ?? 0, d60_31: t?.u60 ?? 0, d30_1: t?.u30 ?? 0 },
+        health: { d90: h?.h90 ?? null, d60: h?.h60 ?? null, d30: h?.h30 ?? null, d0: h?.h0 ?? null },
+        usage_events: {
+          d90_61: usageBetween(series, 61, 90),
+          d60_31: usageBetween(series, 31, 60),
+          d30_1: usageBetween(series, 1, 30),
+        },
         signals: signalNames.filter((s) => signalPresent(s, e, fixedFirings.get(s)?.get(eventKey(e)))),
       };
     });
@@ -359,14 +388,11 @@ interface ChurnEvent extends OutcomeEvent {
   tenure_start: string | null;
 }
 
-interface TrajectoryRow extends OutcomeEvent {
+interface HealthTrajectoryRow extends OutcomeEvent {
   h90: number | null;
   h60: number | null;
   h30: number | null;
   h0: number | null;
-  u90: number;
-  u60: number;
-  u30: number;
 }
 
 /** Churns (latest churned contract per account) and renewals (latest other outcome, accounts not churned) in the window. */
@@ -404,24 +430,13 @@ async function loadEvents(ctx: ToolContext, from: string, to: string) {
   };
 }
 
-/** Health at churn −90/−60/−30/−0 (latest stored score on or before) and usage per 30-day bucket before churn. */
+/** Health at churn −90/−60/−30/−0: the latest stored score on or before each day. */
 const trajectorySql = `WITH ${EVENTS_CTE}
   SELECT ev.account_id, ev.event_day,
     ${[90, 60, 30, 0]
       .map(
         (d) => `(SELECT h.score FROM health_scores h WHERE h.workspace_id = ?1 AND h.account_id = ev.account_id
                    AND h.day <= date(ev.event_day, '-${d} days') ORDER BY h.day DESC LIMIT 1) AS h${d}`,
-      )
-      .join(",\n    ")},
-    ${[
-      [90, 61],
-      [60, 31],
-      [30, 1],
-    ]
-      .map(
-        ([start, stop]) => `(SELECT coalesce(sum(u.events), 0) FROM usage_daily u WHERE u.workspace_id = ?1
-                   AND u.account_id = ev.account_id
-                   AND u.day BETWEEN date(ev.event_day, '-${start} days') AND date(ev.event_day, '-${stop} days')) AS u${start}`,
       )
       .join(",\n    ")}
   FROM ev`;
