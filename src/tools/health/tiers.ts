@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { workspaceSettings } from "../../db/workspace-settings";
 import { markdownTable } from "../../domain/markdown-table";
-import { slaBreaches as breachesOf, type Rule, type ServiceLevels, sqlText } from "../../domain/segments";
+import { slaBreaches as breachesOf, median, type Rule, type ServiceLevels, sqlText } from "../../domain/segments";
 import { SqlParams } from "../../domain/sql-params";
 import { addDays, daysBetween, isoDay } from "../../lib/time";
 import { ToolError } from "../../mcp/errors";
@@ -19,30 +19,36 @@ import { assignOrEvaluate, computedSql, evaluatedRow, factWindows, labelMakeup, 
 /** Window of tickets whose first response is measured for check_sla. */
 export const SLA_TICKET_WINDOW_DAYS = 90;
 
-/** An account in breach as the SLA query returns it. */
+/** An account in breach as the SLA query returns it, with its measured ticket response hours. */
 interface BreachRow {
   id: string;
   name: string;
   owner_user_id: string | null;
   tier: string;
   tickets_measured: number;
-  median_hours: number | null;
   last_meeting_at: string | null;
+  hours: number[];
 }
 
 /**
- * The check_sla figures in one statement: the computed tier of every account, the median
- * first-response hours of its tickets in the window (ranked per account in SQL), its latest
- * meeting, the breach test of {@link breachesOf} (on the median rounded to 2 decimals, as shown)
- * and one page of breaching accounts by id, with the counts of checked and breaching accounts.
+ * The check_sla figures: the computed tier of every account, the breach test of
+ * {@link breachesOf} on its latest meeting, owner and median first-response hours (rounded to 2
+ * decimals, as shown), and one page of breaching accounts by id, with the counts of checked and
+ * breaching accounts, in one statement; then the response hours of the page's accounts.
+ *
+ * The median is tested without ranking every ticket: "rounded hours over the SLA" holds for the
+ * slowest tickets of an account, so an odd count's median is over when at least (n + 1) / 2
+ * tickets are, an even count's when at least n / 2 + 1 are, or, with exactly n / 2 over, when
+ * the mean of the fastest ticket over and the slowest one not over is.
  */
 async function loadSlaBreaches(
   ctx: ToolContext,
   definitions: readonly { name: string; rules: readonly Rule[]; service: ServiceLevels }[],
   opts: { tier: string | null; ticketsFrom: string; today: string; after: string; limit: number },
 ): Promise<{ checked: number; breaching: number; page: BreachRow[] }> {
+  const ws = ctx.principal.workspaceId;
   const p = new SqlParams();
-  p.add(ctx.principal.workspaceId);
+  p.add(ws);
   const computed = computedSql(p, factWindows(ctx), definitions);
   const onlyTier = opts.tier === null ? "" : ` AND tier = ${p.add(opts.tier)}`;
   const from = p.add(opts.ticketsFrom);
@@ -54,40 +60,60 @@ async function loadSlaBreaches(
     `(CASE tier ${definitions.map((d) => `WHEN ${sqlText(d.name)} THEN ${Number(level(d.service))}`).join(" ")} END)`;
   const { results } = await ctx.env.DB.prepare(
     `WITH checked AS MATERIALIZED (
-        SELECT id, name, owner_user_id, tier
+        SELECT id, name, owner_user_id, tier, ${service((s) => s.response_sla_hours)} AS sla_hours,
+               ${service((s) => s.ebr_cadence_days)} AS cadence_days, ${service((s) => Number(s.dedicated_csm))} AS dedicated
           FROM (SELECT a.id, a.name, a.owner_user_id, ${computed} AS tier FROM accounts a WHERE a.workspace_id = ?1)
          WHERE tier IS NOT NULL${onlyTier}),
-      ranked AS (
-        SELECT account_id, hours, row_number() OVER (PARTITION BY account_id ORDER BY hours) AS rn,
-               count(*) OVER (PARTITION BY account_id) AS n
-          FROM (SELECT t.account_id, (julianday(t.first_response_at) - julianday(t.created_at)) * 24 AS hours
-                  FROM tickets t
-                 WHERE t.workspace_id = ?1 AND t.created_at >= ${from} AND t.first_response_at IS NOT NULL
-                   AND t.account_id IN (SELECT id FROM checked))),
-      medians AS (
-        SELECT account_id, max(n) AS n, (min(hours) + max(hours)) / 2 AS median_hours
-          FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY account_id),
+      responses AS (
+        SELECT account_id, count(*) AS n, sum(over) AS n_over,
+               max(CASE WHEN NOT over THEN hours END) AS slowest_within, min(CASE WHEN over THEN hours END) AS fastest_over
+          FROM (SELECT c.id AS account_id, hours, round(hours * 100) / 100 > c.sla_hours AS over
+                  FROM checked c
+                  CROSS JOIN (SELECT account_id, (julianday(first_response_at) - julianday(created_at)) * 24 AS hours
+                                FROM tickets WHERE workspace_id = ?1 AND created_at >= ${from}
+                                 AND first_response_at IS NOT NULL) t
+                    ON t.account_id = c.id)
+         GROUP BY account_id),
+      measured AS MATERIALIZED (
+        SELECT c.*, coalesce(r.n, 0) AS tickets_measured, r.n_over, r.slowest_within, r.fastest_over,
+               (SELECT max(v.occurred_at) FROM activities v
+                 WHERE v.workspace_id = ?1 AND v.account_id = c.id AND v.kind = 'meeting') AS last_meeting_at
+          FROM checked c LEFT JOIN responses r ON r.account_id = c.id),
       breaching AS MATERIALIZED (
-        SELECT * FROM (
-          SELECT c.id, c.name, c.owner_user_id, c.tier, coalesce(m.n, 0) AS tickets_measured, m.median_hours,
-                 (SELECT max(v.occurred_at) FROM activities v
-                   WHERE v.workspace_id = ?1 AND v.account_id = c.id AND v.kind = 'meeting') AS last_meeting_at
-            FROM checked c LEFT JOIN medians m ON m.account_id = c.id)
-         WHERE round(median_hours * 100) / 100 > ${service((s) => s.response_sla_hours)}
+        SELECT id, name, owner_user_id, tier, tickets_measured, last_meeting_at FROM measured
+         WHERE (tickets_measured % 2 = 1 AND n_over >= (tickets_measured + 1) / 2)
+            OR (tickets_measured > 0 AND tickets_measured % 2 = 0 AND (n_over >= tickets_measured / 2 + 1
+                OR (n_over = tickets_measured / 2 AND round((slowest_within + fastest_over) / 2 * 100) / 100 > sla_hours)))
             OR last_meeting_at IS NULL
-            OR julianday(${today}) - julianday(substr(last_meeting_at, 1, 10)) > ${service((s) => s.ebr_cadence_days)}
-            OR (${service((s) => Number(s.dedicated_csm))} AND owner_user_id IS NULL))
-     SELECT NULL AS id, NULL AS name, NULL AS owner_user_id, NULL AS tier, NULL AS tickets_measured,
-            NULL AS median_hours, NULL AS last_meeting_at,
+            OR julianday(${today}) - julianday(substr(last_meeting_at, 1, 10)) > cadence_days
+            OR (dedicated AND owner_user_id IS NULL))
+     SELECT NULL AS id, NULL AS name, NULL AS owner_user_id, NULL AS tier, NULL AS tickets_measured, NULL AS last_meeting_at,
             (SELECT count(*) FROM checked) AS checked_count, (SELECT count(*) FROM breaching) AS breaching_count
      UNION ALL
      SELECT *, NULL, NULL FROM (SELECT * FROM breaching WHERE id > ${after} ORDER BY id LIMIT ${limit})`,
   )
     .bind(...p.values)
-    .all<BreachRow & { checked_count: number | null; breaching_count: number | null }>();
+    .all<Omit<BreachRow, "hours"> & { checked_count: number | null; breaching_count: number | null }>();
   // The first row carries the counts; the page follows.
-  const [totals, ...page] = results;
-  return { checked: totals!.checked_count ?? 0, breaching: totals!.breaching_count ?? 0, page };
+  const [totals, ...rows] = results;
+  const measured = rows.filter((r) => r.tickets_measured > 0).map((r) => r.id);
+  const hours = new Map<string, number[]>();
+  if (measured.length > 0) {
+    const { results: tickets } = await ctx.env.DB.prepare(
+      `SELECT account_id, (julianday(first_response_at) - julianday(created_at)) * 24 AS hours
+         FROM tickets
+        WHERE workspace_id = ?1 AND account_id IN (SELECT value FROM json_each(?2))
+          AND created_at >= ?3 AND first_response_at IS NOT NULL`,
+    )
+      .bind(ws, JSON.stringify(measured), opts.ticketsFrom)
+      .all<{ account_id: string; hours: number }>();
+    for (const t of tickets) hours.set(t.account_id, [...(hours.get(t.account_id) ?? []), t.hours]);
+  }
+  return {
+    checked: totals!.checked_count ?? 0,
+    breaching: totals!.breaching_count ?? 0,
+    page: rows.map(({ checked_count: _c, breaching_count: _b, ...r }) => ({ ...r, hours: hours.get(r.id) ?? [] })),
+  };
 }
 
 const ACTIONS = ["list", "evaluate", "assign", "check_sla"] as const;
@@ -185,8 +211,9 @@ export const segmentByValueTier = defineTool({
       const rowsOut = page.slice(0, args.limit).map((b) => {
         // A tier named twice owes the service of its first definition.
         const def = definitions.find((d) => d.name === b.tier)!;
+        const med = median(b.hours);
         const received = {
-          median_first_response_hours: b.median_hours === null ? null : Math.round(b.median_hours * 100) / 100,
+          median_first_response_hours: med === null ? null : Math.round(med * 100) / 100,
           days_since_meeting: b.last_meeting_at === null ? null : daysBetween(b.last_meeting_at, today),
           has_owner: b.owner_user_id !== null,
         };
