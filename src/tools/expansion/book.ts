@@ -56,8 +56,9 @@ interface ActiveItemRow {
 /**
  * Every active account of the workspace with its products and licensed seats, and the catalog,
  * in one batch of three set-based statements (no per-account query). The items are read once,
- * from the active contracts (contracts_ws_end) along each contract's items, and both the owned
- * products and the licensed seats are summed from them.
+ * from the active contracts (contracts_ws_end; `+` keeps the ordering from picking the index
+ * over every contract) along each contract's items, and both the owned products and the
+ * licensed seats are summed from them.
  */
 export async function loadBook(ctx: ToolContext): Promise<Book> {
   const ws = ctx.principal.workspaceId;
@@ -75,7 +76,7 @@ export async function loadBook(ctx: ToolContext): Promise<Book> {
          CROSS JOIN contract_items ci ON ci.workspace_id = ?1 AND ci.contract_id = c.id
          JOIN accounts a ON +a.workspace_id = ?1 AND a.id = c.account_id
         WHERE c.workspace_id = ?1 AND c.status = 'active' AND a.status = 'active'
-        ORDER BY c.account_id, ci.product_id`,
+        ORDER BY +c.account_id, ci.product_id`,
     ).bind(ws),
     ctx.env.DB.prepare("SELECT id, name, family, kind, price FROM products WHERE workspace_id = ?1 ORDER BY id").bind(
       ws,
