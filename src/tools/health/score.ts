@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { COMPONENTS, MEASURES, PRESET_DESCRIPTIONS, PRESETS } from "../../domain/health/model";
 import { markdownTable } from "../../domain/markdown-table";
-import { type AccountHealth, computeHealth, HEALTH_CHUNK_SIZE, loadHealthConfig } from "../../jobs/health-recalc";
+import { type AccountHealth, computeHealth, loadHealthConfig } from "../../jobs/health-recalc";
+import { HEALTH_CHUNK_SIZE } from "../../jobs/messages";
 import { isoDay } from "../../lib/time";
 import { notFound, ToolError } from "../../mcp/errors";
 import {
