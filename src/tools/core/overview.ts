@@ -1,11 +1,17 @@
-import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { workspaces } from "../../db/schema";
 import { kpiTargetsSchema, readSettings } from "../../domain/settings";
 import { defineTool, READ_ONLY } from "../../mcp/tool";
 import { TOOLSET_NAMES } from "../../mcp/toolsets";
 // Read at call time only, so the import cycle with the registry is harmless.
 import { ALL_TOOLS } from "..";
+
+interface WorkspaceRow {
+  id: string;
+  slug: string;
+  name: string;
+  settings: string;
+  settings_version: number;
+}
 
 interface CountsRow {
   accounts: number;
@@ -83,11 +89,11 @@ export const getWorkspaceOverview = defineTool({
       .describe("Latest run of each cron trigger (deployment-wide maintenance, not workspace data)."),
   },
   annotations: READ_ONLY,
-  async handler(_args, { db, env, principal, session }) {
+  async handler(_args, { env, principal, session }) {
     const ws = principal.workspaceId;
-    const [workspace] = await db.select().from(workspaces).where(eq(workspaces.id, ws));
-    if (!workspace) throw new Error("workspace of a verified principal is missing");
-    const [countsResult, freshnessResult, integrationsResult, runsResult] = await env.DB.batch([
+    // Everything in one round trip.
+    const [workspaceResult, countsResult, freshnessResult, integrationsResult, runsResult] = await env.DB.batch([
+      env.DB.prepare("SELECT id, slug, name, settings, settings_version FROM workspaces WHERE id = ?1").bind(ws),
       env.DB.prepare(
         `SELECT
           a.accounts, a.active_accounts, a.churned_accounts, a.total_arr,
@@ -127,6 +133,8 @@ export const getWorkspaceOverview = defineTool({
           ORDER BY r.cron`,
       ),
     ]);
+    const workspace = workspaceResult!.results[0] as WorkspaceRow | undefined;
+    if (!workspace) throw new Error("workspace of a verified principal is missing");
     const counts = countsResult!.results[0] as CountsRow;
     const fresh = freshnessResult!.results[0] as FreshnessRow;
     const integrationRows = integrationsResult!.results as {
@@ -139,7 +147,7 @@ export const getWorkspaceOverview = defineTool({
       rejected_count: number;
       failed_count: number;
     }[];
-    const settings = readSettings(workspace.settings);
+    const settings = readSettings(JSON.parse(workspace.settings));
     const freshness = [
       { source: "usage (latest day)", latest: fresh.last_usage_day },
       { source: "tickets", latest: fresh.last_ticket_at },
@@ -175,7 +183,7 @@ export const getWorkspaceOverview = defineTool({
         id: workspace.id,
         slug: workspace.slug,
         name: workspace.name,
-        settings_version: workspace.settingsVersion,
+        settings_version: workspace.settings_version,
       },
       counts: rest,
       total_arr: total_arr ?? 0,
