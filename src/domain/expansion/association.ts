@@ -66,35 +66,41 @@ export function associationRules(
   consequents?: ReadonlySet<string>,
 ): AssociationRule[] {
   const single = new Map<string, number>();
-  const pair = new Map<string, number>();
+  // pair.get(a).get(b) = baskets holding both a and b.
+  const pair = new Map<string, Map<string, number>>();
   for (const basket of baskets) {
     const items = [...new Set(basket)];
     for (const a of items) {
       single.set(a, (single.get(a) ?? 0) + 1);
-      for (const b of items) if (a !== b) pair.set(pairKey(a, b), (pair.get(pairKey(a, b)) ?? 0) + 1);
+      let withA = pair.get(a);
+      if (!withA) {
+        withA = new Map<string, number>();
+        pair.set(a, withA);
+      }
+      for (const b of items) if (a !== b) withA.set(b, (withA.get(b) ?? 0) + 1);
     }
   }
   const accounts = baskets.length;
   const rules: AssociationRule[] = [];
-  for (const [key, both] of pair) {
-    const [antecedent, consequent] = JSON.parse(key) as [string, string];
-    if (consequents && !consequents.has(consequent)) continue;
-    const withA = single.get(antecedent) ?? 0;
-    const withB = single.get(consequent) ?? 0;
-    const ruleSupport = support(both, accounts);
-    const ruleConfidence = confidence(both, withA);
-    if (ruleSupport < thresholds.minSupport || ruleConfidence < thresholds.minConfidence) continue;
-    rules.push({
-      antecedent,
-      consequent,
-      accounts_with_both: both,
-      accounts_with_antecedent: withA,
-      accounts_with_consequent: withB,
-      support: ruleSupport,
-      confidence: ruleConfidence,
-      lift: lift(both, withA, withB, accounts),
-    });
-  }
+  for (const [antecedent, withAntecedent] of pair)
+    for (const [consequent, both] of withAntecedent) {
+      if (consequents && !consequents.has(consequent)) continue;
+      const withA = single.get(antecedent) ?? 0;
+      const withB = single.get(consequent) ?? 0;
+      const ruleSupport = support(both, accounts);
+      const ruleConfidence = confidence(both, withA);
+      if (ruleSupport < thresholds.minSupport || ruleConfidence < thresholds.minConfidence) continue;
+      rules.push({
+        antecedent,
+        consequent,
+        accounts_with_both: both,
+        accounts_with_antecedent: withA,
+        accounts_with_consequent: withB,
+        support: ruleSupport,
+        confidence: ruleConfidence,
+        lift: lift(both, withA, withB, accounts),
+      });
+    }
   return rules.sort(
     (x, y) =>
       y.lift - x.lift ||
@@ -103,5 +109,3 @@ export function associationRules(
       x.consequent.localeCompare(y.consequent),
   );
 }
-
-const pairKey = (a: string, b: string) => JSON.stringify([a, b]);

@@ -104,6 +104,8 @@ function analyze(
     confidence: round4(r.confidence),
     lift: round4(r.lift),
   });
+  // One answer object per rule, shared by its candidates.
+  const ruleOuts = new Map(rules.map((r) => [r, ruleOut(r)]));
   const ownedSets = new Map(owning.map((a) => [a.id, new Set(a.items.map((i) => i.product_id))]));
   const shareMedians = ownerSeatShareMedians(owning);
   const lookalikes = lookalikeCounts(owning.map((a) => ({ ...a, products: ownedSets.get(a.id) ?? new Set<string>() })));
@@ -132,7 +134,7 @@ function analyze(
         product_name: product.name,
         product_kind: product.kind,
         price: product.price,
-        rule: ruleOut(rule),
+        rule: ruleOuts.get(rule) ?? ruleOut(rule),
         lookalikes: peerCount,
         lookalikes_owning: peersOwning,
         lookalike_adoption: round4(adoption),
@@ -143,7 +145,7 @@ function analyze(
       });
     }
   }
-  return { accountsCounted: owning.length, rules: rules.map(ruleOut), candidates };
+  return { accountsCounted: owning.length, rules: [...ruleOuts.values()], candidates };
 }
 
 /** Product affinity rules, cross-sell candidates with look-alikes, and their opportunities. */
@@ -225,9 +227,11 @@ export const identifyCrosssellOpportunities = defineTool({
     );
     const sortValue = (c: Candidate) => (args.sort === "expected_arr" ? c.expected_arr : c.score);
     const candidateKey = (c: Candidate) => `${c.account_id}|${c.product_id}`;
-    const sorted = [...inScope].sort(
-      (a, b) => sortValue(b) - sortValue(a) || candidateKey(a).localeCompare(candidateKey(b)),
-    );
+    // Sort keys are taken once per candidate, not once per comparison.
+    const sorted = inScope
+      .map((c) => ({ c, value: sortValue(c), key: candidateKey(c) }))
+      .sort((a, b) => b.value - a.value || a.key.localeCompare(b.key))
+      .map((k) => k.c);
     const base = {
       accounts_counted: analysis.accountsCounted,
       min_support: args.min_support,
