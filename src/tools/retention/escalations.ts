@@ -526,24 +526,35 @@ async function listEscalations(ctx: ToolContext, args: EscalationArgs) {
     owner?.id ?? null,
   ]);
   const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-  const filter = `e.workspace_id = ?1 AND e.status IN (SELECT value FROM json_each(?2))
-    AND (?3 IS NULL OR e.account_id = ?3) AND (?4 IS NULL OR e.severity = ?4) AND (?5 IS NULL OR e.owner_user_id = ?5)`;
-  const filterArgs = [
-    workspaceId,
-    JSON.stringify(statuses),
-    args.account_id ?? null,
-    args.severity ?? null,
-    owner?.id ?? null,
-  ];
+  // Only the filters given are in the SQL, so an unfiltered count reads the status index alone.
+  const params: (string | number | null)[] = [workspaceId];
+  const bind = (value: string | number | null) => `?${params.push(value)}`;
+  const given = [
+    args.account_id === undefined ? null : `e.account_id = ${bind(args.account_id)}`,
+    args.severity === undefined ? null : `e.severity = ${bind(args.severity)}`,
+    owner ? `e.owner_user_id = ${bind(owner.id)}` : null,
+  ].flatMap((c) => (c ? [` AND ${c}`] : []));
+  const filter = `e.workspace_id = ?1${given.join("")}`;
+  const totalsSql = `SELECT count(*) AS matching, coalesce(sum(e.status <> 'resolved' AND e.sla_due_at < ?${params.length + 1}), 0) AS breached
+      FROM escalations e WHERE ${filter} AND e.status IN (SELECT value FROM json_each(?${params.length + 2}))`;
+  const totalsParams = [...params, ctx.now.toISOString(), JSON.stringify(statuses)];
+  const after = position
+    ? ` AND (e.sla_due_at, e.id) > (${bind(String(position.k[0] ?? ""))}, ${bind(position.id)})`
+    : "";
+  const pageSize = bind(args.limit + 1);
+  // Each status is read in (sla_due_at, id) order up to the page size; the page is the first of their union.
+  const byStatus = statuses.map(
+    (status) => `SELECT * FROM (SELECT e.id, e.sla_due_at FROM escalations e
+       WHERE ${filter} AND e.status = ${bind(status)}${after} ORDER BY e.sla_due_at, e.id LIMIT ${pageSize})`,
+  );
   const [page, totals] = await ctx.env.DB.batch([
     ctx.env.DB.prepare(
-      `${SELECT_ESCALATIONS} WHERE ${filter} AND (?6 IS NULL OR (e.sla_due_at, e.id) > (?6, ?7))
-        ORDER BY e.sla_due_at, e.id LIMIT ?8`,
-    ).bind(...filterArgs, position ? String(position.k[0] ?? "") : null, position?.id ?? null, args.limit + 1),
-    ctx.env.DB.prepare(
-      `SELECT count(*) AS matching, coalesce(sum(e.status <> 'resolved' AND e.sla_due_at < ?6), 0) AS breached
-         FROM escalations e WHERE ${filter}`,
-    ).bind(...filterArgs, ctx.now.toISOString()),
+      // "+e.workspace_id" has the page's ids looked up by key rather than the workspace's escalations scanned.
+      `${SELECT_ESCALATIONS} WHERE +e.workspace_id = ?1 AND e.id IN (
+         SELECT id FROM (${byStatus.join(" UNION ALL ")}) ORDER BY sla_due_at, id LIMIT ${pageSize})
+        ORDER BY e.sla_due_at, e.id`,
+    ).bind(...params),
+    ctx.env.DB.prepare(totalsSql).bind(...totalsParams),
   ]);
   const rows = (page?.results ?? []) as EscalationRow[];
   const shown = rows.slice(0, args.limit).map((row) => toOut(row, ctx.now));
