@@ -100,15 +100,9 @@ export const manageTasks = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);
+    if (args.action === "list") return listTasks(ctx, args);
     const today = await workspaceToday(ctx);
-    switch (args.action) {
-      case "list":
-        return listTasks(ctx, today, args);
-      case "create":
-        return createTask(ctx, today, args);
-      default:
-        return changeTask(ctx, today, args.action, args);
-    }
+    return args.action === "create" ? createTask(ctx, today, args) : changeTask(ctx, today, args.action, args);
   },
 });
 
@@ -229,13 +223,20 @@ async function loadTask(ctx: ToolContext, taskId: string, today: string): Promis
   return withOverdue(row, today);
 }
 
-async function listTasks(ctx: ToolContext, today: string, args: TaskArgs) {
+async function listTasks(ctx: ToolContext, args: TaskArgs) {
   const status = args.overdue ? "open" : (args.status ?? "open");
   if (args.overdue && args.status && args.status !== "open") {
     throw new ToolError("overdue lists open tasks only; leave status out or set it to open.");
   }
-  const owner = args.owner ? await resolveOwner(ctx, args.owner) : null;
-  if (args.account_id) await requireAccount(ctx, args.account_id);
+  // Today, the owner and the account are looked up side by side; failures are reported in that order.
+  const [todayLookup, ownerLookup, accountLookup] = await Promise.allSettled([
+    workspaceToday(ctx),
+    args.owner ? resolveOwner(ctx, args.owner) : null,
+    args.account_id ? requireAccount(ctx, args.account_id) : undefined,
+  ]);
+  for (const lookup of [todayLookup, ownerLookup, accountLookup]) if (lookup.status === "rejected") throw lookup.reason;
+  const today = (todayLookup as PromiseFulfilledResult<string>).value;
+  const owner = (ownerLookup as PromiseFulfilledResult<{ id: string; email: string } | null>).value;
   const filters: SQL[] = [eq(tasks.workspaceId, ctx.principal.workspaceId)];
   if (status !== "all") filters.push(eq(tasks.status, status));
   if (owner) filters.push(eq(tasks.ownerUserId, owner.id));
@@ -257,31 +258,30 @@ async function listTasks(ctx: ToolContext, today: string, args: TaskArgs) {
   const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
   const positionDue = position?.k[0];
   const inUndatedRun = position !== null && typeof positionDue !== "string";
-  const dated = inUndatedRun
-    ? []
-    : await selectTasks(ctx)
-        .where(
-          and(
-            ...filters,
-            isNotNull(tasks.dueDate),
-            position && typeof positionDue === "string"
-              ? or(gt(tasks.dueDate, positionDue), and(eq(tasks.dueDate, positionDue), gt(tasks.id, position.id)))
-              : undefined,
-          ),
-        )
-        .orderBy(asc(tasks.dueDate), asc(tasks.id))
-        .limit(args.limit + 1);
-  const room = args.limit + 1 - dated.length;
-  const undated =
-    room > 0 && !args.overdue && !args.due_before
-      ? await selectTasks(ctx)
-          .where(
-            and(...filters, isNull(tasks.dueDate), inUndatedRun && position ? gt(tasks.id, position.id) : undefined),
-          )
-          .orderBy(asc(tasks.id))
-          .limit(room)
-      : [];
-  const rows = [...dated, ...undated];
+  // Both runs in one round trip; the undated run fills what the dated one leaves of the page.
+  const datedQuery = selectTasks(ctx)
+    .where(
+      and(
+        ...filters,
+        isNotNull(tasks.dueDate),
+        position && typeof positionDue === "string"
+          ? or(gt(tasks.dueDate, positionDue), and(eq(tasks.dueDate, positionDue), gt(tasks.id, position.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(asc(tasks.dueDate), asc(tasks.id))
+    .limit(args.limit + 1);
+  const undatedQuery = selectTasks(ctx)
+    .where(and(...filters, isNull(tasks.dueDate), inUndatedRun && position ? gt(tasks.id, position.id) : undefined))
+    .orderBy(asc(tasks.id))
+    .limit(args.limit + 1);
+  const withUndated = !args.overdue && !args.due_before;
+  let rows: TaskRow[];
+  if (inUndatedRun) rows = withUndated ? await undatedQuery : [];
+  else if (withUndated) {
+    const [dated, undated] = await ctx.db.batch([datedQuery, undatedQuery]);
+    rows = [...dated, ...undated].slice(0, args.limit + 1);
+  } else rows = await datedQuery;
   const page = rows.slice(0, args.limit).map((row) => withOverdue(row, today));
   const last = page.at(-1);
   const nextCursor =
