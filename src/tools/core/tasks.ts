@@ -258,30 +258,31 @@ async function listTasks(ctx: ToolContext, args: TaskArgs) {
   const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
   const positionDue = position?.k[0];
   const inUndatedRun = position !== null && typeof positionDue !== "string";
-  // Both runs in one round trip; the undated run fills what the dated one leaves of the page.
-  const datedQuery = selectTasks(ctx)
-    .where(
-      and(
-        ...filters,
-        isNotNull(tasks.dueDate),
-        position && typeof positionDue === "string"
-          ? or(gt(tasks.dueDate, positionDue), and(eq(tasks.dueDate, positionDue), gt(tasks.id, position.id)))
-          : undefined,
-      ),
-    )
-    .orderBy(asc(tasks.dueDate), asc(tasks.id))
-    .limit(args.limit + 1);
-  const undatedQuery = selectTasks(ctx)
-    .where(and(...filters, isNull(tasks.dueDate), inUndatedRun && position ? gt(tasks.id, position.id) : undefined))
-    .orderBy(asc(tasks.id))
-    .limit(args.limit + 1);
-  const withUndated = !args.overdue && !args.due_before;
-  let rows: TaskRow[];
-  if (inUndatedRun) rows = withUndated ? await undatedQuery : [];
-  else if (withUndated) {
-    const [dated, undated] = await ctx.db.batch([datedQuery, undatedQuery]);
-    rows = [...dated, ...undated].slice(0, args.limit + 1);
-  } else rows = await datedQuery;
+  const dated = inUndatedRun
+    ? []
+    : await selectTasks(ctx)
+        .where(
+          and(
+            ...filters,
+            isNotNull(tasks.dueDate),
+            position && typeof positionDue === "string"
+              ? or(gt(tasks.dueDate, positionDue), and(eq(tasks.dueDate, positionDue), gt(tasks.id, position.id)))
+              : undefined,
+          ),
+        )
+        .orderBy(asc(tasks.dueDate), asc(tasks.id))
+        .limit(args.limit + 1);
+  const room = args.limit + 1 - dated.length;
+  const undated =
+    room > 0 && !args.overdue && !args.due_before
+      ? await selectTasks(ctx)
+          .where(
+            and(...filters, isNull(tasks.dueDate), inUndatedRun && position ? gt(tasks.id, position.id) : undefined),
+          )
+          .orderBy(asc(tasks.id))
+          .limit(room)
+      : [];
+  const rows = [...dated, ...undated];
   const page = rows.slice(0, args.limit).map((row) => withOverdue(row, today));
   const last = page.at(-1);
   const nextCursor =
