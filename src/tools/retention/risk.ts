@@ -235,26 +235,36 @@ export const identifyChurnRisk = defineTool({
     const today = isoDay(ctx.now);
     const model = await activeModel(ctx);
     const accountId = args.account_id === undefined ? null : (await resolveAccount(ctx, args.account_id)).id;
-    const filterSql = `a.workspace_id = ?1 AND (a.status = 'active' OR a.id = ?2) AND (?2 IS NULL OR a.id = ?2)
-       AND (?3 IS NULL OR a.segment = ?3) AND (?4 IS NULL OR a.owner_user_id = ?4)
-       AND (?5 IS NULL OR (a.renewal_date >= ?6 AND a.renewal_date <= ?5))`;
-    const filterParams = [
-      workspaceId,
-      accountId,
-      args.segment ?? null,
-      args.owner ?? null,
-      args.renewal_within_days === undefined ? null : addDays(today, args.renewal_within_days),
-      today,
+    const renewalBy = args.renewal_within_days === undefined ? null : addDays(today, args.renewal_within_days);
+    // Only the filters given are in the SQL, so the planner can read the index of the one that narrows.
+    const filterParams: (string | number | null)[] = [workspaceId];
+    const bindFilter = (value: string | number) => `?${filterParams.push(value)}`;
+    const conditions = [
+      "a.workspace_id = ?1",
+      accountId === null ? "a.status = 'active'" : `a.id = ${bindFilter(accountId)}`,
     ];
+    if (args.segment !== undefined) conditions.push(`a.segment = ${bindFilter(args.segment)}`);
+    if (args.owner !== undefined) conditions.push(`a.owner_user_id = ${bindFilter(args.owner)}`);
+    if (renewalBy !== null) {
+      conditions.push(`a.renewal_date >= ${bindFilter(today)} AND a.renewal_date <= ${bindFilter(renewalBy)}`);
+    }
+    const filterSql = conditions.join(" AND ");
+    /** The placeholder of a statement's own k-th parameter, bound after the filter's. */
+    const own = (k: number) => `?${filterParams.length + k}`;
     const minProbability = args.min_probability ?? 0;
     const sortExpr = args.sort === "probability" ? "a.churn_probability" : "a.churn_probability * a.arr";
-    const fingerprint = queryFingerprint(["risk", filterParams.slice(1, 5), minProbability, args.sort]);
+    const fingerprint = queryFingerprint([
+      "risk",
+      [accountId, args.segment ?? null, args.owner ?? null, renewalBy],
+      minProbability,
+      args.sort,
+    ]);
     const after = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
     const afterValue = after ? Number(after.k[0]) : null;
 
     // Accounts with no stored score: scored now, up to the limit.
     const unscored = await ctx.env.DB.prepare(
-      `SELECT a.id FROM accounts a WHERE ${filterSql} AND a.churn_probability IS NULL ORDER BY a.id LIMIT ?7`,
+      `SELECT a.id FROM accounts a WHERE ${filterSql} AND a.churn_probability IS NULL ORDER BY a.id LIMIT ${own(1)}`,
     )
       .bind(...filterParams, ON_THE_FLY_LIMIT + 1)
       .all<{ id: string }>();
@@ -284,15 +294,15 @@ export const identifyChurnRisk = defineTool({
       ctx.env.DB.prepare(
         `SELECT a.id, a.name, a.segment, a.owner_user_id, a.arr, a.renewal_date, a.churn_probability, ${sortExpr} AS sort_value
            FROM accounts a
-          WHERE ${filterSql} AND a.churn_probability IS NOT NULL AND a.churn_probability >= ?7
-            AND (?8 IS NULL OR ${sortExpr} < ?8 OR (${sortExpr} = ?8 AND a.id > ?9))
-          ORDER BY sort_value DESC, a.id LIMIT ?10`,
+          WHERE ${filterSql} AND a.churn_probability IS NOT NULL AND a.churn_probability >= ${own(1)}
+            AND (${own(2)} IS NULL OR ${sortExpr} < ${own(2)} OR (${sortExpr} = ${own(2)} AND a.id > ${own(3)}))
+          ORDER BY sort_value DESC, a.id LIMIT ${own(4)}`,
       ).bind(...filterParams, minProbability, afterValue, after?.id ?? "", args.limit + 1),
       ctx.env.DB.prepare(
         `SELECT count(*) AS n, coalesce(sum(a.churn_probability * a.arr), 0) AS at_risk,
                 coalesce(sum((SELECT r.model_id FROM risk_scores r WHERE r.workspace_id = ?1 AND r.account_id = a.id
-                               ORDER BY r.day DESC LIMIT 1) IS NOT ?8), 0) AS older
-           FROM accounts a WHERE ${filterSql} AND a.churn_probability IS NOT NULL AND a.churn_probability >= ?7`,
+                               ORDER BY r.day DESC LIMIT 1) IS NOT ${own(2)}), 0) AS older
+           FROM accounts a WHERE ${filterSql} AND a.churn_probability IS NOT NULL AND a.churn_probability >= ${own(1)}`,
       ).bind(...filterParams, minProbability, model.id ?? null),
       ctx.env.DB.prepare(
         "SELECT id, name, segment, owner_user_id, renewal_date FROM accounts WHERE +workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
