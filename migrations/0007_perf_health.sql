@@ -1,5 +1,5 @@
--- Reads of the health and core tools at scale: accounts paged by id or by name within a segment, an account's
--- latest meeting and ticket response times from indexes alone, and the latest activity, survey and health day by one seek.
+-- Reads of the health and core tools at scale: accounts paged by id, or by name within a segment or band; an
+-- account's latest meeting and ticket response times from indexes alone; latest activity, survey and health day by one seek.
 CREATE INDEX IF NOT EXISTS `accounts_ws_id` ON `accounts` (`workspace_id`, `id`);
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS `activities_ws_account_kind_time` ON `activities` (`workspace_id`, `account_id`, `kind`, `occurred_at`);
@@ -13,3 +13,5 @@ CREATE INDEX IF NOT EXISTS `health_scores_ws_day` ON `health_scores` (`workspace
 CREATE INDEX IF NOT EXISTS `accounts_ws_segment_name` ON `accounts` (`workspace_id`, `segment`, `name`);
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS `tickets_ws_account_created_response` ON `tickets` (`workspace_id`, `account_id`, `created_at`, `first_response_at`);
+--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS `accounts_ws_band_name` ON `accounts` (`workspace_id`, `health_band`, `name`);
