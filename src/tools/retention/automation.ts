@@ -612,7 +612,7 @@ async function reportCampaigns(ctx: ToolContext, args: Args) {
        obs AS (SELECT 'enrolled' AS grp, account_id, d FROM enr UNION ALL SELECT 'comparison', account_id, d FROM comp)
        SELECT obs.grp, count(*) AS n,
               coalesce(sum(NOT (a.churned_at IS NOT NULL AND substr(a.churned_at, 1, 10) <= date(obs.d, '+' || ?4 || ' days'))), 0) AS retained
-         FROM obs JOIN accounts a ON a.workspace_id = ?1 AND a.id = obs.account_id
+         FROM obs CROSS JOIN accounts a ON a.workspace_id = ?1 AND a.id = obs.account_id
         GROUP BY obs.grp`,
     ).bind(ws, c.id, cutoff, args.retention_days),
   ]);
