@@ -31,7 +31,8 @@ interface BreachRow {
 }
 
 /**
- * The check_sla figures: the computed tier of every account, the breach test of
+ * The check_sla figures: the computed tier of every account (with how many accounts there are and
+ * how many store another tier), the breach test of
  * {@link breachesOf} on its latest meeting, owner and median first-response hours (rounded to 2
  * decimals, as shown), and one page of breaching accounts by id, with the counts of checked and
  * breaching accounts, in one statement; then the response hours of the page's accounts.
@@ -45,7 +46,7 @@ async function loadSlaBreaches(
   ctx: ToolContext,
   definitions: readonly { name: string; rules: readonly Rule[]; service: ServiceLevels }[],
   opts: { tier: string | null; ticketsFrom: string; today: string; after: string; limit: number },
-): Promise<{ checked: number; breaching: number; page: BreachRow[] }> {
+): Promise<{ accounts: number; differing: number; checked: number; breaching: number; page: BreachRow[] }> {
   const ws = ctx.principal.workspaceId;
   const p = new SqlParams();
   p.add(ws);
@@ -59,11 +60,12 @@ async function loadSlaBreaches(
   const service = (level: (s: ServiceLevels) => number) =>
     `(CASE tier ${definitions.map((d) => `WHEN ${sqlText(d.name)} THEN ${Number(level(d.service))}`).join(" ")} END)`;
   const { results } = await ctx.env.DB.prepare(
-    `WITH checked AS MATERIALIZED (
+    `WITH evaluated AS MATERIALIZED (
+        SELECT a.id, a.name, a.owner_user_id, a.tier AS stored, ${computed} AS tier FROM accounts a WHERE a.workspace_id = ?1),
+      checked AS MATERIALIZED (
         SELECT id, name, owner_user_id, tier, ${service((s) => s.response_sla_hours)} AS sla_hours,
                ${service((s) => s.ebr_cadence_days)} AS cadence_days, ${service((s) => Number(s.dedicated_csm))} AS dedicated
-          FROM (SELECT a.id, a.name, a.owner_user_id, ${computed} AS tier FROM accounts a WHERE a.workspace_id = ?1)
-         WHERE tier IS NOT NULL${onlyTier}),
+          FROM evaluated WHERE tier IS NOT NULL${onlyTier}),
       responses AS (
         SELECT account_id, count(*) AS n, sum(over) AS n_over,
                max(CASE WHEN NOT over THEN hours END) AS slowest_within, min(CASE WHEN over THEN hours END) AS fastest_over
@@ -88,12 +90,15 @@ async function loadSlaBreaches(
             OR julianday(${today}) - julianday(substr(last_meeting_at, 1, 10)) > cadence_days
             OR (dedicated AND owner_user_id IS NULL))
      SELECT NULL AS id, NULL AS name, NULL AS owner_user_id, NULL AS tier, NULL AS tickets_measured, NULL AS last_meeting_at,
+            (SELECT count(*) FROM evaluated) AS accounts_count, (SELECT count(*) FROM evaluated WHERE tier IS NOT stored) AS differing_count,
             (SELECT count(*) FROM checked) AS checked_count, (SELECT count(*) FROM breaching) AS breaching_count
      UNION ALL
-     SELECT *, NULL, NULL FROM (SELECT * FROM breaching WHERE id > ${after} ORDER BY id LIMIT ${limit})`,
+     SELECT *, NULL, NULL, NULL, NULL FROM (SELECT * FROM breaching WHERE id > ${after} ORDER BY id LIMIT ${limit})`,
   )
     .bind(...p.values)
-    .all<Omit<BreachRow, "hours"> & { checked_count: number | null; breaching_count: number | null }>();
+    .all<
+      Omit<BreachRow, "hours"> & Partial<Record<`${"accounts" | "differing" | "checked" | "breaching"}_count`, number>>
+    >();
   // The first row carries the counts; the page follows.
   const [totals, ...rows] = results;
   const measured = rows.filter((r) => r.tickets_measured > 0).map((r) => r.id);
@@ -110,9 +115,19 @@ async function loadSlaBreaches(
     for (const t of tickets) hours.set(t.account_id, [...(hours.get(t.account_id) ?? []), t.hours]);
   }
   return {
+    accounts: totals!.accounts_count ?? 0,
+    differing: totals!.differing_count ?? 0,
     checked: totals!.checked_count ?? 0,
     breaching: totals!.breaching_count ?? 0,
-    page: rows.map(({ checked_count: _c, breaching_count: _b, ...r }) => ({ ...r, hours: hours.get(r.id) ?? [] })),
+    page: rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      owner_user_id: r.owner_user_id,
+      tier: r.tier,
+      tickets_measured: r.tickets_measured,
+      last_meeting_at: r.last_meeting_at,
+      hours: hours.get(r.id) ?? [],
+    })),
   };
 }
 
@@ -190,9 +205,6 @@ export const segmentByValueTier = defineTool({
     const shared = await assignOrEvaluate(ctx, args, definitions, "tier");
     if (shared) return shared;
 
-    const { groups, windows, accounts, differing } = await labelMakeup(ctx, definitions, "tier");
-    const base = { windows, accounts_counted: accounts, differing };
-
     if (args.action === "check_sla") {
       if (args.tier && !definitions.some((d) => d.name === args.tier)) {
         throw new ToolError(`No tier named "${args.tier}"; tiers are ${definitions.map((d) => d.name).join(", ")}.`);
@@ -201,7 +213,7 @@ export const segmentByValueTier = defineTool({
       const ticketsFrom = addDays(today, -SLA_TICKET_WINDOW_DAYS);
       const fingerprint = queryFingerprint(["tier_sla", args.tier ?? null, today]);
       const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
-      const { checked, breaching, page } = await loadSlaBreaches(ctx, definitions, {
+      const { accounts, differing, checked, breaching, page } = await loadSlaBreaches(ctx, definitions, {
         tier: args.tier ?? null,
         ticketsFrom,
         today,
@@ -238,7 +250,9 @@ export const segmentByValueTier = defineTool({
       return {
         data: {
           action: "check_sla" as const,
-          ...base,
+          windows: factWindows(ctx),
+          accounts_counted: accounts,
+          differing,
           sla_window: { tickets_from: ticketsFrom, today },
           accounts_checked: checked,
           in_breach: breaching,
@@ -263,6 +277,8 @@ export const segmentByValueTier = defineTool({
       };
     }
 
+    const { groups, windows, accounts, differing } = await labelMakeup(ctx, definitions, "tier");
+    const base = { windows, accounts_counted: accounts, differing };
     const tiers = definitions.map((def) => {
       const members = groups.filter((g) => g.computed === def.name);
       return {
