@@ -203,6 +203,7 @@ async function main(): Promise<void> {
     tools: [],
     tools_not_measured: [],
     ingestion: null,
+    ingestion_first: null,
     recalculation: null,
     targets: TARGETS,
     total_seconds: 0,
@@ -221,16 +222,29 @@ async function main(): Promise<void> {
     }
 
     if (!opts.skip.has("ingestion")) {
-      log(`ingestion: ${opts.events} Segment events in batches of ${opts.batch}, ${opts.concurrency} at a time…`);
-      results.ingestion = await ingest(base, file, access.integrationId, access.segmentSecret, events, {
-        batchSize: opts.batch,
-        concurrency: opts.concurrency,
-        timeoutSeconds: opts.ingestTimeoutSeconds,
-        floor: insertFloor,
-      });
-      log(
-        `ingestion: ${results.ingestion.processed} processed (${results.ingestion.failed} failed) in ${results.ingestion.seconds.toFixed(1)} s`,
-      );
+      // Two passes over the same accounts: the first creates each account's Durable Object (its
+      // SQLite and schema), the second is the steady state, with every object live. The second is
+      // judged; it starts at once, inside the objects' 60-second flush delay.
+      const passes = [
+        { pass: "first", events },
+        { pass: "again", events: benchEvents(fixtures, opts.events, `${Date.now().toString(36)}-again`) },
+      ] as const;
+      for (const { pass, events: passEvents } of passes) {
+        log(
+          `ingestion (${pass}): ${opts.events} Segment events in batches of ${opts.batch}, ${opts.concurrency} at a time…`,
+        );
+        const result = await ingest(base, file, access.integrationId, access.segmentSecret, passEvents, {
+          batchSize: opts.batch,
+          concurrency: opts.concurrency,
+          timeoutSeconds: opts.ingestTimeoutSeconds,
+          floor: insertFloor,
+        });
+        if (pass === "first") results.ingestion_first = result;
+        else results.ingestion = result;
+        log(
+          `ingestion (${pass}): ${result.processed} processed (${result.failed} failed) in ${result.seconds.toFixed(1)} s`,
+        );
+      }
     }
 
     const client = await connectBench(base, access.apiKey);

@@ -126,6 +126,8 @@ export function ingestionFloor(
 /** The end-to-end figures. */
 export interface IngestionResult {
   events: number;
+  /** Distinct accounts the events are about. */
+  accounts: number;
   batch_size: number;
   concurrency: number;
   posts: number;
@@ -213,6 +215,7 @@ export async function ingest(
   const rate = counts.processed / seconds;
   return {
     events: events.length,
+    accounts: new Set(events.map((event) => event.context.groupId)).size,
     batch_size: options.batchSize,
     concurrency: options.concurrency,
     posts,

@@ -28,7 +28,10 @@ export interface BenchResults {
   ping: PingFloor;
   tools: LatencyRow[];
   tools_not_measured: string[];
+  /** Ingestion with every account's Durable Object live (judged against the target). */
   ingestion: IngestionResult | null;
+  /** The same number of events just before, each account's first: its Durable Object is created. */
+  ingestion_first: IngestionResult | null;
   recalculation: RecalcResult | null;
   targets: typeof TARGETS;
   total_seconds: number;
@@ -87,11 +90,17 @@ export function table(results: BenchResults, minCalls: number): string {
       `| ${name}, ms | ${n} | ${ms(row.p50_ms)} | ${ms(row.p95_ms)} | ${ms(ping.p50_ms)} / ${ms(ping.p95_ms)} | ${times(row.p50_ratio)} / ${times(row.p95_ratio)} | ${count(row.rows_read_p50)} / ${count(row.rows_read_max)} | ${count(row.rows_returned_p50)} | ${mark(row.latency)} | ${mark(row.rows_read)} |`,
     );
   }
+  const first = results.ingestion_first;
+  if (first) {
+    lines.push(
+      `| ingestion, first events of ${count(first.accounts)} accounts (objects created), events/s | ${count(first.processed)} | ${count(first.events_per_second)} | — | ${count(first.floor.events_per_second)} (raw insert) | ${percent(first.share_of_floor)} of floor | — | — | — | — |`,
+    );
+  }
   const ingestion = results.ingestion;
   if (ingestion) {
     const share = ingestion.share_of_floor;
     lines.push(
-      `| ingestion, events/s end to end | ${count(ingestion.processed)} | ${count(ingestion.events_per_second)} | — | ${count(ingestion.floor.events_per_second)} (raw insert) | ${percent(share)} of floor | — | — | ${mark(ingestion.timed_out ? "miss" : atLeast(share, TARGETS.ingestionShare))} | — |`,
+      `| ingestion, same accounts again (objects live), events/s | ${count(ingestion.processed)} | ${count(ingestion.events_per_second)} | — | ${count(ingestion.floor.events_per_second)} (raw insert) | ${percent(share)} of floor | — | — | ${mark(ingestion.timed_out ? "miss" : atLeast(share, TARGETS.ingestionShare))} | — |`,
     );
   }
   const recalc = results.recalculation;

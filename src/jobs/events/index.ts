@@ -143,6 +143,7 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
     list.push(...item.changes);
     changesByWorkspace.set(item.receipt.workspace_id, list);
   }
+  const normalized = Date.now();
   const indexes = await loadIndexes(env.DB, changesByWorkspace);
   const planned: Work[] = [];
   for (const item of work) {
@@ -217,6 +218,8 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
       skipped_usage: outcome.skippedUsage,
       unmatched_emails: outcome.unmatchedEmails,
       ms: Date.now() - started,
+      load_ms: normalized - started,
+      plan_ms: delivering - normalized,
       usage_ms: delivered - delivering,
     }),
   );
