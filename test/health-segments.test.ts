@@ -232,6 +232,25 @@ describe("segment_customers and segment_by_value_tier", () => {
     expect(out.differing).toBe(8);
     const list = await callOk<SegmentList>(rules, "segment_customers", { action: "list" });
     expect(list.unmatched).toBe(2);
+    // Only the 8 accounts whose computed segment differs from the stored null, paged by id.
+    const first = await callOk<Evaluate>(rules, "segment_customers", {
+      action: "evaluate",
+      only_differing: true,
+      limit: 5,
+    });
+    expect(first.accounts.map((a) => a.account_id)).toEqual(["b1", "b2", "b3", "b4", "b5"]);
+    const rest = await callOk<Evaluate>(rules, "segment_customers", {
+      action: "evaluate",
+      only_differing: true,
+      limit: 5,
+      cursor: first.next_cursor,
+    });
+    expect(rest.accounts.map((a) => [a.account_id, a.computed])).toEqual([
+      ["b6", "Tiny"],
+      ["b7", "Small"],
+      ["b8", "NotPro"],
+    ]);
+    expect(rest.next_cursor).toBeNull();
   });
 
   it("lists segment make-up: counts, ARR, band mix and per-owner load", async () => {
