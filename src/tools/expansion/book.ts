@@ -56,9 +56,8 @@ interface ActiveItemRow {
 /**
  * Every active account of the workspace with its products and licensed seats, and the catalog,
  * in one batch of three set-based statements (no per-account query). The items are read once,
- * from the active contracts (contracts_ws_end; `+` keeps the ordering from picking the index
- * over every contract) along each contract's items, and both the owned products and the
- * licensed seats are summed from them.
+ * from the active contracts (contracts_ws_end) along each contract's items, and both the owned
+ * products and the licensed seats are summed from them.
  */
 export async function loadBook(ctx: ToolContext): Promise<Book> {
   const ws = ctx.principal.workspaceId;
@@ -75,8 +74,7 @@ export async function loadBook(ctx: ToolContext): Promise<Book> {
          FROM contracts c
          CROSS JOIN contract_items ci ON ci.workspace_id = ?1 AND ci.contract_id = c.id
          JOIN accounts a ON +a.workspace_id = ?1 AND a.id = c.account_id
-        WHERE c.workspace_id = ?1 AND c.status = 'active' AND a.status = 'active'
-        ORDER BY +c.account_id, ci.product_id`,
+        WHERE c.workspace_id = ?1 AND c.status = 'active' AND a.status = 'active'`,
     ).bind(ws),
     ctx.env.DB.prepare("SELECT id, name, family, kind, price FROM products WHERE workspace_id = ?1 ORDER BY id").bind(
       ws,
@@ -95,42 +93,47 @@ export async function loadBook(ctx: ToolContext): Promise<Book> {
 }
 
 /**
- * Per account: its products summed over its active contracts and its licensed seats, per
- * contract the seats on its plan items, or its largest item when it has no plan item (the rule
- * of the usage tools' licensed seats). The rows come ordered by account and product, so each
- * account's items are built in product order in one pass.
+ * Per account: its products summed over its active contracts (in product id order) and its
+ * licensed seats, per contract the seats on its plan items, or its largest item when it has no
+ * plan item (the rule of the usage tools' licensed seats). The rows come unordered (a sort in
+ * the database would count every row again as read); each account has only a few.
  */
 function ownedByAccount(
   rows: readonly ActiveItemRow[],
   catalog: ReadonlyMap<string, CatalogProduct>,
 ): Map<string, { seats: number; items: OwnedItem[] }> {
-  const owned = new Map<string, { seats: number; items: OwnedItem[] }>();
-  const contracts = new Map<string, { account: { seats: number }; plan: number; hasPlan: boolean; largest: number }>();
-  let account: { seats: number; items: OwnedItem[] } = { seats: 0, items: [] };
-  let accountId: string | null = null;
+  const rowsByAccount = new Map<string, ActiveItemRow[]>();
   for (const r of rows) {
-    if (r.account_id !== accountId) {
-      account = { seats: 0, items: [] };
-      owned.set(r.account_id, account);
-      accountId = r.account_id;
-    }
-    const last = account.items[account.items.length - 1];
-    if (last?.product_id === r.product_id) {
-      last.seats += r.seats;
-      last.arr += r.arr;
-    } else account.items.push({ product_id: r.product_id, seats: r.seats, arr: r.arr });
-    let contract = contracts.get(r.contract_id);
-    if (!contract) {
-      contract = { account, plan: 0, hasPlan: false, largest: 0 };
-      contracts.set(r.contract_id, contract);
-    }
-    if (catalog.get(r.product_id)?.kind === "plan") {
-      contract.hasPlan = true;
-      contract.plan += r.seats;
-    }
-    contract.largest = Math.max(contract.largest, r.seats);
+    const list = rowsByAccount.get(r.account_id);
+    if (list) list.push(r);
+    else rowsByAccount.set(r.account_id, [r]);
   }
-  for (const c of contracts.values()) c.account.seats += c.hasPlan ? c.plan : c.largest;
+  const owned = new Map<string, { seats: number; items: OwnedItem[] }>();
+  for (const [accountId, list] of rowsByAccount) {
+    list.sort((x, y) => (x.product_id < y.product_id ? -1 : x.product_id > y.product_id ? 1 : 0));
+    const items: OwnedItem[] = [];
+    const contracts = new Map<string, { plan: number; hasPlan: boolean; largest: number }>();
+    for (const r of list) {
+      const last = items[items.length - 1];
+      if (last?.product_id === r.product_id) {
+        last.seats += r.seats;
+        last.arr += r.arr;
+      } else items.push({ product_id: r.product_id, seats: r.seats, arr: r.arr });
+      let contract = contracts.get(r.contract_id);
+      if (!contract) {
+        contract = { plan: 0, hasPlan: false, largest: 0 };
+        contracts.set(r.contract_id, contract);
+      }
+      if (catalog.get(r.product_id)?.kind === "plan") {
+        contract.hasPlan = true;
+        contract.plan += r.seats;
+      }
+      contract.largest = Math.max(contract.largest, r.seats);
+    }
+    let seats = 0;
+    for (const c of contracts.values()) seats += c.hasPlan ? c.plan : c.largest;
+    owned.set(accountId, { seats, items });
+  }
   return owned;
 }
 

@@ -118,18 +118,19 @@ async function loadUsage(
   const ws = ctx.principal.workspaceId;
   const [usage, used] = await ctx.env.DB.batch([
     ctx.env.DB.prepare(
-      // Account by account along the primary key: both windows' sums, and the p90 as the
-      // rank-th highest recent day of the account's own 30-odd rows (no sort of the whole window).
-      `SELECT a.id AS account_id, max(CASE WHEN u.day >= ?2 THEN u.active_users END) AS peak,
-              coalesce(sum(CASE WHEN u.day >= ?2 THEN u.events END), 0) AS events_recent,
-              coalesce(sum(CASE WHEN u.day < ?2 THEN u.events END), 0) AS events_prior,
+      // Account by account along the primary key, in scalar subqueries so no grouping sorts the
+      // window's rows: both windows' sums and the peak, and the p90 as the rank-th highest of the
+      // account's own recent days.
+      `SELECT a.id AS account_id,
+              (SELECT json_array(max(CASE WHEN u.day >= ?2 THEN u.active_users END),
+                                 coalesce(sum(CASE WHEN u.day >= ?2 THEN u.events END), 0),
+                                 coalesce(sum(CASE WHEN u.day < ?2 THEN u.events END), 0))
+                 FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ?3 AND ?4) AS sums,
               coalesce((SELECT r.active_users FROM usage_daily r
                          WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.day BETWEEN ?2 AND ?4
                          ORDER BY r.active_users DESC LIMIT 1 OFFSET ?5 - 1), 0) AS p90
          FROM accounts a
-         CROSS JOIN usage_daily u ON u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ?3 AND ?4
-        WHERE a.workspace_id = ?1 AND a.status = 'active'
-        GROUP BY a.id`,
+        WHERE a.workspace_id = ?1 AND a.status = 'active'`,
     ).bind(ws, windows.recent_from, windows.prior_from, windows.recent_to, p90RankFromTop(windowDays)),
     ctx.env.DB.prepare(
       // Driven from the plan features, so each reads its (workspace, feature, day) range, not the whole history.
@@ -145,7 +146,15 @@ async function loadUsage(
     else usedByAccount.set(r.account_id, [r.feature]);
   }
   return {
-    usage: new Map(((usage?.results ?? []) as UsageRow[]).map((r) => [r.account_id, r])),
+    usage: new Map(
+      ((usage?.results ?? []) as { account_id: string; sums: string; p90: number }[]).map((r) => {
+        const [peak, eventsRecent, eventsPrior] = JSON.parse(r.sums) as [number | null, number, number];
+        return [
+          r.account_id,
+          { account_id: r.account_id, peak, p90: r.p90, events_recent: eventsRecent, events_prior: eventsPrior },
+        ];
+      }),
+    ),
     used: usedByAccount,
     windows,
   };
