@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   type EscalationFacts,
   escalationStats,
+  meanOf,
   meanWithCount,
   median,
+  mergeAccountWindows,
   slaDueAt,
   slaStatus,
 } from "../src/domain/escalations/sla";
@@ -106,5 +108,23 @@ describe("escalation SLA (pure)", () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(meanWithCount([4, 2, 5])).toEqual({ mean: 3.67, n: 3 });
     expect(meanWithCount([])).toEqual({ mean: null, n: 0 });
+    expect(meanOf(11, 3)).toEqual({ mean: 3.67, n: 3 });
+  });
+
+  it("merges an account's overlapping or touching windows and keeps separate ones", () => {
+    const w = (account_id: string, after: string, until: string) => ({ account_id, after, until });
+    expect(
+      mergeAccountWindows([
+        w("b", "2026-03-01", "2026-03-31"),
+        w("a", "2026-02-10", "2026-03-12"),
+        w("a", "2026-01-01", "2026-01-31"),
+        w("a", "2026-01-31", "2026-03-02"),
+        w("a", "2026-04-01", "2026-05-01"),
+      ]),
+    ).toEqual([
+      w("a", "2026-01-01", "2026-03-12"),
+      w("a", "2026-04-01", "2026-05-01"),
+      w("b", "2026-03-01", "2026-03-31"),
+    ]);
   });
 });

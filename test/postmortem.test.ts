@@ -1,7 +1,15 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { lossByGroup, ruleOutcome, signalPresent, tenureBand } from "../src/domain/retention/postmortem";
+import {
+  lossByGroup,
+  ruleOutcome,
+  signalPresent,
+  tenureBand,
+  usageBetween,
+  usageDeclineFiring,
+  usageSeries,
+} from "../src/domain/retention/postmortem";
 import { addDays, isoDay } from "../src/lib/time";
 import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
@@ -113,6 +121,19 @@ describe("post-mortem arithmetic (pure)", () => {
     });
     expect(signalPresent("health_red", churned[1]!, firings.get("y|2026-06-30"))).toBe(true);
     expect(signalPresent("usage_decline_30pct", churned[0]!, firings.get("x|2026-06-30"))).toBe(false);
+  });
+
+  it("reads a usage series and finds the checkpoints where usage fell 30% or more", () => {
+    // Event on day 1000 of the count: 10 events a day 60–31 days before it, 7 a day 30–1 days before it.
+    const pairs = Array.from({ length: 60 }, (_, i) => `${940 + i}:${i < 30 ? 10 : 7}`).join(",");
+    const series = usageSeries(pairs, 1000);
+    expect([usageBetween(series, 61, 90), usageBetween(series, 31, 60), usageBetween(series, 1, 30)]).toEqual([
+      0, 300, 210,
+    ]);
+    expect(usageSeries("940:1.5,939:2", 1000).slice(60, 62)).toEqual([1.5, 2]);
+    // At the event day 210 ≤ 0.7 × 300; a day earlier 7 × 29 + 10 = 213 > 0.7 × 290, and so on further back.
+    expect(usageDeclineFiring(series, "2026-06-30")).toEqual({ first_day: "2026-06-30", last_day: "2026-06-30" });
+    expect(usageDeclineFiring(usageSeries(null, 1000), "2026-06-30")).toBeUndefined();
   });
 });
 

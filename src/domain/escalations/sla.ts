@@ -129,6 +129,48 @@ export function escalationStats(rows: readonly EscalationFacts[]): EscalationSta
 
 /** Mean of scores with its count, the mean rounded to two decimals. */
 export function meanWithCount(scores: readonly number[]): { mean: number | null; n: number } {
-  if (scores.length === 0) return { mean: null, n: 0 };
-  return { mean: round2(scores.reduce((a, b) => a + b, 0) / scores.length), n: scores.length };
+  return meanOf(
+    scores.reduce((a, b) => a + b, 0),
+    scores.length,
+  );
+}
+
+/** Mean from a sum over `n` values with the count, the mean rounded to two decimals. */
+export function meanOf(sum: number, n: number): { mean: number | null; n: number } {
+  return n === 0 ? { mean: null, n: 0 } : { mean: round2(sum / n), n };
+}
+
+/** An account's time window (after, until]: ISO instants compared as stored text. */
+export interface AccountWindow {
+  account_id: string;
+  after: string;
+  until: string;
+}
+
+/**
+ * Windows merged per account where they overlap or touch, so an instant inside several of them
+ * lies in exactly one: a response after two resolutions of the same account is counted once.
+ */
+export function mergeAccountWindows(windows: readonly AccountWindow[]): AccountWindow[] {
+  const sorted = [...windows].sort((x, y) =>
+    x.account_id < y.account_id
+      ? -1
+      : x.account_id > y.account_id
+        ? 1
+        : x.after < y.after
+          ? -1
+          : x.after > y.after
+            ? 1
+            : 0,
+  );
+  const merged: AccountWindow[] = [];
+  for (const window of sorted) {
+    const last = merged.at(-1);
+    if (last && last.account_id === window.account_id && window.after <= last.until) {
+      if (window.until > last.until) last.until = window.until;
+    } else {
+      merged.push({ ...window });
+    }
+  }
+  return merged;
 }

@@ -5,7 +5,8 @@ import { workspaceSettings } from "../../db/workspace-settings";
 import {
   type EscalationFacts,
   escalationStats,
-  meanWithCount,
+  meanOf,
+  mergeAccountWindows,
   SEVERITIES,
   type Severity,
   slaDueAt,
@@ -603,32 +604,38 @@ async function stats(ctx: ToolContext, args: EscalationArgs) {
     .bind(workspaceId, window.from, window.end_exclusive)
     .all<EscalationFacts & { id: string; account_id: string }>();
   const summary = escalationStats(results);
-  const afterResolution = results
-    .filter((r) => r.status === "resolved" && r.resolved_at)
-    .map((r) => ({
-      a: r.account_id,
-      r: r.resolved_at,
-      u: new Date(Date.parse(r.resolved_at as string) + POST_RESOLUTION_DAYS * 86_400_000).toISOString(),
-    }));
+  // Each account's post-resolution windows merged, so every CSAT response is summed once without DISTINCT.
+  const afterResolution = mergeAccountWindows(
+    results
+      .filter((r) => r.status === "resolved" && r.resolved_at)
+      .map((r) => ({
+        account_id: r.account_id,
+        after: r.resolved_at as string,
+        until: new Date(Date.parse(r.resolved_at as string) + POST_RESOLUTION_DAYS * 86_400_000).toISOString(),
+      })),
+  ).map((w) => ({ a: w.account_id, r: w.after, u: w.until }));
   const chunks = jsonChunks(afterResolution);
-  const answers = new Map<string, number>();
+  let answered = 0;
+  let scoreSum = 0;
   if (chunks.length > 0) {
-    const batches = await ctx.env.DB.batch<{ id: string; score: number }>(
+    const batches = await ctx.env.DB.batch<{ n: number; total: number | null }>(
       chunks.map((chunk) =>
         ctx.env.DB.prepare(
-          // CROSS JOIN drives from the resolutions, so each reads its account's (workspace, account, time)
+          // CROSS JOIN drives from the windows, so each reads its account's (workspace, account, time)
           // index range; "+r.kind" keeps that index in use rather than scanning all CSAT.
-          `SELECT DISTINCT r.id, r.score FROM json_each(?2) j
+          `SELECT count(*) AS n, sum(r.score) AS total FROM json_each(?2) j
              CROSS JOIN survey_responses r ON r.workspace_id = ?1 AND r.account_id = j.value ->> '$.a'
               AND r.responded_at > j.value ->> '$.r' AND r.responded_at <= j.value ->> '$.u'
             WHERE +r.kind = 'csat'`,
         ).bind(workspaceId, chunk),
       ),
     );
-    // A response after two resolutions of the same account counts once.
-    for (const batch of batches) for (const row of batch.results) answers.set(row.id, row.score);
+    for (const batch of batches) {
+      answered += batch.results[0]?.n ?? 0;
+      scoreSum += batch.results[0]?.total ?? 0;
+    }
   }
-  const csat = meanWithCount([...answers.values()]);
+  const csat = meanOf(scoreSum, answered);
   const windowOut = { from: window.from, to: window.to, window_days: window.window_days };
   return {
     data: {
