@@ -159,8 +159,7 @@ export const optimizeCustomerLifetimeValue = defineTool({
         .first<{ version: number; calibrated: number }>(),
       ctx.env.DB.prepare(
         `SELECT id, name, segment, arr, churn_probability FROM accounts
-          WHERE workspace_id = ?1 AND status = 'active' AND arr > 0 AND (?2 IS NULL OR segment = ?2)
-          ORDER BY id`,
+          WHERE workspace_id = ?1 AND status = 'active' AND arr > 0 AND (?2 IS NULL OR segment = ?2)`,
       )
         .bind(ws, args.segment ?? null)
         .all<AccountRow>(),
@@ -174,7 +173,9 @@ export const optimizeCustomerLifetimeValue = defineTool({
 
     const groups = new Map<string | null, { rows: AccountOut[]; inputs: ClvInputs[] }>();
     const rates = new Map<string | null, ReturnType<typeof segmentRates>>();
-    for (const row of accountRows.results) {
+    // By id, sorted here: a sort in the database would count every row again as read.
+    const accountsById = accountRows.results.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const row of accountsById) {
       if (!rates.has(row.segment)) rates.set(row.segment, segmentRates(ownHistory.get(row.segment), workspaceHistory));
       const segment = rates.get(row.segment)!;
       const onModel = useModel && row.churn_probability !== null;

@@ -611,12 +611,13 @@ export const forecastRenewals = defineTool({
                   WHERE s.workspace_id = ?1 AND s.account_id = c.account_id ORDER BY s.day DESC LIMIT 1) AS score
            FROM contracts c
            JOIN accounts a ON +a.workspace_id = ?1 AND a.id = c.account_id
-          WHERE c.workspace_id = ?1 AND c.end_date >= ?2 AND c.end_date < ?7 AND ${OPEN_RENEWAL} AND ${FILTER_SQL}
-          ORDER BY c.end_date, c.id`,
+          WHERE c.workspace_id = ?1 AND c.end_date >= ?2 AND c.end_date < ?7 AND ${OPEN_RENEWAL} AND ${FILTER_SQL}`,
       )
         .bind(ws, today, ...filterParams(args), until)
         .all<ForecastRow>()
-    ).results;
+    ).results
+      // By renewal date and id, sorted here: a sort in the database would count every row again as read.
+      .sort((a, b) => compareText(a.end_date, b.end_date) || compareText(a.id, b.id));
 
     const scored = new Map<string, { p: number; m: string; d: string }>();
     for (const r of rows)
@@ -793,6 +794,9 @@ export const forecastRenewals = defineTool({
 });
 
 const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
+
+/** Orders text as SQLite's BINARY collation does for these ASCII keys. */
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The same day `months` calendar months later (clamped to the month's last day). */
 function addMonths(day: string, months: number): string {
