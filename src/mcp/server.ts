@@ -51,13 +51,29 @@ export function serverInstructions(session: SessionOptions): string {
   ].join("\n");
 }
 
-/** Builds the MCP server for one request: the caller's visible tools, each wrapped by {@link runTool}. */
+/** Each tool's wire schemas, built once per isolate rather than on every request's server. */
+const schemaCache = new WeakMap<AnyTool, { input: z.ZodObject; output: z.ZodObject }>();
+
+function toolSchemas(tool: AnyTool): { input: z.ZodObject; output: z.ZodObject } {
+  let schemas = schemaCache.get(tool);
+  if (!schemas) {
+    const write = !tool.annotations.readOnlyHint;
+    schemas = {
+      input: z.strictObject(write ? { ...tool.input, idempotency_key: idempotencyKeyArg } : tool.input),
+      output: z.object(tool.output),
+    };
+    schemaCache.set(tool, schemas);
+  }
+  return schemas;
+}
+
 /** Whether a call reports its D1 cost in the result's `_meta` (`sql`: with every statement). */
 export type DebugD1 = "off" | "counts" | "sql";
 
 /** Key of the D1 cost in a tool result's `_meta`. */
 export const D1_META_KEY = "cs-mcp/d1";
 
+/** Builds the MCP server for one request: the caller's visible tools, each wrapped by {@link runTool}. */
 export function buildServer(
   env: Env,
   principal: Principal,
@@ -69,15 +85,14 @@ export function buildServer(
     { instructions: serverInstructions(session) },
   );
   for (const tool of visibleTools(session, principal)) {
-    const write = !tool.annotations.readOnlyHint;
-    const input = z.strictObject(write ? { ...tool.input, idempotency_key: idempotencyKeyArg } : tool.input);
+    const { input, output } = toolSchemas(tool);
     server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
         inputSchema: input,
-        outputSchema: z.object(tool.output),
+        outputSchema: output,
         annotations: { title: tool.title, ...tool.annotations },
         _meta: { [TOOLSET_META_KEY]: tool.toolset, [MIN_ROLE_META_KEY]: requiredRole(tool) },
       },
