@@ -2,7 +2,7 @@
  * `npm run bench`: the performance benchmark, in one run on this machine.
  *
  *   npx tsx scripts/bench.ts [--accounts 10000] [--seed 42] [--state .bench-state] [--keep]
- *     [--calls 200] [--tool-seconds 4] [--call-timeout 90] [--pings 200] [--pings-between 5]
+ *     [--calls 200] [--tool-seconds 10] [--call-timeout 90] [--pings 200] [--pings-between 5]
  *     [--events 5000] [--batch 100] [--concurrency 4] [--ingest-timeout 180] [--recalc-timeout 480]
  *     [--only <tool>[,<tool action>…]] [--skip recalc,ingestion,tools]
  *
@@ -93,7 +93,7 @@ function options() {
     state: path.resolve(root, values.state ?? ".bench-state"),
     keep: values.keep ?? false,
     calls: whole(values.calls, "calls", 200),
-    toolSeconds: whole(values["tool-seconds"], "tool-seconds", 4),
+    toolSeconds: whole(values["tool-seconds"], "tool-seconds", 10),
     callTimeoutSeconds: whole(values["call-timeout"], "call-timeout", 90),
     pings: whole(values.pings, "pings", 200),
     pingsBetween: whole(values["pings-between"], "pings-between", 5, 0),
