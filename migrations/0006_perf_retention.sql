@@ -1,5 +1,5 @@
 -- Reads of the retention tools at scale: pages read in index order (interventions, escalations), campaign
--- emails by origin, and each account's latest risk score model without loading its stored factors.
+-- emails by origin, accounts by ARR at risk, and each account's latest risk score model without loading its factors.
 CREATE INDEX IF NOT EXISTS `interventions_ws_opened` ON `interventions` (`workspace_id`, `opened_at`, `id`);
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS `escalations_ws_status_due_id` ON `escalations` (`workspace_id`, `status`, `sla_due_at`, `id`);
@@ -7,3 +7,5 @@ CREATE INDEX IF NOT EXISTS `escalations_ws_status_due_id` ON `escalations` (`wor
 CREATE INDEX IF NOT EXISTS `outbox_ws_origin_account` ON `outbox_messages` (`workspace_id`, `origin`, `account_id`);
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS `risk_scores_ws_account_model` ON `risk_scores` (`workspace_id`, `account_id`, `day`, `model_id`);
+--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS `accounts_ws_arr_at_risk` ON `accounts` (`workspace_id`, `churn_probability` * `arr`);

@@ -264,7 +264,8 @@ export const identifyChurnRisk = defineTool({
 
     // Accounts with no stored score: scored now, up to the limit.
     const unscored = await ctx.env.DB.prepare(
-      `SELECT a.id FROM accounts a WHERE ${filterSql} AND a.churn_probability IS NULL ORDER BY a.id LIMIT ${own(1)}`,
+      // "+a.id": the unscored are found through the churn probability index, not by walking every account in id order.
+      `SELECT a.id FROM accounts a WHERE ${filterSql} AND a.churn_probability IS NULL ORDER BY +a.id LIMIT ${own(1)}`,
     )
       .bind(...filterParams, ON_THE_FLY_LIMIT + 1)
       .all<{ id: string }>();
@@ -291,10 +292,12 @@ export const identifyChurnRisk = defineTool({
     const freshValue = (s: ScoredAccount) => (args.sort === "probability" ? s.probability : s.arr_at_risk);
 
     const [pageRes, totalsRes, freshInfoRes] = await ctx.env.DB.batch([
+      // "+a.churn_probability": the page is read in the sort's own index order (probability, or the
+      // probability × ARR expression index) up to the limit, not range-read on probability and sorted whole.
       ctx.env.DB.prepare(
         `SELECT a.id, a.name, a.segment, a.owner_user_id, a.arr, a.renewal_date, a.churn_probability, ${sortExpr} AS sort_value
            FROM accounts a
-          WHERE ${filterSql} AND a.churn_probability IS NOT NULL AND a.churn_probability >= ${own(1)}
+          WHERE ${filterSql} AND +a.churn_probability IS NOT NULL AND +a.churn_probability >= ${own(1)}
             AND (${own(2)} IS NULL OR ${sortExpr} < ${own(2)} OR (${sortExpr} = ${own(2)} AND a.id > ${own(3)}))
           ORDER BY sort_value DESC, a.id LIMIT ${own(4)}`,
       ).bind(...filterParams, minProbability, afterValue, after?.id ?? "", args.limit + 1),
@@ -656,7 +659,7 @@ export const scoreRiskFactors = defineTool({
         "SELECT count(*) AS n FROM accounts WHERE workspace_id = ?1 AND status = 'active' AND churn_probability IS NOT NULL",
       ).bind(workspaceId),
       ctx.env.DB.prepare(
-        "SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active' AND churn_probability IS NULL ORDER BY id LIMIT ?2",
+        "SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active' AND churn_probability IS NULL ORDER BY +id LIMIT ?2",
       ).bind(workspaceId, ON_THE_FLY_LIMIT),
     ]);
     const flagged = new Map<RiskFactorName, number>(
