@@ -29,7 +29,6 @@ export interface BookAccount {
   industry: string | null;
   employees: number | null;
   owner_user_id: string | null;
-  owner_name: string | null;
   health_band: string | null;
   health_score: number | null;
   arr: number;
@@ -57,37 +56,32 @@ interface ActiveItemRow {
  * Every active account of the workspace with its products and licensed seats, and the catalog,
  * in one batch of three set-based statements (no per-account query). The items are read once,
  * from the active contracts (contracts_ws_end) along each contract's items, and both the owned
- * products and the licensed seats are summed from them.
+ * products and the licensed seats are summed from them; only the active accounts' are kept.
+ * Nothing is sorted in the database, where a sort would count every row again as read.
  */
 export async function loadBook(ctx: ToolContext): Promise<Book> {
   const ws = ctx.principal.workspaceId;
   const [accounts, items, products] = await ctx.env.DB.batch([
     ctx.env.DB.prepare(
-      `SELECT a.id, a.name, a.segment, a.industry, a.employees, a.owner_user_id, u.name AS owner_name,
-              a.health_band, a.health_score, a.arr
-         FROM accounts a LEFT JOIN users u ON u.id = a.owner_user_id AND u.workspace_id = ?1
-        WHERE a.workspace_id = ?1 AND a.status = 'active'
-        ORDER BY a.id`,
+      `SELECT id, name, segment, industry, employees, owner_user_id, health_band, health_score, arr
+         FROM accounts WHERE workspace_id = ?1 AND status = 'active'`,
     ).bind(ws),
     ctx.env.DB.prepare(
       `SELECT c.account_id, c.id AS contract_id, ci.product_id, ci.seats, ci.arr
          FROM contracts c
          CROSS JOIN contract_items ci ON ci.workspace_id = ?1 AND ci.contract_id = c.id
-         JOIN accounts a ON +a.workspace_id = ?1 AND a.id = c.account_id
-        WHERE c.workspace_id = ?1 AND c.status = 'active' AND a.status = 'active'`,
+        WHERE c.workspace_id = ?1 AND c.status = 'active'`,
     ).bind(ws),
-    ctx.env.DB.prepare("SELECT id, name, family, kind, price FROM products WHERE workspace_id = ?1 ORDER BY id").bind(
-      ws,
-    ),
+    ctx.env.DB.prepare("SELECT id, name, family, kind, price FROM products WHERE workspace_id = ?1").bind(ws),
   ]);
-  const catalog = new Map(((products?.results ?? []) as CatalogProduct[]).map((p) => [p.id, p]));
+  const catalog = new Map(
+    ((products?.results ?? []) as CatalogProduct[]).sort((a, b) => compareText(a.id, b.id)).map((p) => [p.id, p]),
+  );
   const owned = ownedByAccount((items?.results ?? []) as ActiveItemRow[], catalog);
   return {
-    accounts: ((accounts?.results ?? []) as Omit<BookAccount, "seats" | "items">[]).map((a) => ({
-      ...a,
-      seats: owned.get(a.id)?.seats ?? 0,
-      items: owned.get(a.id)?.items ?? [],
-    })),
+    accounts: ((accounts?.results ?? []) as Omit<BookAccount, "seats" | "items">[])
+      .sort((a, b) => compareText(a.id, b.id))
+      .map((a) => ({ ...a, seats: owned.get(a.id)?.seats ?? 0, items: owned.get(a.id)?.items ?? [] })),
     products: catalog,
   };
 }
@@ -110,7 +104,7 @@ function ownedByAccount(
   }
   const owned = new Map<string, { seats: number; items: OwnedItem[] }>();
   for (const [accountId, list] of rowsByAccount) {
-    list.sort((x, y) => (x.product_id < y.product_id ? -1 : x.product_id > y.product_id ? 1 : 0));
+    list.sort((x, y) => compareText(x.product_id, y.product_id));
     const items: OwnedItem[] = [];
     const contracts = new Map<string, { plan: number; hasPlan: boolean; largest: number }>();
     for (const r of list) {
@@ -135,6 +129,11 @@ function ownedByAccount(
     owned.set(accountId, { seats, items });
   }
   return owned;
+}
+
+/** Orders ids as SQLite's BINARY collation does (they are ASCII). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The account's plan: the plan product with the most seats on its active contracts (ties: higher price). */

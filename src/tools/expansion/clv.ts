@@ -23,6 +23,7 @@ import {
   queryFingerprint,
 } from "../../mcp/pagination";
 import { defineTool } from "../../mcp/tool";
+import { compareText } from "./book";
 import { loadMovements } from "./revenue-expansion";
 
 /** Days of history the churn and expansion rates are measured over. */
@@ -174,7 +175,7 @@ export const optimizeCustomerLifetimeValue = defineTool({
     const groups = new Map<string | null, { rows: AccountOut[]; inputs: ClvInputs[] }>();
     const rates = new Map<string | null, ReturnType<typeof segmentRates>>();
     // By id, sorted here: a sort in the database would count every row again as read.
-    const accountsById = accountRows.results.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const accountsById = accountRows.results.sort((a, b) => compareText(a.id, b.id));
     for (const row of accountsById) {
       if (!rates.has(row.segment)) rates.set(row.segment, segmentRates(ownHistory.get(row.segment), workspaceHistory));
       const segment = rates.get(row.segment)!;

@@ -25,6 +25,7 @@ import {
   queryFingerprint,
 } from "../../mcp/pagination";
 import { defineTool, READ_ONLY, type ToolContext, type ToolDefinition } from "../../mcp/tool";
+import { compareText } from "./book";
 
 /** Default window of track_renewals: the next 120 days. */
 export const DEFAULT_WINDOW_DAYS = 120;
@@ -794,9 +795,6 @@ export const forecastRenewals = defineTool({
 });
 
 const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
-
-/** Orders text as SQLite's BINARY collation does for these ASCII keys. */
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The same day `months` calendar months later (clamped to the month's last day). */
 function addMonths(day: string, months: number): string {

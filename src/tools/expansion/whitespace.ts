@@ -21,6 +21,7 @@ import {
   type Book,
   type BookAccount,
   type CatalogProduct,
+  compareText,
   loadBook,
   matchesFilters,
   planOf,
@@ -140,7 +141,7 @@ async function loadPipeline(ctx: ToolContext, accountIds?: readonly string[]): P
     )
     .all<OpportunityRow>();
   // By id (the order sums are taken in), sorted here: a sort in the database would count every row again as read.
-  return result.results.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return result.results.sort((a, b) => compareText(a.id, b.id));
 }
 
 /** Which buying-committee roles each of the accounts has among its contacts who have not left. */
