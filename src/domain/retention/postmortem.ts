@@ -12,8 +12,10 @@ export const CATCH_LOOKBACK_DAYS = 180;
 export const SIGNAL_LOOKBACK_DAYS = 90;
 /** Days of usage each usage-decline checkpoint compares: this many before it against this many before those. */
 export const DECLINE_WINDOW_DAYS = 30;
-/** Days of usage read before an event: every checkpoint of the catch lookback needs two decline windows. */
+/** Days of usage read before a churn: every checkpoint of the catch lookback needs two decline windows. */
 export const USAGE_SERIES_DAYS = CATCH_LOOKBACK_DAYS + 2 * DECLINE_WINDOW_DAYS;
+/** Days of usage read before a renewal: only a decline in the signal lookback makes a false alarm. */
+export const RENEWAL_USAGE_SERIES_DAYS = SIGNAL_LOOKBACK_DAYS + 2 * DECLINE_WINDOW_DAYS;
 
 /** The fixed signals (and prevention rules), each a fact stored before churn. */
 export const SIGNALS = {
@@ -173,19 +175,24 @@ export function usageBetween(series: readonly number[], from: number, to: number
 }
 
 /**
- * When usage declined ≥ 30% within {@link CATCH_LOOKBACK_DAYS} up to an event: each day of the
- * lookback is a checkpoint comparing the events of the 30 days before it with the 30 before
- * those (prior > 0 and last ≤ 0.7 × prior, in integers); the first and last checkpoint it held,
- * or undefined when it never did.
+ * When usage declined ≥ 30% within `lookback` days up to an event ({@link CATCH_LOOKBACK_DAYS};
+ * {@link SIGNAL_LOOKBACK_DAYS} is enough for a renewal, where only the last firing counts): each
+ * day of the lookback is a checkpoint comparing the events of the 30 days before it with the 30
+ * before those (prior > 0 and last ≤ 0.7 × prior, in integers); the first and last checkpoint it
+ * held, or undefined when it never did.
  */
-export function usageDeclineFiring(series: readonly number[], eventDay: string): RuleFiring | undefined {
+export function usageDeclineFiring(
+  series: readonly number[],
+  eventDay: string,
+  lookback: number = CATCH_LOOKBACK_DAYS,
+): RuleFiring | undefined {
   // upTo[d] = events of the days 1..d before the event, so each window sum is one subtraction.
   const upTo = [0];
   for (let d = 1; d <= USAGE_SERIES_DAYS; d++) upTo.push((upTo[d - 1] ?? 0) + (series[d] ?? 0));
   const between = (from: number, to: number) => (upTo[to] ?? 0) - (upTo[from - 1] ?? 0);
   let earliest: number | null = null;
   let latest: number | null = null;
-  for (let checkpoint = 0; checkpoint <= CATCH_LOOKBACK_DAYS; checkpoint++) {
+  for (let checkpoint = 0; checkpoint <= lookback; checkpoint++) {
     const last = between(checkpoint + 1, checkpoint + DECLINE_WINDOW_DAYS);
     const prior = between(checkpoint + DECLINE_WINDOW_DAYS + 1, checkpoint + 2 * DECLINE_WINDOW_DAYS);
     if (prior > 0 && 10 * last <= 7 * prior) {

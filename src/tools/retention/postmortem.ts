@@ -6,8 +6,10 @@ import {
   lossByGroup,
   mean,
   type OutcomeEvent,
+  RENEWAL_USAGE_SERIES_DAYS,
   type RuleFiring,
   ruleOutcome,
+  SIGNAL_LOOKBACK_DAYS,
   SIGNALS,
   type SignalName,
   share,
@@ -224,12 +226,12 @@ export const analyzeChurnPostmortem = defineTool({
     // Usage days are sent as days since the earliest day any event's series can reach.
     const seriesOrigin = addDays(from, -USAGE_SERIES_DAYS);
     const campaignRules = campaigns.flatMap((c) => c.rules.map((rule) => ({ campaign: c.id, rule })));
+    const churnedJson = JSON.stringify(churned.map((e) => ({ a: e.account_id, d: e.event_day })));
+    const renewedJson = JSON.stringify(renewed.map((e) => ({ a: e.account_id, d: e.event_day })));
     const statements = [
-      ctx.env.DB.prepare(trajectorySql).bind(
-        ws,
-        JSON.stringify(churned.map((e) => ({ a: e.account_id, d: e.event_day }))),
-      ),
-      ctx.env.DB.prepare(USAGE_SERIES_SQL).bind(ws, eventsJson, USAGE_SERIES_DAYS, seriesOrigin),
+      ctx.env.DB.prepare(trajectorySql).bind(ws, churnedJson),
+      ctx.env.DB.prepare(USAGE_SERIES_SQL).bind(ws, churnedJson, USAGE_SERIES_DAYS, seriesOrigin),
+      ctx.env.DB.prepare(USAGE_SERIES_SQL).bind(ws, renewedJson, RENEWAL_USAGE_SERIES_DAYS, seriesOrigin),
       ...storedSignals.map((s) => ctx.env.DB.prepare(FIXED_RULE_SQL[s]).bind(ws, eventsJson, CATCH_LOOKBACK_DAYS)),
       ...campaignRules.map(({ rule }) => {
         const { sql, value } = historicalRuleSql(rule);
@@ -240,27 +242,34 @@ export const analyzeChurnPostmortem = defineTool({
     const healthAt = new Map(
       ((results[0]?.results ?? []) as HealthTrajectoryRow[]).map((r) => [eventKey(r), r] as const),
     );
-    const usage = new Map(
-      ((results[1]?.results ?? []) as (OutcomeEvent & { usage: string | null })[]).map(
-        (r) => [eventKey(r), usageSeries(r.usage, daysBetween(seriesOrigin, r.event_day))] as const,
-      ),
-    );
+    const seriesOf = (index: number) =>
+      new Map(
+        ((results[index]?.results ?? []) as (OutcomeEvent & { usage: string | null })[]).map(
+          (r) => [eventKey(r), usageSeries(r.usage, daysBetween(seriesOrigin, r.event_day))] as const,
+        ),
+      );
+    const usage = seriesOf(1);
+    const renewalUsage = seriesOf(2);
     const firingsOf = (index: number) =>
       new Map(((results[index]?.results ?? []) as (OutcomeEvent & RuleFiring)[]).map((r) => [eventKey(r), r] as const));
     const declineFirings = new Map<string, RuleFiring>();
-    for (const e of [...churned, ...renewed]) {
+    for (const e of churned) {
       const fired = usageDeclineFiring(usage.get(eventKey(e)) ?? [], e.event_day);
       if (fired) declineFirings.set(eventKey(e), fired);
     }
+    for (const e of renewed) {
+      const fired = usageDeclineFiring(renewalUsage.get(eventKey(e)) ?? [], e.event_day, SIGNAL_LOOKBACK_DAYS);
+      if (fired) declineFirings.set(eventKey(e), fired);
+    }
     const fixedFirings = new Map<SignalName, Map<string, RuleFiring>>([
-      ...storedSignals.map((s, i) => [s, firingsOf(2 + i)] as const),
+      ...storedSignals.map((s, i) => [s, firingsOf(3 + i)] as const),
       ["usage_decline_30pct", declineFirings],
     ]);
     const campaignFirings = campaigns.map((c) => {
       const merged = new Map<string, RuleFiring>();
       campaignRules.forEach((r, i) => {
         if (r.campaign !== c.id) return;
-        for (const [key, f] of firingsOf(2 + storedSignals.length + i)) {
+        for (const [key, f] of firingsOf(3 + storedSignals.length + i)) {
           const seen = merged.get(key);
           merged.set(key, {
             first_day: seen && seen.first_day < f.first_day ? seen.first_day : f.first_day,
