@@ -847,10 +847,11 @@ async function scores(ctx: ToolContext, args: SatisfactionArgs) {
   const window = windowOf(ctx, args);
   const workspaceId = ctx.principal.workspaceId;
   const [histogram, surveyRates] = await ctx.env.DB.batch([
+    // "+a.workspace_id": each response's account is found by its key alone, one row read rather than two.
     ctx.env.DB.prepare(
       `SELECT r.kind AS kind, r.score AS score, substr(r.responded_at, 1, 7) AS month, a.segment AS segment, count(*) AS n
          FROM survey_responses r
-         LEFT JOIN accounts a ON a.workspace_id = ?1 AND a.id = r.account_id
+         LEFT JOIN accounts a ON +a.workspace_id = ?1 AND a.id = r.account_id
         WHERE r.workspace_id = ?1 AND r.responded_at >= ?2 AND r.responded_at < ?3 AND r.kind IN (SELECT value FROM json_each(?4))
         GROUP BY r.kind, r.score, month, segment`,
     ).bind(workspaceId, window.from, window.end_exclusive, kindsParam(args)),
