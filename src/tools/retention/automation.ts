@@ -600,7 +600,7 @@ async function reportCampaigns(ctx: ToolContext, args: Args) {
                 (SELECT h.band FROM health_scores h WHERE h.workspace_id = ?1 AND h.account_id = e.account_id
                     AND h.day = substr(e.enrolled_at, 1, 10)) AS band
            FROM campaign_enrollments e
-          WHERE e.workspace_id = ?1 AND e.campaign_id = ?2 AND substr(e.enrolled_at, 1, 10) <= ?3),
+          WHERE e.workspace_id = ?1 AND e.campaign_id = ?2 AND e.enrolled_at < date(?3, '+1 day')),
        ref AS (SELECT DISTINCT d, band FROM enr WHERE band IS NOT NULL),
        comp AS (
          SELECT DISTINCT a.id AS account_id, ref.d FROM ref
