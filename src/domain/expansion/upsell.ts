@@ -74,6 +74,15 @@ export function p90RankFromTop(windowDays: number): number {
   return windowDays - Math.ceil((9 * windowDays) / 10) + 1;
 }
 
+/**
+ * The 90th percentile of a window's daily active users from the days that have a row: the
+ * {@link p90RankFromTop}-th highest, 0 when fewer days have one (idle days count as 0).
+ */
+export function p90ActiveUsers(dailyActiveUsers: readonly number[], windowDays: number): number {
+  const sorted = [...dailyActiveUsers].sort((a, b) => b - a);
+  return sorted[p90RankFromTop(windowDays) - 1] ?? 0;
+}
+
 /** Each component's raw value and its normalized 0–1 value. */
 export interface UpsellComponents {
   utilization: number | null;

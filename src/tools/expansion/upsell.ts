@@ -6,7 +6,7 @@ import {
   evaluateUpsell,
   gatedFeatures,
   nextPlanUp,
-  p90RankFromTop,
+  p90ActiveUsers,
   type UpsellEvaluation,
 } from "../../domain/expansion/upsell";
 import { markdownTable } from "../../domain/markdown-table";
@@ -118,20 +118,18 @@ async function loadUsage(
   const ws = ctx.principal.workspaceId;
   const [usage, used] = await ctx.env.DB.batch([
     ctx.env.DB.prepare(
-      // Account by account along the primary key, in scalar subqueries so no grouping sorts the
-      // window's rows: both windows' sums and the peak, and the p90 as the rank-th highest of the
-      // account's own recent days.
+      // Account by account along the primary key, in one scalar subquery each so no grouping
+      // sorts the window's rows: both windows' sums, the peak, and the recent days' active users
+      // (the p90 is taken from them here, not by a second read and sort per account).
       `SELECT a.id AS account_id,
               (SELECT json_array(max(CASE WHEN u.day >= ?2 THEN u.active_users END),
                                  coalesce(sum(CASE WHEN u.day >= ?2 THEN u.events END), 0),
-                                 coalesce(sum(CASE WHEN u.day < ?2 THEN u.events END), 0))
-                 FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ?3 AND ?4) AS sums,
-              coalesce((SELECT r.active_users FROM usage_daily r
-                         WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.day BETWEEN ?2 AND ?4
-                         ORDER BY r.active_users DESC LIMIT 1 OFFSET ?5 - 1), 0) AS p90
+                                 coalesce(sum(CASE WHEN u.day < ?2 THEN u.events END), 0),
+                                 json_group_array(u.active_users) FILTER (WHERE u.day >= ?2))
+                 FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ?3 AND ?4) AS usage
          FROM accounts a
         WHERE a.workspace_id = ?1 AND a.status = 'active'`,
-    ).bind(ws, windows.recent_from, windows.prior_from, windows.recent_to, p90RankFromTop(windowDays)),
+    ).bind(ws, windows.recent_from, windows.prior_from, windows.recent_to),
     ctx.env.DB.prepare(
       // Driven from the plan features, so each reads its (workspace, feature, day) range, not the whole history.
       `SELECT DISTINCT u.account_id, u.feature FROM json_each(?2) f
@@ -147,11 +145,22 @@ async function loadUsage(
   }
   return {
     usage: new Map(
-      ((usage?.results ?? []) as { account_id: string; sums: string; p90: number }[]).map((r) => {
-        const [peak, eventsRecent, eventsPrior] = JSON.parse(r.sums) as [number | null, number, number];
+      ((usage?.results ?? []) as { account_id: string; usage: string }[]).map((r) => {
+        const [peak, eventsRecent, eventsPrior, recentUsers] = JSON.parse(r.usage) as [
+          number | null,
+          number,
+          number,
+          number[],
+        ];
         return [
           r.account_id,
-          { account_id: r.account_id, peak, p90: r.p90, events_recent: eventsRecent, events_prior: eventsPrior },
+          {
+            account_id: r.account_id,
+            peak,
+            p90: p90ActiveUsers(recentUsers, windowDays),
+            events_recent: eventsRecent,
+            events_prior: eventsPrior,
+          },
         ];
       }),
     ),
