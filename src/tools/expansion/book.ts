@@ -43,7 +43,7 @@ export interface Book {
   products: Map<string, CatalogProduct>;
 }
 
-/** One item of an active contract of an active account. */
+/** One item of an active contract. */
 interface ActiveItemRow {
   account_id: string;
   contract_id: string;
@@ -83,7 +83,7 @@ export async function loadBook(ctx: ToolContext): Promise<Book> {
       .sort((a, b) => compareText(a.id, b.id))
       .map((a) => {
         const own = owned.get(a.id);
-        // Completes the row in place rather than copying 10,000 of them.
+        // Completes each row in place rather than copying every one.
         return Object.assign(a, { seats: own?.seats ?? 0, items: own?.items ?? [] });
       }),
     products: catalog,
@@ -108,7 +108,7 @@ function ownedByAccount(
     else rowsByAccount.set(r.account_id, [r]);
     let contract = contracts.get(r.contract_id);
     if (!contract) {
-      contract = { account_id: r.account_id, plan: 0, hasPlan: false, largest: 0 };
+      contract = { account_id: r.account_id, plan: 0, hasPlan: false, largest: r.seats };
       contracts.set(r.contract_id, contract);
     }
     if (catalog.get(r.product_id)?.kind === "plan") {

@@ -360,22 +360,22 @@ export const identifyExpansionOpportunities = defineTool({
       };
     }
 
-    const book = await loadBook(ctx);
     if (args.action === "account") {
       if (!args.account_id) throw notFoundHint();
+      const [book, stakeholders, pipeline] = await Promise.all([
+        loadBook(ctx),
+        loadStakeholders(ctx, [args.account_id]),
+        loadPipeline(ctx, [args.account_id]),
+      ]);
       const account = book.accounts.find((a) => a.id === args.account_id);
       if (!account) throw notFound("active account", args.account_id);
       const basis = whitespaceBasis(book);
-      const [stakeholders, pipeline] = await Promise.all([
-        loadStakeholders(ctx, [account.id]),
-        // The segment and owner filters narrow the pipeline even here.
-        matchesFilters(account, args) ? loadPipeline(ctx, [account.id]) : [],
-      ]);
       const [ws] = whitespaceOf(
         basis,
         [{ account, value: whitespaceValue(basis, account) }],
         stakeholders,
-        pipeline,
+        // The segment and owner filters narrow the pipeline even here.
+        matchesFilters(account, args) ? pipeline : [],
         probabilities,
       );
       if (!ws) throw notFound("active account", args.account_id);
@@ -392,6 +392,7 @@ export const identifyExpansionOpportunities = defineTool({
     }
 
     // Every account in scope is valued for the ranking; stakeholders and pipeline only for the page.
+    const book = await loadBook(ctx);
     const basis = whitespaceBasis(book);
     const all = book.accounts
       .filter((a) => matchesFilters(a, args))
