@@ -422,8 +422,8 @@ async function loadValue(ctx: ToolContext, contract: ContractRow, today: string)
 
 async function prepare(ctx: ToolContext, args: { contract_id?: string | undefined; account_id?: string | undefined }) {
   const today = isoDay(ctx.now);
-  const contract = await resolveContract(ctx, args);
-  const [finance, value] = await Promise.all([financeSettings(ctx), loadValue(ctx, contract, today)]);
+  const [contract, finance] = await Promise.all([resolveContract(ctx, args), financeSettings(ctx)]);
+  const value = await loadValue(ctx, contract, today);
   const rule = priceChangeRule(contract.health_band, value.usage.usage_growth);
   const cap = discountCap(contract.tier, finance.max_discount_pct_by_tier);
   const options = termOptions(contract.arr, rule, cap.max_discount_pct, finance.discount_rate);

@@ -141,7 +141,6 @@ async function listRenewals(
   const ws = ctx.principal.workspaceId;
   const today = isoDay(ctx.now);
   const until = addDays(today, args.window_days);
-  const settings = await workspaceSettings(ctx);
   const fingerprint = queryFingerprint([
     "track_renewals",
     today,
@@ -157,16 +156,20 @@ async function listRenewals(
       LEFT JOIN users u ON +u.workspace_id = ?1 AND u.id = a.owner_user_id
      WHERE c.workspace_id = ?1 AND c.end_date >= ?2 AND c.end_date <= ?7 AND ${OPEN_RENEWAL} AND ${FILTER_SQL}`;
   const params = [ws, today, ...filterParams(args), until];
-  const [pageRes, totalsRes] = await ctx.env.DB.batch([
-    ctx.env.DB.prepare(
-      `SELECT c.id, c.account_id, c.end_date, c.arr, c.auto_renew, a.name, a.tier, a.segment, a.owner_user_id,
+  // The settings load beside the renewals rather than one round trip before them.
+  const [settings, [pageRes, totalsRes]] = await Promise.all([
+    workspaceSettings(ctx),
+    ctx.env.DB.batch([
+      ctx.env.DB.prepare(
+        `SELECT c.id, c.account_id, c.end_date, c.arr, c.auto_renew, a.name, a.tier, a.segment, a.owner_user_id,
               u.name AS owner_name, a.health_score, a.health_band, a.churn_probability
          ${from}
          AND (c.end_date, c.id) > (?8, ?9)
        ORDER BY c.end_date, c.id
        LIMIT ?10`,
-    ).bind(...params, String(position?.k[0] ?? ""), position?.id ?? "", args.limit + 1),
-    ctx.env.DB.prepare(`SELECT count(*) AS contracts, coalesce(sum(c.arr), 0) AS arr ${from}`).bind(...params),
+      ).bind(...params, String(position?.k[0] ?? ""), position?.id ?? "", args.limit + 1),
+      ctx.env.DB.prepare(`SELECT count(*) AS contracts, coalesce(sum(c.arr), 0) AS arr ${from}`).bind(...params),
+    ]),
   ]);
   const rows = (pageRes?.results ?? []) as RenewalRow[];
   const totals = (totalsRes?.results[0] ?? { contracts: 0, arr: 0 }) as { contracts: number; arr: number };
@@ -293,16 +296,18 @@ async function listRenewals(
 }
 
 async function scheduleOf(ctx: ToolContext) {
-  const settings = await workspaceSettings(ctx);
-  const config = settings.renewal_reminders;
-  const [tiersRes, destinationRes] = await ctx.env.DB.batch([
-    ctx.env.DB.prepare(
-      "SELECT tier, count(*) AS accounts FROM accounts WHERE workspace_id = ?1 AND status = 'active' GROUP BY tier",
-    ).bind(ctx.principal.workspaceId),
-    ctx.env.DB.prepare(
-      "SELECT count(*) AS n FROM integrations WHERE workspace_id = ?1 AND provider = 'slack' AND status = 'active'",
-    ).bind(ctx.principal.workspaceId),
+  const [settings, [tiersRes, destinationRes]] = await Promise.all([
+    workspaceSettings(ctx),
+    ctx.env.DB.batch([
+      ctx.env.DB.prepare(
+        "SELECT tier, count(*) AS accounts FROM accounts WHERE workspace_id = ?1 AND status = 'active' GROUP BY tier",
+      ).bind(ctx.principal.workspaceId),
+      ctx.env.DB.prepare(
+        "SELECT count(*) AS n FROM integrations WHERE workspace_id = ?1 AND provider = 'slack' AND status = 'active'",
+      ).bind(ctx.principal.workspaceId),
+    ]),
   ]);
+  const config = settings.renewal_reminders;
   const tierCounts = (tiersRes?.results ?? []) as { tier: string | null; accounts: number }[];
   const configured = new Set(Object.keys(config.by_tier));
   const schedules = effectiveSchedules(config).map((s) => ({
@@ -605,8 +610,9 @@ export const forecastRenewals = defineTool({
     ]);
     const after = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
     // Every contract in the horizon is needed for the simulation; one row each, narrow columns.
-    const rows = (
-      await ctx.env.DB.prepare(
+    // The latest model loads beside them rather than one round trip after.
+    const [contractRows, latestModel] = await Promise.all([
+      ctx.env.DB.prepare(
         `SELECT c.id, c.account_id, c.end_date, c.arr, a.name,
                 (SELECT json_object('p', s.probability, 'm', s.model_id, 'd', s.day) FROM risk_scores s
                   WHERE s.workspace_id = ?1 AND s.account_id = c.account_id ORDER BY s.day DESC LIMIT 1) AS score
@@ -615,16 +621,16 @@ export const forecastRenewals = defineTool({
           WHERE c.workspace_id = ?1 AND c.end_date >= ?2 AND c.end_date < ?7 AND ${OPEN_RENEWAL} AND ${FILTER_SQL}`,
       )
         .bind(ws, today, ...filterParams(args), until)
-        .all<ForecastRow>()
-    ).results
-      // By renewal date and id, sorted here: a sort in the database would count every row again as read.
-      .sort((a, b) => compareText(a.end_date, b.end_date) || compareText(a.id, b.id));
+        .all<ForecastRow>(),
+      latestRiskModel(ctx.env, ws),
+    ]);
+    // By renewal date and id, sorted here: a sort in the database would count every row again as read.
+    const rows = contractRows.results.sort((a, b) => compareText(a.end_date, b.end_date) || compareText(a.id, b.id));
 
     const scored = new Map<string, { p: number; m: string; d: string }>();
     for (const r of rows)
       if (r.score) scored.set(r.account_id, JSON.parse(r.score) as { p: number; m: string; d: string });
     const unscored = [...new Set(rows.filter((r) => !scored.has(r.account_id)).map((r) => r.account_id))];
-    const latestModel = await latestRiskModel(ctx.env, ws);
     const models = new Map<string, { version: number; kind: string; calibrated: boolean; trained_at: string }>();
     const usedIds = [...new Set([...scored.values()].map((s) => s.m))];
     if (usedIds.length > 0) {
