@@ -358,13 +358,14 @@ export const identifyUpsellOpportunities = defineTool({
   readActions: ["list"],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
-    const book = await loadBook(ctx);
-    const planFeatures = planFeatureMap(book, args.plan_features);
-    const features = [...new Set([...planFeatures.values()].flatMap((s) => [...s]))];
-    const [{ usage, used, windows }, open] = await Promise.all([
+    // Book, usage and open deals load together; the plan features are checked against the book after.
+    const features = [...new Set(Object.values(args.plan_features ?? {}).flat())];
+    const [book, { usage, used, windows }, open] = await Promise.all([
+      loadBook(ctx),
       loadUsage(ctx, args.window_days, features),
       openOpportunityIndex(ctx, SAME_UPSELL),
     ]);
+    const planFeatures = planFeatureMap(book, args.plan_features);
     const all = evaluateBook(book, usage, used, planFeatures, open, {
       weights: args.weights ?? DEFAULT_UPSELL_WEIGHTS,
       thresholds: {
