@@ -258,12 +258,21 @@ async function main(): Promise<void> {
       log(`ping: p50 ${pingFloor(pings).p50_ms?.toFixed(1)} ms; ${cases.length} read tools and actions…`);
       const callFixtures = { ...fixtures, accounts: fixtures.accounts.slice(0, 200), docs: await fetchableIds(client) };
       for (const c of opts.skip.has("tools") ? [] : cases) {
-        pings.push(...(await pingSamples(client, opts.pingsBetween)));
-        const row = await timeTool(client, c, callFixtures, {
-          calls: opts.calls,
-          seconds: opts.toolSeconds,
-          callTimeoutMs: opts.callTimeoutSeconds * 1000,
-        });
+        // A client per tool: the SDK's transport keeps an abort listener per request it sent.
+        const toolClient = await connectBench(base, access.apiKey);
+        let row: Awaited<ReturnType<typeof timeTool>>;
+        try {
+          // A new connection's first requests are not part of the floor.
+          await pingSamples(toolClient, 3);
+          pings.push(...(await pingSamples(toolClient, opts.pingsBetween)));
+          row = await timeTool(toolClient, c, callFixtures, {
+            calls: opts.calls,
+            seconds: opts.toolSeconds,
+            callTimeoutMs: opts.callTimeoutSeconds * 1000,
+          });
+        } finally {
+          await toolClient.close();
+        }
         results.tools.push(row);
         log(
           `${c.tool}${c.action ? ` ${c.action}` : ""}: n ${row.calls}, p50 ${row.p50_ms?.toFixed(1)} ms, rows read max ${row.rows_read_max ?? "—"}${row.first_error ? `; error: ${row.first_error}` : ""}`,
