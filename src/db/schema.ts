@@ -135,7 +135,11 @@ export const accounts = sqliteTable(
     index("accounts_ws_renewal").on(t.workspaceId, t.renewalDate),
     index("accounts_ws_health").on(t.workspaceId, t.healthScore),
     index("accounts_ws_owner").on(t.workspaceId, t.ownerUserId),
-    index("accounts_ws_segment").on(t.workspaceId, t.segment),
+    // Name order within a segment or a band lists a page without sorting; the id index pages the workspace.
+    index("accounts_ws_segment_name").on(t.workspaceId, t.segment, t.name),
+    index("accounts_ws_band_name").on(t.workspaceId, t.healthBand, t.name),
+    index("accounts_ws_id").on(t.workspaceId, t.id),
+    index("accounts_ws_arr_at_risk").on(t.workspaceId, sql`${t.churnProbability} * ${t.arr}`),
     index("accounts_ws_stage").on(t.workspaceId, t.lifecycleStage),
     index("accounts_ws_domain").on(t.workspaceId, t.domain),
     index("accounts_ws_churn").on(t.workspaceId, t.churnProbability),
@@ -421,7 +425,8 @@ export const tickets = sqliteTable(
   },
   (t) => [
     uniqueIndex("tickets_ws_external").on(t.workspaceId, t.externalId),
-    index("tickets_ws_account_created").on(t.workspaceId, t.accountId, t.createdAt),
+    // First response times per account come from the index alone.
+    index("tickets_ws_account_created_response").on(t.workspaceId, t.accountId, t.createdAt, t.firstResponseAt),
     index("tickets_ws_status").on(t.workspaceId, t.status, t.createdAt),
     index("tickets_ws_created").on(t.workspaceId, t.createdAt),
   ],
@@ -448,6 +453,7 @@ export const surveyResponses = sqliteTable(
     index("survey_responses_ws_account").on(t.workspaceId, t.accountId, t.respondedAt),
     index("survey_responses_ws_kind_time").on(t.workspaceId, t.kind, t.respondedAt),
     index("survey_responses_ws_survey").on(t.workspaceId, t.surveyId),
+    index("survey_responses_ws_time").on(t.workspaceId, t.respondedAt),
   ],
 );
 
@@ -516,7 +522,11 @@ export const activities = sqliteTable(
     source: text("source").notNull().default("manual"),
     createdAt: createdAt(),
   },
-  (t) => [index("activities_ws_account_time").on(t.workspaceId, t.accountId, t.occurredAt)],
+  (t) => [
+    index("activities_ws_account_time").on(t.workspaceId, t.accountId, t.occurredAt),
+    index("activities_ws_account_kind_time").on(t.workspaceId, t.accountId, t.kind, t.occurredAt),
+    index("activities_ws_time").on(t.workspaceId, t.occurredAt),
+  ],
 );
 
 export const tasks = sqliteTable(
@@ -598,7 +608,10 @@ export const healthScores = sqliteTable(
     modelVersion: integer("model_version").notNull().default(1),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.accountId, t.day] })],
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.accountId, t.day] }),
+    index("health_scores_ws_day").on(t.workspaceId, t.day),
+  ],
 );
 
 export const auditLog = sqliteTable(
@@ -698,6 +711,7 @@ export const outboxMessages = sqliteTable(
     index("outbox_provider_message").on(t.providerMessageId),
     index("outbox_ws_account").on(t.workspaceId, t.accountId, t.createdAt),
     index("outbox_ws_status").on(t.workspaceId, t.status, t.createdAt),
+    index("outbox_ws_origin_account").on(t.workspaceId, t.origin, t.accountId),
   ],
 );
 
@@ -836,6 +850,8 @@ export const riskScores = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.accountId, t.day] }),
     index("risk_scores_ws_day").on(t.workspaceId, t.day, t.probability),
+    // An account's latest score's model without reading its stored factors.
+    index("risk_scores_ws_account_model").on(t.workspaceId, t.accountId, t.day, t.modelId),
   ],
 );
 
@@ -864,6 +880,7 @@ export const interventions = sqliteTable(
   },
   (t) => [
     index("interventions_ws_status").on(t.workspaceId, t.status, t.openedAt),
+    index("interventions_ws_opened").on(t.workspaceId, t.openedAt, t.id),
     index("interventions_ws_account").on(t.workspaceId, t.accountId),
     index("interventions_ws_playbook").on(t.workspaceId, t.playbook, t.closedAt),
   ],
@@ -957,7 +974,7 @@ export const escalations = sqliteTable(
     createdBy: text("created_by"),
   },
   (t) => [
-    index("escalations_ws_status").on(t.workspaceId, t.status, t.slaDueAt),
+    index("escalations_ws_status_due_id").on(t.workspaceId, t.status, t.slaDueAt, t.id),
     index("escalations_ws_account").on(t.workspaceId, t.accountId, t.openedAt),
     index("escalations_ws_opened").on(t.workspaceId, t.openedAt),
   ],
@@ -1022,6 +1039,7 @@ export const campaignEnrollments = sqliteTable(
   (t) => [
     uniqueIndex("campaign_enrollments_ws_campaign_account").on(t.workspaceId, t.campaignId, t.accountId),
     index("campaign_enrollments_ws_account").on(t.workspaceId, t.accountId),
+    index("campaign_enrollments_ws_campaign_enrolled").on(t.workspaceId, t.campaignId, t.enrolledAt),
   ],
 );
 
