@@ -77,8 +77,8 @@ export function lookalikeCounts<A extends Firmographics & { products: ReadonlySe
       for (const [p, counts] of owners) counts[i + 1] = (counts[i] as number) + (g.products.has(p) ? 1 : 0);
     });
     for (const a of group) {
-      const from = firstAtLeast(employees, a.employees / 2);
-      const to = firstAbove(employees, a.employees * 2);
+      const from = firstIndexFrom(employees, a.employees / 2, true);
+      const to = firstIndexFrom(employees, a.employees * 2, false);
       const self = a.employees >= a.employees / 2 && a.employees <= a.employees * 2 ? 1 : 0;
       result.set(a.id, {
         lookalikes: Math.max(0, to - from - self),
@@ -93,25 +93,17 @@ export function lookalikeCounts<A extends Firmographics & { products: ReadonlySe
   return result;
 }
 
-/** Index of the first value ≥ `bound` in ascending `values` (their length when none). */
-function firstAtLeast(values: readonly number[], bound: number): number {
+/**
+ * Index of the first value of ascending `values` at or past `bound`: `≥ bound` when `inclusive`,
+ * else `> bound` (their length when none).
+ */
+function firstIndexFrom(values: readonly number[], bound: number, inclusive: boolean): number {
   let lo = 0;
   let hi = values.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((values[mid] as number) < bound) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the first value > `bound` in ascending `values` (their length when none). */
-function firstAbove(values: readonly number[], bound: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((values[mid] as number) <= bound) lo = mid + 1;
+    const value = values[mid] as number;
+    if (inclusive ? value < bound : value <= bound) lo = mid + 1;
     else hi = mid;
   }
   return lo;
