@@ -178,6 +178,9 @@ export async function ingest(
   const queue = batches(events, options.batchSize);
   let accepted = 0;
   let posts = 0;
+  const counter = receiptCounter(file, integrationId);
+  // An earlier pass's receipts belong to the same integration: only this pass's count.
+  const before = counter.count();
   const t0 = performance.now();
   const post = async () => {
     for (let batch = queue.shift(); batch; batch = queue.shift()) {
@@ -193,14 +196,15 @@ export async function ingest(
       posts++;
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency }, post));
-  const acceptSeconds = (performance.now() - t0) / 1000;
-  const counter = receiptCounter(file, integrationId);
+  let acceptSeconds = 0;
   let counts = { processed: 0, failed: 0 };
   let timedOut = false;
   try {
+    await Promise.all(Array.from({ length: options.concurrency }, post));
+    acceptSeconds = (performance.now() - t0) / 1000;
     for (;;) {
-      counts = counter.count();
+      const now = counter.count();
+      counts = { processed: now.processed - before.processed, failed: now.failed - before.failed };
       if (counts.processed + counts.failed >= accepted) break;
       if ((performance.now() - t0) / 1000 > options.timeoutSeconds) {
         timedOut = true;
