@@ -31,7 +31,9 @@ export const requeueStaleReceipts: CronJob = {
     const groups = new Map<string, StaleReceipt[]>();
     for (const receipt of results) {
       const key = `${receipt.workspace_id}\u0000${receipt.integration_id}\u0000${receipt.provider}`;
-      groups.set(key, [...(groups.get(key) ?? []), receipt]);
+      const group = groups.get(key);
+      if (group) group.push(receipt);
+      else groups.set(key, [receipt]);
     }
     for (const receipts of groups.values()) {
       const { workspace_id, integration_id, provider } = receipts[0] as StaleReceipt;

@@ -1,7 +1,13 @@
 import { z } from "zod";
 import { markdownTable } from "../../domain/markdown-table";
 import { SqlParams } from "../../domain/sql-params";
-import { type AdopterTotals, adoptionFromTotals, featureGaps, type GroupTotals } from "../../domain/usage/adoption";
+import {
+  type AdopterTotals,
+  adopterTotals,
+  adoptionFromTotals,
+  featureGaps,
+  type GroupTotals,
+} from "../../domain/usage/adoption";
 import { round, usageWindows } from "../../domain/usage/metrics";
 import { FEATURES_USED_SQL, fillSql } from "../../domain/usage/sql";
 import { addDays, isoDay } from "../../lib/time";
@@ -213,15 +219,7 @@ export const trackFeatureAdoption = defineTool({
         { ...sums, days_to_adopt: days_to_adopt ? days_to_adopt.split(",").map(Number) : [] },
       ]),
     );
-    const noAdopters: AdopterTotals = {
-      accounts: 0,
-      scored: 0,
-      score_sum: 0,
-      churned: 0,
-      depth_sum: 0,
-      depth_counted: 0,
-      days_to_adopt: [],
-    };
+    const noAdopters = adopterTotals([]);
 
     const features = page.map((feature) => {
       const f = adoptionFromTotals(totalsByFeature.get(feature) ?? noAdopters, active);
