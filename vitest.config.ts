@@ -2,6 +2,20 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+/**
+ * The instant the suite runs at: TEST_NOW when set (a date or an ISO instant), else a fixed one.
+ * Every fixture is built from the pinned clock, so any date from 2025 to 2030 passes.
+ */
+function testNow(): string {
+  const raw = process.env.TEST_NOW?.trim();
+  if (!raw) return DEFAULT_TEST_NOW;
+  const at = new Date(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T12:00:00.000Z` : raw);
+  if (Number.isNaN(at.getTime())) throw new Error(`TEST_NOW is not a date: ${raw}`);
+  return at.toISOString();
+}
+
+const DEFAULT_TEST_NOW = "2026-11-20T12:00:00.000Z";
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
@@ -11,6 +25,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
+            TEST_NOW: testNow(),
             // A fixed test key: integration secrets are encrypted under it.
             ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
             // Lets tests ask for a call's D1 cost (X-Debug-D1), as benchmarks do.

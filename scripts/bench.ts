@@ -22,6 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { clock } from "../src/lib/clock";
 import { createAccess } from "./bench/access";
 import { benchEvents, ingest, ingestionFloor } from "./bench/ingestion";
 import { connectBench, fetchableIds, judgeLatency, pingFloor, pingSamples, timeTool, toolCases } from "./bench/latency";
@@ -36,7 +37,7 @@ const WORKSPACE_ID = `ws_${SLUG}`;
 const root = path.resolve(import.meta.dirname, "..");
 
 function log(line: string): void {
-  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+  console.error(`[bench ${clock.now().toISOString().slice(11, 19)}] ${line}`);
 }
 
 function whole(value: string | undefined, name: string, fallback: number, min = 1): number {
@@ -138,7 +139,7 @@ function prepareState(opts: Options): {
     {
       seed: opts.seed,
       accounts: opts.accounts,
-      anchorDay: new Date().toISOString().slice(0, 10),
+      anchorDay: clock.now().toISOString().slice(0, 10),
       workspaceId: WORKSPACE_ID,
       slug: SLUG,
       passwordHash: null,
@@ -162,13 +163,13 @@ async function main(): Promise<void> {
   const started = performance.now();
   const state = prepareState(opts);
   const file = d1File(opts.state);
-  const today = new Date().toISOString().slice(0, 10);
+  const today = clock.now().toISOString().slice(0, 10);
   const fixtures = sampleFixtures(file, WORKSPACE_ID, 1000);
   const access = await createAccess(file, SLUG, WORKSPACE_ID);
 
   log("floors (wrangler stopped): raw SQLite aggregates, raw batched inserts…");
   const recalcFloorResult = recalcFloor(file, WORKSPACE_ID, today);
-  const events = benchEvents(fixtures, opts.events, Date.now().toString(36));
+  const events = benchEvents(fixtures, opts.events, clock.now().getTime().toString(36));
   const insertFloor = ingestionFloor(file, fixtures, events, opts.batch);
   log(
     `floors: aggregates over ${recalcFloorResult.accounts} accounts in ${recalcFloorResult.seconds.toFixed(2)} s; ${Math.round(insertFloor.events_per_second)} raw events/s`,
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
     });
   }
   const results: BenchResults = {
-    date: new Date().toISOString(),
+    date: clock.now().toISOString(),
     machine: machine(),
     versions: versions(),
     options: { ...opts, state: path.relative(root, opts.state) || "." },
@@ -227,7 +228,7 @@ async function main(): Promise<void> {
       // judged; it starts at once, inside the objects' 60-second flush delay.
       const passes = [
         { pass: "first", events },
-        { pass: "again", events: benchEvents(fixtures, opts.events, `${Date.now().toString(36)}-again`) },
+        { pass: "again", events: benchEvents(fixtures, opts.events, `${clock.now().getTime().toString(36)}-again`) },
       ] as const;
       for (const { pass, events: passEvents } of passes) {
         log(

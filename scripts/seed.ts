@@ -11,6 +11,7 @@
  * defaults to the current UTC day.
  */
 import { parseArgs } from "node:util";
+import { clock } from "../src/lib/clock";
 import { applyMigrations, type D1Target, persistDir } from "./lib/d1";
 import type { GenerateOptions } from "./seed/generate";
 import { existingWorkspaceId, formatCounts, type SeedReport, seedDatabase, seedFile } from "./seed/loader";
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   const options: GenerateOptions = {
     seed,
     accounts,
-    anchorDay: values.anchor ?? new Date().toISOString().slice(0, 10),
+    anchorDay: values.anchor ?? clock.now().toISOString().slice(0, 10),
     workspaceId: `ws_${slug}`,
     slug,
     passwordHash: await demoPasswordHash(seed, slug),

@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { clock } from "../src/lib/clock";
 import { sha256Hex } from "../src/lib/crypto";
 import { createKey } from "./admin/commands";
 import { applyMigrations, type D1Target, persistDir, query, sqlLiteral, wranglerDb } from "./lib/d1";
@@ -55,7 +56,7 @@ function demoState(target: D1Target, keyHash: string): DemoState {
        (SELECT u.id FROM users u WHERE u.workspace_id = w.id AND u.email = ${sqlLiteral(adminEmail(SLUG))}
            AND u.role = 'admin' AND u.disabled_at IS NULL) AS admin_id,
        (SELECT k.id FROM api_keys k WHERE k.workspace_id = w.id AND k.key_hash = ${sqlLiteral(keyHash)}
-           AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ${sqlLiteral(new Date().toISOString())})) AS key_id
+           AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ${sqlLiteral(clock.now().toISOString())})) AS key_id
      FROM workspaces w WHERE w.slug = ${sqlLiteral(SLUG)}`,
     target,
   );
@@ -68,7 +69,7 @@ async function demoKey(target: D1Target, keyFile: string): Promise<{ key: string
   let state = demoState(target, saved ? await sha256Hex(saved) : "");
   const seeded = !state.workspace_id;
   if (seeded) {
-    const anchorDay = new Date().toISOString().slice(0, 10);
+    const anchorDay = clock.now().toISOString().slice(0, 10);
     log(`seeding the "${SLUG}" workspace (${DEMO_ACCOUNTS} accounts, anchored on ${anchorDay})…`);
     const report = seedDatabase(
       {
@@ -114,8 +115,8 @@ function startWrangler(port: number, persistTo: string): ChildProcess {
 }
 
 async function waitUntilReady(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + READY_TIMEOUT_MS;
+  while (performance.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with status ${child.exitCode}`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });

@@ -3,10 +3,11 @@ import { env } from "cloudflare:workers";
 import { getAgentByName } from "agents";
 import { describe, expect, it } from "vitest";
 import type { AccountAgent } from "../src/agents/account-agent";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 
 const WS = "ws_agent_test";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const yesterday = addDays(today, -1);
 
 function agentFor(accountId: string) {

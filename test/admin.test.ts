@@ -1,3 +1,4 @@
+import { clock } from "../src/lib/clock";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
@@ -66,7 +67,7 @@ describe("admin commands", () => {
       password: "long enough",
     });
     expect(user.email).toBe("ann@admin-one.test");
-    const now = new Date("2026-11-01T00:00:00.000Z");
+    const now = clock.now();
     const created = await createKey(
       db,
       { workspace: "admin-one", role: "csm", user: "ann@admin-one.test", name: "laptop", expiresDays: 30 },
@@ -74,7 +75,7 @@ describe("admin commands", () => {
     );
     expect(created.key).toMatch(/^csk_[A-Za-z0-9_-]{32}$/);
     expect(created.prefix).toBe(created.key.slice(0, 12));
-    expect(created.expiresAt).toBe("2026-12-01T00:00:00.000Z");
+    expect(created.expiresAt).toBe(new Date(now.getTime() + 30 * 86_400_000).toISOString());
 
     const row = await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?1").bind(created.id).first();
     expect(row).toMatchObject({
@@ -118,7 +119,7 @@ describe("admin commands", () => {
     await createWorkspace(db, { slug: "admin-revoke", name: "Revoke" });
     const first = await createKey(db, { workspace: "admin-revoke", role: "admin" });
     const second = await createKey(db, { workspace: "admin-revoke", role: "admin" });
-    const now = new Date("2026-11-02T00:00:00.000Z");
+    const now = clock.now();
     expect(await revokeKey(db, { workspace: "admin-revoke", prefix: first.prefix }, now)).toEqual({
       id: first.id,
       prefix: first.prefix,

@@ -9,7 +9,7 @@ import { visibleTools } from "../src/mcp/server";
 import { requiredRole } from "../src/mcp/tool";
 import { parseSessionOptions } from "../src/mcp/toolsets";
 import { ALL_TOOLS } from "../src/tools";
-import { callOk, connectClient, createWorkspace, workerFetch } from "./helpers";
+import { callOk, connectClient, createWorkspace, daysAgo, workerFetch } from "./helpers";
 
 const ORIGIN = "http://localhost";
 const RESOURCE = `${ORIGIN}/mcp`;
@@ -205,8 +205,8 @@ describe("bearer credentials on /mcp", () => {
 
   it("refuses unknown, revoked and expired keys with invalid_token", async () => {
     const { workspaceId, userId } = await createWorkspace("auth-keys", "csm");
-    const revoked = await addKey(workspaceId, userId, "csm", { revokedAt: "2026-01-01T00:00:00.000Z" });
-    const expired = await addKey(workspaceId, userId, "csm", { expiresAt: "2026-01-01T00:00:00.000Z" });
+    const revoked = await addKey(workspaceId, userId, "csm", { revokedAt: daysAgo(30) });
+    const expired = await addKey(workspaceId, userId, "csm", { expiresAt: daysAgo(30) });
     for (const key of [generateApiKey(), revoked.key, expired.key, "not-a-key"]) {
       const response = await postMcp({ authorization: `Bearer ${key}` });
       expect(response.status).toBe(401);
@@ -218,7 +218,7 @@ describe("bearer credentials on /mcp", () => {
   it("refuses the key of a disabled user with the same challenge", async () => {
     const { key, userId } = await createWorkspace("auth-disabled", "csm");
     expect((await postMcp({ authorization: `Bearer ${key}` })).status).toBe(200);
-    await env.DB.prepare("UPDATE users SET disabled_at = '2026-01-01T00:00:00.000Z' WHERE id = ?1").bind(userId).run();
+    await env.DB.prepare("UPDATE users SET disabled_at = ?2 WHERE id = ?1").bind(userId, daysAgo(30)).run();
     const response = await postMcp({ authorization: `Bearer ${key}` });
     expect(response.status).toBe(401);
     expect(response.headers.get("www-authenticate")).toBe(
@@ -522,8 +522,8 @@ describe("OAuth authorization code flow", () => {
     const { accessToken, scope } = await oauthToken("auth-keysignin", email, viewerKey.key);
     expect(scope).toBe("viewer");
     expect((await postMcp({ authorization: `Bearer ${accessToken}` })).status).toBe(200);
-    await env.DB.prepare("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000Z' WHERE id = ?1")
-      .bind(viewerKey.keyId)
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1")
+      .bind(viewerKey.keyId, daysAgo(30))
       .run();
     expect((await postMcp({ authorization: `Bearer ${accessToken}` })).status).toBe(401);
   });
@@ -596,7 +596,7 @@ describe("OAuth tokens and live authorization", () => {
     const aboveViewer = ALL_TOOLS.filter((t) => requiredRole(t) !== "viewer" && csmTools.includes(t.name));
     expect(csmTools.filter((name) => !viewerTools.includes(name))).toEqual(aboveViewer.map((t) => t.name).sort());
 
-    await env.DB.prepare("UPDATE users SET disabled_at = '2026-01-01T00:00:00.000Z' WHERE id = ?1").bind(userId).run();
+    await env.DB.prepare("UPDATE users SET disabled_at = ?2 WHERE id = ?1").bind(userId, daysAgo(30)).run();
     const refused = await postMcp({ authorization: `Bearer ${accessToken}` });
     expect(refused.status).toBe(401);
     expect(refused.headers.get("www-authenticate")).toContain(`resource_metadata="${METADATA_URL}"`);

@@ -4,13 +4,14 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import { type CampaignStep, dueStepIndexes, historicalRuleSql, orderSteps } from "../src/domain/retention/triggers";
 import { afterHealthChunk } from "../src/jobs/after-health";
 import { runCampaignsForChunk } from "../src/jobs/campaigns";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retcmp";
 const REPORT_WS = "ws_retcmp-report";
 const CASEY = "usr_retcmp_casey";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const day = (offset: number) => addDays(today, offset);
 const ACCOUNTS = ["c1", "c2", "c3", "c4", "c5", "c6", "c7"];
 

@@ -3,6 +3,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectedLifetime, historyRates, lifetimeValue, segmentRates, sensitivity } from "../src/domain/revenue/clv";
 import { emptyTotals } from "../src/domain/revenue/movements";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
@@ -106,7 +107,7 @@ interface Answer {
 
 describe("optimize_customer_lifetime_value", () => {
   let viewer: Client;
-  const today = isoDay(new Date());
+  const today = isoDay(clock.now());
   const day = (offset: number) => addDays(today, offset);
 
   beforeAll(async () => {

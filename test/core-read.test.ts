@@ -1,12 +1,13 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_coreread";
 const OTHER_WS = "ws_coreread-other";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 /** The day `offset` days from today (negative = past). */
 const day = (offset: number) => addDays(today, offset);
 

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { workspaceSettingsSchema } from "../src/domain/settings";
-import { callError, callOk, connectClient, createWorkspace } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, dayAgo } from "./helpers";
 
 const SLUG = "core-write";
 type Member = Awaited<ReturnType<typeof createWorkspace>>;
@@ -913,7 +913,7 @@ describe("log_activity", () => {
       subject: "Renewal check-in",
       body: "Discussed seat growth.",
       duration_minutes: 25,
-      occurred_at: "2026-03-02T16:00:00+01:00",
+      occurred_at: `${dayAgo(10)}T16:00:00+01:00`,
       idempotency_key: "activity-key-0001",
     };
     const mark = await auditMark(admin.workspaceId);
@@ -930,7 +930,7 @@ describe("log_activity", () => {
       body: "Discussed seat growth.",
       customer_text: null,
       duration_minutes: 25,
-      occurred_at: "2026-03-02T15:00:00.000Z",
+      occurred_at: `${dayAgo(10)}T15:00:00.000Z`,
       source: "manual",
       created_at: expect.any(String),
     });
@@ -954,7 +954,7 @@ describe("log_activity", () => {
       direction: "inbound",
       subject: "Re: renewal",
       body: "We want 10 more seats.",
-      occurred_at: "2026-03-03T09:00:00Z",
+      occurred_at: `${dayAgo(9)}T09:00:00Z`,
     });
     expect(result.activity).toMatchObject({
       body: null,

@@ -10,11 +10,12 @@ import {
   lookalikeCounts,
   seatsBasis,
 } from "../src/domain/expansion/crosssell";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_crosssell";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 
 /**
  * Five accounts: 1 {P, AI, API}, 2 {P, AI}, 3 {P, API}, 4 {S, AI}, 5 {S}.

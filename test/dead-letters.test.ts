@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { queueEmail } from "../src/email/queue-email";
 import worker from "../src/index";
+import { clock } from "../src/lib/clock";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 
 const SENDGRID_URL = "https://api.sendgrid.com/v3/mail/send";
@@ -23,7 +24,7 @@ function captureQueues(): { queue: string; body: unknown }[] {
 
 async function runBatch(queue: string, id: string, body: unknown, attempts: number, runEnv: Env) {
   const ctx = createExecutionContext();
-  const batch = createMessageBatch(queue, [{ id, timestamp: new Date(), attempts, body }]);
+  const batch = createMessageBatch(queue, [{ id, timestamp: clock.now(), attempts, body }]);
   await worker.queue(batch, runEnv);
   return getQueueResult(batch, ctx);
 }

@@ -5,6 +5,7 @@ import { queueAlert } from "../src/alerts/slack";
 import { queueEmail } from "../src/email/queue-email";
 import { escapeHtml, renderEmail, renderTemplate } from "../src/email/render";
 import worker from "../src/index";
+import { clock } from "../src/lib/clock";
 import { encryptSecret } from "../src/lib/crypto";
 import { createWorkspace } from "./helpers";
 
@@ -60,7 +61,7 @@ async function runJobs(bodies: unknown[], runEnv: Env, options: { attempts?: num
     "cs-jobs",
     bodies.map((body, i) => ({
       id: options.ids?.[i] ?? `job-${++messageNumber}`,
-      timestamp: new Date(),
+      timestamp: clock.now(),
       attempts: options.attempts ?? 1,
       body,
     })),

@@ -1,6 +1,8 @@
 /** Test-only bindings set in vitest.config.ts. */
 interface TestBindings {
   TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+  /** The instant the suite's clock is pinned to (ISO 8601). */
+  TEST_NOW: string;
 }
 
 interface Env extends TestBindings {}

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { clock } from "../src/lib/clock";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_esc";
@@ -246,7 +247,7 @@ describe("manage_escalations list", () => {
 
   beforeAll(async () => {
     const { key } = await createWorkspace("esc-list", "viewer");
-    const now = Date.now();
+    const now = clock.now().getTime();
     const at = (hours: number) => new Date(now + hours * HOUR).toISOString();
     const escalation = (id: string, severity: string, status: string, openedHours: number, dueHours: number) =>
       insert("escalations", {

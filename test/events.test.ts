@@ -7,11 +7,12 @@ import worker from "../src/index";
 import { processEvents } from "../src/jobs/events";
 import { stableRowId } from "../src/jobs/events/plan";
 import type { EventMessage, WebhookProvider } from "../src/jobs/messages";
+import { clock } from "../src/lib/clock";
 import { isoDay } from "../src/lib/time";
 import { callOk, connectClient, createWorkspace } from "./helpers";
 
 const RECEIVED_AT = "2026-05-01T12:00:00.000Z";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 let ws: string;
 let client: Client;
 let seq = 0;
@@ -58,7 +59,7 @@ async function deliver(items: (EventMessage | Delivery)[]): Promise<{ ids: strin
     const delivery: Delivery = "body" in item ? item : { body: item };
     return {
       id: delivery.id ?? `msg_evt_${++seq}`,
-      timestamp: new Date(),
+      timestamp: clock.now(),
       attempts: delivery.attempts ?? 1,
       body: delivery.body,
     };
@@ -182,7 +183,7 @@ describe("Segment", () => {
     const bodies = await Promise.all(usage.map((payload) => receive(integration, "segment", payload)));
     const batch = createMessageBatch(
       "cs-events",
-      bodies.map((body, i) => ({ id: `seg-usage-${i}`, timestamp: new Date(), attempts: 1, body })),
+      bodies.map((body, i) => ({ id: `seg-usage-${i}`, timestamp: clock.now(), attempts: 1, body })),
     );
     const outcome = await processEvents(batch.messages, env);
     expect({ ...outcome, failures: [...outcome.failures] }).toEqual({
@@ -221,7 +222,7 @@ describe("Segment", () => {
 
     // A redelivered message is a no-op: the receipt is processed, the agent keeps its counts.
     const redelivered = await processEvents(
-      createMessageBatch("cs-events", [{ id: "seg-again", timestamp: new Date(), attempts: 1, body: bodies[0] }])
+      createMessageBatch("cs-events", [{ id: "seg-again", timestamp: clock.now(), attempts: 1, body: bodies[0] }])
         .messages,
       env,
     );
@@ -843,7 +844,7 @@ describe("Stripe", () => {
       expect((await deliver([{ body: poison, id: "poison-1", attempts }])).retried).toEqual(["poison-1"]);
     }
     const dlq = createMessageBatch("cs-events-dlq", [
-      { id: "poison-1", timestamp: new Date(), attempts: 6, body: poison },
+      { id: "poison-1", timestamp: clock.now(), attempts: 6, body: poison },
     ]);
     await worker.queue(dlq, env);
     const deadLetter = () =>
@@ -1009,7 +1010,7 @@ describe("generic webhook", () => {
     const result = await processEvents(
       createMessageBatch(
         "cs-events",
-        [...good, invalid, dangling].map((body, i) => ({ id: `gen-${i}`, timestamp: new Date(), attempts: 1, body })),
+        [...good, invalid, dangling].map((body, i) => ({ id: `gen-${i}`, timestamp: clock.now(), attempts: 1, body })),
       ).messages,
       env,
     );
@@ -1105,8 +1106,8 @@ describe("write failures", () => {
     });
     const result = await processEvents(
       createMessageBatch("cs-events", [
-        { id: "w-1", timestamp: new Date(), attempts: 1, body: broken },
-        { id: "w-2", timestamp: new Date(), attempts: 1, body: fine },
+        { id: "w-1", timestamp: clock.now(), attempts: 1, body: broken },
+        { id: "w-2", timestamp: clock.now(), attempts: 1, body: fine },
       ]).messages,
       env,
     );
@@ -1145,7 +1146,7 @@ describe("messages with several receipts", () => {
       receiptIds: [...first.receiptIds, ...bad.receiptIds, ...last.receiptIds],
     };
     const outcome = await processEvents(
-      createMessageBatch("cs-events", [{ id: "m-multi", timestamp: new Date(), attempts: 1, body: message }]).messages,
+      createMessageBatch("cs-events", [{ id: "m-multi", timestamp: clock.now(), attempts: 1, body: message }]).messages,
       env,
     );
     expect([...outcome.failures.keys()]).toEqual(["m-multi"]);
@@ -1167,7 +1168,7 @@ describe("messages with several receipts", () => {
       ].sort((a, b) => String(a.id).localeCompare(String(b.id))),
     );
     const retry = await processEvents(
-      createMessageBatch("cs-events", [{ id: "m-multi", timestamp: new Date(), attempts: 2, body: message }]).messages,
+      createMessageBatch("cs-events", [{ id: "m-multi", timestamp: clock.now(), attempts: 2, body: message }]).messages,
       env,
     );
     expect({ duplicates: retry.duplicates, processed: retry.processed, failed: [...retry.failures.keys()] }).toEqual({
@@ -1187,11 +1188,11 @@ describe("message checks", () => {
     const other = await createWorkspace("events-consumer-other");
     const result = await processEvents(
       createMessageBatch("cs-events", [
-        { id: "c-1", timestamp: new Date(), attempts: 1, body: { type: "webhook", workspaceId: ws } },
-        { id: "c-2", timestamp: new Date(), attempts: 1, body: { ...fine, receiptIds: ["rcp_nope"] } },
-        { id: "c-3", timestamp: new Date(), attempts: 1, body: orphan },
-        { id: "c-4", timestamp: new Date(), attempts: 1, body: { ...fine, workspaceId: other.workspaceId } },
-        { id: "c-5", timestamp: new Date(), attempts: 1, body: fine },
+        { id: "c-1", timestamp: clock.now(), attempts: 1, body: { type: "webhook", workspaceId: ws } },
+        { id: "c-2", timestamp: clock.now(), attempts: 1, body: { ...fine, receiptIds: ["rcp_nope"] } },
+        { id: "c-3", timestamp: clock.now(), attempts: 1, body: orphan },
+        { id: "c-4", timestamp: clock.now(), attempts: 1, body: { ...fine, workspaceId: other.workspaceId } },
+        { id: "c-5", timestamp: clock.now(), attempts: 1, body: fine },
       ]).messages,
       env,
     );

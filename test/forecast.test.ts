@@ -10,6 +10,7 @@ import {
   seededRandom,
   simulateRenewals,
 } from "../src/domain/renewals/forecast";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
@@ -117,7 +118,7 @@ describe("forecast simulation (pure)", () => {
 
 const WS = "ws_forecast";
 const HIST_WS = "ws_forecast-hist";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const day = (offset: number) => addDays(today, offset);
 
 const account = (ws: string, id: string, extra: Record<string, string | number | null> = {}) =>

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
-import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
+import { callError, callOk, connectClient, createWorkspace, fixtureDates, insert } from "./helpers";
 import { usageFixtures } from "./usage-fixtures";
 
 const WS = "ws_healthengage";
@@ -49,7 +50,9 @@ function activity(kind: string, direction: string | null, occurredAt: string, co
   });
 }
 
-const today = isoDay(new Date());
+// Fixture dates were written for a suite running on 2026-11-20; at() moves them by whole weeks.
+const at = fixtureDates("2026-11-20");
+const today = isoDay(clock.now());
 const ago = (days: number) => `${addDays(today, -days)}T12:00:00.000Z`;
 
 interface EngagementOut {
@@ -66,7 +69,7 @@ interface EngagementOut {
 }
 
 // Window: 14 days ending 2026-03-08 → 2026-02-23 .. 2026-03-08 (timestamps before 2026-03-09).
-const TO = "2026-03-08";
+const TO = at("2026-03-08");
 
 beforeAll(async () => {
   const { key } = await createWorkspace("healthengage", "viewer");
@@ -86,32 +89,32 @@ beforeAll(async () => {
     activity("note", null, ago(40), "c1"),
     activity("call", "outbound", ago(10), "c3"),
     // Outbox: sent = m1, m2, m3, m4, m8 (5); opened m1, m2, m3, m8 (a click counts) = 4; clicked m2, m8 = 2.
-    email("m1", "2026-02-24T08:00:00.000Z", "delivered", { contact_id: "c1", opened_at: "2026-02-24T09:15:00.000Z" }),
-    email("m2", "2026-02-26T08:00:00.000Z", "clicked", {
-      opened_at: "2026-02-26T09:40:00.000Z",
-      clicked_at: "2026-02-26T09:41:00.000Z",
+    email("m1", at("2026-02-24T08:00:00.000Z"), "delivered", { contact_id: "c1", opened_at: at("2026-02-24T09:15:00.000Z") }),
+    email("m2", at("2026-02-26T08:00:00.000Z"), "clicked", {
+      opened_at: at("2026-02-26T09:40:00.000Z"),
+      clicked_at: at("2026-02-26T09:41:00.000Z"),
     }),
-    email("m3", "2026-03-03T08:00:00.000Z", "opened", { opened_at: "2026-03-03T14:00:00.000Z" }),
-    email("m4", "2026-03-04T08:00:00.000Z", "sent"),
-    email("m5", "2026-03-04T09:00:00.000Z", "bounced"),
-    email("m6", "2026-03-05T09:00:00.000Z", "queued"),
-    email("m7", "2026-03-09T00:00:00.000Z", "delivered", { opened_at: "2026-03-09T01:00:00.000Z" }),
-    email("m8", "2026-03-01T08:00:00.000Z", "clicked", { clicked_at: "2026-03-01T10:00:00.000Z" }),
+    email("m3", at("2026-03-03T08:00:00.000Z"), "opened", { opened_at: at("2026-03-03T14:00:00.000Z") }),
+    email("m4", at("2026-03-04T08:00:00.000Z"), "sent"),
+    email("m5", at("2026-03-04T09:00:00.000Z"), "bounced"),
+    email("m6", at("2026-03-05T09:00:00.000Z"), "queued"),
+    email("m7", at("2026-03-09T00:00:00.000Z"), "delivered", { opened_at: at("2026-03-09T01:00:00.000Z") }),
+    email("m8", at("2026-03-01T08:00:00.000Z"), "clicked", { clicked_at: at("2026-03-01T10:00:00.000Z") }),
     // Replies 2 (one from Ann), logged outbound email 1; meetings/calls 02-23, 02-27, 03-05, 03-07.
-    activity("email", "inbound", "2026-02-25T10:00:00.000Z", "c1"),
-    activity("email", "inbound", "2026-03-04T10:00:00.000Z"),
-    activity("email", "outbound", "2026-02-24T10:00:00.000Z"),
-    activity("meeting", null, "2026-02-23T10:00:00.000Z"),
-    activity("call", "outbound", "2026-02-27T10:00:00.000Z"),
-    activity("meeting", null, "2026-03-05T10:00:00.000Z"),
-    activity("call", "inbound", "2026-03-07T10:00:00.000Z"),
-    activity("note", null, "2026-01-01T10:00:00.000Z"),
+    activity("email", "inbound", at("2026-02-25T10:00:00.000Z"), "c1"),
+    activity("email", "inbound", at("2026-03-04T10:00:00.000Z")),
+    activity("email", "outbound", at("2026-02-24T10:00:00.000Z")),
+    activity("meeting", null, at("2026-02-23T10:00:00.000Z")),
+    activity("call", "outbound", at("2026-02-27T10:00:00.000Z")),
+    activity("meeting", null, at("2026-03-05T10:00:00.000Z")),
+    activity("call", "inbound", at("2026-03-07T10:00:00.000Z")),
+    activity("note", null, at("2026-01-01T10:00:00.000Z")),
     // Usage: Mon 02-23 30 + Mon 03-02 10, Wed 02-25 40, Sun 03-08 20 = 100; Sun 02-22 is before the window.
-    usage("e1", "2026-02-23", 30),
-    usage("e1", "2026-03-02", 10),
-    usage("e1", "2026-02-25", 40),
-    usage("e1", "2026-03-08", 20),
-    usage("e1", "2026-02-22", 999),
+    usage("e1", at("2026-02-23"), 30),
+    usage("e1", at("2026-03-02"), 10),
+    usage("e1", at("2026-02-25"), 40),
+    usage("e1", at("2026-03-08"), 20),
+    usage("e1", at("2026-02-22"), 999),
   ]);
   client = await connectClient(key, "?toolsets=health");
 });
@@ -123,7 +126,7 @@ describe("analyze_engagement_patterns", () => {
       days: 14,
       to: TO,
     });
-    expect(out.window).toEqual({ from: "2026-02-23", to: TO, days: 14 });
+    expect(out.window).toEqual({ from: at("2026-02-23"), to: TO, days: 14 });
     expect(out.email).toEqual({
       messages: 7, // m1–m6, m8 (m7 after the window)
       sent: 5,
@@ -142,8 +145,8 @@ describe("analyze_engagement_patterns", () => {
     expect(out.meetings).toEqual({
       meetings: 2,
       calls: 2,
-      first_at: "2026-02-23T10:00:00.000Z",
-      last_at: "2026-03-07T10:00:00.000Z",
+      first_at: at("2026-02-23T10:00:00.000Z"),
+      last_at: at("2026-03-07T10:00:00.000Z"),
       mean_days_between: 4, // 02-23 → 03-07 = 12 days over 3 gaps
     });
     expect(out.channels).toEqual([

@@ -4,13 +4,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { computeStage, median, milestoneProgress, ruleMatches, stageSpans } from "../src/domain/lifecycle";
 import { PLAYBOOK_LIBRARY } from "../src/domain/retention/playbooks";
 import { adoptionMilestoneSchema, readSettings } from "../src/domain/settings";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthlife";
 const OTHER_WS = "ws_healthlife-other";
 // Every date is relative to the day the test runs, as the tools count to the current UTC day.
-const T = isoDay(new Date());
+const T = isoDay(clock.now());
 const d = (days: number) => addDays(T, days);
 
 let client: Client;

@@ -6,11 +6,12 @@ import { runScheduled } from "../src/jobs/cron";
 import { handleHealthChunks } from "../src/jobs/health-recalc";
 import { consumeJobs } from "../src/jobs/jobs-consumer";
 import type { JobMessage } from "../src/jobs/messages";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthscore";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const day = (offset: number) => addDays(today, offset);
 const at = (offset: number) => `${day(offset)}T12:00:00.000Z`;
 
@@ -460,7 +461,7 @@ describe("nightly recalculation", () => {
     // The chunk handler through the consumer for this workspace, the rest directly.
     const batch = createMessageBatch(
       "cs-jobs",
-      mine.map((body, i) => ({ id: `hc-${i}`, timestamp: new Date(), attempts: 1, body })),
+      mine.map((body, i) => ({ id: `hc-${i}`, timestamp: clock.now(), attempts: 1, body })),
     );
     expect(await consumeJobs(batch.messages, env)).toEqual(new Map());
     const rest = other.flatMap((m, i) =>

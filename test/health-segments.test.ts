@@ -2,13 +2,14 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { firstMatch, median, type Rule, ruleMatches, slaBreaches } from "../src/domain/segments";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthseg";
 const RULES_WS = "ws_healthseg-rules";
 const OTHER_WS = "ws_healthseg-other";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const day = (offset: number) => addDays(today, offset);
 
 function account(workspace: string, id: string, extra: Record<string, string | number | null>) {

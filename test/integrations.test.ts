@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { clock } from "../src/lib/clock";
 import { decryptSecret, sha256Hex } from "../src/lib/crypto";
 import { callError, callOk, connectClient, createWorkspace, workerFetch } from "./helpers";
 import { genericHeaders, sendgridKeyPair, stripeHeaders } from "./webhook-signing";
@@ -157,7 +158,7 @@ describe("manage_integrations", () => {
     expect(await deliverGeneric(integration.id, second, "r-2")).toBe(200);
 
     await env.DB.prepare("UPDATE integrations SET rotated_at = ?2 WHERE id = ?1")
-      .bind(integration.id, new Date(Date.now() - 25 * 3600_000).toISOString())
+      .bind(integration.id, new Date(clock.now().getTime() - 25 * 3600_000).toISOString())
       .run();
     expect(await deliverGeneric(integration.id, first!, "r-3")).toBe(401);
     expect(await deliverGeneric(integration.id, second, "r-4")).toBe(200);

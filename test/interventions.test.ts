@@ -5,13 +5,14 @@ import { outcomesByPlaybook } from "../src/domain/retention/outcomes";
 import { PLAYBOOK_LIBRARY } from "../src/domain/retention/playbooks";
 import { INTERVENTION_BY_FACTOR } from "../src/domain/risk/library";
 import { renderTemplate, TEMPLATE_VARIABLES } from "../src/email/render";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retint";
 const STATS_WS = "ws_retint-stats";
 const CASEY = "usr_retint_casey";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const day = (offset: number) => addDays(today, offset);
 
 /** Captures what is sent to the jobs queue instead of enqueueing it. */

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { runScheduled } from "../src/jobs/cron";
+import { clock } from "../src/lib/clock";
 import { callOk, connectClient, createWorkspace } from "./helpers";
 
 describe("cron framework", () => {
@@ -56,13 +57,13 @@ describe("queues", () => {
   it("keeps a failing message's latest error, then marks it dead once in the dead-letter queue", async () => {
     const body = { workspaceId: "ws_dlq", type: "x" };
     const ctx = createExecutionContext();
-    const batch = createMessageBatch("cs-jobs", [{ id: "msg-1", timestamp: new Date(), attempts: 3, body }]);
+    const batch = createMessageBatch("cs-jobs", [{ id: "msg-1", timestamp: clock.now(), attempts: 3, body }]);
     await worker.queue(batch, env);
     const result = await getQueueResult(batch, ctx);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["msg-1"]);
     for (let i = 0; i < 2; i++) {
       const dlqCtx = createExecutionContext();
-      const dead = createMessageBatch("cs-jobs-dlq", [{ id: "msg-1", timestamp: new Date(), attempts: 6, body }]);
+      const dead = createMessageBatch("cs-jobs-dlq", [{ id: "msg-1", timestamp: clock.now(), attempts: 6, body }]);
       await worker.queue(dead, env);
       expect((await getQueueResult(dead, dlqCtx)).ackAll).toBe(true);
     }
@@ -86,7 +87,7 @@ describe("queues", () => {
   it("records a dead letter that was never seen failing, once", async () => {
     for (let i = 0; i < 2; i++) {
       const dead = createMessageBatch("cs-events-dlq", [
-        { id: "ev-9", timestamp: new Date(), attempts: 6, body: { workspaceId: "ws_dlq2" } },
+        { id: "ev-9", timestamp: clock.now(), attempts: 6, body: { workspaceId: "ws_dlq2" } },
       ]);
       await worker.queue(dead, env);
     }

@@ -12,6 +12,7 @@ import {
   usageWindows,
   valueTrend,
 } from "../src/domain/revenue/negotiate";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
@@ -122,7 +123,7 @@ interface Offer {
 describe("negotiate_renewals", () => {
   let csm: Client;
   let viewer: Client;
-  const today = isoDay(new Date());
+  const today = isoDay(clock.now());
   const day = (offset: number) => addDays(today, offset);
 
   beforeAll(async () => {

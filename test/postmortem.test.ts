@@ -10,12 +10,13 @@ import {
   usageDeclineFiring,
   usageSeries,
 } from "../src/domain/retention/postmortem";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retpm";
 const OTHER_WS = "ws_retpm-other";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const day = (offset: number) => addDays(today, offset);
 // Churn days of P1, P2, P3 and renewal days of R1, R2, R3.
 const C1 = day(-30);

@@ -18,6 +18,7 @@ import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../src/db/rollups";
 import { sealSecrets } from "../src/integrations/secrets";
 import { afterHealthChunk } from "../src/jobs/after-health";
 import { computeHealth, HEALTH_CHUNK_SIZE } from "../src/jobs/health-recalc";
+import { clock } from "../src/lib/clock";
 import { sha256Hex } from "../src/lib/crypto";
 import { addDays, isoDay } from "../src/lib/time";
 import { D1_META_KEY } from "../src/mcp/server";
@@ -27,7 +28,7 @@ import { formatPlan, GROWING_TABLES, type PlanRow, unboundedReadsOfGrowingTables
 
 const WS = "ws_qplan";
 // Anchored on today, so every tool's default window (which ends today) holds data.
-const TODAY = isoDay(new Date());
+const TODAY = isoDay(clock.now());
 const OPTIONS: GenerateOptions = { seed: 11, accounts: 50, anchorDay: TODAY, workspaceId: WS, slug: "qplan" };
 
 /** Ids from the fixture that tools are called with. */

@@ -8,6 +8,7 @@ import { readSettings } from "../src/domain/settings";
 import worker from "../src/index";
 import { runScheduled } from "../src/jobs/cron";
 import { renewalReminders, scanReminders } from "../src/jobs/renewal-reminders";
+import { clock } from "../src/lib/clock";
 import { addDays } from "../src/lib/time";
 import { insert } from "./helpers";
 
@@ -162,7 +163,7 @@ async function deliver(bodies: unknown[], runEnv: Env = env) {
   const ctx = createExecutionContext();
   const batch = createMessageBatch(
     "cs-jobs",
-    bodies.map((body) => ({ id: `rr-${++messageNumber}`, timestamp: new Date(), attempts: 1, body })),
+    bodies.map((body) => ({ id: `rr-${++messageNumber}`, timestamp: clock.now(), attempts: 1, body })),
   );
   await worker.queue(batch, runEnv);
   return getQueueResult(batch, ctx);

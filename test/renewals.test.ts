@@ -2,11 +2,12 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { handleRenewalReminders, renewalReminders } from "../src/jobs/renewal-reminders";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_renewals";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const day = (offset: number) => addDays(today, offset);
 const settingsJson = {
   email_sender: { name: "Vendor CS", email: "cs@vendor.test" },
@@ -134,7 +135,7 @@ beforeAll(async () => {
     for (const m of messages) chunks.push(m.body as { workspaceId: string; day: string; reminderIds: string[] });
     return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
   });
-  await renewalReminders.run(env, new Date());
+  await renewalReminders.run(env, clock.now());
   const failures = await handleRenewalReminders(
     env,
     chunks.filter((c) => c.workspaceId === WS).map((c, i) => ({ messageId: `m${i}`, ...c })),

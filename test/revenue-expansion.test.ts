@@ -8,6 +8,7 @@ import {
   movementRates,
   reportingPeriods,
 } from "../src/domain/revenue/movements";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
@@ -81,7 +82,7 @@ interface Report {
 
 describe("track_revenue_expansion", () => {
   let viewer: Client;
-  const today = isoDay(new Date());
+  const today = isoDay(clock.now());
   // The last complete quarter [S, E): every movement of the fixture happens in it.
   const last = reportingPeriods(today, "quarter", 1, false)[0]!;
   const S = last.start;
@@ -218,7 +219,7 @@ describe("track_revenue_expansion with cancelled terms", () => {
   it("counts a cancelled term until its outcome date, and one without an outcome date never", async () => {
     const v = await createWorkspace("revexp-cancel", "viewer");
     const client = await connectClient(v.key, "?toolsets=expansion");
-    const quarter = reportingPeriods(isoDay(new Date()), "quarter", 1, false)[0]!;
+    const quarter = reportingPeriods(isoDay(clock.now()), "quarter", 1, false)[0]!;
     const at = (offset: number) => addDays(quarter.start, offset);
     const term = (id: string, accountId: string, arr: number, extra: Record<string, string>) =>
       insert("contracts", {

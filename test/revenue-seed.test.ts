@@ -3,11 +3,12 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { collectWorkspace, type GenerateOptions } from "../scripts/seed/generate";
 import type { ContractRow } from "../scripts/seed/rows";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callOk, connectClient, createWorkspace } from "./helpers";
 
 // The demo generator's contract chains, anchored today, checked against a plain recount.
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const OPTIONS: GenerateOptions = {
   seed: 11,
   accounts: 80,

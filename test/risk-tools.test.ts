@@ -12,10 +12,11 @@ import {
   scoreAndStoreRisk,
   trainAndStore,
 } from "../src/jobs/risk";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const at = (offset: number) => `${addDays(today, offset)}T12:00:00.000Z`;
 
 interface FactorRow {
@@ -287,7 +288,7 @@ describe("identify_churn_risk and score_risk_factors with a stored model", () =>
 
     // A newer model (here the prior: this workspace has no renewal history) leaves the stored
     // scores in place until the next nightly run, and the listing says which version made them.
-    await trainAndStore(env, WS, { day: today, trainedAt: new Date(), trainedBy: "usr_x" });
+    await trainAndStore(env, WS, { day: today, trainedAt: clock.now(), trainedBy: "usr_x" });
     const after = await callOk<RiskAnswer>(viewer, "identify_churn_risk", {});
     expect(after.model).toMatchObject({ version: 2, kind: "prior", calibrated: false });
     expect(after.scored_by_older_model).toBe(2);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { jsonChunks } from "../src/db/json-chunks";
 import { trainRiskModel } from "../src/domain/risk/model";
 import { buildExamples, latestRiskModel, trainAndStore } from "../src/jobs/risk";
+import { clock } from "../src/lib/clock";
 import { addDays, daysBetween } from "../src/lib/time";
 
 const TODAY = "2026-06-01";
@@ -176,7 +177,7 @@ describe("training on a workspace's renewal history", () => {
     expect(second).toMatchObject({ kind: "logistic", calibrated: true, horizon_days: 90, trained_by: "usr_x" });
     expect((await latestRiskModel(env, ws))?.id).toBe(second.id);
     // With a model stored, "only if none" stores nothing.
-    const kept = await trainAndStore(env, ws, { day: TODAY, trainedAt: new Date(), trainedBy: "x", onlyIfNone: true });
+    const kept = await trainAndStore(env, ws, { day: TODAY, trainedAt: clock.now(), trainedBy: "x", onlyIfNone: true });
     expect(kept.version).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bandOf, inRange, responseRate, summarize, summarizeGroups } from "../src/domain/satisfaction/scores";
 import { dayWindow } from "../src/domain/satisfaction/window";
+import { clock } from "../src/lib/clock";
 
 /** Answers as a histogram, one count per answer. */
 const answers = (...scores: number[]) => scores.map((score) => ({ score, count: 1 }));
@@ -103,8 +104,8 @@ describe("satisfaction scores (pure)", () => {
       window_days: 90,
       end_exclusive: "2026-11-28T00:00:00.000Z",
     });
-    expect(dayWindow(new Date(), 90, "2026-09-01", "2026-10-31")).toMatchObject({ window_days: 61 });
-    expect(dayWindow(new Date(), 90, "2026-11-01", "2026-10-31")).toEqual({
+    expect(dayWindow(clock.now(), 90, "2026-09-01", "2026-10-31")).toMatchObject({ window_days: 61 });
+    expect(dayWindow(clock.now(), 90, "2026-11-01", "2026-10-31")).toEqual({
       error: "from (2026-11-01) is after to (2026-10-31); give from on or before to.",
     });
   });

@@ -4,6 +4,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { processEvents } from "../src/jobs/events";
 import type { EventMessage } from "../src/jobs/messages";
+import { clock } from "../src/lib/clock";
 import { sha256Hex } from "../src/lib/crypto";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
@@ -44,7 +45,7 @@ const brief = (s: Summary) => [s.kind, s.n, s.score, s.positive, s.neutral, s.ne
 describe("monitor_satisfaction scores, detractors and follow-up", () => {
   let client: Client;
   let viewer: Client;
-  const today = isoDay(new Date());
+  const today = isoDay(clock.now());
 
   beforeAll(async () => {
     const { key } = await createWorkspace("sat-scores", "csm");
@@ -288,7 +289,7 @@ describe("monitor_satisfaction scores, detractors and follow-up", () => {
       receiptIds: ["rcp_sat_1"],
     };
     const outcome = await processEvents(
-      createMessageBatch("cs-events", [{ id: "msg-sat-1", timestamp: new Date(), attempts: 1, body: message }])
+      createMessageBatch("cs-events", [{ id: "msg-sat-1", timestamp: clock.now(), attempts: 1, body: message }])
         .messages,
       env,
     );
@@ -316,7 +317,7 @@ describe("monitor_satisfaction surveys: create, confirmed send, response rate", 
 
   beforeAll(async () => {
     const { key } = await createWorkspace("sat-send", "csm");
-    const recent = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    const recent = new Date(clock.now().getTime() - 10 * 86_400_000).toISOString();
     await env.DB.batch([
       env.DB.prepare("UPDATE workspaces SET settings = ?2 WHERE id = ?1").bind(
         SEND_WS,

@@ -9,11 +9,12 @@ import {
   p90RankFromTop,
   type UpsellFacts,
 } from "../src/domain/expansion/upsell";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_upsell";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 const day = (offset: number) => addDays(today, offset);
 
 const PRO = { id: "p_pro", name: "Pro", price: 540 };

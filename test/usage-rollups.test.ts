@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { getAgentByName } from "agents";
 import { describe, expect, it } from "vitest";
 import { purgeExpiredDetail } from "../src/jobs/retention";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 
 const WS = "ws_usage_rollups";
@@ -52,7 +53,7 @@ async function workspaceDays(ws: string) {
 
 describe("feature first use", () => {
   it("is written by the account agent's flush, keeps the first day after later writes and after the purge", async () => {
-    const today = isoDay(new Date());
+    const today = isoDay(clock.now());
     const yesterday = addDays(today, -1);
     const agent = await getAgentByName(env.ACCOUNT_AGENT, `${WS}:acc_first`);
     await agent.ingest([

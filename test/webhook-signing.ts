@@ -1,3 +1,5 @@
+import { clock } from "../src/lib/clock";
+
 /**
  * Signs webhook deliveries the way each provider documents it, written independently of the
  * verifiers under test (WebCrypto directly, no shared helpers).
@@ -19,7 +21,7 @@ function base64(bytes: Uint8Array): string {
 
 /** Unix seconds of now, offset by `offsetSeconds`. */
 export function unixSeconds(offsetSeconds = 0): number {
-  return Math.floor(Date.now() / 1000) + offsetSeconds;
+  return Math.floor(clock.now().getTime() / 1000) + offsetSeconds;
 }
 
 export async function segmentHeaders(secret: string, body: string): Promise<Record<string, string>> {
@@ -29,7 +31,10 @@ export async function segmentHeaders(secret: string, body: string): Promise<Reco
 export async function zendeskHeaders(
   secret: string,
   body: string,
-  timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  timestamp = clock
+    .now()
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z"),
 ): Promise<Record<string, string>> {
   return {
     "X-Zendesk-Webhook-Id": "01F1KRFQ6BG29CNWFR60NK5FNY",
@@ -47,7 +52,7 @@ export async function hubspotHeaders(
   secret: string,
   body: string,
   uri: string,
-  timestampMs = Date.now(),
+  timestampMs = clock.now().getTime(),
 ): Promise<Record<string, string>> {
   const timestamp = String(timestampMs);
   return {

@@ -5,6 +5,7 @@ import { hubspotSignedUri } from "../src/integrations/providers/hubspot";
 import { derToP1363, normalizeSendGridPublicKey } from "../src/integrations/providers/sendgrid";
 import type { SignedDelivery } from "../src/integrations/providers/types";
 import { equalBytes, fromBase64, fromHex } from "../src/integrations/signing";
+import { clock } from "../src/lib/clock";
 import {
   genericHeaders,
   hubspotHeaders,
@@ -26,7 +27,7 @@ const VECTOR_TIME = new Date("2026-01-01T00:00:00Z");
 function delivery(
   headers: Record<string, string>,
   body = BODY,
-  now = new Date(),
+  now = clock.now(),
   url = "https://cs.example.com/x",
 ): SignedDelivery {
   return { method: "POST", url, headers: new Headers(headers), body: encoder.encode(body), now };
@@ -96,7 +97,13 @@ describe("stripe against the official package", () => {
   const stripe = new Stripe("sk_test_unused");
 
   it("accepts a header made by stripe.webhooks.generateTestHeaderStringAsync", async () => {
-    const header = await stripe.webhooks.generateTestHeaderStringAsync({ payload: BODY, secret, cryptoProvider });
+    // The package's default timestamp reads the system clock; the suite's clock is pinned.
+    const header = await stripe.webhooks.generateTestHeaderStringAsync({
+      payload: BODY,
+      secret,
+      cryptoProvider,
+      timestamp: unixSeconds(0),
+    });
     expect(await RECEIVERS.stripe.verify(delivery({ "Stripe-Signature": header }), secret)).toEqual({ ok: true });
     expect(
       await RECEIVERS.stripe.verify(delivery({ "Stripe-Signature": header }), "whsec_other_secret_012345"),
@@ -127,6 +134,7 @@ describe("stripe against the official package", () => {
       secret,
       300,
       cryptoProvider,
+      clock.now().getTime(),
     );
     expect(event.id).toBe("evt_1");
   });
@@ -206,9 +214,9 @@ describe("hubspot request URI", () => {
     const secret = "hubspot-client-secret";
     const body = '[{"eventId":7}]';
     const headers = await hubspotHeaders(secret, body, "https://h.example/w/x?next=a:b");
-    const request = delivery(headers, body, new Date(), "https://h.example/w/x?next=a%3Ab");
+    const request = delivery(headers, body, clock.now(), "https://h.example/w/x?next=a%3Ab");
     expect(await RECEIVERS.hubspot.verify(request, secret)).toEqual({ ok: true });
-    const otherUrl = delivery(headers, body, new Date(), "https://h.example/w/y?next=a%3Ab");
+    const otherUrl = delivery(headers, body, clock.now(), "https://h.example/w/y?next=a%3Ab");
     expect((await RECEIVERS.hubspot.verify(otherUrl, secret)).ok).toBe(false);
   });
 });

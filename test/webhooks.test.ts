@@ -5,6 +5,7 @@ import type { IntegrationProvider } from "../src/integrations/catalog";
 import { MAX_BODY_BYTES, receiveWebhook } from "../src/integrations/receiver";
 import { createIntegration, d1Runner, rotateIntegration, setIntegrationStatus } from "../src/integrations/service";
 import type { EventMessage } from "../src/jobs/messages";
+import { clock } from "../src/lib/clock";
 import { createWorkspace, workerFetch } from "./helpers";
 import {
   genericHeaders,
@@ -26,7 +27,7 @@ async function integration(provider: IntegrationProvider, secret?: string): Prom
     d1Runner(env.DB),
     settings(),
     { workspaceId, provider, name: `${provider} ${crypto.randomUUID()}`, secret },
-    new Date(),
+    clock.now(),
   );
   return { id: reveal.integration.id, secret: reveal.secret ?? "" };
 }
@@ -279,6 +280,7 @@ describe("signed deliveries per provider", () => {
       payload: body,
       secret,
       cryptoProvider: Stripe.createSubtleCryptoProvider(),
+      timestamp: unixSeconds(0),
     });
     const response = await post("stripe", id, body, { "Stripe-Signature": header });
     expect(response.status).toBe(200);
@@ -386,7 +388,7 @@ describe("refused deliveries store and enqueue nothing", () => {
       expect(await response.json()).toEqual({ error: "timestamp outside the 5-minute window" });
     }
     const zendesk = await integration("zendesk", "zendesk-signing-secret-2");
-    const stale = new Date(Date.now() - 10 * 60_000).toISOString();
+    const stale = new Date(clock.now().getTime() - 10 * 60_000).toISOString();
     const response = await post(
       "zendesk",
       zendesk.id,
@@ -411,7 +413,7 @@ describe("refused deliveries store and enqueue nothing", () => {
       d1Runner(env.DB),
       settings(),
       { workspaceId, integrationId: id, status: "disabled" },
-      new Date(),
+      clock.now(),
     );
     expect((await post("generic", id, body, headers)).status).toBe(404);
     await expectNothing(id, 2);
@@ -575,7 +577,7 @@ describe("secret rotation", () => {
       d1Runner(env.DB),
       settings(),
       { workspaceId, integrationId: id },
-      new Date(),
+      clock.now(),
     );
     const newSecret = rotated!.secret!;
     const send = async (secret: string, eventId: string) => {
@@ -585,7 +587,7 @@ describe("secret rotation", () => {
     expect(await send(oldSecret, "grace-old")).toBe(200);
     expect(await send(newSecret, "grace-new")).toBe(200);
     await env.DB.prepare("UPDATE integrations SET rotated_at = ?2 WHERE id = ?1")
-      .bind(id, new Date(Date.now() - 24 * 3600_000 - 1000).toISOString())
+      .bind(id, new Date(clock.now().getTime() - 24 * 3600_000 - 1000).toISOString())
       .run();
     expect(await send(oldSecret, "late-old")).toBe(401);
     expect(await send(newSecret, "late-new")).toBe(200);

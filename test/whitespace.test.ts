@@ -10,11 +10,12 @@ import {
   weightedPipeline,
   whitespaceArr,
 } from "../src/domain/expansion/whitespace";
+import { clock } from "../src/lib/clock";
 import { addDays, isoDay } from "../src/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_whitespace";
-const today = isoDay(new Date());
+const today = isoDay(clock.now());
 
 /** Open pipeline: 1000 qualified (no probability), 2000 identified at a stored 0.5, 4000 in negotiation, 500 in an unknown stage. */
 const PIPELINE = [

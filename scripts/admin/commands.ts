@@ -6,6 +6,7 @@
 import { API_KEY_PREFIX, generateApiKey } from "../../src/auth/api-keys";
 import { canonicalEmail } from "../../src/auth/credentials";
 import { ROLES, type Role } from "../../src/auth/principal";
+import { clock } from "../../src/lib/clock";
 import { hashPassword, sha256Hex } from "../../src/lib/crypto";
 import { newId } from "../../src/lib/ids";
 
@@ -136,7 +137,7 @@ export async function createKey(
     name?: string | undefined;
     expiresDays?: number | undefined;
   },
-  now = new Date(),
+  now = clock.now(),
 ): Promise<CreatedKey> {
   if (opts.expiresDays !== undefined && !(Number.isInteger(opts.expiresDays) && opts.expiresDays > 0)) {
     throw new AdminError("--expires-days must be a whole number of days above 0");
@@ -203,7 +204,7 @@ const MIN_PREFIX_LENGTH = API_KEY_PREFIX.length + 4;
 export async function revokeKey(
   db: AdminDb,
   opts: { workspace: string; prefix?: string | undefined; id?: string | undefined },
-  now = new Date(),
+  now = clock.now(),
 ): Promise<{ id: string; prefix: string }> {
   if (!opts.prefix === !opts.id) throw new AdminError("give exactly one of --prefix or --id");
   const start = opts.prefix?.slice(0, PREFIX_LENGTH);
@@ -250,7 +251,7 @@ export async function setRole(db: AdminDb, opts: { workspace: string; email: str
 export async function setUserDisabled(
   db: AdminDb,
   opts: { workspace: string; email: string; disabled: boolean },
-  now = new Date(),
+  now = clock.now(),
 ): Promise<void> {
   const { user } = await workspaceUser(db, opts.workspace, opts.email);
   if (opts.disabled && user.disabled_at) throw new AdminError(`user ${user.email} is already disabled`);

@@ -16,6 +16,7 @@ import {
   type SecretReveal,
   setIntegrationStatus,
 } from "../../src/integrations/service";
+import { clock } from "../../src/lib/clock";
 import type { D1Target } from "../lib/d1";
 import { type AdminDb, AdminError } from "./commands";
 
@@ -146,7 +147,7 @@ export const INTEGRATION_COMMANDS: Record<string, IntegrationCommand> = {
             name: str(v, "name"),
             secret: secretOf(v),
           },
-          new Date(),
+          clock.now(),
         ),
       );
       printReveal("Created", reveal, v.json === true);
@@ -162,7 +163,7 @@ export const INTEGRATION_COMMANDS: Record<string, IntegrationCommand> = {
           db,
           settingsFor(target),
           { workspaceId: await workspaceId(db, str(v, "workspace")), integrationId: str(v, "id"), secret: secretOf(v) },
-          new Date(),
+          clock.now(),
         ),
       );
       if (!reveal) throw new AdminError(`no integration ${str(v, "id")} in workspace "${str(v, "workspace")}"`);
@@ -188,7 +189,7 @@ export const INTEGRATION_COMMANDS: Record<string, IntegrationCommand> = {
               integrationId: str(v, "id"),
               status: verb === "disable" ? "disabled" : "active",
             },
-            new Date(),
+            clock.now(),
           );
           if (!outcome) throw new AdminError(`no integration ${str(v, "id")} in workspace "${str(v, "workspace")}"`);
           printStatus(outcome.integration, outcome.changed);
@@ -205,7 +206,7 @@ export const INTEGRATION_COMMANDS: Record<string, IntegrationCommand> = {
         db,
         settingsFor(target),
         { workspaceId: await workspaceId(db, str(v, "workspace")), limit: 200 },
-        new Date(),
+        clock.now(),
       );
       if (v.json === true) {
         console.log(JSON.stringify(integrations, null, 2));

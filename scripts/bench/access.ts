@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createIntegration } from "../../src/integrations/service";
+import { clock } from "../../src/lib/clock";
 import { type AdminDb, createKey, type SqlValue } from "../admin/commands";
 import { openD1 } from "./workspace";
 
@@ -42,8 +43,8 @@ export async function createAccess(file: string, slug: string, workspaceId: stri
     const reveal = await createIntegration(
       db,
       { encryptionKey, publicUrl: "" },
-      { workspaceId, provider: "segment", name: `benchmark ${Date.now()}`, secret: segmentSecret },
-      new Date(),
+      { workspaceId, provider: "segment", name: `benchmark ${clock.now().getTime()}`, secret: segmentSecret },
+      clock.now(),
     );
     return { apiKey: key.key, integrationId: reveal.integration.id, segmentSecret, encryptionKey };
   } finally {

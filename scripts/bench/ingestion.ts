@@ -6,6 +6,7 @@
  * better-sqlite3, one transaction per batch, while wrangler is stopped.
  */
 import Database from "better-sqlite3";
+import { clock } from "../../src/lib/clock";
 import { FEATURES } from "../seed/catalog";
 import { ratio, segmentSignature } from "./stats";
 import type { Fixtures } from "./workspace";
@@ -22,7 +23,7 @@ interface TrackEvent {
 }
 
 /** The events of one run: `count` track calls spread over the sampled accounts and features. */
-export function benchEvents(fixtures: Fixtures, count: number, tag: string, now = new Date()): TrackEvent[] {
+export function benchEvents(fixtures: Fixtures, count: number, tag: string, now = clock.now()): TrackEvent[] {
   const events: TrackEvent[] = [];
   for (let i = 0; i < count; i++) {
     const account = fixtures.accounts[i % fixtures.accounts.length] as { externalId: string };
@@ -79,7 +80,7 @@ export function ingestionFloor(
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const writeBatch = db.transaction((batch: TrackEvent[]) => {
-      const at = new Date().toISOString();
+      const at = clock.now().toISOString();
       for (const e of batch) {
         receipt.run(
           `whr_floor_${e.messageId}`,

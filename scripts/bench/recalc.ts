@@ -7,6 +7,7 @@
  */
 import Database from "better-sqlite3";
 import { HEALTH_CHUNK_SIZE } from "../../src/jobs/messages";
+import { clock } from "../../src/lib/clock";
 import { ratio } from "./stats";
 
 const DAY_MS = 86_400_000;
@@ -206,7 +207,7 @@ export async function recalcThroughCron(
   timeoutSeconds: number,
 ): Promise<RecalcResult> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
-  const before = new Date().toISOString();
+  const before = clock.now().toISOString();
   const latest = db.prepare(
     "SELECT detail FROM job_runs WHERE cron = '0 3 * * *' AND started_at >= ? ORDER BY started_at DESC LIMIT 1",
   );

@@ -102,8 +102,8 @@ export async function startServer(cwd: string, persistTo: string, encryptionKey:
     await done;
     clearTimeout(timer);
   };
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + READY_TIMEOUT_MS;
+  while (performance.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with status ${child.exitCode}:\n${output}`);
     try {
       if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).status === 200) {

@@ -1,4 +1,5 @@
 import { Agent } from "agents";
+import { clock } from "../lib/clock";
 import { addDays, isoDay } from "../lib/time";
 
 /** One usage event routed to an account: `id` is the dedupe key (the webhook receipt it came from). */
@@ -84,7 +85,7 @@ export class AccountAgent extends Agent<Env> {
   /** Stores new events, updates the counters and schedules a flush (at most one pending). */
   async ingest(events: UsageEventInput[]): Promise<IngestResult> {
     this.ensureSchema();
-    const oldestDay = addDays(isoDay(new Date()), -this.retentionDays());
+    const oldestDay = addDays(isoDay(clock.now()), -this.retentionDays());
     const sql = this.ctx.storage.sql;
     const result: IngestResult = { accepted: 0, duplicates: 0, expired: 0 };
     this.ctx.storage.transactionSync(() => {
@@ -142,7 +143,7 @@ export class AccountAgent extends Agent<Env> {
   async snapshot(): Promise<AccountSnapshot> {
     this.ensureSchema();
     const sql = this.ctx.storage.sql;
-    const day = isoDay(new Date());
+    const day = isoDay(clock.now());
     const today = sql.exec<{ events: number }>("SELECT events FROM usage_days WHERE day = ?", day).toArray()[0];
     const users = sql.exec<{ n: number }>("SELECT count(*) AS n FROM usage_day_users WHERE day = ?", day).one();
     const features = sql
@@ -248,7 +249,7 @@ export class AccountAgent extends Agent<Env> {
   /** Drops raw events and flushed counters of days before the retention window. */
   private prune(): number {
     const sql = this.ctx.storage.sql;
-    const oldestDay = addDays(isoDay(new Date()), -this.retentionDays());
+    const oldestDay = addDays(isoDay(clock.now()), -this.retentionDays());
     let pruned = 0;
     this.ctx.storage.transactionSync(() => {
       pruned = sql.exec("DELETE FROM usage_events WHERE day < ?", oldestDay).rowsWritten;

@@ -1,4 +1,5 @@
 import type { JobMessage } from "../jobs/messages";
+import { clock } from "../lib/clock";
 import { decryptSecret } from "../lib/crypto";
 
 /** Slack's limit for a message's text that we keep to (the queue message schema enforces it). */
@@ -99,7 +100,7 @@ interface IntegrationRow {
 export async function deliverAlerts(
   env: Env,
   jobs: readonly SlackAlertJob[],
-  now = new Date(),
+  now = clock.now(),
 ): Promise<Map<string, unknown>> {
   const failures = new Map<string, unknown>();
   if (jobs.length === 0) return failures;

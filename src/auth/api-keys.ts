@@ -1,3 +1,4 @@
+import { clock } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
 import { base64url } from "../lib/ids";
 import type { AuthProps, Role } from "./principal";
@@ -24,7 +25,7 @@ interface KeyRow {
 }
 
 /** Resolves a bearer API key to its props, or null when unknown, revoked or expired. */
-export async function resolveApiKey(env: Pick<Env, "DB">, key: string, now = new Date()): Promise<AuthProps | null> {
+export async function resolveApiKey(env: Pick<Env, "DB">, key: string, now = clock.now()): Promise<AuthProps | null> {
   if (!key.startsWith(API_KEY_PREFIX)) return null;
   const row = await env.DB.prepare(
     "SELECT id, workspace_id, user_id, role, revoked_at, expires_at, last_used_at FROM api_keys WHERE key_hash = ?1",
@@ -40,7 +41,7 @@ export async function resolveApiKey(env: Pick<Env, "DB">, key: string, now = new
 export async function touchApiKey(
   env: Pick<Env, "DB">,
   key: { id: string; last_used_at: string | null },
-  now = new Date(),
+  now = clock.now(),
 ): Promise<void> {
   const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
   if (key.last_used_at && key.last_used_at > staleBefore) return;

@@ -1,3 +1,4 @@
+import { clock } from "../lib/clock";
 import { hashPassword, sha256Hex, verifyPassword } from "../lib/crypto";
 import { API_KEY_PREFIX, touchApiKey } from "./api-keys";
 import { loadPrincipal } from "./load";
@@ -32,7 +33,7 @@ function decoy(): Promise<string> {
  * for any mismatch (unknown workspace or user, wrong secret, disabled user, revoked key) with
  * no hint of which. A key signs in only as its own user and caps the session at its role.
  */
-export async function signIn(env: Pick<Env, "DB">, input: SignInInput, now = new Date()): Promise<Principal | null> {
+export async function signIn(env: Pick<Env, "DB">, input: SignInInput, now = clock.now()): Promise<Principal | null> {
   const workspace = input.workspace.trim();
   const email = canonicalEmail(input.email);
   const props = input.secret.startsWith(API_KEY_PREFIX)

@@ -1,3 +1,4 @@
+import { clock } from "../lib/clock";
 import type { AuthProps, Principal, Role } from "./principal";
 import { roleAtLeast } from "./principal";
 
@@ -18,7 +19,7 @@ interface PrincipalRow {
 export async function loadPrincipal(
   env: Pick<Env, "DB">,
   props: AuthProps,
-  now = new Date(),
+  now = clock.now(),
 ): Promise<Principal | null> {
   const row = await env.DB.prepare(
     `SELECT w.slug AS slug, u.role AS user_role, u.disabled_at AS user_disabled,

@@ -1,4 +1,5 @@
 import { readSettings } from "../domain/settings";
+import { clock } from "../lib/clock";
 import { type EmailProvider, PermanentSendError, type SendReceipt } from "./provider";
 import { emailProviderFor } from "./select-provider";
 import { suppressionReasonSql } from "./suppression";
@@ -42,7 +43,7 @@ type Outcome = { ok: true } | { ok: false; error: unknown };
 export async function deliverEmails(
   env: Env,
   jobs: readonly SendEmailJob[],
-  now = new Date(),
+  now = clock.now(),
 ): Promise<Map<string, unknown>> {
   const failures = new Map<string, unknown>();
   if (jobs.length === 0) return failures;

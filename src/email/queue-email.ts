@@ -2,7 +2,9 @@ import { z } from "zod";
 import { canonicalEmail } from "../auth/credentials";
 import { readSettings } from "../domain/settings";
 import type { JobMessage } from "../jobs/messages";
+import { clock } from "../lib/clock";
 import { newId } from "../lib/ids";
+import { isoDay } from "../lib/time";
 import { notFound, ToolError } from "../mcp/errors";
 import { renderEmail, templateValues } from "./render";
 import { emailProviderFor } from "./select-provider";
@@ -125,19 +127,21 @@ export async function queueEmail(env: Env, input: QueueEmailInput): Promise<Queu
   if (!rendered.ok) throw new ToolError(rendered.error);
 
   const id = newId("eml");
+  const sentAt = clock.now();
   const quota = settings.email.daily_quota;
   const [, stored] = await env.DB.batch<{ id: string; status: OutboxStatus; error: string | null }>([
     // The WHERE clause is required by SQLite to read ON CONFLICT as an upsert after a SELECT.
     env.DB.prepare(
       `INSERT INTO outbox_messages (id, workspace_id, idempotency_key, account_id, contact_id, to_email, subject,
-                                    body_text, body_html, provider, origin, status, error)
+                                    body_text, body_html, provider, origin, status, error, created_at)
        SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
               CASE WHEN r.reason IS NOT NULL THEN 'suppressed' WHEN q.sent >= ?12 THEN 'failed' ELSE 'queued' END,
               CASE WHEN r.reason IS NOT NULL THEN r.reason
-                   WHEN q.sent >= ?12 THEN ?13 END
+                   WHEN q.sent >= ?12 THEN ?13 END,
+              ?14
          FROM (SELECT ${suppressionReasonSql("?2", "?6", "?5")} AS reason) r,
               (SELECT count(*) AS sent FROM outbox_messages
-                WHERE workspace_id = ?2 AND created_at >= strftime('%Y-%m-%dT00:00:00.000Z', 'now')
+                WHERE workspace_id = ?2 AND created_at >= ?15
                   AND status <> 'suppressed' AND NOT (status = 'failed' AND attempts = 0)) q
         WHERE true
        ON CONFLICT (workspace_id, idempotency_key) DO NOTHING`,
@@ -155,6 +159,8 @@ export async function queueEmail(env: Env, input: QueueEmailInput): Promise<Queu
       email.origin,
       quota,
       `daily send quota of ${quota} reached`,
+      sentAt.toISOString(),
+      `${isoDay(sentAt)}T00:00:00.000Z`,
     ),
     env.DB.prepare(
       "SELECT id, status, error FROM outbox_messages WHERE workspace_id = ?1 AND idempotency_key = ?2",

@@ -10,6 +10,7 @@ import type { HtmlEscapedString } from "hono/utils/html";
 import { inRange, MAX_COMMENT_CHARS, SCALES, type SurveyKind } from "../domain/satisfaction/scores";
 import { readSettings } from "../domain/settings";
 import { firstName, renderTemplate } from "../email/render";
+import { clock } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 
@@ -125,7 +126,7 @@ surveyRoutes.post("/s/:token", async (c) => {
     );
   }
   const responseId = newId("srv");
-  const at = new Date().toISOString();
+  const at = clock.now().toISOString();
   // Claim the invitation, then insert the response only if this request's claim holds: in one
   // transaction, so two submissions can never both count.
   const [, inserted] = await c.env.DB.batch([

@@ -5,6 +5,7 @@
  * message per hundred.
  */
 import { type EventMessage, type WebhookProvider, webhookMessages } from "../jobs/messages";
+import { clock } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { isWebhookProvider } from "./catalog";
 import { RECEIVERS } from "./providers";
@@ -89,7 +90,7 @@ export async function receiveWebhook(
   providerName: string,
   integrationId: string,
   request: Request,
-  now = new Date(),
+  now = clock.now(),
 ): Promise<Response> {
   if (!isWebhookProvider(providerName)) return refusal(404, "unknown webhook provider");
   const integration = await env.DB.prepare(

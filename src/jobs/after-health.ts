@@ -12,9 +12,9 @@ export async function afterHealthChunk(
   accountIds: readonly string[],
   day: string,
 ): Promise<{ risk_ms: number; campaigns_ms: number }> {
-  const started = Date.now();
+  const started = performance.now();
   await scoreAndStoreRisk(env, workspaceId, accountIds, day);
-  const scored = Date.now();
+  const scored = performance.now();
   await runCampaignsForChunk(env, workspaceId, accountIds, day);
-  return { risk_ms: scored - started, campaigns_ms: Date.now() - scored };
+  return { risk_ms: Math.round(scored - started), campaigns_ms: Math.round(performance.now() - scored) };
 }

@@ -8,6 +8,7 @@ import {
   triggerSchema,
 } from "../domain/retention/triggers";
 import { queueEmail } from "../email/queue-email";
+import { clock } from "../lib/clock";
 import { addDays, daysBetween, isoDay } from "../lib/time";
 import { ToolError } from "../mcp/errors";
 
@@ -273,7 +274,7 @@ export async function runDueSteps(
                         value ->> '$.done' AS done FROM json_each(?3)) AS j
           WHERE campaign_enrollments.workspace_id = ?1 AND campaign_enrollments.id = j.id
             AND campaign_enrollments.next_step = j.from_step`,
-      ).bind(workspaceId, new Date().toISOString(), chunk),
+      ).bind(workspaceId, clock.now().toISOString(), chunk),
     );
   }
   const results = writes.length > 0 ? await env.DB.batch(writes) : [];
@@ -296,6 +297,6 @@ export async function runCampaignsForChunk(
 ): Promise<void> {
   const campaigns = await activeCampaigns(env, workspaceId);
   if (campaigns.length === 0) return;
-  await enrollMatching(env, workspaceId, campaigns, day, accountIds, new Date());
+  await enrollMatching(env, workspaceId, campaigns, day, accountIds, clock.now());
   await runDueSteps(env, workspaceId, day, { accountIds });
 }

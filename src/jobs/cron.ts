@@ -1,3 +1,4 @@
+import { clock } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { healthRecalc } from "./health-recalc";
 import { renewalReminders } from "./renewal-reminders";
@@ -40,7 +41,7 @@ export async function runScheduled(env: Env, cron: string, scheduledTime: Date):
     `INSERT INTO job_runs (id, cron, scheduled_time, status, started_at) VALUES (?1, ?2, ?3, 'running', ?4)
      ON CONFLICT (cron, scheduled_time) DO NOTHING RETURNING id`,
   )
-    .bind(runId, cron, scheduled, new Date().toISOString())
+    .bind(runId, cron, scheduled, clock.now().toISOString())
     .first<{ id: string }>();
   if (!claimed) return { status: "duplicate", cron, scheduledTime: scheduled };
 
@@ -63,7 +64,7 @@ export async function runScheduled(env: Env, cron: string, scheduledTime: Date):
   await env.DB.prepare(
     "UPDATE job_runs SET status = ?2, detail = json_patch(coalesce(detail, '{}'), ?3), finished_at = ?4 WHERE id = ?1",
   )
-    .bind(runId, status, JSON.stringify(detail), new Date().toISOString())
+    .bind(runId, status, JSON.stringify(detail), clock.now().toISOString())
     .run();
   return { status, cron, scheduledTime: scheduled, runId, detail };
 }

@@ -509,9 +509,9 @@ export async function handleHealthChunks(env: Env, jobs: readonly HealthRecalcJo
   const failures = new Map<string, unknown>();
   for (const job of jobs) {
     try {
-      const started = Date.now();
+      const started = performance.now();
       const summary = await computeHealth(env, job.workspaceId, job.accountIds, job.day);
-      const healthMs = Date.now() - started;
+      const healthMs = Math.round(performance.now() - started);
       const after = await afterHealthChunk(env, job.workspaceId, job.accountIds, job.day);
       console.log(
         JSON.stringify({
@@ -519,7 +519,7 @@ export async function handleHealthChunks(env: Env, jobs: readonly HealthRecalcJo
           workspaceId: job.workspaceId,
           accounts: job.accountIds.length,
           stored: summary.stored,
-          ms: Date.now() - started,
+          ms: Math.round(performance.now() - started),
           health_ms: healthMs,
           ...after,
         }),

@@ -4,6 +4,7 @@ import { loadWorkspaceSettings } from "../db/workspace-settings";
 import { normalizeOffsets, offsetsForTier, planReminders } from "../domain/renewals/schedule";
 import { readSettings, type WorkspaceSettings } from "../domain/settings";
 import { queueEmail } from "../email/queue-email";
+import { clock } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { addDays, daysBetween, isoDay } from "../lib/time";
 import { ToolError } from "../mcp/errors";
@@ -309,7 +310,7 @@ export async function sendReminders(
                         value ->> '$.k' AS k, value ->> '$.n' AS n, value ->> '$.u' AS u FROM json_each(?2)) AS j
           WHERE +renewal_reminders.workspace_id = ?1 AND renewal_reminders.id = j.id
             AND renewal_reminders.status = 'queued'`,
-      ).bind(workspaceId, chunk, new Date().toISOString()),
+      ).bind(workspaceId, chunk, clock.now().toISOString()),
     );
   }
   if (taskWrites.length + updateWrites.length > 0) {

@@ -12,6 +12,7 @@ import {
   type TrainingExample,
   trainRiskModel,
 } from "../domain/risk/model";
+import { clock } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { addDays, daysBetween } from "../lib/time";
 import type { CronJob } from "./cron";
@@ -393,7 +394,7 @@ export async function scoreAndStoreRisk(
     (await latestRiskModel(env, workspaceId)) ??
     (await trainAndStore(env, workspaceId, {
       day,
-      trainedAt: new Date(),
+      trainedAt: clock.now(),
       trainedBy: "first scoring",
       onlyIfNone: true,
     }));
@@ -470,7 +471,7 @@ export const firstRiskModels: CronJob = {
     for (const workspace of results) {
       await trainAndStore(env, workspace.id, {
         day: scheduledTime.toISOString().slice(0, 10),
-        trainedAt: new Date(),
+        trainedAt: clock.now(),
         trainedBy: "first nightly run",
         onlyIfNone: true,
       });
@@ -498,7 +499,7 @@ export async function handleRiskRetrains(env: Env, jobs: readonly RiskRetrainJob
       if (!done) {
         await trainAndStore(env, job.workspaceId, {
           day: job.scheduledTime.slice(0, 10),
-          trainedAt: new Date(),
+          trainedAt: clock.now(),
           trainedBy: trainer,
         });
       }

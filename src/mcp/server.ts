@@ -5,6 +5,7 @@ import { type Principal, roleAtLeast } from "../auth/principal";
 import { openDb } from "../db/client";
 import { meteredD1, newMeter } from "../db/metered";
 import { auditLog, idempotencyKeys } from "../db/schema";
+import { clock } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { ALL_TOOLS, type AnyTool } from "../tools";
@@ -176,7 +177,7 @@ async function runHandler(
     const context: ToolContext = {
       ...call,
       db,
-      now: new Date(),
+      now: clock.now(),
       audit: (entry) => {
         auditEntry = entry;
       },

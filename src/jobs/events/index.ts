@@ -9,6 +9,7 @@
  * rest of the batch is written.
  */
 import { getAgentByName } from "agents";
+import { clock } from "../../lib/clock";
 import { type EventMessage, eventMessageSchema, type WebhookProvider } from "../messages";
 import type { QueueConsumer } from "../queue";
 import { normalizeGeneric } from "./generic";
@@ -73,7 +74,7 @@ export const consumeEvents: QueueConsumer = async (messages, env) => (await proc
 
 /** Processes one batch of `cs-events` messages; see the module comment. */
 export async function processEvents(messages: readonly Message<unknown>[], env: Env): Promise<EventBatchOutcome> {
-  const started = Date.now();
+  const started = performance.now();
   const failures = new Map<string, unknown>();
   const outcome: EventBatchOutcome = { failures, processed: 0, duplicates: 0, skippedUsage: 0, unmatchedEmails: 0 };
   const valid: { messageId: string; body: EventMessage }[] = [];
@@ -143,7 +144,7 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
     list.push(...item.changes);
     changesByWorkspace.set(item.receipt.workspace_id, list);
   }
-  const normalized = Date.now();
+  const normalized = performance.now();
   const indexes = await loadIndexes(env.DB, changesByWorkspace);
   const planned: Work[] = [];
   for (const item of work) {
@@ -159,16 +160,16 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
 
   // Usage goes to the agents before D1 marks the receipts processed: if a call fails, its
   // messages are retried, and the agents' dedupe makes the repeat harmless.
-  const delivering = Date.now();
+  const delivering = performance.now();
   const failedAccounts = await deliverUsage(env, planned);
-  const delivered = Date.now();
+  const delivered = performance.now();
   const writable = planned.filter((item) => {
     const error = item.plan?.usage.map((u) => failedAccounts.get(`${u.workspaceId}:${u.accountId}`)).find(Boolean);
     if (error) fail(item.messageId, error, item.receipt);
     return !error;
   });
 
-  const now = new Date().toISOString();
+  const now = clock.now().toISOString();
   const failureStatements = () => receiptFailureStatements(env.DB, [...receiptFailures.values()]);
   try {
     const statements = [
@@ -217,10 +218,10 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
       failed: failures.size,
       skipped_usage: outcome.skippedUsage,
       unmatched_emails: outcome.unmatchedEmails,
-      ms: Date.now() - started,
-      load_ms: normalized - started,
-      plan_ms: delivering - normalized,
-      usage_ms: delivered - delivering,
+      ms: Math.round(performance.now() - started),
+      load_ms: Math.round(normalized - started),
+      plan_ms: Math.round(delivering - normalized),
+      usage_ms: Math.round(delivered - delivering),
     }),
   );
   return outcome;
