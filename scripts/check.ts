@@ -89,7 +89,8 @@ const clockFindings = clockReads([
 ]);
 
 console.log(`import cycles in src/: ${cycles.length} (${srcFiles.length} modules)`);
-for (const cycle of cycles) console.log(`  ${[...cycle, cycle[0]].map((f) => path.relative(ROOT, f as string)).join(" → ")}`);
+for (const cycle of cycles)
+  console.log(`  ${[...cycle, cycle[0]].map((f) => path.relative(ROOT, f as string)).join(" → ")}`);
 console.log(`clock reads outside ${path.relative(ROOT, CLOCK_MODULE)}: ${clockFindings.length}`);
 for (const finding of clockFindings) console.log(`  ${finding}`);
 if (cycles.length > 0 || clockFindings.length > 0) process.exit(1);

@@ -1,4 +1,3 @@
-import { clock } from "../src/lib/clock";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
@@ -15,6 +14,7 @@ import {
   setRole,
   setUserDisabled,
 } from "../scripts/admin/commands";
+import { clock } from "../src/lib/clock";
 import { sha256Hex, verifyPassword } from "../src/lib/crypto";
 import { callOk, connectClient, workerFetch } from "./helpers";
 

@@ -522,9 +522,7 @@ describe("OAuth authorization code flow", () => {
     const { accessToken, scope } = await oauthToken("auth-keysignin", email, viewerKey.key);
     expect(scope).toBe("viewer");
     expect((await postMcp({ authorization: `Bearer ${accessToken}` })).status).toBe(200);
-    await env.DB.prepare("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1")
-      .bind(viewerKey.keyId, daysAgo(30))
-      .run();
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1").bind(viewerKey.keyId, daysAgo(30)).run();
     expect((await postMcp({ authorization: `Bearer ${accessToken}` })).status).toBe(401);
   });
 

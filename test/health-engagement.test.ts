@@ -89,7 +89,10 @@ beforeAll(async () => {
     activity("note", null, ago(40), "c1"),
     activity("call", "outbound", ago(10), "c3"),
     // Outbox: sent = m1, m2, m3, m4, m8 (5); opened m1, m2, m3, m8 (a click counts) = 4; clicked m2, m8 = 2.
-    email("m1", at("2026-02-24T08:00:00.000Z"), "delivered", { contact_id: "c1", opened_at: at("2026-02-24T09:15:00.000Z") }),
+    email("m1", at("2026-02-24T08:00:00.000Z"), "delivered", {
+      contact_id: "c1",
+      opened_at: at("2026-02-24T09:15:00.000Z"),
+    }),
     email("m2", at("2026-02-26T08:00:00.000Z"), "clicked", {
       opened_at: at("2026-02-26T09:40:00.000Z"),
       clicked_at: at("2026-02-26T09:41:00.000Z"),

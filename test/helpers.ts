@@ -1,9 +1,9 @@
-import { clock } from "../src/lib/clock";
 import { env, exports } from "cloudflare:workers";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { generateApiKey } from "../src/auth/api-keys";
 import type { Role } from "../src/auth/principal";
+import { clock } from "../src/lib/clock";
 import { sha256Hex } from "../src/lib/crypto";
 
 /** Sends a request to the Worker under test, as a client on localhost would. */
