@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { clock } from "../src/lib/clock";
+import { clock } from "../src/platform/lib/clock";
 import { createAccess } from "./bench/access";
 import { benchEvents, ingest, ingestionFloor } from "./bench/ingestion";
 import { connectBench, fetchableIds, judgeLatency, pingFloor, pingSamples, timeTool, toolCases } from "./bench/latency";

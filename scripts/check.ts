@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-const CLOCK_MODULE = path.join(ROOT, "src/lib/clock.ts");
+const CLOCK_MODULE = path.join(ROOT, "src/platform/lib/clock.ts");
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];

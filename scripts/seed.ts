@@ -11,7 +11,7 @@
  * defaults to the current UTC day.
  */
 import { parseArgs } from "node:util";
-import { clock } from "../src/lib/clock";
+import { clock } from "../src/platform/lib/clock";
 import { applyMigrations, type D1Target, persistDir } from "./lib/d1";
 import type { GenerateOptions } from "./seed/generate";
 import { existingWorkspaceId, formatCounts, type SeedReport, seedDatabase, seedFile } from "./seed/loader";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { TOOLSET_NAMES } from "../src/mcp/toolsets";
+import { REGISTRY } from "../src/toolsets";
 import { freePort } from "./lib/ports";
 
 const STARTUP_TIMEOUT_MS = 300_000;
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     const allClient = await connect(`${base}/mcp?toolsets=all`, adminKey);
     const catalogue = (await allClient.listTools()).tools;
     await allClient.close();
-    for (const toolset of TOOLSET_NAMES) {
+    for (const toolset of REGISTRY.toolsetNames) {
       const expected = catalogue.filter((t) => ["core", toolset].includes(String(t._meta?.["cs-mcp/toolset"]))).length;
       await check(`tools/list ?toolsets=${toolset}`, async () => {
         const client = await connect(`${base}/mcp?toolsets=${toolset}`, adminKey);

@@ -14,8 +14,8 @@ import {
   setRole,
   setUserDisabled,
 } from "../scripts/admin/commands";
-import { clock } from "../src/lib/clock";
-import { sha256Hex, verifyPassword } from "../src/lib/crypto";
+import { clock } from "../src/platform/lib/clock";
+import { sha256Hex, verifyPassword } from "../src/platform/lib/crypto";
 import { callOk, connectClient, workerFetch } from "./helpers";
 
 /** The admin commands run here on the test D1 binding instead of through wrangler. */

@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { generateApiKey } from "../src/auth/api-keys";
-import { type Principal, ROLES, type Role, roleAtLeast } from "../src/auth/principal";
-import { MAX_SIGN_IN_FAILURES } from "../src/auth/throttle";
-import { hashPassword, sha256Hex } from "../src/lib/crypto";
-import { base64url } from "../src/lib/ids";
-import { visibleTools } from "../src/mcp/server";
-import { requiredRole } from "../src/mcp/tool";
-import { parseSessionOptions } from "../src/mcp/toolsets";
-import { ALL_TOOLS } from "../src/tools";
+import { generateApiKey } from "../src/platform/auth/api-keys";
+import { type Principal, ROLES, type Role, roleAtLeast } from "../src/platform/auth/principal";
+import { MAX_SIGN_IN_FAILURES } from "../src/platform/auth/throttle";
+import { hashPassword, sha256Hex } from "../src/platform/lib/crypto";
+import { base64url } from "../src/platform/lib/ids";
+import { requiredRole } from "../src/platform/mcp/define-tool";
+import { visibleTools } from "../src/platform/mcp/server";
+import { parseSessionOptions } from "../src/platform/mcp/session";
+import { REGISTRY } from "../src/toolsets";
 import { callOk, connectClient, createWorkspace, daysAgo, workerFetch } from "./helpers";
 
 const ORIGIN = "http://localhost";
@@ -180,10 +180,10 @@ async function oauthToken(
 
 /** The tool names a caller of this role sees in a default session. */
 function expectedTools(role: Role): string[] {
-  const session = parseSessionOptions(new Request(RESOURCE));
+  const session = parseSessionOptions(new Request(RESOURCE), REGISTRY);
   if ("error" in session) throw new Error(session.error);
   const principal: Principal = { workspaceId: "w", userId: "u", keyId: null, role, workspaceSlug: "s" };
-  return visibleTools(session, principal)
+  return visibleTools(REGISTRY, session, principal)
     .map((t) => t.name)
     .sort();
 }
@@ -247,7 +247,7 @@ describe("bearer credentials on /mcp", () => {
   });
 
   it("refuses a write tool to a viewer key with HTTP 403", async () => {
-    const tool = ALL_TOOLS.find((t) => t.name === "log_activity")!;
+    const tool = REGISTRY.tools.find((t) => t.name === "log_activity")!;
     const { key } = await createWorkspace("auth-viewer-write", "viewer");
     const response = await postMcp(
       { authorization: `Bearer ${key}` },
@@ -587,11 +587,11 @@ describe("OAuth tokens and live authorization", () => {
     const viewerTools = (await after.listTools()).tools.map((t) => t.name).sort();
     expect(viewerTools).toEqual(expectedTools("viewer"));
     for (const name of viewerTools) {
-      const tool = ALL_TOOLS.find((t) => t.name === name);
+      const tool = REGISTRY.tools.find((t) => t.name === name);
       expect(tool && roleAtLeast("viewer", requiredRole(tool))).toBe(true);
     }
     // Exactly the tools above viewer (the write tools) went away.
-    const aboveViewer = ALL_TOOLS.filter((t) => requiredRole(t) !== "viewer" && csmTools.includes(t.name));
+    const aboveViewer = REGISTRY.tools.filter((t) => requiredRole(t) !== "viewer" && csmTools.includes(t.name));
     expect(csmTools.filter((name) => !viewerTools.includes(name))).toEqual(aboveViewer.map((t) => t.name).sort());
 
     await env.DB.prepare("UPDATE users SET disabled_at = ?2 WHERE id = ?1").bind(userId, daysAgo(30)).run();

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, issueConfirmation, verifyConfirmation } from "../src/mcp/confirmation";
+import { canonicalJson, issueConfirmation, verifyConfirmation } from "../src/platform/mcp/confirmation";
 
 const scope = { workspaceId: "ws_a", callerId: "usr_1", tool: "monitor_satisfaction" };
 const payload = { survey_id: "srv_1", contacts: ["con_1", "con_2"] };

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { documentId, documentUrl, parseDocumentId } from "../src/domain/documents";
 import { buildFtsQuery, MAX_QUERY_WORDS } from "../src/domain/fts-query";
 import { isoWeekLabel, isoWeekMonday } from "../src/domain/iso-week";
-import { markdownTable, tableCell } from "../src/domain/markdown-table";
 import { SqlParams } from "../src/domain/sql-params";
+import { markdownTable, tableCell } from "../src/platform/lib/markdown-table";
 
 describe("buildFtsQuery", () => {
   it("quotes every word so FTS5 syntax is read as text", () => {

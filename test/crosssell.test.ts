@@ -10,8 +10,8 @@ import {
   lookalikeCounts,
   seatsBasis,
 } from "../src/domain/expansion/crosssell";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_crosssell";

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { meteredD1, newMeter } from "../src/db/metered";
-import { debugD1Mode } from "../src/mcp/handler";
-import { D1_META_KEY } from "../src/mcp/server";
+import { meteredD1, newMeter } from "../src/platform/db/metered";
+import { debugD1Mode } from "../src/platform/mcp/handler";
+import { D1_META_KEY } from "../src/platform/mcp/server";
 import { connectClient, createWorkspace } from "./helpers";
 
 const WS = "ws_meter";

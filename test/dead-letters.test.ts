@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { queueEmail } from "../src/email/queue-email";
 import worker from "../src/index";
-import { clock } from "../src/lib/clock";
+import { clock } from "../src/platform/lib/clock";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 
 const SENDGRID_URL = "https://api.sendgrid.com/v3/mail/send";

@@ -5,8 +5,8 @@ import { queueAlert } from "../src/alerts/slack";
 import { queueEmail } from "../src/email/queue-email";
 import { escapeHtml, renderEmail, renderTemplate } from "../src/email/render";
 import worker from "../src/index";
-import { clock } from "../src/lib/clock";
-import { encryptSecret } from "../src/lib/crypto";
+import { clock } from "../src/platform/lib/clock";
+import { encryptSecret } from "../src/platform/lib/crypto";
 import { createWorkspace } from "./helpers";
 
 const SENDGRID_KEY = "SG.test-key";

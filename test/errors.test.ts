@@ -1,17 +1,16 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { runTool } from "../src/mcp/server";
-import { defineTool, READ_ONLY } from "../src/mcp/tool";
-import { DEFAULT_TOOLSETS } from "../src/mcp/toolsets";
-import { ALL_TOOLS } from "../src/tools";
+import { defineTool, READ_ONLY } from "../src/platform/mcp/define-tool";
+import { runTool } from "../src/platform/mcp/server";
+import { REGISTRY } from "../src/toolsets";
 import { callError, connectClient, createWorkspace, workerFetch } from "./helpers";
 
 describe("bad input gets an actionable isError, never an HTTP 500", () => {
   it("refuses unknown fields and wrong types on every core tool", async () => {
     const { key } = await createWorkspace("errors-input", "admin");
     const client = await connectClient(key);
-    for (const tool of ALL_TOOLS.filter((t) => t.toolset === "core")) {
+    for (const tool of REGISTRY.tools.filter((t) => t.toolset === "core")) {
       const unknown = await callError(client, tool.name, { no_such_field: 1 });
       expect(unknown, tool.name).toMatch(/Invalid arguments for tool|no_such_field/);
       expect(unknown, tool.name).not.toMatch(/\bat .*\.ts:\d+|SELECT |sqlite/i);
@@ -69,9 +68,10 @@ describe("bad input gets an actionable isError, never an HTTP 500", () => {
       {
         env,
         principal: { workspaceId, userId, keyId, role: "admin", workspaceSlug: "errors-crash" },
-        session: { toolsets: DEFAULT_TOOLSETS, readOnly: false },
+        session: { toolsets: [...REGISTRY.defaultToolsets], readOnly: false },
         requestId: "req_test123",
         origin: "http://localhost",
+        catalog: new Map(),
       },
     );
     expect(result.isError).toBe(true);

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { clock } from "../src/lib/clock";
+import { clock } from "../src/platform/lib/clock";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_esc";

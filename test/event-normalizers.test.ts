@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { normalizeGeneric } from "../src/jobs/events/generic";
-import { normalizeHubspot } from "../src/jobs/events/hubspot";
-import { normalizeIntercom, textOfHtml } from "../src/jobs/events/intercom";
-import { domainAt, instantAt } from "../src/jobs/events/read";
-import { PayloadError } from "../src/jobs/events/records";
-import { normalizeSegment } from "../src/jobs/events/segment";
-import { normalizeSendgrid } from "../src/jobs/events/sendgrid";
-import { majorUnits, normalizeStripe } from "../src/jobs/events/stripe";
-import { normalizeZendesk } from "../src/jobs/events/zendesk";
+import { normalizeGeneric } from "../src/ingest/normalize/generic";
+import { normalizeHubspot } from "../src/ingest/normalize/hubspot";
+import { normalizeIntercom, textOfHtml } from "../src/ingest/normalize/intercom";
+import { normalizeSegment } from "../src/ingest/normalize/segment";
+import { normalizeSendgrid } from "../src/ingest/normalize/sendgrid";
+import { majorUnits, normalizeStripe } from "../src/ingest/normalize/stripe";
+import { normalizeZendesk } from "../src/ingest/normalize/zendesk";
+import { domainAt, instantAt } from "../src/ingest/read";
+import { PayloadError } from "../src/ingest/records";
 
 const context = { receivedAt: "2026-05-01T12:00:00.000Z", eventType: null };
 

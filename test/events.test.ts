@@ -4,11 +4,11 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getAgentByName } from "agents";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { processEvents } from "../src/jobs/events";
-import { stableRowId } from "../src/jobs/events/plan";
-import type { EventMessage, WebhookProvider } from "../src/jobs/messages";
-import { clock } from "../src/lib/clock";
-import { isoDay } from "../src/lib/time";
+import { processEvents } from "../src/ingest/consumer";
+import type { EventMessage, WebhookProvider } from "../src/ingest/messages";
+import { stableRowId } from "../src/ingest/plan";
+import { clock } from "../src/platform/lib/clock";
+import { isoDay } from "../src/platform/lib/time";
 import { callOk, connectClient, createWorkspace } from "./helpers";
 
 const RECEIVED_AT = "2026-05-01T12:00:00.000Z";

@@ -10,8 +10,8 @@ import {
   seededRandom,
   simulateRenewals,
 } from "../src/domain/renewals/forecast";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 describe("forecast simulation (pure)", () => {

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { purgeExpiredDetail } from "../src/jobs/retention";
-import { addDays } from "../src/lib/time";
+import { addDays } from "../src/platform/lib/time";
+import { purgeExpiredDetail } from "../src/records/purge";
 import { callError, callOk, connectClient, createWorkspace } from "./helpers";
 import { usageFixtures } from "./usage-fixtures";
 

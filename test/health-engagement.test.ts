@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callError, callOk, connectClient, createWorkspace, fixtureDates, insert } from "./helpers";
 import { usageFixtures } from "./usage-fixtures";
 

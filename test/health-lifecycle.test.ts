@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { computeStage, median, milestoneProgress, ruleMatches, stageSpans } from "../src/domain/lifecycle";
 import { PLAYBOOK_LIBRARY } from "../src/domain/retention/playbooks";
 import { adoptionMilestoneSchema, readSettings } from "../src/domain/settings";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthlife";

@@ -2,12 +2,13 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { runScheduled } from "../src/jobs/cron";
-import { handleHealthChunks } from "../src/jobs/health-recalc";
-import { consumeJobs } from "../src/jobs/jobs-consumer";
-import type { JobMessage } from "../src/jobs/messages";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
+import { runScheduled } from "../src/platform/queue/cron";
+import { jobsConsumer } from "../src/platform/queue/jobs";
+import type { HealthRecalcChunkMessage } from "../src/tools/health/jobs";
+import { handleHealthChunks } from "../src/tools/health/jobs";
+import { REGISTRY } from "../src/toolsets";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthscore";
@@ -444,13 +445,13 @@ describe("nightly recalculation", () => {
     )
       .bind(ws)
       .run();
-    const batches: { body: JobMessage }[][] = [];
+    const batches: { body: HealthRecalcChunkMessage }[][] = [];
     vi.spyOn(Object.getPrototypeOf(env.JOBS_QUEUE) as Queue, "sendBatch").mockImplementation(async (messages) => {
-      batches.push([...messages] as { body: JobMessage }[]);
+      batches.push([...messages] as { body: HealthRecalcChunkMessage }[]);
       return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
     });
     const scheduled = new Date(`${today}T03:00:00.417Z`);
-    const outcome = await runScheduled(env, "0 3 * * *", scheduled);
+    const outcome = await runScheduled(env, REGISTRY.crons, "0 3 * * *", scheduled);
     expect(outcome.status).toBe("succeeded");
     const messages = batches.flat().map((m) => m.body);
     for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(100);
@@ -463,7 +464,7 @@ describe("nightly recalculation", () => {
       "cs-jobs",
       mine.map((body, i) => ({ id: `hc-${i}`, timestamp: clock.now(), attempts: 1, body })),
     );
-    expect(await consumeJobs(batch.messages, env)).toEqual(new Map());
+    expect(await jobsConsumer(REGISTRY.jobs)(batch.messages, env)).toEqual(new Map());
     const rest = other.flatMap((m, i) =>
       m.type === "health_recalc_chunk"
         ? [{ messageId: `o-${i}`, workspaceId: m.workspaceId, runId: m.runId, day: m.day, accountIds: m.accountIds }]

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { firstMatch, median, type Rule, ruleMatches, slaBreaches } from "../src/domain/segments";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthseg";

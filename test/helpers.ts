@@ -1,10 +1,10 @@
 import { env, exports } from "cloudflare:workers";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { generateApiKey } from "../src/auth/api-keys";
-import type { Role } from "../src/auth/principal";
-import { clock } from "../src/lib/clock";
-import { sha256Hex } from "../src/lib/crypto";
+import { generateApiKey } from "../src/platform/auth/api-keys";
+import type { Role } from "../src/platform/auth/principal";
+import { clock } from "../src/platform/lib/clock";
+import { sha256Hex } from "../src/platform/lib/crypto";
 
 /** Sends a request to the Worker under test, as a client on localhost would. */
 export function workerFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {

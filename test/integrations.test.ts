@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { clock } from "../src/lib/clock";
-import { decryptSecret, sha256Hex } from "../src/lib/crypto";
+import { clock } from "../src/platform/lib/clock";
+import { decryptSecret, sha256Hex } from "../src/platform/lib/crypto";
 import { callError, callOk, connectClient, createWorkspace, workerFetch } from "./helpers";
 import { genericHeaders, sendgridKeyPair, stripeHeaders } from "./webhook-signing";
 

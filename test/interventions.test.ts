@@ -5,8 +5,8 @@ import { outcomesByPlaybook } from "../src/domain/retention/outcomes";
 import { PLAYBOOK_LIBRARY } from "../src/domain/retention/playbooks";
 import { INTERVENTION_BY_FACTOR } from "../src/domain/risk/library";
 import { renderTemplate, TEMPLATE_VARIABLES } from "../src/email/render";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retint";

@@ -2,15 +2,16 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import { runScheduled } from "../src/jobs/cron";
-import { clock } from "../src/lib/clock";
+import { clock } from "../src/platform/lib/clock";
+import { runScheduled } from "../src/platform/queue/cron";
+import { REGISTRY } from "../src/toolsets";
 import { callOk, connectClient, createWorkspace } from "./helpers";
 
 describe("cron framework", () => {
   it("runs a fire once even when it is delivered twice", async () => {
     const at = new Date("2026-03-01T03:00:00Z");
-    const first = await runScheduled(env, "0 3 * * *", at);
-    const second = await runScheduled(env, "0 3 * * *", at);
+    const first = await runScheduled(env, REGISTRY.crons, "0 3 * * *", at);
+    const second = await runScheduled(env, REGISTRY.crons, "0 3 * * *", at);
     expect(first.status).toBe("succeeded");
     expect(second.status).toBe("duplicate");
     const runs = await env.DB.prepare("SELECT count(*) AS n FROM job_runs WHERE scheduled_time = ?1")
@@ -31,7 +32,7 @@ describe("cron framework", () => {
       ),
     ]);
     // 2026-04-25 minus 14 days = 2026-04-11; minus 400 days = 2025-03-21.
-    const outcome = await runScheduled(env, "0 3 * * *", new Date("2026-04-25T03:00:00Z"));
+    const outcome = await runScheduled(env, REGISTRY.crons, "0 3 * * *", new Date("2026-04-25T03:00:00Z"));
     expect(outcome.status).toBe("succeeded");
     const detail = outcome.status === "duplicate" ? {} : outcome.detail;
     expect(detail).toMatchObject({
@@ -48,7 +49,7 @@ describe("cron framework", () => {
   });
 
   it("records an unknown cron as a failed run", async () => {
-    const outcome = await runScheduled(env, "*/5 * * * *", new Date("2026-03-01T00:05:00Z"));
+    const outcome = await runScheduled(env, REGISTRY.crons, "*/5 * * * *", new Date("2026-03-01T00:05:00Z"));
     expect(outcome.status).toBe("failed");
   });
 });
@@ -98,8 +99,8 @@ describe("queues", () => {
 
 describe("scheduled jobs in the workspace overview", () => {
   it("shows the latest run of each cron with its outcome", async () => {
-    await runScheduled(env, "0 3 * * *", new Date("2026-05-01T03:00:00Z"));
-    await runScheduled(env, "0 3 * * *", new Date("2026-05-02T03:00:00Z"));
+    await runScheduled(env, REGISTRY.crons, "0 3 * * *", new Date("2026-05-01T03:00:00Z"));
+    await runScheduled(env, REGISTRY.crons, "0 3 * * *", new Date("2026-05-02T03:00:00Z"));
     const { key } = await createWorkspace("jobs-overview", "viewer");
     const overview = await callOk<{ scheduled_jobs: { cron: string; last_scheduled_time: string; status: string }[] }>(
       await connectClient(key),
@@ -120,7 +121,7 @@ describe("stale webhook receipts", () => {
        ('rcp_done', 'ws_sweep', 'int_sweep', 'generic', 'evt-done', '{}', 'processed', '2026-06-01T09:00:00.000Z')`,
     ).run();
     const sent = vi.spyOn(env.EVENTS_QUEUE, "sendBatch").mockResolvedValue(undefined as never);
-    const first = await runScheduled(env, "*/10 * * * *", new Date("2026-06-01T10:00:00Z"));
+    const first = await runScheduled(env, REGISTRY.crons, "*/10 * * * *", new Date("2026-06-01T10:00:00Z"));
     expect(first.status === "duplicate" ? null : first.detail).toEqual({
       requeue_stale_receipts: { receipts_requeued: 1 },
     });
@@ -135,7 +136,7 @@ describe("stale webhook receipts", () => {
         },
       },
     ]);
-    const next = await runScheduled(env, "*/10 * * * *", new Date("2026-06-01T10:11:00Z"));
+    const next = await runScheduled(env, REGISTRY.crons, "*/10 * * * *", new Date("2026-06-01T10:11:00Z"));
     expect(next.status === "duplicate" ? null : next.detail).toEqual({
       requeue_stale_receipts: { receipts_requeued: 1 },
     });

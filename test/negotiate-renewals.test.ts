@@ -12,8 +12,8 @@ import {
   usageWindows,
   valueTrend,
 } from "../src/domain/revenue/negotiate";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_negot";

@@ -10,8 +10,8 @@ import {
   usageDeclineFiring,
   usageSeries,
 } from "../src/domain/retention/postmortem";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retpm";

@@ -12,17 +12,18 @@ import { z } from "zod";
 import { collectWorkspace, type GenerateOptions, generateWorkspace } from "../scripts/seed/generate";
 import type { SeedData } from "../scripts/seed/rows";
 import { insertStatements } from "../scripts/seed/sql";
-import { generateApiKey } from "../src/auth/api-keys";
-import type { D1Meter } from "../src/db/metered";
 import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../src/db/rollups";
 import { sealSecrets } from "../src/integrations/secrets";
-import { afterHealthChunk } from "../src/jobs/after-health";
-import { computeHealth, HEALTH_CHUNK_SIZE } from "../src/jobs/health-recalc";
-import { clock } from "../src/lib/clock";
-import { sha256Hex } from "../src/lib/crypto";
-import { addDays, isoDay } from "../src/lib/time";
-import { D1_META_KEY } from "../src/mcp/server";
-import { ALL_TOOLS, type AnyTool } from "../src/tools";
+import { generateApiKey } from "../src/platform/auth/api-keys";
+import type { D1Meter } from "../src/platform/db/metered";
+import { clock } from "../src/platform/lib/clock";
+import { sha256Hex } from "../src/platform/lib/crypto";
+import { addDays, isoDay } from "../src/platform/lib/time";
+import type { AnyTool } from "../src/platform/mcp/define-tool";
+import { D1_META_KEY } from "../src/platform/mcp/server";
+import { afterHealthChunk } from "../src/tools/health/after-health";
+import { computeHealth, HEALTH_CHUNK_SIZE } from "../src/tools/health/jobs";
+import { REGISTRY } from "../src/toolsets";
 import { connectClient } from "./helpers";
 import { formatPlan, GROWING_TABLES, type PlanRow, unboundedReadsOfGrowingTables } from "./query-plan-scans";
 
@@ -178,7 +179,7 @@ function actionsOf(tool: AnyTool): string[] {
 
 /** Every read call: each read-only tool (per action when it has some) and each read action of a write tool. */
 function readCalls(): { key: string; tool: string; action?: string }[] {
-  return ALL_TOOLS.flatMap((tool) => {
+  return REGISTRY.tools.flatMap((tool) => {
     const actions = tool.annotations.readOnlyHint ? actionsOf(tool) : [...(tool.readActions ?? [])];
     if (tool.annotations.readOnlyHint && actions.length === 0) return [{ key: tool.name, tool: tool.name }];
     return actions.map((action) => ({ key: `${tool.name} ${action}`, tool: tool.name, action }));

@@ -6,10 +6,11 @@ import { SqlEmitter } from "../scripts/seed/sql";
 import { nextReminder, offsetsForTier, planReminders } from "../src/domain/renewals/schedule";
 import { readSettings } from "../src/domain/settings";
 import worker from "../src/index";
-import { runScheduled } from "../src/jobs/cron";
-import { renewalReminders, scanReminders } from "../src/jobs/renewal-reminders";
-import { clock } from "../src/lib/clock";
-import { addDays } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays } from "../src/platform/lib/time";
+import { runScheduled } from "../src/platform/queue/cron";
+import { renewalReminders, scanReminders } from "../src/tools/expansion/jobs";
+import { REGISTRY } from "../src/toolsets";
 import { insert } from "./helpers";
 
 describe("reminder schedule (pure)", () => {
@@ -329,10 +330,10 @@ describe("daily renewal reminders", () => {
   it("sends the next offsets as their days arrive, through the daily cron", async () => {
     captureQueue();
     // Day +2: nothing new is due.
-    await runScheduled(env, "0 3 * * *", cronAt(addDays(D, 2)));
+    await runScheduled(env, REGISTRY.crons, "0 3 * * *", cronAt(addDays(D, 2)));
     expect(reminderChunks()).toEqual([]);
     // Day +5: c_fresh is 90 days out.
-    const outcome = await runScheduled(env, "0 3 * * *", cronAt(addDays(D, 5)));
+    const outcome = await runScheduled(env, REGISTRY.crons, "0 3 * * *", cronAt(addDays(D, 5)));
     expect(outcome.status === "duplicate" ? null : outcome.detail.renewal_reminders).toMatchObject({
       day: addDays(D, 5),
       created: 1,

@@ -8,8 +8,8 @@ import {
   movementRates,
   reportingPeriods,
 } from "../src/domain/revenue/movements";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_revexp";

@@ -3,8 +3,8 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { collectWorkspace, type GenerateOptions } from "../scripts/seed/generate";
 import type { ContractRow } from "../scripts/seed/rows";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callOk, connectClient, createWorkspace } from "./helpers";
 
 // The demo generator's contract chains, anchored today, checked against a plain recount.

@@ -2,8 +2,9 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RISK_FACTORS } from "../src/domain/risk/factor-names";
-import { CRON_JOBS } from "../src/jobs/cron";
-import { handleHealthChunks } from "../src/jobs/health-recalc";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
+import { handleHealthChunks } from "../src/tools/health/jobs";
 import {
   firstRiskModels,
   handleRiskRetrains,
@@ -11,9 +12,8 @@ import {
   riskRetrain,
   scoreAndStoreRisk,
   trainAndStore,
-} from "../src/jobs/risk";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+} from "../src/tools/retention/risk-scoring";
+import { REGISTRY } from "../src/toolsets";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const today = isoDay(clock.now());
@@ -369,7 +369,7 @@ describe("a workspace with too little history", () => {
   });
 
   it("retrains weekly once per cron fire", async () => {
-    expect(CRON_JOBS[RISK_RETRAIN_CRON]).toEqual([riskRetrain]);
+    expect(REGISTRY.crons[RISK_RETRAIN_CRON]).toEqual([riskRetrain]);
     const job = { messageId: "m1", workspaceId: WS, scheduledTime: "2026-11-23T04:00:00.000Z" };
     expect((await handleRiskRetrains(env, [job])).size).toBe(0);
     expect((await handleRiskRetrains(env, [{ ...job, messageId: "m2" }])).size).toBe(0);

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { jsonChunks } from "../src/db/json-chunks";
 import { trainRiskModel } from "../src/domain/risk/model";
-import { buildExamples, latestRiskModel, trainAndStore } from "../src/jobs/risk";
-import { clock } from "../src/lib/clock";
-import { addDays, daysBetween } from "../src/lib/time";
+import { jsonChunks } from "../src/platform/db/json-chunks";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, daysBetween } from "../src/platform/lib/time";
+import { buildExamples, latestRiskModel, trainAndStore } from "../src/tools/retention/risk-scoring";
 
 const TODAY = "2026-06-01";
 const at = (day: string) => `${day}T12:00:00.000Z`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bandOf, inRange, responseRate, summarize, summarizeGroups } from "../src/domain/satisfaction/scores";
 import { dayWindow } from "../src/domain/satisfaction/window";
-import { clock } from "../src/lib/clock";
+import { clock } from "../src/platform/lib/clock";
 
 /** Answers as a histogram, one count per answer. */
 const answers = (...scores: number[]) => scores.map((score) => ({ score, count: 1 }));

@@ -2,11 +2,11 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { processEvents } from "../src/jobs/events";
-import type { EventMessage } from "../src/jobs/messages";
-import { clock } from "../src/lib/clock";
-import { sha256Hex } from "../src/lib/crypto";
-import { addDays, isoDay } from "../src/lib/time";
+import { processEvents } from "../src/ingest/consumer";
+import type { EventMessage } from "../src/ingest/messages";
+import { clock } from "../src/platform/lib/clock";
+import { sha256Hex } from "../src/platform/lib/crypto";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const SCORES_WS = "ws_sat-scores";

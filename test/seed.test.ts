@@ -7,11 +7,11 @@ import { DEMO_PASSWORD, demoPasswordHash } from "../scripts/seed/password";
 import { SEED_TABLES, type SeedData } from "../scripts/seed/rows";
 import { deleteWorkspaceStatements, insertStatements, SqlEmitter } from "../scripts/seed/sql";
 import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../src/db/rollups";
-import * as schema from "../src/db/schema";
 import { campaignStepsSchema, triggerSchema } from "../src/domain/retention/triggers";
 import { workspaceSettingsSchema } from "../src/domain/settings";
-import { verifyPassword } from "../src/lib/crypto";
-import { addDays } from "../src/lib/time";
+import { verifyPassword } from "../src/platform/lib/crypto";
+import { addDays } from "../src/platform/lib/time";
+import * as schema from "../src/schema";
 
 const ANCHOR = "2026-06-15";
 const OPTIONS: GenerateOptions = {

@@ -1,6 +1,6 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { clock } from "../src/lib/clock";
+import { clock } from "../src/platform/lib/clock";
 
 // The suite runs at TEST_NOW (vitest.config.ts), whatever today's date: fixtures are built from clock.now().
 clock.pin(new Date(env.TEST_NOW));

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex } from "../src/lib/crypto";
+import { sha256Hex } from "../src/platform/lib/crypto";
 import { createWorkspace, insert, workerFetch } from "./helpers";
 
 const WS = "ws_survey-page";

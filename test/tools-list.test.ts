@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import readme from "../README.md?raw";
-import { DEFAULT_TOOLSETS, TOOLSET_NAMES } from "../src/mcp/toolsets";
-import { ALL_TOOLS } from "../src/tools";
+import { REGISTRY } from "../src/toolsets";
 import { connectClient, createWorkspace } from "./helpers";
 
 describe("tools/list", () => {
@@ -9,7 +8,7 @@ describe("tools/list", () => {
     const { key } = await createWorkspace("snapshot", "admin");
     const client = await connectClient(key, "?toolsets=all");
     const { tools } = await client.listTools();
-    expect(tools.length).toBe(ALL_TOOLS.length);
+    expect(tools.length).toBe(REGISTRY.tools.length);
     const sorted = [...tools].sort((a, b) => a.name.localeCompare(b.name));
     await expect(`${JSON.stringify(sorted, null, 2)}\n`).toMatchFileSnapshot("./__snapshots__/tools-list.json");
   });
@@ -36,23 +35,41 @@ describe("tools/list", () => {
   it("keeps the default toolsets at or under 40 tools and honours ?toolsets and the header", async () => {
     const { key } = await createWorkspace("toolsets", "admin");
     const defaults = await (await connectClient(key)).listTools();
-    const expectedDefault = ALL_TOOLS.filter((t) => DEFAULT_TOOLSETS.includes(t.toolset));
+    const expectedDefault = REGISTRY.tools.filter((t) => REGISTRY.defaultToolsets.includes(t.toolset));
     expect(defaults.tools.length).toBe(expectedDefault.length);
     expect(defaults.tools.length).toBeLessThanOrEqual(40);
-    for (const toolset of TOOLSET_NAMES) {
+    for (const toolset of REGISTRY.toolsetNames) {
       const { tools } = await (await connectClient(key, `?toolsets=${toolset}`)).listTools();
-      const expected = ALL_TOOLS.filter((t) => t.toolset === toolset || t.toolset === "core").map((t) => t.name);
+      const expected = REGISTRY.tools.filter((t) => t.toolset === toolset || t.toolset === "core").map((t) => t.name);
       expect(tools.map((t) => t.name).sort(), toolset).toEqual(expected.sort());
     }
   });
 
-  it("lists only read-only tools in a read-only session", async () => {
+  it("lists every tool with a read action in a read-only session, a mixed tool with its reads only", async () => {
     const { key } = await createWorkspace("readonly-list", "admin");
-    const { tools } = await (await connectClient(key, "?toolsets=all&readonly=1")).listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(
-      ALL_TOOLS.filter((t) => t.annotations.readOnlyHint)
-        .map((t) => t.name)
-        .sort(),
+    const client = await connectClient(key, "?toolsets=all&readonly=1");
+    const { tools } = await client.listTools();
+    const expected = REGISTRY.tools.filter((t) => t.annotations.readOnlyHint || (t.readActions ?? []).length > 0);
+    expect(tools.map((t) => t.name).sort()).toEqual(expected.map((t) => t.name).sort());
+    // Only these write without any read action.
+    expect(REGISTRY.tools.filter((t) => !expected.includes(t)).map((t) => t.name)).toEqual([
+      "import_records",
+      "log_activity",
+      "calculate_health_score",
+    ]);
+    for (const listed of tools) {
+      expect(listed.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+      expect(Object.keys(listed.inputSchema.properties ?? {})).not.toContain("idempotency_key");
+    }
+    const satisfaction = tools.find((t) => t.name === "monitor_satisfaction");
+    expect((satisfaction?.inputSchema.properties?.action as { enum: string[] }).enum).toEqual(["scores", "detractors"]);
+
+    const scores = await client.callTool({ name: "monitor_satisfaction", arguments: { action: "scores" } });
+    expect(scores.isError).toBeFalsy();
+    const send = await client.callTool({ name: "monitor_satisfaction", arguments: { action: "create", kind: "nps" } });
+    expect(send.isError).toBe(true);
+    expect((send.content as { text: string }[])[0]?.text).toBe(
+      'In this read-only session (readonly=1) monitor_satisfaction offers its read actions only (scores, detractors); action "create" is not one of them. Reconnect without readonly to use the others.',
     );
   });
 
@@ -64,6 +81,6 @@ describe("tools/list", () => {
   it("documents exactly the registered tools in the README table", () => {
     const section = readme.split("<!-- tools:start -->")[1]?.split("<!-- tools:end -->")[0] ?? "";
     const documented = [...section.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
-    expect(documented.sort()).toEqual(ALL_TOOLS.map((t) => t.name).sort());
+    expect(documented.sort()).toEqual(REGISTRY.tools.map((t) => t.name).sort());
   });
 });

@@ -9,8 +9,8 @@ import {
   p90RankFromTop,
   type UpsellFacts,
 } from "../src/domain/expansion/upsell";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_upsell";

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { getAgentByName } from "agents";
 import { describe, expect, it } from "vitest";
-import { purgeExpiredDetail } from "../src/jobs/retention";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
+import { purgeExpiredDetail } from "../src/records/purge";
 
 const WS = "ws_usage_rollups";
 

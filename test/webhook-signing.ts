@@ -1,4 +1,4 @@
-import { clock } from "../src/lib/clock";
+import { clock } from "../src/platform/lib/clock";
 
 /**
  * Signs webhook deliveries the way each provider documents it, written independently of the

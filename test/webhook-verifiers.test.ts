@@ -5,7 +5,7 @@ import { hubspotSignedUri } from "../src/integrations/providers/hubspot";
 import { derToP1363, normalizeSendGridPublicKey } from "../src/integrations/providers/sendgrid";
 import type { SignedDelivery } from "../src/integrations/providers/types";
 import { equalBytes, fromBase64, fromHex } from "../src/integrations/signing";
-import { clock } from "../src/lib/clock";
+import { clock } from "../src/platform/lib/clock";
 import {
   genericHeaders,
   hubspotHeaders,

@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import type { EventMessage } from "../src/ingest/messages";
+import { MAX_BODY_BYTES, receiveWebhook } from "../src/ingest/receiver";
 import type { IntegrationProvider } from "../src/integrations/catalog";
-import { MAX_BODY_BYTES, receiveWebhook } from "../src/integrations/receiver";
 import { createIntegration, d1Runner, rotateIntegration, setIntegrationStatus } from "../src/integrations/service";
-import type { EventMessage } from "../src/jobs/messages";
-import { clock } from "../src/lib/clock";
+import { clock } from "../src/platform/lib/clock";
 import { createWorkspace, workerFetch } from "./helpers";
 import {
   genericHeaders,

@@ -10,8 +10,8 @@ import {
   weightedPipeline,
   whitespaceArr,
 } from "../src/domain/expansion/whitespace";
-import { clock } from "../src/lib/clock";
-import { addDays, isoDay } from "../src/lib/time";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_whitespace";

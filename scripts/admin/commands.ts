@@ -3,12 +3,12 @@
  * D1 binding in tests. Only the SHA-256 of an API key is ever written; the key itself is
  * returned once to the caller.
  */
-import { API_KEY_PREFIX, generateApiKey } from "../../src/auth/api-keys";
-import { canonicalEmail } from "../../src/auth/credentials";
-import { ROLES, type Role } from "../../src/auth/principal";
-import { clock } from "../../src/lib/clock";
-import { hashPassword, sha256Hex } from "../../src/lib/crypto";
-import { newId } from "../../src/lib/ids";
+import { API_KEY_PREFIX, generateApiKey } from "../../src/platform/auth/api-keys";
+import { canonicalEmail } from "../../src/platform/auth/credentials";
+import { ROLES, type Role } from "../../src/platform/auth/principal";
+import { clock } from "../../src/platform/lib/clock";
+import { hashPassword, sha256Hex } from "../../src/platform/lib/crypto";
+import { newId } from "../../src/platform/lib/ids";
 
 /** A value bound to a `?N` placeholder. */
 export type SqlValue = string | number | null;

@@ -16,7 +16,7 @@ import {
   type SecretReveal,
   setIntegrationStatus,
 } from "../../src/integrations/service";
-import { clock } from "../../src/lib/clock";
+import { clock } from "../../src/platform/lib/clock";
 import type { D1Target } from "../lib/d1";
 import { type AdminDb, AdminError } from "./commands";
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createIntegration } from "../../src/integrations/service";
-import { clock } from "../../src/lib/clock";
+import { clock } from "../../src/platform/lib/clock";
 import { type AdminDb, createKey, type SqlValue } from "../admin/commands";
 import { openD1 } from "./workspace";
 

@@ -6,7 +6,7 @@
  * better-sqlite3, one transaction per batch, while wrangler is stopped.
  */
 import Database from "better-sqlite3";
-import { clock } from "../../src/lib/clock";
+import { clock } from "../../src/platform/lib/clock";
 import { FEATURES } from "../seed/catalog";
 import { ratio, segmentSignature } from "./stats";
 import type { Fixtures } from "./workspace";

@@ -6,8 +6,8 @@
  * rows, wrangler stopped.
  */
 import Database from "better-sqlite3";
-import { HEALTH_CHUNK_SIZE } from "../../src/jobs/messages";
-import { clock } from "../../src/lib/clock";
+import { clock } from "../../src/platform/lib/clock";
+import { HEALTH_CHUNK_SIZE } from "../../src/tools/health/jobs";
 import { ratio } from "./stats";
 
 const DAY_MS = 86_400_000;
@@ -238,7 +238,7 @@ export async function recalcThroughCron(
     chunks_done: progress.chunks_done,
     seconds,
     timed_out: timedOut,
-    includes: `from the cron request until the last chunk reports done: listing and queueing the accounts, and per chunk of ${HEALTH_CHUNK_SIZE} the health aggregates, scoring, health_scores and account writes, alerts, churn-risk scoring and campaign enrollment (src/jobs/after-health.ts)`,
+    includes: `from the cron request until the last chunk reports done: listing and queueing the accounts, and per chunk of ${HEALTH_CHUNK_SIZE} the health aggregates, scoring, health_scores and account writes, alerts, churn-risk scoring and campaign enrollment (src/tools/health/after-health.ts)`,
     floor,
     ratio: timedOut ? null : ratio(seconds, floor.seconds),
   };

@@ -5,7 +5,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { is } from "drizzle-orm";
 import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
-import * as schema from "../../src/db/schema";
+import * as schema from "../../src/schema";
 import { type D1Target, executeSql, query, sqlLiteral } from "../lib/d1";
 import { type GenerateOptions, generateWorkspace } from "./generate";
 import type { TableName } from "./rows";

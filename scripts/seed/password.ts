@@ -3,7 +3,7 @@
  * random one, so the same options give byte-identical seed SQL. The format is the one
  * `hashPassword` writes, so sign-in verifies it as usual. Demo data only: real users get random salts.
  */
-import { base64url } from "../../src/lib/ids";
+import { base64url } from "../../src/platform/lib/ids";
 
 /** Password of every demo user (printed by `npm start`). */
 export const DEMO_PASSWORD = "demo-password";

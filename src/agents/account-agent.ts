@@ -1,6 +1,6 @@
 import { Agent } from "agents";
-import { clock } from "../lib/clock";
-import { addDays, isoDay } from "../lib/time";
+import { clock } from "../platform/lib/clock";
+import { addDays, isoDay } from "../platform/lib/time";
 
 /** One usage event routed to an account: `id` is the dedupe key (the webhook receipt it came from). */
 export interface UsageEventInput {

@@ -1,6 +1,7 @@
-import type { JobMessage } from "../jobs/messages";
-import { clock } from "../lib/clock";
-import { decryptSecret } from "../lib/crypto";
+import { z } from "zod";
+import { clock } from "../platform/lib/clock";
+import { decryptSecret } from "../platform/lib/crypto";
+import { defineJob } from "../platform/queue/jobs";
 
 /** Slack's limit for a message's text that we keep to (the queue message schema enforces it). */
 const MAX_ALERT_LENGTH = 3000;
@@ -51,7 +52,7 @@ export async function queueAlerts(
       .first<{ found: number }>();
     if (!integration) return { queued: false };
   }
-  const messages: JobMessage[] = inputs.map((input) => ({
+  const messages: SlackAlertMessage[] = inputs.map((input) => ({
     type: "slack_alert",
     workspaceId,
     idempotencyKey: input.idempotencyKey,
@@ -221,3 +222,16 @@ async function postToSlack(url: string, text: string, destination: Destination):
     );
   }
 }
+
+/** The `cs-jobs` message that posts one Slack alert. */
+export const slackAlertMessage = z.object({
+  type: z.literal("slack_alert"),
+  workspaceId: z.string(),
+  /** Deduplicates repeated deliveries of one alert. */
+  idempotencyKey: z.string(),
+  text: z.string().max(3000),
+});
+export type SlackAlertMessage = z.infer<typeof slackAlertMessage>;
+
+/** Posts queued Slack alerts. */
+export const slackAlertJob = defineJob({ schema: slackAlertMessage, handleBatch: deliverAlerts });

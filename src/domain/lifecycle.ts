@@ -1,4 +1,4 @@
-import { daysBetween } from "../lib/time";
+import { daysBetween } from "../platform/lib/time";
 
 /** One lifecycle rule as stored in settings `lifecycle_rules`. */
 export interface LifecycleRule {

@@ -1,5 +1,7 @@
+import { z } from "zod";
 import { readSettings } from "../domain/settings";
-import { clock } from "../lib/clock";
+import { clock } from "../platform/lib/clock";
+import { defineJob } from "../platform/queue/jobs";
 import { type EmailProvider, PermanentSendError, type SendReceipt } from "./provider";
 import { emailProviderFor } from "./select-provider";
 import { suppressionReasonSql } from "./suppression";
@@ -150,3 +152,15 @@ export async function deliverEmails(
 function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 1000);
 }
+
+/** The `cs-jobs` message that sends one outbox email. */
+export const sendEmailMessage = z.object({
+  type: z.literal("send_email"),
+  workspaceId: z.string(),
+  /** The outbox row holding the rendered message. */
+  outboxId: z.string(),
+});
+export type SendEmailMessage = z.infer<typeof sendEmailMessage>;
+
+/** Sends queued outbox emails. */
+export const sendEmailJob = defineJob({ schema: sendEmailMessage, handleBatch: deliverEmails });

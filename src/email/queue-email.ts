@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { canonicalEmail } from "../auth/credentials";
 import { readSettings } from "../domain/settings";
-import type { JobMessage } from "../jobs/messages";
-import { clock } from "../lib/clock";
-import { newId } from "../lib/ids";
-import { isoDay } from "../lib/time";
-import { notFound, ToolError } from "../mcp/errors";
+import { canonicalEmail } from "../platform/auth/credentials";
+import { clock } from "../platform/lib/clock";
+import { newId } from "../platform/lib/ids";
+import { isoDay } from "../platform/lib/time";
+import { notFound, ToolError } from "../platform/mcp/errors";
+import type { SendEmailMessage } from "./deliver";
 import { renderEmail, templateValues } from "./render";
 import { emailProviderFor } from "./select-provider";
 import { suppressionReasonSql } from "./suppression";
@@ -170,7 +170,7 @@ export async function queueEmail(env: Env, input: QueueEmailInput): Promise<Queu
   if (!row) throw new Error("the outbox row was not stored");
   const created = row.id === id;
   if (created && row.status === "queued") {
-    const message: JobMessage = { type: "send_email", workspaceId: email.workspaceId, outboxId: id };
+    const message: SendEmailMessage = { type: "send_email", workspaceId: email.workspaceId, outboxId: id };
     try {
       await env.JOBS_QUEUE.send(message);
     } catch (error) {

@@ -7,9 +7,9 @@
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
-import { resolveApiKey } from "../auth/api-keys";
-import { loadPrincipal } from "../auth/load";
-import type { Principal } from "../auth/principal";
+import { resolveApiKey } from "../platform/auth/api-keys";
+import { loadPrincipal } from "../platform/auth/load";
+import type { Principal } from "../platform/auth/principal";
 
 /** `GET /outbox` and `GET /outbox/:id`. */
 export const outboxRoutes = new Hono<{ Bindings: Env }>();

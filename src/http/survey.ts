@@ -10,9 +10,9 @@ import type { HtmlEscapedString } from "hono/utils/html";
 import { inRange, MAX_COMMENT_CHARS, SCALES, type SurveyKind } from "../domain/satisfaction/scores";
 import { readSettings } from "../domain/settings";
 import { firstName, renderTemplate } from "../email/render";
-import { clock } from "../lib/clock";
-import { sha256Hex } from "../lib/crypto";
-import { newId } from "../lib/ids";
+import { clock } from "../platform/lib/clock";
+import { sha256Hex } from "../platform/lib/crypto";
+import { newId } from "../platform/lib/ids";
 
 /** `GET /s/:token` and `POST /s/:token`. */
 export const surveyRoutes = new Hono<{ Bindings: Env }>();

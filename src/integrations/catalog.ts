@@ -1,4 +1,4 @@
-import { WEBHOOK_PROVIDERS, type WebhookProvider } from "../jobs/messages";
+import { WEBHOOK_PROVIDERS, type WebhookProvider } from "../ingest/messages";
 
 /** Every kind of integration: the webhook senders, and Slack, which we only send to. */
 export const INTEGRATION_PROVIDERS = [...WEBHOOK_PROVIDERS, "slack"] as const;

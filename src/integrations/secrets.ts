@@ -5,8 +5,8 @@
  * secret is kept too, sealed on its own and appended after {@link PREVIOUS_SEPARATOR}, so
  * deliveries signed with either secret verify while the provider is switched over.
  */
-import { decryptSecret, encryptSecret, sha256Hex } from "../lib/crypto";
-import { base64url } from "../lib/ids";
+import { decryptSecret, encryptSecret, sha256Hex } from "../platform/lib/crypto";
+import { base64url } from "../platform/lib/ids";
 
 /** How long the previous secret still verifies after a rotation. */
 export const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;

@@ -3,7 +3,7 @@
  * (the D1 binding in the Worker, wrangler's D1 in the admin CLI). Secrets are sealed at rest
  * and returned only by create and rotate; views show a fingerprint instead.
  */
-import { newId } from "../lib/ids";
+import { newId } from "../platform/lib/ids";
 import { type IntegrationProvider, isWebhookProvider, PROVIDER_GUIDES } from "./catalog";
 import { normalizeSendGridPublicKey } from "./providers/sendgrid";
 import {

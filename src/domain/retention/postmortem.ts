@@ -1,4 +1,4 @@
-import { addDays, daysBetween } from "../../lib/time";
+import { addDays, daysBetween } from "../../platform/lib/time";
 import { median } from "../segments";
 
 /**

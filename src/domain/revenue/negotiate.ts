@@ -1,4 +1,4 @@
-import { addDays } from "../../lib/time";
+import { addDays } from "../../platform/lib/time";
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 const round4 = (v: number) => Math.round(v * 10_000) / 10_000;

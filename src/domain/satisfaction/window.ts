@@ -1,4 +1,4 @@
-import { addDays, isoDay } from "../../lib/time";
+import { addDays, isoDay } from "../../platform/lib/time";
 
 /** A window of whole UTC days, both ends included. */
 export interface DayWindow {

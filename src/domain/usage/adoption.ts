@@ -1,5 +1,5 @@
 /** Feature adoption figures from account-feature rollups, computed over plain rows. */
-import { daysBetween } from "../../lib/time";
+import { daysBetween } from "../../platform/lib/time";
 import { median } from "./metrics";
 
 /** One account's use of one feature in the window. */

@@ -3,7 +3,7 @@
  * rollups hold a distinct-user count per day only, so weekly and monthly distinct users cannot
  * be recovered exactly; the proxies below say what they are.
  */
-import { addDays } from "../../lib/time";
+import { addDays } from "../../platform/lib/time";
 import { isoWeekMonday } from "../iso-week";
 
 /** One day of a usage rollup. */

@@ -1,4 +1,4 @@
-import type { WebhookProvider } from "../../jobs/messages";
+import type { WebhookProvider } from "../../ingest/messages";
 import { generic } from "./generic";
 import { hubspot } from "./hubspot";
 import { intercom } from "./intercom";

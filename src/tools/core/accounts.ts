@@ -1,11 +1,12 @@
 import { getAgentByName } from "agents";
 import { z } from "zod";
 import { LICENSED_SEATS_SQL } from "../../db/seats";
-import { markdownTable } from "../../domain/markdown-table";
 import { evaluateRiskFlags, type HealthBand, percentChange, RISK_CODES } from "../../domain/risk-flags";
 import { SqlParams } from "../../domain/sql-params";
-import { addDays, daysBetween, isoDay } from "../../lib/time";
-import { notFound, ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -13,8 +14,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, READ_ONLY } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 

@@ -1,9 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { accounts, activities, contacts } from "../../db/schema";
-import { newId } from "../../lib/ids";
-import { notFound, ToolError } from "../../mcp/errors";
-import { defineTool } from "../../mcp/tool";
+import { newId } from "../../platform/lib/ids";
+import { defineTool } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
+import { accounts, activities, contacts } from "../../schema";
 
 const KINDS = ["call", "meeting", "note", "email"] as const;
 const DIRECTIONS = ["inbound", "outbound"] as const;

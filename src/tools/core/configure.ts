@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { workspaces } from "../../db/schema";
 import { readSettings, type WorkspaceSettings, workspaceSettingsSchema } from "../../domain/settings";
-import { notFound, ToolError } from "../../mcp/errors";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -10,8 +10,8 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
+import { workspaces } from "../../schema";
 
 /**
  * The shape of a settings patch, derived from the settings schema so new settings are patchable

@@ -1,12 +1,12 @@
 import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import { newestFirstAfter } from "../../db/keyset";
-import { deadLetters } from "../../db/schema";
-import { markdownTable } from "../../domain/markdown-table";
-import { refuseMisplacedFields } from "../../mcp/action-fields";
-import { notFound, ToolError } from "../../mcp/errors";
-import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+import { newestFirstAfter } from "../../platform/db/keyset";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
+import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
+import { deadLetters } from "../../schema";
 
 const ACTIONS = ["list", "get", "replay"] as const;
 const STATUSES = ["retrying", "dead", "replayed"] as const;

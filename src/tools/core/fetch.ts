@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type DocumentKind, documentId, documentUrl, parseDocumentId } from "../../domain/documents";
-import { notFound, ToolError } from "../../mcp/errors";
-import { defineTool, READ_ONLY } from "../../mcp/tool";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 
 /** The text part shown to the model is cut here; the full text is always in structured content. */
 const MAX_TEXT_CHARS = 4000;

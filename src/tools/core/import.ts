@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { jsonChunks } from "../../db/json-chunks";
 import { refreshAccountRollups } from "../../db/rollups";
 import { CsvError, parseCsvTable } from "../../domain/csv";
 import { RECORD_COLUMNS } from "../../domain/import/columns";
@@ -16,10 +15,11 @@ import {
   type ValidRecord,
   validateRecords,
 } from "../../domain/import/rows";
-import { markdownTable } from "../../domain/markdown-table";
-import { newId } from "../../lib/ids";
-import { ToolError } from "../../mcp/errors";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+import { jsonChunks } from "../../platform/db/json-chunks";
+import { newId } from "../../platform/lib/ids";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { ToolError } from "../../platform/mcp/errors";
 
 /** A value as bound to SQLite. */
 type SqlValue = string | number | null;

@@ -1,4 +1,5 @@
-import type { ToolDefinition } from "../../mcp/tool";
+import { outboxRoutes } from "../../http/outbox";
+import { defineToolset } from "../../platform/toolset";
 import { getAccountOverview, listAccounts } from "./accounts";
 import { logActivity } from "./activities";
 import { configureWorkspace } from "./configure";
@@ -12,19 +13,26 @@ import { search } from "./search";
 import { manageTasks } from "./tasks";
 import { getAccountTimeline } from "./timeline";
 
-/** The core toolset, in the order tools are listed. */
-export const coreTools: ToolDefinition[] = [
-  getWorkspaceOverview,
-  search,
-  fetchDocument,
-  listAccounts,
-  getAccountOverview,
-  getAccountTimeline,
-  configureWorkspace,
-  importRecords,
-  logActivity,
-  manageTasks,
-  manageIntegrations,
-  listOutbox,
-  manageDeadLetters,
-];
+/** The core toolset. */
+export const core = defineToolset({
+  name: "core",
+  description:
+    "Platform: search/fetch, workspace overview and settings, import, accounts, timeline, activities, tasks.",
+  isDefault: true,
+  tools: [
+    getWorkspaceOverview,
+    search,
+    fetchDocument,
+    listAccounts,
+    getAccountOverview,
+    getAccountTimeline,
+    configureWorkspace,
+    importRecords,
+    logActivity,
+    manageTasks,
+    manageIntegrations,
+    listOutbox,
+    manageDeadLetters,
+  ],
+  routes: outboxRoutes,
+});

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { markdownTable } from "../../domain/markdown-table";
 import { INTEGRATION_PROVIDERS } from "../../integrations/catalog";
 import {
   createIntegration,
@@ -13,8 +12,10 @@ import {
   type SecretReveal,
   setIntegrationStatus,
 } from "../../integrations/service";
-import { refuseMisplacedFields } from "../../mcp/action-fields";
-import { notFound, ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -22,8 +23,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 const ACTIONS = ["list", "get", "create", "rotate", "disable", "enable"] as const;
 type Action = (typeof ACTIONS)[number];

@@ -1,12 +1,12 @@
 import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { newestFirstAfter } from "../../db/keyset";
-import { accounts, contacts, outboxMessages } from "../../db/schema";
-import { markdownTable } from "../../domain/markdown-table";
-import { addDays } from "../../lib/time";
-import { notFound, ToolError } from "../../mcp/errors";
-import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
-import { defineTool, READ_ONLY, type ToolContext } from "../../mcp/tool";
+import { newestFirstAfter } from "../../platform/db/keyset";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays } from "../../platform/lib/time";
+import { defineTool, READ_ONLY, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
+import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
+import { accounts, contacts, outboxMessages } from "../../schema";
 
 const STATUSES = ["queued", "sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed"] as const;
 const EVENTS = [

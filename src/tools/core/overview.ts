@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { kpiTargetsSchema, readSettings } from "../../domain/settings";
-import { defineTool, READ_ONLY } from "../../mcp/tool";
-import { TOOLSET_NAMES } from "../../mcp/toolsets";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
+
 // Read at call time only, so the import cycle with the registry is harmless.
-import { ALL_TOOLS } from "..";
 
 interface WorkspaceRow {
   id: string;
@@ -89,7 +88,7 @@ export const getWorkspaceOverview = defineTool({
       .describe("Latest run of each cron trigger (deployment-wide maintenance, not workspace data)."),
   },
   annotations: READ_ONLY,
-  async handler(_args, { env, principal, session }) {
+  async handler(_args, { env, principal, session, catalog }) {
     const ws = principal.workspaceId;
     // Everything in one round trip.
     const [workspaceResult, countsResult, freshnessResult, integrationsResult, runsResult] = await env.DB.batch([
@@ -172,10 +171,10 @@ export const getWorkspaceOverview = defineTool({
       finished_at: run.finished_at,
       detail: run.detail ? (JSON.parse(run.detail) as Record<string, unknown>) : null,
     }));
-    const toolsets = TOOLSET_NAMES.map((name) => ({
+    const toolsets = [...catalog].map(([name, tools]) => ({
       name,
       enabled: session.toolsets.includes(name),
-      tools: ALL_TOOLS.filter((tool) => tool.toolset === name).map((tool) => tool.name),
+      tools: [...tools],
     }));
     const { total_arr, ...rest } = counts;
     const data = {

@@ -7,9 +7,9 @@ import {
   documentUrl,
 } from "../../domain/documents";
 import { buildFtsQuery, MAX_QUERY_WORDS } from "../../domain/fts-query";
-import { markdownTable } from "../../domain/markdown-table";
-import { ToolError } from "../../mcp/errors";
-import { defineTool, READ_ONLY } from "../../mcp/tool";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
+import { ToolError } from "../../platform/mcp/errors";
 
 /** BM25 column weights: a hit in the title (name, subject) counts four times a hit in the body. */
 const TITLE_WEIGHT = 4.0;

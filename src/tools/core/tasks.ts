@@ -1,11 +1,11 @@
 import { and, asc, eq, gt, isNotNull, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import { accounts, tasks, users, workspaces } from "../../db/schema";
-import { markdownTable } from "../../domain/markdown-table";
 import { readSettings } from "../../domain/settings";
-import { newId } from "../../lib/ids";
-import { refuseMisplacedFields } from "../../mcp/action-fields";
-import { notFound, ToolError } from "../../mcp/errors";
+import { newId } from "../../platform/lib/ids";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -13,8 +13,8 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
+import { accounts, tasks, users, workspaces } from "../../schema";
 
 const ACTIONS = ["list", "create", "complete", "reassign", "update"] as const;
 const PRIORITIES = ["low", "normal", "high", "urgent"] as const;

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { isoWeekLabel, isoWeekMonday } from "../../domain/iso-week";
-import { markdownTable } from "../../domain/markdown-table";
 import { SqlParams } from "../../domain/sql-params";
-import { addDays } from "../../lib/time";
-import { notFound, ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays } from "../../platform/lib/time";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -11,8 +12,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, READ_ONLY } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 /** Entry kinds, each read from its own table. */
 export const TIMELINE_KINDS = [

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { jsonChunks } from "../../db/json-chunks";
-import { newId } from "../../lib/ids";
-import { decodeCursor, encodeCursor } from "../../mcp/pagination";
-import type { ToolContext } from "../../mcp/tool";
+import { jsonChunks } from "../../platform/db/json-chunks";
+import { newId } from "../../platform/lib/ids";
+import type { ToolContext } from "../../platform/mcp/define-tool";
+import { decodeCursor, encodeCursor } from "../../platform/mcp/pagination";
 
 /** A catalog product. */
 export interface CatalogProduct {

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { workspaceSettings } from "../../db/workspace-settings";
-import { markdownTable } from "../../domain/markdown-table";
 import {
   type ClvInputs,
   expectedLifetime,
@@ -12,8 +11,10 @@ import {
   sensitivity,
 } from "../../domain/revenue/clv";
 import { addTotals } from "../../domain/revenue/movements";
-import { addDays, isoDay } from "../../lib/time";
-import { ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, isoDay } from "../../platform/lib/time";
+import { defineTool } from "../../platform/mcp/define-tool";
+import { ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -21,8 +22,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 import { compareText } from "./book";
 import { loadMovements } from "./revenue-expansion";
 

@@ -9,9 +9,9 @@ import {
   ownerSeatShareMedians,
   seatsBasisOfShare,
 } from "../../domain/expansion/crosssell";
-import { markdownTable } from "../../domain/markdown-table";
-import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
-import { defineTool } from "../../mcp/tool";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { defineTool } from "../../platform/mcp/define-tool";
+import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
 import {
   accountFilters,
   type Book,

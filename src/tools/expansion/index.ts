@@ -1,7 +1,16 @@
-import type { ToolDefinition } from "../../mcp/tool";
+import { defineToolset } from "../../platform/toolset";
+import { renewalReminders, renewalRemindersJob } from "./jobs";
 import { opportunityTools } from "./opportunities";
 import { renewalTools } from "./renewals";
 import { revenueTools } from "./revenue";
 
-/** The expansion toolset (processes 114–121). */
-export const expansionTools: ToolDefinition[] = [...opportunityTools, ...renewalTools, ...revenueTools];
+/** The expansion toolset. */
+export const expansion = defineToolset({
+  name: "expansion",
+  description:
+    "Growth & revenue (114–121): upsell, cross-sell, whitespace, renewals, forecasts, NRR/GRR, lifetime value.",
+  isDefault: true,
+  tools: [...opportunityTools, ...renewalTools, ...revenueTools],
+  jobs: { renewal_reminders: renewalRemindersJob },
+  crons: { "0 3 * * *": [renewalReminders] },
+});

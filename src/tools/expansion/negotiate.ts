@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { refreshAccountRollups } from "../../db/rollups";
 import { workspaceSettings } from "../../db/workspace-settings";
-import { markdownTable } from "../../domain/markdown-table";
 import { addMonths } from "../../domain/revenue/movements";
 import {
   type Band,
@@ -21,10 +20,12 @@ import {
   type WindowUsage,
 } from "../../domain/revenue/negotiate";
 import type { WorkspaceSettings } from "../../domain/settings";
-import { newId } from "../../lib/ids";
-import { addDays, daysBetween, isoDay } from "../../lib/time";
-import { refuseMisplacedFields } from "../../mcp/action-fields";
-import { notFound, ToolError } from "../../mcp/errors";
+import { newId } from "../../platform/lib/ids";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
+import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -32,8 +33,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 const ACTIONS = ["prepare", "offer", "list", "accept", "reject", "withdraw"] as const;
 type Action = (typeof ACTIONS)[number];

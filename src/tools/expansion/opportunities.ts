@@ -1,4 +1,4 @@
-import type { ToolDefinition } from "../../mcp/tool";
+import type { ToolDefinition } from "../../platform/mcp/define-tool";
 import { identifyCrosssellOpportunities } from "./crosssell";
 import { identifyUpsellOpportunities } from "./upsell";
 import { identifyExpansionOpportunities } from "./whitespace";

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { workspaceSettings } from "../../db/workspace-settings";
-import { markdownTable } from "../../domain/markdown-table";
 import {
   BEST_CASE_FROM,
   bucketOf,
@@ -13,9 +12,10 @@ import {
 } from "../../domain/renewals/forecast";
 import { effectiveSchedules, nextReminder, offsetsForTier } from "../../domain/renewals/schedule";
 import { priorModel, sampleSize } from "../../domain/risk/model";
-import { latestRiskModel, scoreAccounts } from "../../jobs/risk";
-import { addDays, daysBetween, isoDay } from "../../lib/time";
-import { notFound, ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
+import { defineTool, READ_ONLY, type ToolContext, type ToolDefinition } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -23,8 +23,8 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, READ_ONLY, type ToolContext, type ToolDefinition } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
+import { latestRiskModel, scoreAccounts } from "../retention/risk-scoring";
 import { compareText } from "./book";
 
 /** Default window of track_renewals: the next 120 days. */

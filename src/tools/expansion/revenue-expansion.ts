@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { workspaceSettings } from "../../db/workspace-settings";
-import { markdownTable } from "../../domain/markdown-table";
 import {
   addTotals,
   againstTarget,
@@ -10,8 +9,9 @@ import {
   movementRates,
   reportingPeriods,
 } from "../../domain/revenue/movements";
-import { isoDay } from "../../lib/time";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { isoDay } from "../../platform/lib/time";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
 
 /** Two days whose in-force ARR is compared. */
 export interface Span {

@@ -1,4 +1,4 @@
-import type { ToolDefinition } from "../../mcp/tool";
+import type { ToolDefinition } from "../../platform/mcp/define-tool";
 import { optimizeCustomerLifetimeValue } from "./clv";
 import { negotiateRenewals } from "./negotiate";
 import { trackRevenueExpansion } from "./revenue-expansion";

@@ -9,11 +9,11 @@ import {
   p90ActiveUsers,
   type UpsellEvaluation,
 } from "../../domain/expansion/upsell";
-import { markdownTable } from "../../domain/markdown-table";
-import { addDays, isoDay } from "../../lib/time";
-import { ToolError } from "../../mcp/errors";
-import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, isoDay } from "../../platform/lib/time";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { ToolError } from "../../platform/mcp/errors";
+import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
 import {
   accountFilters,
   type Book,

@@ -12,10 +12,10 @@ import {
   weightedPipeline,
   whitespaceArr,
 } from "../../domain/expansion/whitespace";
-import { markdownTable } from "../../domain/markdown-table";
-import { notFound, ToolError } from "../../mcp/errors";
-import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
+import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
 import {
   accountFilters,
   type Book,

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { markdownTable } from "../../domain/markdown-table";
 import { SqlParams } from "../../domain/sql-params";
 import {
   type AdopterTotals,
@@ -10,8 +9,10 @@ import {
 } from "../../domain/usage/adoption";
 import { round, usageWindows } from "../../domain/usage/metrics";
 import { FEATURES_USED_SQL, fillSql } from "../../domain/usage/sql";
-import { addDays, isoDay } from "../../lib/time";
-import { notFound, ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, isoDay } from "../../platform/lib/time";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -19,8 +20,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, READ_ONLY } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 /** Packs an account-feature's events and days to date in one integer: events × PACK + days. */
 const PACK = 65536;

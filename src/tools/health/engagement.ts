@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { markdownTable } from "../../domain/markdown-table";
 import {
   bestChannel,
   channelRates,
@@ -9,9 +8,10 @@ import {
   weekdayShares,
 } from "../../domain/usage/engagement";
 import { round, usageWindows } from "../../domain/usage/metrics";
-import { addDays, isoDay } from "../../lib/time";
-import { notFound, ToolError } from "../../mcp/errors";
-import { defineTool, READ_ONLY } from "../../mcp/tool";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, isoDay } from "../../platform/lib/time";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 
 const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 const rate = z.number().nullable();

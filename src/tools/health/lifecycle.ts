@@ -1,15 +1,15 @@
 import { z } from "zod";
 import { workspaceSettings } from "../../db/workspace-settings";
 import { computeStage, DEFAULT_STUCK_DAYS, stageSpans } from "../../domain/lifecycle";
-import { markdownTable } from "../../domain/markdown-table";
 import { PLAYBOOK_LIBRARY } from "../../domain/retention/playbooks";
 import { sqlText } from "../../domain/segments";
 import { SqlParams } from "../../domain/sql-params";
-import { openInterventionStatements } from "../../jobs/interventions";
-import { newId } from "../../lib/ids";
-import { isoDay } from "../../lib/time";
-import { refuseMisplacedFields } from "../../mcp/action-fields";
-import { notFound, ToolError } from "../../mcp/errors";
+import { newId } from "../../platform/lib/ids";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { isoDay } from "../../platform/lib/time";
+import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -17,8 +17,8 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
+import { openInterventionStatements } from "../retention/queries/interventions";
 
 const ACTIONS = ["list", "evaluate", "move", "history", "stuck"] as const;
 /** Moves per write statement: one JSON parameter each, kept well under D1's statement size. */

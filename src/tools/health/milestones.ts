@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { loadWorkspaceSettings } from "../../db/workspace-settings";
 import { milestoneProgress } from "../../domain/lifecycle";
-import { markdownTable } from "../../domain/markdown-table";
-import { addDays, daysBetween, isoDay } from "../../lib/time";
-import { notFound } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
+import { notFound } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -11,8 +12,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, READ_ONLY } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 /** Per-account adoption milestones from usage rollups: date achieved, progress, newly achieved, stalled. */
 export const trackAdoptionMilestones = defineTool({

@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { COMPONENTS, MEASURES, PRESET_DESCRIPTIONS, PRESETS } from "../../domain/health/model";
-import { markdownTable } from "../../domain/markdown-table";
-import { type AccountHealth, computeHealth, loadHealthConfig } from "../../jobs/health-recalc";
-import { HEALTH_CHUNK_SIZE } from "../../jobs/messages";
-import { isoDay } from "../../lib/time";
-import { notFound, ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { isoDay } from "../../platform/lib/time";
+import { defineTool } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -12,8 +11,8 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
+import { type AccountHealth, computeHealth, HEALTH_CHUNK_SIZE, loadHealthConfig } from "./jobs";
 
 const bandSchema = z.enum(["red", "yellow", "green"]);
 

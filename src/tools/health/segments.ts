@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { workspaceSettings } from "../../db/workspace-settings";
-import { markdownTable } from "../../domain/markdown-table";
 import {
   type AccountFacts,
   arrGrowth,
@@ -13,7 +12,9 @@ import {
   type RuleField,
 } from "../../domain/segments";
 import { SqlParams } from "../../domain/sql-params";
-import { addDays, isoDay } from "../../lib/time";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, isoDay } from "../../platform/lib/time";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
 import {
   cursorArg,
   decodeCursor,
@@ -21,8 +22,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 /** Days of usage summed for `usage_events_30d`: the 30 complete UTC days before today. */
 export const USAGE_WINDOW_DAYS = 30;

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { workspaceSettings } from "../../db/workspace-settings";
-import { markdownTable } from "../../domain/markdown-table";
 import { slaBreaches as breachesOf, median, type Rule, type ServiceLevels, sqlText } from "../../domain/segments";
 import { SqlParams } from "../../domain/sql-params";
-import { addDays, daysBetween, isoDay } from "../../lib/time";
-import { ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -12,8 +13,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 import { assignOrEvaluate, computedSql, evaluatedRow, factWindows, labelMakeup, windowsField } from "./segments";
 
 /** Window of tickets whose first response is measured for check_sla. */

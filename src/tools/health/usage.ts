@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { markdownTable } from "../../domain/markdown-table";
 import { SqlParams } from "../../domain/sql-params";
 import {
   changePct,
@@ -18,8 +17,10 @@ import {
   WEEK_MONDAY_SQL,
   withAccounts,
 } from "../../domain/usage/sql";
-import { isoDay } from "../../lib/time";
-import { notFound, ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { isoDay } from "../../platform/lib/time";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -27,8 +28,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, READ_ONLY } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { markdownTable } from "../../domain/markdown-table";
 import {
   type CampaignStep,
   campaignStepsSchema,
@@ -10,6 +9,21 @@ import {
   triggerSchema,
 } from "../../domain/retention/triggers";
 import { renderTemplate, TEMPLATE_VARIABLES } from "../../email/render";
+import { newId } from "../../platform/lib/ids";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, isoDay } from "../../platform/lib/time";
+import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
+import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../platform/mcp/confirmation";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
+import {
+  cursorArg,
+  decodeCursor,
+  encodeCursor,
+  limitArg,
+  nextCursorField,
+  queryFingerprint,
+} from "../../platform/mcp/pagination";
 import {
   type ActiveCampaign,
   activeCampaigns,
@@ -18,21 +32,7 @@ import {
   runDueSteps,
   type StepRunSummary,
   triggerFactsCte,
-} from "../../jobs/campaigns";
-import { newId } from "../../lib/ids";
-import { addDays, isoDay } from "../../lib/time";
-import { refuseMisplacedFields } from "../../mcp/action-fields";
-import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
-import { notFound, ToolError } from "../../mcp/errors";
-import {
-  cursorArg,
-  decodeCursor,
-  encodeCursor,
-  limitArg,
-  nextCursorField,
-  queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "./campaign-runs";
 
 const TOOL = "automate_retention_campaigns";
 const ACTIONS = ["create", "update", "list", "get", "activate", "pause", "evaluate", "report"] as const;

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { queueAlert } from "../../alerts/slack";
-import { jsonChunks } from "../../db/json-chunks";
 import { workspaceSettings } from "../../db/workspace-settings";
 import {
   type EscalationFacts,
@@ -12,11 +11,13 @@ import {
   slaDueAt,
   slaStatus,
 } from "../../domain/escalations/sla";
-import { markdownTable } from "../../domain/markdown-table";
 import { dayWindow } from "../../domain/satisfaction/window";
-import { newId } from "../../lib/ids";
-import { refuseMisplacedFields } from "../../mcp/action-fields";
-import { notFound, ToolError } from "../../mcp/errors";
+import { jsonChunks } from "../../platform/db/json-chunks";
+import { newId } from "../../platform/lib/ids";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -24,8 +25,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 const ACTIONS = ["open", "assign", "update", "notify", "resolve", "reopen", "get", "list", "stats"] as const;
 type Action = (typeof ACTIONS)[number];

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { markdownTable } from "../../domain/markdown-table";
 import { type InterventionFacts, outcomesByPlaybook } from "../../domain/retention/outcomes";
 import {
   libraryEmailBody,
@@ -11,12 +10,12 @@ import {
 import { readSettings } from "../../domain/settings";
 import { queueEmail } from "../../email/queue-email";
 import { renderEmail, templateValues } from "../../email/render";
-import { recipientsFor } from "../../jobs/campaigns";
-import { openInterventionStatements } from "../../jobs/interventions";
-import { addDays, daysBetween, isoDay } from "../../lib/time";
-import { refuseMisplacedFields } from "../../mcp/action-fields";
-import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
-import { notFound, ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
+import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
+import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../platform/mcp/confirmation";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -24,8 +23,9 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
+import { recipientsFor } from "./campaign-runs";
+import { openInterventionStatements } from "./queries/interventions";
 
 const TOOL = "execute_retention_campaign";
 const ACTIONS = ["open", "send_step", "step", "close", "get", "list", "stats"] as const;

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { markdownTable } from "../../domain/markdown-table";
 import {
   CATCH_LOOKBACK_DAYS,
   eventKey,
@@ -21,7 +20,9 @@ import {
   usageSeries,
 } from "../../domain/retention/postmortem";
 import { describeRule, historicalRuleSql, type TriggerRule, triggerSchema } from "../../domain/retention/triggers";
-import { addDays, daysBetween, isoDay } from "../../lib/time";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
+import { defineTool, READ_ONLY, type ToolContext } from "../../platform/mcp/define-tool";
 import {
   cursorArg,
   decodeCursor,
@@ -29,8 +30,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, READ_ONLY, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 /** Most campaigns whose triggers are evaluated historically in one post-mortem. */
 const MAX_CAMPAIGNS = 20;

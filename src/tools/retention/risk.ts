@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { markdownTable } from "../../domain/markdown-table";
 import { RISK_FACTORS, type RiskFactorName, type StoredRiskFactor } from "../../domain/risk/factor-names";
 import {
   FACTOR_LIBRARY,
@@ -19,9 +18,10 @@ import {
   STANDARDIZED_CLIP,
   type StoredRiskModel,
 } from "../../domain/risk/model";
-import { latestRiskModel, type ScoredAccount, scoreAccounts, trainAndStore } from "../../jobs/risk";
-import { addDays, isoDay } from "../../lib/time";
-import { notFound, ToolError } from "../../mcp/errors";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, isoDay } from "../../platform/lib/time";
+import { defineTool, READ_ONLY, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -29,8 +29,8 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, READ_ONLY, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
+import { latestRiskModel, type ScoredAccount, scoreAccounts, trainAndStore } from "./risk-scoring";
 
 /** Most unscored accounts one answer scores on the fly (before the first nightly run or after new accounts). */
 export const ON_THE_FLY_LIMIT = 500;

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import { jsonChunks } from "../../db/json-chunks";
 import { workspaceSettings } from "../../db/workspace-settings";
-import { markdownTable } from "../../domain/markdown-table";
 import {
   DEFAULT_QUESTIONS,
   type GroupedCount,
@@ -17,12 +15,15 @@ import {
 import { type DayWindow, dayWindow } from "../../domain/satisfaction/window";
 import { queueEmail } from "../../email/queue-email";
 import { escapeHtml, firstName, renderEmail, type TemplateValues } from "../../email/render";
-import { sha256Hex } from "../../lib/crypto";
-import { base64url, newId } from "../../lib/ids";
-import { addDays, isoDay } from "../../lib/time";
-import { refuseMisplacedFields } from "../../mcp/action-fields";
-import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../mcp/confirmation";
-import { notFound, ToolError } from "../../mcp/errors";
+import { jsonChunks } from "../../platform/db/json-chunks";
+import { sha256Hex } from "../../platform/lib/crypto";
+import { base64url, newId } from "../../platform/lib/ids";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { addDays, isoDay } from "../../platform/lib/time";
+import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
+import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../platform/mcp/confirmation";
+import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -30,8 +31,7 @@ import {
   limitArg,
   nextCursorField,
   queryFingerprint,
-} from "../../mcp/pagination";
-import { defineTool, type ToolContext } from "../../mcp/tool";
+} from "../../platform/mcp/pagination";
 
 const TOOL_NAME = "monitor_satisfaction";
 const ACTIONS = ["create", "send", "respond", "scores", "detractors", "follow_up"] as const;

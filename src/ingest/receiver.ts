@@ -1,0 +1,228 @@
+/**
+ * The webhook receiver: finds the integration (the only source of the tenant), caps the body,
+ * verifies the signature over the raw bytes, records one receipt per event (deduplicated on
+ * the provider's event id) and enqueues references to the new receipts on `cs-events`, one
+ * message per hundred.
+ */
+
+import { isWebhookProvider } from "../integrations/catalog";
+import { RECEIVERS } from "../integrations/providers";
+import type { SignedDelivery, WebhookEvent } from "../integrations/providers/types";
+import { acceptedSecrets, openSecrets } from "../integrations/secrets";
+import { clock } from "../platform/lib/clock";
+import { newId } from "../platform/lib/ids";
+import { type EventMessage, type WebhookProvider, webhookMessages } from "./messages";
+
+/** Largest body accepted: 1 MiB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Starts the `error` of a receipt the receiver could not enqueue: the only failed receipts a
+ * redelivery takes over (no message was ever sent for them).
+ */
+export const ENQUEUE_FAILURE_PREFIX = "not enqueued: ";
+/** Queues take at most 100 messages per `sendBatch`. */
+const QUEUE_BATCH_SIZE = 100;
+
+interface IntegrationRow {
+  id: string;
+  workspace_id: string;
+  provider: string;
+  status: "active" | "disabled";
+  secret_ciphertext: string;
+  rotated_at: string | null;
+}
+
+function refusal(status: 400 | 401 | 404 | 413 | 500, error: string): Response {
+  return Response.json({ error }, { status });
+}
+
+/** Counts a refused delivery on the integration, so its status shows it. */
+async function countRejected(env: Env, integrationId: string): Promise<void> {
+  await env.DB.prepare("UPDATE integrations SET rejected_count = rejected_count + 1 WHERE id = ?1")
+    .bind(integrationId)
+    .run();
+}
+
+/**
+ * The body's bytes, read no further than `limit` (a sender may omit or understate
+ * Content-Length); null once the body is larger.
+ */
+async function readCapped(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** The URL the sender called, as it knows it: the public URL when one is configured (behind a proxy the request's own differs). */
+function publicRequestUrl(env: Env, request: Request): string {
+  if (!env.PUBLIC_URL) return request.url;
+  const url = new URL(request.url);
+  return `${env.PUBLIC_URL.replace(/\/+$/, "")}${url.pathname}${url.search}`;
+}
+
+/**
+ * Handles `POST /webhooks/<provider>/<integration id>`. Answers 404 for an unknown or disabled
+ * integration or another provider's id, 413 for a body over 1 MiB, 401 for a bad signature or
+ * a timestamp outside the window, 400 for a verified body without usable event ids; each
+ * refusal stores nothing and only counts as rejected. Otherwise 200 `{ accepted, duplicates }`,
+ * or 500 when the events could not be enqueued (so the sender retries, and the retry is
+ * accepted again).
+ */
+export async function receiveWebhook(
+  env: Env,
+  providerName: string,
+  integrationId: string,
+  request: Request,
+  now = clock.now(),
+): Promise<Response> {
+  if (!isWebhookProvider(providerName)) return refusal(404, "unknown webhook provider");
+  const integration = await env.DB.prepare(
+    "SELECT id, workspace_id, provider, status, secret_ciphertext, rotated_at FROM integrations WHERE id = ?1",
+  )
+    .bind(integrationId)
+    .first<IntegrationRow>();
+  if (!integration) return refusal(404, "unknown integration");
+  if (integration.provider !== providerName || integration.status !== "active") {
+    await countRejected(env, integration.id);
+    return refusal(404, "unknown integration");
+  }
+  const declaredLength = Number(request.headers.get("content-length") ?? "0");
+  const body = declaredLength > MAX_BODY_BYTES ? null : await readCapped(request, MAX_BODY_BYTES);
+  if (!body) {
+    await countRejected(env, integration.id);
+    return refusal(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  const provider = RECEIVERS[providerName];
+  const delivery: SignedDelivery = {
+    method: request.method,
+    url: publicRequestUrl(env, request),
+    headers: request.headers,
+    body,
+    now,
+  };
+  const secrets = acceptedSecrets(
+    await openSecrets(integration.secret_ciphertext, env.ENCRYPTION_KEY),
+    integration.rotated_at,
+    now,
+  );
+  let reason = "the integration has no signing secret yet";
+  let verified = false;
+  for (const secret of secrets) {
+    const verdict = await provider.verify(delivery, secret);
+    if (verdict.ok) {
+      verified = true;
+      break;
+    }
+    reason = verdict.reason;
+  }
+  if (!verified) {
+    await countRejected(env, integration.id);
+    return refusal(401, reason);
+  }
+  let text: string;
+  let parsed: unknown;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+    parsed = JSON.parse(text);
+  } catch {
+    await countRejected(env, integration.id);
+    return refusal(400, "the body is not UTF-8 JSON");
+  }
+  const extraction = provider.events(parsed, text, request.headers);
+  if (extraction.kind === "invalid") {
+    await countRejected(env, integration.id);
+    return refusal(400, extraction.reason);
+  }
+  if (extraction.kind === "ping") {
+    await env.DB.prepare("UPDATE integrations SET last_received_at = ?2 WHERE id = ?1")
+      .bind(integration.id, now.toISOString())
+      .run();
+    return Response.json({ accepted: 0, duplicates: 0 });
+  }
+  return recordAndEnqueue(env, integration, providerName, extraction.events, now);
+}
+
+/**
+ * One D1 batch records the receipts and the integration's counters. Each receipt that is new,
+ * or that an earlier delivery could not enqueue (this one is the sender's retry), gets a fresh
+ * id, is returned and is enqueued. A redelivery of any other receipt (queued, processed, or
+ * failed in the consumer, whose message keeps its id for retries and dead-letter replay)
+ * changes nothing and counts as a duplicate.
+ */
+async function recordAndEnqueue(
+  env: Env,
+  integration: IntegrationRow,
+  provider: WebhookProvider,
+  events: WebhookEvent[],
+  now: Date,
+): Promise<Response> {
+  const receivedAt = now.toISOString();
+  const rows = events.map((event) => ({
+    receipt_id: newId("whr"),
+    event_id: event.eventId,
+    event_type: event.eventType,
+    payload: event.payload,
+  }));
+  const receiptIds = JSON.stringify(rows.map((row) => row.receipt_id));
+  const [inserted] = await env.DB.batch<{ id: string }>([
+    // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
+    env.DB.prepare(
+      `INSERT INTO webhook_receipts (id, workspace_id, integration_id, provider, event_id, event_type, payload, status, received_at)
+       SELECT e.value ->> 'receipt_id', ?1, ?2, ?3, e.value ->> 'event_id', e.value ->> 'event_type', e.value ->> 'payload', 'queued', ?4
+         FROM json_each(?5) AS e WHERE true
+       ON CONFLICT (integration_id, event_id) DO UPDATE SET
+         id = excluded.id, event_type = excluded.event_type, payload = excluded.payload, status = 'queued',
+         received_at = excluded.received_at, processed_at = NULL, error = NULL
+       WHERE webhook_receipts.status = 'failed' AND webhook_receipts.error LIKE '${ENQUEUE_FAILURE_PREFIX}%'
+       RETURNING id`,
+    ).bind(integration.workspace_id, integration.id, provider, receivedAt, JSON.stringify(rows)),
+    env.DB.prepare(
+      `UPDATE integrations SET last_received_at = ?2,
+         accepted_count = accepted_count + (SELECT count(*) FROM webhook_receipts WHERE id IN (SELECT value FROM json_each(?3)))
+       WHERE id = ?1`,
+    ).bind(integration.id, receivedAt, receiptIds),
+  ]);
+  const accepted = inserted?.results.map((row) => row.id) ?? [];
+  const duplicates = events.length - accepted.length;
+  const messages = webhookMessages(integration.workspace_id, integration.id, provider, accepted);
+  const chunks: EventMessage[][] = [];
+  for (let i = 0; i < messages.length; i += QUEUE_BATCH_SIZE) chunks.push(messages.slice(i, i + QUEUE_BATCH_SIZE));
+  const sent = await Promise.allSettled(
+    chunks.map((chunk) => env.EVENTS_QUEUE.sendBatch(chunk.map((body) => ({ body })))),
+  );
+  const unsent = chunks.flatMap((chunk, i) =>
+    sent[i]?.status === "rejected" ? chunk.flatMap((message) => message.receiptIds) : [],
+  );
+  if (unsent.length === 0) return Response.json({ accepted: accepted.length, duplicates });
+  const firstFailure = sent.find((outcome) => outcome.status === "rejected");
+  const error =
+    `${ENQUEUE_FAILURE_PREFIX}${String(firstFailure?.status === "rejected" ? firstFailure.reason : "")}`.slice(0, 500);
+  console.error(JSON.stringify({ integrationId: integration.id, unsent: unsent.length, error }));
+  await env.DB.batch([
+    env.DB.prepare(
+      "UPDATE webhook_receipts SET status = 'failed', error = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'queued'",
+    ).bind(JSON.stringify(unsent), error),
+    env.DB.prepare(
+      "UPDATE integrations SET failed_count = failed_count + ?2, accepted_count = accepted_count - ?2 WHERE id = ?1",
+    ).bind(integration.id, unsent.length),
+  ]);
+  return refusal(500, "the events could not be queued; deliver them again");
+}
