@@ -1,11 +1,16 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { type CampaignStep, dueStepIndexes, historicalRuleSql, orderSteps } from "../src/domain/retention/triggers";
 import { clock } from "../src/platform/lib/clock";
 import { addDays, isoDay } from "../src/platform/lib/time";
 import { afterHealthChunk } from "../src/tools/health/after-health";
 import { runCampaignsForChunk } from "../src/tools/retention/campaign-runs";
+import {
+  type CampaignStep,
+  dueStepIndexes,
+  historicalRuleSql,
+  orderSteps,
+} from "../src/tools/retention/queries/triggers";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retcmp";

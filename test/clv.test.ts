@@ -1,10 +1,16 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectedLifetime, historyRates, lifetimeValue, segmentRates, sensitivity } from "../src/domain/revenue/clv";
-import { emptyTotals } from "../src/domain/revenue/movements";
 import { clock } from "../src/platform/lib/clock";
 import { addDays, isoDay } from "../src/platform/lib/time";
+import {
+  expectedLifetime,
+  historyRates,
+  lifetimeValue,
+  segmentRates,
+  sensitivity,
+} from "../src/tools/expansion/domain/clv";
+import { emptyTotals } from "../src/tools/expansion/domain/movements";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_clv";

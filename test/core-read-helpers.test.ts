@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { documentId, documentUrl, parseDocumentId } from "../src/domain/documents";
-import { buildFtsQuery, MAX_QUERY_WORDS } from "../src/domain/fts-query";
-import { isoWeekLabel, isoWeekMonday } from "../src/domain/iso-week";
-import { SqlParams } from "../src/domain/sql-params";
+import { SqlParams } from "../src/platform/db/sql-params";
+import { isoWeekLabel, isoWeekMonday } from "../src/platform/lib/iso-week";
 import { markdownTable, tableCell } from "../src/platform/lib/markdown-table";
+import { documentId, documentUrl, parseDocumentId } from "../src/tools/core/domain/documents";
+import { buildFtsQuery, MAX_QUERY_WORDS } from "../src/tools/core/domain/fts-query";
 
 describe("buildFtsQuery", () => {
   it("quotes every word so FTS5 syntax is read as text", () => {

@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { associationRules, confidence, lift, support } from "../src/domain/expansion/association";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
+import { associationRules, confidence, lift, support } from "../src/tools/expansion/domain/association";
 import {
   bestRule,
   crossSellScore,
@@ -9,9 +11,7 @@ import {
   isLookalike,
   lookalikeCounts,
   seatsBasis,
-} from "../src/domain/expansion/crosssell";
-import { clock } from "../src/platform/lib/clock";
-import { addDays, isoDay } from "../src/platform/lib/time";
+} from "../src/tools/expansion/domain/crosssell";
 import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_crosssell";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { CsvError, parseCsvRecords, parseCsvTable } from "../src/domain/csv";
-import { checkCsvHeader, recordsFromCsv, validateRecords } from "../src/domain/import/rows";
-import { parseDay, parseInstant } from "../src/domain/import/values";
+import { CsvError, parseCsvRecords, parseCsvTable } from "../src/tools/core/domain/csv";
+import { checkCsvHeader, recordsFromCsv, validateRecords } from "../src/tools/core/domain/import-rows";
+import { parseDay, parseInstant } from "../src/tools/core/domain/import-values";
 
 function csvError(run: () => unknown): CsvError {
   try {

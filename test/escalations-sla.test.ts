@@ -8,7 +8,7 @@ import {
   mergeAccountWindows,
   slaDueAt,
   slaStatus,
-} from "../src/domain/escalations/sla";
+} from "../src/tools/retention/domain/escalation-sla";
 
 const HOURS = { critical: 4, high: 24, medium: 72, low: 168 };
 

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import {
   bucketOf,
   bucketTotals,
@@ -9,9 +11,7 @@ import {
   periodOf,
   seededRandom,
   simulateRenewals,
-} from "../src/domain/renewals/forecast";
-import { clock } from "../src/platform/lib/clock";
-import { addDays, isoDay } from "../src/platform/lib/time";
+} from "../src/tools/expansion/domain/renewal-forecast";
 import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 describe("forecast simulation (pure)", () => {

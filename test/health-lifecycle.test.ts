@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { computeStage, median, milestoneProgress, ruleMatches, stageSpans } from "../src/domain/lifecycle";
-import { PLAYBOOK_LIBRARY } from "../src/domain/retention/playbooks";
-import { adoptionMilestoneSchema, readSettings } from "../src/domain/settings";
 import { clock } from "../src/platform/lib/clock";
 import { addDays, isoDay } from "../src/platform/lib/time";
+import { adoptionMilestoneSchema, readSettings } from "../src/records/settings";
+import { computeStage, median, milestoneProgress, ruleMatches, stageSpans } from "../src/tools/health/domain/lifecycle";
+import { PLAYBOOK_LIBRARY } from "../src/tools/retention/domain/playbooks";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthlife";

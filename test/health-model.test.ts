@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { workspaceSettingsSchema } from "../src/records/settings";
 import {
   applyScale,
   bandMoves,
@@ -8,8 +9,7 @@ import {
   type MeasureValues,
   scoreHealth,
   trend,
-} from "../src/domain/health/model";
-import { workspaceSettingsSchema } from "../src/domain/settings";
+} from "../src/tools/health/domain/model";
 
 const BANDS = { red_below: 40, green_from: 70 };
 const WEIGHTS = { usage: 30, engagement: 20, support: 15, satisfaction: 20, financial: 15 };

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { firstMatch, median, type Rule, ruleMatches, slaBreaches } from "../src/domain/segments";
 import { clock } from "../src/platform/lib/clock";
 import { addDays, isoDay } from "../src/platform/lib/time";
+import { firstMatch, median, type Rule, ruleMatches, slaBreaches } from "../src/tools/health/domain/segments";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_healthseg";

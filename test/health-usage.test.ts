@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { summarizeUsage, type UsageDay } from "../src/domain/usage/metrics";
+import { summarizeUsage, type UsageDay } from "../src/tools/health/domain/usage-metrics";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 import { usageFixtures } from "./usage-fixtures";
 

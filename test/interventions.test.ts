@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { outcomesByPlaybook } from "../src/domain/retention/outcomes";
-import { PLAYBOOK_LIBRARY } from "../src/domain/retention/playbooks";
-import { INTERVENTION_BY_FACTOR } from "../src/domain/risk/library";
 import { renderTemplate, TEMPLATE_VARIABLES } from "../src/email/render";
 import { clock } from "../src/platform/lib/clock";
 import { addDays, isoDay } from "../src/platform/lib/time";
+import { outcomesByPlaybook } from "../src/tools/retention/domain/outcomes";
+import { PLAYBOOK_LIBRARY } from "../src/tools/retention/domain/playbooks";
+import { INTERVENTION_BY_FACTOR } from "../src/tools/retention/domain/risk-library";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retint";

@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { addMonths } from "../src/domain/revenue/movements";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
+import { addMonths } from "../src/tools/expansion/domain/movements";
 import {
   discountCap,
   offerArr,
@@ -11,9 +13,7 @@ import {
   termOptions,
   usageWindows,
   valueTrend,
-} from "../src/domain/revenue/negotiate";
-import { clock } from "../src/platform/lib/clock";
-import { addDays, isoDay } from "../src/platform/lib/time";
+} from "../src/tools/expansion/domain/negotiate";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_negot";

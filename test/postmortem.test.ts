@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import {
   lossByGroup,
   ruleOutcome,
@@ -9,9 +11,7 @@ import {
   usageBetween,
   usageDeclineFiring,
   usageSeries,
-} from "../src/domain/retention/postmortem";
-import { clock } from "../src/platform/lib/clock";
-import { addDays, isoDay } from "../src/platform/lib/time";
+} from "../src/tools/retention/domain/postmortem";
 import { callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_retpm";

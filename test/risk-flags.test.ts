@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { evaluateRiskFlags, percentChange, RISK_CODES, RISK_RULES, type RiskSignals } from "../src/domain/risk-flags";
+import {
+  evaluateRiskFlags,
+  percentChange,
+  RISK_CODES,
+  RISK_RULES,
+  type RiskSignals,
+} from "../src/tools/core/domain/risk-flags";
 
 const AS_OF = "2026-06-30";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { RISK_FACTORS, type StoredRiskFactor } from "../src/domain/risk/factor-names";
-import { emptyValues, isFlagged, suggestIntervention, topFactors } from "../src/domain/risk/library";
-import { fitLogistic, predictProbability, sigmoid, solveSymmetric } from "../src/domain/risk/logistic";
-import { auc, brier, calibrationByDecile } from "../src/domain/risk/metrics";
+import { fitLogistic, predictProbability, sigmoid, solveSymmetric } from "../src/tools/retention/domain/logistic";
+import { RISK_FACTORS, type StoredRiskFactor } from "../src/tools/retention/domain/risk-factor-names";
+import { emptyValues, isFlagged, suggestIntervention, topFactors } from "../src/tools/retention/domain/risk-library";
+import { auc, brier, calibrationByDecile } from "../src/tools/retention/domain/risk-metrics";
 import {
   type ModelFeature,
   priorModel,
@@ -11,7 +11,7 @@ import {
   standardize,
   type TrainingExample,
   trainRiskModel,
-} from "../src/domain/risk/model";
+} from "../src/tools/retention/domain/risk-model";
 
 describe("evaluation metrics on hand lists", () => {
   it("AUC is the share of (churned, renewed) pairs ordered right, ties ½", () => {

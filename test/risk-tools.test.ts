@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { RISK_FACTORS } from "../src/domain/risk/factor-names";
 import { clock } from "../src/platform/lib/clock";
 import { addDays, isoDay } from "../src/platform/lib/time";
 import { handleHealthChunks } from "../src/tools/health/jobs";
+import { RISK_FACTORS } from "../src/tools/retention/domain/risk-factor-names";
 import {
   firstRiskModels,
   handleRiskRetrains,

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { trainRiskModel } from "../src/domain/risk/model";
 import { jsonChunks } from "../src/platform/db/json-chunks";
 import { clock } from "../src/platform/lib/clock";
 import { addDays, daysBetween } from "../src/platform/lib/time";
+import { trainRiskModel } from "../src/tools/retention/domain/risk-model";
 import { buildExamples, latestRiskModel, trainAndStore } from "../src/tools/retention/risk-scoring";
 
 const TODAY = "2026-06-01";

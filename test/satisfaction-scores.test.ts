@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { bandOf, inRange, responseRate, summarize, summarizeGroups } from "../src/domain/satisfaction/scores";
-import { dayWindow } from "../src/domain/satisfaction/window";
 import { clock } from "../src/platform/lib/clock";
+import {
+  bandOf,
+  inRange,
+  responseRate,
+  summarize,
+  summarizeGroups,
+} from "../src/tools/retention/domain/satisfaction-scores";
+import { dayWindow } from "../src/tools/retention/domain/satisfaction-window";
 
 /** Answers as a histogram, one count per answer. */
 const answers = (...scores: number[]) => scores.map((score) => ({ score, count: 1 }));

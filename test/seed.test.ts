@@ -6,12 +6,12 @@ import { accountProfiles, collectWorkspace, type GenerateOptions, generateWorksp
 import { DEMO_PASSWORD, demoPasswordHash } from "../scripts/seed/password";
 import { SEED_TABLES, type SeedData } from "../scripts/seed/rows";
 import { deleteWorkspaceStatements, insertStatements, SqlEmitter } from "../scripts/seed/sql";
-import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../src/db/rollups";
-import { campaignStepsSchema, triggerSchema } from "../src/domain/retention/triggers";
-import { workspaceSettingsSchema } from "../src/domain/settings";
 import { verifyPassword } from "../src/platform/lib/crypto";
 import { addDays } from "../src/platform/lib/time";
+import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../src/records/rollups";
+import { workspaceSettingsSchema } from "../src/records/settings";
 import * as schema from "../src/schema";
+import { campaignStepsSchema, triggerSchema } from "../src/tools/retention/queries/triggers";
 
 const ANCHOR = "2026-06-15";
 const OPTIONS: GenerateOptions = {

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import {
   discountOffList,
   evaluateUpsell,
@@ -8,9 +10,7 @@ import {
   nextPlanUp,
   p90RankFromTop,
   type UpsellFacts,
-} from "../src/domain/expansion/upsell";
-import { clock } from "../src/platform/lib/clock";
-import { addDays, isoDay } from "../src/platform/lib/time";
+} from "../src/tools/expansion/domain/upsell";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_upsell";

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { featureAdoption, featureGaps } from "../src/domain/usage/adoption";
-import { bestChannel, channelRates, isQuiet, meanGapDays, weekdayShares } from "../src/domain/usage/engagement";
-import { changePct, licenseUtilization, mean, median, summarizeUsage, usageWindows } from "../src/domain/usage/metrics";
+import { featureAdoption, featureGaps } from "../src/tools/health/domain/adoption";
+import { bestChannel, channelRates, isQuiet, meanGapDays, weekdayShares } from "../src/tools/health/domain/engagement";
+import {
+  changePct,
+  licenseUtilization,
+  mean,
+  median,
+  summarizeUsage,
+  usageWindows,
+} from "../src/tools/health/domain/usage-metrics";
 
 describe("usage metrics", () => {
   it("summarizes daily rollups into DAU, WAU, MAU and stickiness", () => {

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { clock } from "../src/platform/lib/clock";
+import { addDays, isoDay } from "../src/platform/lib/time";
 import {
   DEFAULT_STAGE_PROBABILITIES,
   effectiveProbability,
@@ -9,9 +11,7 @@ import {
   stakeholderCoverage,
   weightedPipeline,
   whitespaceArr,
-} from "../src/domain/expansion/whitespace";
-import { clock } from "../src/platform/lib/clock";
-import { addDays, isoDay } from "../src/platform/lib/time";
+} from "../src/tools/expansion/domain/whitespace";
 import { callError, callOk, connectClient, createWorkspace, insert } from "./helpers";
 
 const WS = "ws_whitespace";

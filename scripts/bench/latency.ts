@@ -10,7 +10,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { latencyVerdict, percentile, ratio, rowsReadVerdict, rowsReturned, type Verdict } from "./stats";
 import type { Fixtures } from "./workspace";
 
-/** Key of the D1 cost in a result's `_meta` (see `src/mcp/server.ts`). */
+/** Key of the D1 cost in a result's `_meta` (see `src/platform/mcp/server.ts`). */
 const D1_META_KEY = "cs-mcp/d1";
 
 type Args = Record<string, unknown>;

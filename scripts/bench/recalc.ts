@@ -24,7 +24,7 @@ export interface RecalcFloor {
 }
 
 /**
- * The aggregate queries of `computeHealth` (src/jobs/health-recalc.ts), over every active
+ * The aggregate queries of `computeHealth` (src/tools/health/jobs.ts), over every active
  * account of the workspace in one id list: usage 60 days, seats, activities, emails, tickets,
  * latest NPS, CSAT 90 days, payments 90 days, health history.
  */
@@ -83,7 +83,7 @@ function aggregateQueries(): Record<string, string> {
 
 /**
  * The churn-risk factor aggregates the nightly run scores with (`computeFactorValues` in
- * src/jobs/risk.ts) for one cut-off, today: usage 180 days in four windows, contracts in force
+ * src/tools/retention/risk-scoring.ts) for one cut-off, today: usage 180 days in four windows, contracts in force
  * with their seats, latest state (tenure, health now and 30 days ago, latest NPS and CSAT,
  * champions gone), tickets, escalations and failed payments in 90 days.
  */

@@ -7,7 +7,7 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../../src/db/rollups";
+import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../../src/records/rollups";
 import { applyMigrations } from "../lib/d1";
 import { type GenerateOptions, generateWorkspace } from "../seed/generate";
 import type { SqlValue, TableName } from "../seed/rows";

@@ -1,6 +1,6 @@
 /**
  * Plain row shapes of the demo data: one interface per table, keys named exactly like the
- * columns in `src/db/schema.ts` (snake_case), values as SQLite stores them (booleans as 0/1,
+ * columns in `src/schema.ts` (snake_case), values as SQLite stores them (booleans as 0/1,
  * JSON as text, days `YYYY-MM-DD`, instants full ISO).
  */
 

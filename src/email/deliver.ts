@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { readSettings } from "../domain/settings";
 import { clock } from "../platform/lib/clock";
 import { defineJob } from "../platform/queue/jobs";
+import { readSettings } from "../records/settings";
 import { type EmailProvider, PermanentSendError, type SendReceipt } from "./provider";
 import { emailProviderFor } from "./select-provider";
 import { suppressionReasonSql } from "./suppression";

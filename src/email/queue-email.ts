@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { readSettings } from "../domain/settings";
 import { canonicalEmail } from "../platform/auth/credentials";
 import { clock } from "../platform/lib/clock";
 import { newId } from "../platform/lib/ids";
 import { isoDay } from "../platform/lib/time";
 import { notFound, ToolError } from "../platform/mcp/errors";
+import { readSettings } from "../records/settings";
 import type { SendEmailMessage } from "./deliver";
 import { renderEmail, templateValues } from "./render";
 import { emailProviderFor } from "./select-provider";

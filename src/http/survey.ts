@@ -7,12 +7,12 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
-import { inRange, MAX_COMMENT_CHARS, SCALES, type SurveyKind } from "../domain/satisfaction/scores";
-import { readSettings } from "../domain/settings";
 import { firstName, renderTemplate } from "../email/render";
 import { clock } from "../platform/lib/clock";
 import { sha256Hex } from "../platform/lib/crypto";
 import { newId } from "../platform/lib/ids";
+import { readSettings } from "../records/settings";
+import { inRange, MAX_COMMENT_CHARS, SCALES, type SurveyKind } from "../tools/retention/domain/satisfaction-scores";
 
 /** `GET /s/:token` and `POST /s/:token`. */
 export const surveyRoutes = new Hono<{ Bindings: Env }>();

@@ -3,7 +3,7 @@
  * value instead of throwing, so a normalizer decides what is required. Text is returned as sent
  * (customer-written text must stay verbatim); only identifiers are trimmed.
  */
-import { parseInstant } from "../domain/import/values";
+import { parseInstant } from "../tools/core/domain/import-values";
 import { type ColumnChange, type Merge, PayloadError, type SqlValue } from "./records";
 
 /** A JSON object, or undefined. */

@@ -5,8 +5,8 @@
  * Column and table names come from this module's constants and the normalizers, never from a payload.
  */
 
-import { refreshAccountRollups } from "../db/rollups";
 import { jsonChunks } from "../platform/db/json-chunks";
+import { refreshAccountRollups } from "../records/rollups";
 import { type MessagePlan, type PlannedEmail, type PlannedRow, TABLES } from "./plan";
 import { type ColumnChange, EMAIL_STATUS_RANK, type Merge, type UpsertTable } from "./records";
 

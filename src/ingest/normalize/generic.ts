@@ -21,8 +21,8 @@
  * `occurred_at` (else the time we received it) is the newer-than time; a ticket's is its
  * `updated_at` when given.
  */
-import { RECORD_COLUMNS } from "../../domain/import/columns";
-import { type ImportEntity, validateRecords } from "../../domain/import/rows";
+import { RECORD_COLUMNS } from "../../tools/core/domain/import-columns";
+import { type ImportEntity, validateRecords } from "../../tools/core/domain/import-rows";
 import { column, idAt, instantAt, objectAt } from "../read";
 import {
   type AccountCandidate,

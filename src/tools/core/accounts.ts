@@ -1,8 +1,6 @@
 import { getAgentByName } from "agents";
 import { z } from "zod";
-import { LICENSED_SEATS_SQL } from "../../db/seats";
-import { evaluateRiskFlags, type HealthBand, percentChange, RISK_CODES } from "../../domain/risk-flags";
-import { SqlParams } from "../../domain/sql-params";
+import { SqlParams } from "../../platform/db/sql-params";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
@@ -15,6 +13,8 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { LICENSED_SEATS_SQL } from "../../records/contracts";
+import { evaluateRiskFlags, type HealthBand, percentChange, RISK_CODES } from "./domain/risk-flags";
 
 const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 

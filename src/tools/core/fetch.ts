@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { type DocumentKind, documentId, documentUrl, parseDocumentId } from "../../domain/documents";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
+import { type DocumentKind, documentId, documentUrl, parseDocumentId } from "./domain/documents";
 
 /** The text part shown to the model is cut here; the full text is always in structured content. */
 const MAX_TEXT_CHARS = 4000;

@@ -1,17 +1,17 @@
 import { outboxRoutes } from "../../http/outbox";
 import { defineToolset } from "../../platform/toolset";
 import { getAccountOverview, listAccounts } from "./accounts";
-import { logActivity } from "./activities";
-import { configureWorkspace } from "./configure";
-import { manageDeadLetters } from "./dead-letters";
+import { configureWorkspace } from "./configure-workspace";
 import { fetchDocument } from "./fetch";
-import { importRecords } from "./import";
-import { manageIntegrations } from "./integrations";
-import { listOutbox } from "./outbox";
-import { getWorkspaceOverview } from "./overview";
+import { getAccountTimeline } from "./get-account-timeline";
+import { getWorkspaceOverview } from "./get-workspace-overview";
+import { importRecords } from "./import-records";
+import { listOutbox } from "./list-outbox";
+import { logActivity } from "./log-activity";
+import { manageDeadLetters } from "./manage-dead-letters";
+import { manageIntegrations } from "./manage-integrations";
+import { manageTasks } from "./manage-tasks";
 import { search } from "./search";
-import { manageTasks } from "./tasks";
-import { getAccountTimeline } from "./timeline";
 
 /** The core toolset. */
 export const core = defineToolset({

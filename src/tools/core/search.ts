@@ -1,15 +1,9 @@
 import { z } from "zod";
-import {
-  CUSTOMER_WRITTEN_KINDS,
-  DOCUMENT_KINDS,
-  type DocumentKind,
-  documentId,
-  documentUrl,
-} from "../../domain/documents";
-import { buildFtsQuery, MAX_QUERY_WORDS } from "../../domain/fts-query";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { ToolError } from "../../platform/mcp/errors";
+import { CUSTOMER_WRITTEN_KINDS, DOCUMENT_KINDS, type DocumentKind, documentId, documentUrl } from "./domain/documents";
+import { buildFtsQuery, MAX_QUERY_WORDS } from "./domain/fts-query";
 
 /** BM25 column weights: a hit in the title (name, subject) counts four times a hit in the body. */
 const TITLE_WEIGHT = 4.0;

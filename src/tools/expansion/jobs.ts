@@ -1,8 +1,5 @@
 import { z } from "zod";
 import { queueAlert } from "../../alerts/slack";
-import { loadWorkspaceSettings } from "../../db/workspace-settings";
-import { normalizeOffsets, offsetsForTier, planReminders } from "../../domain/renewals/schedule";
-import { readSettings, type WorkspaceSettings } from "../../domain/settings";
 import { queueEmail } from "../../email/queue-email";
 import { jsonChunks } from "../../platform/db/json-chunks";
 import { clock } from "../../platform/lib/clock";
@@ -11,6 +8,9 @@ import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
 import { ToolError } from "../../platform/mcp/errors";
 import type { CronJob } from "../../platform/queue/cron";
 import { defineJob } from "../../platform/queue/jobs";
+import { readSettings, type WorkspaceSettings } from "../../records/settings";
+import { loadWorkspaceSettings } from "../../records/workspace-settings";
+import { normalizeOffsets, offsetsForTier, planReminders } from "./domain/renewal-schedule";
 
 /** The cron job's name, also the key of its figures in the run's detail. */
 export const RENEWAL_REMINDERS_JOB = "renewal_reminders";

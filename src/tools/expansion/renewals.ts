@@ -1,17 +1,4 @@
 import { z } from "zod";
-import { workspaceSettings } from "../../db/workspace-settings";
-import {
-  BEST_CASE_FROM,
-  bucketOf,
-  bucketTotals,
-  COMMIT_FROM,
-  DEFAULT_SEED,
-  forecastGrr,
-  periodOf,
-  simulateRenewals,
-} from "../../domain/renewals/forecast";
-import { effectiveSchedules, nextReminder, offsetsForTier } from "../../domain/renewals/schedule";
-import { priorModel, sampleSize } from "../../domain/risk/model";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
 import { defineTool, READ_ONLY, type ToolContext, type ToolDefinition } from "../../platform/mcp/define-tool";
@@ -24,8 +11,21 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { workspaceSettings } from "../../records/workspace-settings";
+import { priorModel, sampleSize } from "../retention/domain/risk-model";
 import { latestRiskModel, scoreAccounts } from "../retention/risk-scoring";
-import { compareText } from "./book";
+import {
+  BEST_CASE_FROM,
+  bucketOf,
+  bucketTotals,
+  COMMIT_FROM,
+  DEFAULT_SEED,
+  forecastGrr,
+  periodOf,
+  simulateRenewals,
+} from "./domain/renewal-forecast";
+import { effectiveSchedules, nextReminder, offsetsForTier } from "./domain/renewal-schedule";
+import { compareText } from "./queries/book";
 
 /** Default window of track_renewals: the next 120 days. */
 export const DEFAULT_WINDOW_DAYS = 120;

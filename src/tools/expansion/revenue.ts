@@ -1,7 +1,7 @@
 import type { ToolDefinition } from "../../platform/mcp/define-tool";
-import { optimizeCustomerLifetimeValue } from "./clv";
-import { negotiateRenewals } from "./negotiate";
-import { trackRevenueExpansion } from "./revenue-expansion";
+import { negotiateRenewals } from "./negotiate-renewals";
+import { optimizeCustomerLifetimeValue } from "./optimize-customer-lifetime-value";
+import { trackRevenueExpansion } from "./track-revenue-expansion";
 
 /** Expansion tools: negotiate_renewals, track_revenue_expansion and optimize_customer_lifetime_value. */
 export const revenueTools: ToolDefinition[] = [negotiateRenewals, trackRevenueExpansion, optimizeCustomerLifetimeValue];

@@ -1,13 +1,13 @@
 import { defineToolset } from "../../platform/toolset";
-import { trackFeatureAdoption } from "./adoption";
-import { analyzeEngagementPatterns } from "./engagement";
+import { analyzeEngagementPatterns } from "./analyze-engagement-patterns";
+import { calculateHealthScore } from "./calculate-health-score";
 import { healthRecalc, healthRecalcChunkJob } from "./jobs";
-import { manageLifecycleStages } from "./lifecycle";
-import { trackAdoptionMilestones } from "./milestones";
-import { calculateHealthScore } from "./score";
-import { segmentCustomers } from "./segments";
-import { segmentByValueTier } from "./tiers";
-import { trackUsageEngagement } from "./usage";
+import { manageLifecycleStages } from "./manage-lifecycle-stages";
+import { segmentByValueTier } from "./segment-by-value-tier";
+import { segmentCustomers } from "./segment-customers";
+import { trackAdoptionMilestones } from "./track-adoption-milestones";
+import { trackFeatureAdoption } from "./track-feature-adoption";
+import { trackUsageEngagement } from "./track-usage-engagement";
 
 /** The health toolset. */
 export const health = defineToolset({

@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { queueAlerts } from "../../alerts/slack";
-import { loadWorkspaceSettings } from "../../db/workspace-settings";
+import { jsonChunks } from "../../platform/db/json-chunks";
+import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
+import type { CronJob } from "../../platform/queue/cron";
+import { defineJob } from "../../platform/queue/jobs";
+import { loadWorkspaceSettings } from "../../records/workspace-settings";
+import { afterHealthChunk } from "./after-health";
 import {
   type Band,
   type BandMove,
@@ -14,12 +19,7 @@ import {
   type Scorecard,
   scoreHealth,
   trend,
-} from "../../domain/health/model";
-import { jsonChunks } from "../../platform/db/json-chunks";
-import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
-import type { CronJob } from "../../platform/queue/cron";
-import { defineJob } from "../../platform/queue/jobs";
-import { afterHealthChunk } from "./after-health";
+} from "./domain/model";
 
 /**
  * Most account ids one health computation (and one `health_recalc_chunk` message) covers: large

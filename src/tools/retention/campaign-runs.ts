@@ -1,3 +1,8 @@
+import { queueEmail } from "../../email/queue-email";
+import { jsonChunks } from "../../platform/db/json-chunks";
+import { clock } from "../../platform/lib/clock";
+import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
+import { ToolError } from "../../platform/mcp/errors";
 import {
   type CampaignStep,
   campaignStepsSchema,
@@ -5,12 +10,7 @@ import {
   liveTriggerSql,
   type TriggerRule,
   triggerSchema,
-} from "../../domain/retention/triggers";
-import { queueEmail } from "../../email/queue-email";
-import { jsonChunks } from "../../platform/db/json-chunks";
-import { clock } from "../../platform/lib/clock";
-import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
-import { ToolError } from "../../platform/mcp/errors";
+} from "./queries/triggers";
 
 /**
  * Retention-campaign automation: enrollment of accounts whose facts match an active campaign's

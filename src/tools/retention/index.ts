@@ -1,12 +1,12 @@
 import { surveyRoutes } from "../../http/survey";
 import { defineToolset } from "../../platform/toolset";
-import { automateRetentionCampaigns } from "./automation";
-import { manageEscalations } from "./escalations";
-import { executeRetentionCampaign } from "./interventions";
-import { analyzeChurnPostmortem } from "./postmortem";
+import { analyzeChurnPostmortem } from "./analyze-churn-postmortem";
+import { automateRetentionCampaigns } from "./automate-retention-campaigns";
+import { executeRetentionCampaign } from "./execute-retention-campaign";
+import { manageEscalations } from "./manage-escalations";
+import { monitorSatisfaction } from "./monitor-satisfaction";
 import { identifyChurnRisk, scoreRiskFactors } from "./risk";
 import { firstRiskModels, RISK_RETRAIN_CRON, riskRetrain, riskRetrainJob } from "./risk-scoring";
-import { monitorSatisfaction } from "./surveys";
 
 /** The retention toolset. */
 export const retention = defineToolset({

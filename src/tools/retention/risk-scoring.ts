@@ -1,6 +1,12 @@
 import { z } from "zod";
-import { RISK_FACTORS, type RiskFactorName, type StoredRiskFactor } from "../../domain/risk/factor-names";
-import { emptyValues, type FactorValues, type Intervention, suggestIntervention } from "../../domain/risk/library";
+import { jsonChunks } from "../../platform/db/json-chunks";
+import { clock } from "../../platform/lib/clock";
+import { newId } from "../../platform/lib/ids";
+import { addDays, daysBetween } from "../../platform/lib/time";
+import type { CronJob } from "../../platform/queue/cron";
+import { defineJob } from "../../platform/queue/jobs";
+import { RISK_FACTORS, type RiskFactorName, type StoredRiskFactor } from "./domain/risk-factor-names";
+import { emptyValues, type FactorValues, type Intervention, suggestIntervention } from "./domain/risk-library";
 import {
   type AccountRisk,
   DEFAULT_HORIZON_DAYS,
@@ -11,13 +17,7 @@ import {
   scoreAccount,
   type TrainingExample,
   trainRiskModel,
-} from "../../domain/risk/model";
-import { jsonChunks } from "../../platform/db/json-chunks";
-import { clock } from "../../platform/lib/clock";
-import { newId } from "../../platform/lib/ids";
-import { addDays, daysBetween } from "../../platform/lib/time";
-import type { CronJob } from "../../platform/queue/cron";
-import { defineJob } from "../../platform/queue/jobs";
+} from "./domain/risk-model";
 
 /** Points (example or account at a cut-off) whose factors one statement computes. */
 export const RISK_FEATURE_CHUNK = 500;

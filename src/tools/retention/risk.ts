@@ -1,23 +1,4 @@
 import { z } from "zod";
-import { RISK_FACTORS, type RiskFactorName, type StoredRiskFactor } from "../../domain/risk/factor-names";
-import {
-  FACTOR_LIBRARY,
-  INTERVENTION_RULE,
-  type Intervention,
-  round4,
-  suggestIntervention,
-  topFactors,
-} from "../../domain/risk/library";
-import {
-  DEFAULT_HORIZON_DAYS,
-  HOLDOUT_TRAIN_SHARE,
-  MIN_EXAMPLES_PER_CLASS,
-  priorModel,
-  RISK_LAMBDA,
-  type RiskModelSpec,
-  STANDARDIZED_CLIP,
-  type StoredRiskModel,
-} from "../../domain/risk/model";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { addDays, isoDay } from "../../platform/lib/time";
 import { defineTool, READ_ONLY, type ToolContext } from "../../platform/mcp/define-tool";
@@ -30,6 +11,25 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { RISK_FACTORS, type RiskFactorName, type StoredRiskFactor } from "./domain/risk-factor-names";
+import {
+  FACTOR_LIBRARY,
+  INTERVENTION_RULE,
+  type Intervention,
+  round4,
+  suggestIntervention,
+  topFactors,
+} from "./domain/risk-library";
+import {
+  DEFAULT_HORIZON_DAYS,
+  HOLDOUT_TRAIN_SHARE,
+  MIN_EXAMPLES_PER_CLASS,
+  priorModel,
+  RISK_LAMBDA,
+  type RiskModelSpec,
+  STANDARDIZED_CLIP,
+  type StoredRiskModel,
+} from "./domain/risk-model";
 import { latestRiskModel, type ScoredAccount, scoreAccounts, trainAndStore } from "./risk-scoring";
 
 /** Most unscored accounts one answer scores on the fly (before the first nightly run or after new accounts). */

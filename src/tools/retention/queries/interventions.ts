@@ -1,7 +1,7 @@
-import type { PlaybookStep } from "../../../domain/retention/playbooks";
 import { jsonChunks } from "../../../platform/db/json-chunks";
 import { newId } from "../../../platform/lib/ids";
 import { addDays } from "../../../platform/lib/time";
+import type { PlaybookStep } from "../domain/playbooks";
 
 /** One intervention to open: its account, playbook and steps, and who owns it. */
 export interface InterventionOpening {

@@ -1,0 +1,331 @@
+import { z } from "zod";
+import { SqlParams } from "../../platform/db/sql-params";
+import { markdownTable } from "../../platform/lib/markdown-table";
+import { isoDay } from "../../platform/lib/time";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
+import { notFound, ToolError } from "../../platform/mcp/errors";
+import {
+  cursorArg,
+  decodeCursor,
+  encodeCursor,
+  limitArg,
+  nextCursorField,
+  queryFingerprint,
+} from "../../platform/mcp/pagination";
+import {
+  ACTIVE_ACCOUNTS_SERIES_SQL,
+  FEATURES_USED_SQL,
+  fillSql,
+  SCOPE_SERIES_SQL,
+  SEATS_BY_ACCOUNT_SQL,
+  WEEK_MONDAY_SQL,
+  withAccounts,
+} from "../../records/usage";
+import {
+  changePct,
+  licenseUtilization,
+  round,
+  summarizeUsage,
+  type UsageDay,
+  usageWindows,
+} from "./domain/usage-metrics";
+
+const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
+
+const num = z.number().nullable();
+
+const metricsShape = {
+  days_with_data: z.number().int().describe("Days in the window with a usage rollup row."),
+  dau: num.describe("Mean daily active users over the days with data."),
+  wau: num.describe("Mean over ISO weeks with data of the week's highest daily active users (proxy)."),
+  mau: num.describe("Highest daily active users in the window (proxy for monthly actives)."),
+  stickiness: num.describe("DAU / MAU."),
+  events: z.number().describe("Events in the window."),
+  sessions: z.number().describe("Sessions in the window."),
+  feature_breadth: z.number().int().describe("Distinct features used in the window."),
+  licensed_seats: z.number().describe("Seats on the plan items of active contracts."),
+  license_utilization: num.describe("DAU / licensed seats."),
+  prior_dau: num.describe("DAU of the previous window of the same length."),
+  prior_events: z.number().describe("Events in the previous window."),
+  prior_sessions: z.number().describe("Sessions in the previous window."),
+  dau_change_pct: num.describe("DAU change vs the previous window, percent."),
+  events_change_pct: num.describe("Events change vs the previous window, percent."),
+  sessions_change_pct: num.describe("Sessions change vs the previous window, percent."),
+};
+
+interface AccountRow {
+  id: string;
+  name: string;
+  segment: string | null;
+}
+
+interface MetricsRow {
+  account_id: string;
+  days_with_data: number;
+  dau: number | null;
+  mau: number | null;
+  events: number;
+  sessions: number;
+  prior_dau: number | null;
+  prior_events: number;
+  prior_sessions: number;
+}
+
+type Metrics = z.input<z.ZodObject<typeof metricsShape>>;
+
+function metrics(input: {
+  days_with_data: number;
+  dau: number | null;
+  wau: number | null;
+  mau: number | null;
+  events: number;
+  sessions: number;
+  feature_breadth: number;
+  seats: number;
+  prior_dau: number | null;
+  prior_events: number;
+  prior_sessions: number;
+}): Metrics {
+  const r = (v: number | null, digits = 2) => (v === null ? null : round(v, digits));
+  return {
+    days_with_data: input.days_with_data,
+    dau: r(input.dau),
+    wau: r(input.wau),
+    mau: input.mau,
+    stickiness: r(input.mau ? (input.dau ?? 0) / input.mau : null, 4),
+    events: input.events,
+    sessions: input.sessions,
+    feature_breadth: input.feature_breadth,
+    licensed_seats: input.seats,
+    license_utilization: r(licenseUtilization(input.dau, input.seats), 4),
+    prior_dau: r(input.prior_dau),
+    prior_events: input.prior_events,
+    prior_sessions: input.prior_sessions,
+    dau_change_pct: r(changePct(input.dau, input.prior_dau), 1),
+    events_change_pct: r(changePct(input.events, input.prior_events), 1),
+    sessions_change_pct: r(changePct(input.sessions, input.prior_sessions), 1),
+  };
+}
+
+const pct = (v: number | null | undefined, digits = 1) =>
+  v === null || v === undefined ? "n/a" : `${round(v * 100, digits)}%`;
+
+/** DAU/WAU/MAU, stickiness, sessions, feature breadth, license utilization and change, from daily rollups. */
+export const trackUsageEngagement = defineTool({
+  name: "track_usage_engagement",
+  title: "Usage and engagement metrics",
+  toolset: "health",
+  description:
+    "Usage of one account, a segment's active accounts, or all active accounts over a window of whole UTC days (default the 30 days ending yesterday, at most 365), from the daily usage rollups. " +
+    "DAU = mean daily active users over days with data. Daily rollups keep one distinct-user count per day, so weekly and monthly distinct users are approximated: WAU = the highest daily active users within each ISO week, averaged over weeks with data; MAU = the highest daily active users in the window (both are lower bounds of true distinct users). " +
+    "Stickiness = DAU / MAU. Feature breadth = distinct features used (feature rollups). License utilization = DAU / licensed seats (seats on plan items of active contracts). " +
+    "Period-over-period change compares DAU, events and sessions with the window of the same length just before. " +
+    "For a segment or all accounts: per-account rows paginated by id, plus totals over the whole scope (daily active users summed over accounts per day), with accounts_counted and days_with_data.",
+  input: {
+    account_id: z.string().min(1).max(100).optional().describe("One account's id. Omit for a segment or all accounts."),
+    segment: z.string().min(1).max(100).optional().describe("Only active accounts of this segment."),
+    days: z.number().int().min(1).max(365).default(30).describe("Window length in days, 1–365 (default 30)."),
+    to: dayArg.optional().describe("Last day of the window, YYYY-MM-DD (default yesterday, the last complete day)."),
+    limit: limitArg,
+    cursor: cursorArg,
+  },
+  output: {
+    scope: z.enum(["account", "segment", "all"]).describe("What was measured."),
+    window: z.object({ from: z.string(), to: z.string(), days: z.number().int() }).describe("The window measured."),
+    prior_window: z
+      .object({ from: z.string(), to: z.string(), days: z.number().int() })
+      .describe("The window compared against."),
+    basis: z.string().describe("How the figures are computed."),
+    accounts_in_scope: z.number().int().describe("Accounts in scope."),
+    accounts_counted: z.number().int().describe("Accounts in scope with usage data in the window."),
+    totals: z.object(metricsShape).describe("Figures over the whole scope."),
+    accounts: z
+      .array(z.object({ account_id: z.string(), name: z.string(), segment: z.string().nullable(), ...metricsShape }))
+      .describe("Per-account figures (this page)."),
+    next_cursor: nextCursorField,
+  },
+  annotations: READ_ONLY,
+  async handler(args, { env, principal, now }) {
+    const ws = principal.workspaceId;
+    if (args.account_id && args.segment) throw new ToolError("Give account_id or segment, not both.");
+    const today = isoDay(now);
+    const { current, prior } = usageWindows(today, args.days, args.to);
+    const scope: "account" | "segment" | "all" = args.account_id ? "account" : args.segment ? "segment" : "all";
+
+    // Accounts in scope as a subquery, and this page of them.
+    const params = new SqlParams();
+    params.add(ws);
+    let scopeSql: string;
+    // How rollup rows are limited to the scope: one account by equality, so its primary-key range is used.
+    let inScope: string | undefined;
+    if (args.account_id) {
+      const id = params.add(args.account_id);
+      scopeSql = `SELECT id FROM accounts WHERE workspace_id = ?1 AND id = ${id}`;
+      inScope = `account_id = ${id}`;
+    } else if (args.segment) {
+      scopeSql = `SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active' AND segment = ${params.add(args.segment)}`;
+    } else {
+      scopeSql = "SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active'";
+    }
+    inScope ??= `account_id IN (${scopeSql})`;
+    const fingerprint = queryFingerprint(["usage", scope, args.segment ?? null, current.from, current.to]);
+    const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
+    const scopeValues = [...params.values];
+    const pageParam = `?${scopeValues.length + 1}`;
+    const limitParam = `?${scopeValues.length + 2}`;
+    const [pageResult, countResult] = await env.DB.batch([
+      env.DB.prepare(
+        `SELECT id, name, segment FROM accounts WHERE workspace_id = ?1 AND id IN (${scopeSql}) AND id > ${pageParam} ORDER BY id LIMIT ${limitParam}`,
+      ).bind(...scopeValues, after, args.limit + 1),
+      env.DB.prepare(`SELECT count(*) AS n FROM (${scopeSql})`).bind(...scopeValues),
+    ]);
+    const pageRows = pageResult!.results as unknown as AccountRow[];
+    if (args.account_id && pageRows.length === 0) throw notFound("account", args.account_id);
+    const hasMore = pageRows.length > args.limit;
+    const page = pageRows.slice(0, args.limit);
+    const accountsInScope = (countResult!.results[0] as { n: number }).n;
+
+    // Scope-wide: the per-day series (summed over accounts), seats, breadth and accounts with data.
+    const n = scopeValues.length;
+    // Statements below bind the scope values, then the window's two ends.
+    const w = { from: `?${n + 1}`, to: `?${n + 2}` };
+    const ids = JSON.stringify(page.map((a) => a.id));
+    const pageIds = "SELECT value FROM json_each(?2)";
+    const [series, scopeSeats, scopeBreadth, scopeCounted, rows, weeks, seats, breadth] = await env.DB.batch([
+      scope === "all"
+        ? env.DB.prepare(ACTIVE_ACCOUNTS_SERIES_SQL).bind(ws, prior.from, current.to)
+        : env.DB.prepare(fillSql(SCOPE_SERIES_SQL, { accounts: scopeSql, ...w })).bind(
+            ...scopeValues,
+            prior.from,
+            current.to,
+          ),
+      env.DB.prepare(
+        `SELECT coalesce(sum(seats), 0) AS seats FROM (${withAccounts(SEATS_BY_ACCOUNT_SQL, scopeSql)})`,
+      ).bind(...scopeValues),
+      env.DB.prepare(
+        // One account: its primary-key range holds its features; many: walk the feature names.
+        scope === "account"
+          ? `SELECT count(DISTINCT feature) AS n FROM usage_feature_daily
+              WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND ${inScope} AND events > 0`
+          : `SELECT count(*) AS n FROM (${fillSql(FEATURES_USED_SQL, { ...w, after: "''", scope: ` AND f.${inScope}` })})`,
+      ).bind(...scopeValues, current.from, current.to),
+      // One primary-key probe per account in scope, not a read of every account-day of the window.
+      env.DB.prepare(
+        `SELECT count(*) AS n FROM (${scopeSql}) s WHERE EXISTS (SELECT 1 FROM usage_daily u
+           WHERE u.workspace_id = ?1 AND u.account_id = s.id AND u.day BETWEEN ${w.from} AND ${w.to})`,
+      ).bind(...scopeValues, current.from, current.to),
+      env.DB.prepare(
+        `SELECT account_id,
+                sum(day >= ?4) AS days_with_data,
+                avg(CASE WHEN day >= ?4 THEN active_users END) AS dau,
+                max(CASE WHEN day >= ?4 THEN active_users END) AS mau,
+                coalesce(sum(CASE WHEN day >= ?4 THEN events END), 0) AS events,
+                coalesce(sum(CASE WHEN day >= ?4 THEN sessions END), 0) AS sessions,
+                avg(CASE WHEN day < ?4 THEN active_users END) AS prior_dau,
+                coalesce(sum(CASE WHEN day < ?4 THEN events END), 0) AS prior_events,
+                coalesce(sum(CASE WHEN day < ?4 THEN sessions END), 0) AS prior_sessions
+           FROM usage_daily
+          WHERE workspace_id = ?1 AND account_id IN (${pageIds}) AND day BETWEEN ?3 AND ?5
+          GROUP BY account_id`,
+      ).bind(ws, ids, prior.from, current.from, current.to),
+      env.DB.prepare(
+        `SELECT account_id, avg(top) AS wau FROM (
+           SELECT account_id, max(active_users) AS top FROM usage_daily
+            WHERE workspace_id = ?1 AND account_id IN (${pageIds}) AND day BETWEEN ?3 AND ?4
+            GROUP BY account_id, ${WEEK_MONDAY_SQL})
+          GROUP BY account_id`,
+      ).bind(ws, ids, current.from, current.to),
+      env.DB.prepare(withAccounts(SEATS_BY_ACCOUNT_SQL, pageIds)).bind(ws, ids),
+      env.DB.prepare(
+        `SELECT account_id, count(DISTINCT feature) AS n FROM usage_feature_daily
+          WHERE workspace_id = ?1 AND account_id IN (${pageIds}) AND day BETWEEN ?3 AND ?4 AND events > 0
+          GROUP BY account_id`,
+      ).bind(ws, ids, current.from, current.to),
+    ]);
+
+    const days = series!.results as unknown as UsageDay[];
+    const cur = summarizeUsage(days.filter((d) => d.day >= current.from));
+    const pri = summarizeUsage(days.filter((d) => d.day < current.from));
+    const totals = metrics({
+      ...cur,
+      feature_breadth: (scopeBreadth!.results[0] as { n: number }).n,
+      seats: (scopeSeats!.results[0] as { seats: number }).seats,
+      prior_dau: pri.dau,
+      prior_events: pri.events,
+      prior_sessions: pri.sessions,
+    });
+
+    const byId = <T extends { account_id: string }>(list: unknown[]) =>
+      new Map((list as T[]).map((r) => [r.account_id, r]));
+    const rowMap = byId<MetricsRow>(rows!.results);
+    const weekMap = byId<{ account_id: string; wau: number }>(weeks!.results);
+    const seatMap = byId<{ account_id: string; seats: number }>(seats!.results);
+    const breadthMap = byId<{ account_id: string; n: number }>(breadth!.results);
+    const accounts = page.map((a) => {
+      const m = rowMap.get(a.id);
+      return {
+        account_id: a.id,
+        name: a.name,
+        segment: a.segment,
+        ...metrics({
+          days_with_data: m?.days_with_data ?? 0,
+          dau: m?.dau ?? null,
+          wau: weekMap.get(a.id)?.wau ?? null,
+          mau: m?.mau ?? null,
+          events: m?.events ?? 0,
+          sessions: m?.sessions ?? 0,
+          feature_breadth: breadthMap.get(a.id)?.n ?? 0,
+          seats: seatMap.get(a.id)?.seats ?? 0,
+          prior_dau: m?.prior_dau ?? null,
+          prior_events: m?.prior_events ?? 0,
+          prior_sessions: m?.prior_sessions ?? 0,
+        }),
+      };
+    });
+    const last = page.at(-1);
+    const nextCursor = hasMore && last ? encodeCursor({ k: [], id: last.id, q: fingerprint }) : null;
+    const accountsCounted = (scopeCounted!.results[0] as { n: number }).n;
+
+    const basis =
+      "Daily usage rollups: DAU = mean daily active users over days with data; WAU = mean of each ISO week's highest daily active users; MAU = highest daily active users in the window (daily rollups hold no distinct users across days, so WAU and MAU are lower-bound proxies); stickiness = DAU/MAU; license utilization = DAU / licensed seats of active contracts; totals sum active users over the accounts in scope per day.";
+    const text = [
+      `Usage ${scope === "account" ? `of ${page[0]?.name}` : scope === "segment" ? `of segment ${args.segment}` : "of all active accounts"}, ${current.from}..${current.to} (${current.days} days) vs ${prior.from}..${prior.to}: ` +
+        `${accountsCounted}/${accountsInScope} account(s) with data, ${totals.days_with_data} day(s) with data.`,
+      `DAU ${totals.dau ?? "n/a"}, WAU ${totals.wau ?? "n/a"}, MAU ${totals.mau ?? "n/a"}, stickiness ${pct(totals.stickiness)}; events ${totals.events} (${totals.events_change_pct ?? "n/a"}%), sessions ${totals.sessions}; ` +
+        `feature breadth ${totals.feature_breadth}; utilization ${pct(totals.license_utilization)} of ${totals.licensed_seats} seats; DAU change ${totals.dau_change_pct ?? "n/a"}%.`,
+      scope === "account"
+        ? ""
+        : markdownTable(
+            ["account", "DAU", "MAU", "stickiness", "events", "Δ events %", "utilization", "features"],
+            accounts.map((a) => [
+              a.name,
+              a.dau,
+              a.mau,
+              pct(a.stickiness),
+              a.events,
+              a.events_change_pct,
+              pct(a.license_utilization),
+              a.feature_breadth,
+            ]),
+          ),
+      nextCursor ? "More accounts: pass next_cursor." : "",
+    ]
+      .filter(Boolean)
+      .join("\n");
+
+    return {
+      data: {
+        scope,
+        window: current,
+        prior_window: prior,
+        basis,
+        accounts_in_scope: accountsInScope,
+        accounts_counted: accountsCounted,
+        totals,
+        accounts,
+        next_cursor: nextCursor,
+      },
+      text,
+    };
+  },
+});

@@ -1,0 +1,291 @@
+import { z } from "zod";
+import { RISK_FACTORS } from "../domain/risk-factor-names";
+
+/**
+ * Retention-campaign trigger rules and steps, with the SQL that evaluates a rule: live (for
+ * enrollment, over the facts of one day) and historical (for post-mortems, over stored
+ * health and risk history). Rule values are always bound as parameters, never inlined.
+ */
+
+/** One trigger rule; a campaign enrolls an account when ANY of its rules matches. */
+export const triggerRuleSchema = z.discriminatedUnion("rule", [
+  z
+    .object({
+      rule: z.literal("churn_probability_at_least"),
+      value: z.number().min(0).max(1).describe("Threshold on accounts.churn_probability (0–1)."),
+    })
+    .strict(),
+  z
+    .object({
+      rule: z.literal("band_is"),
+      band: z.enum(["red", "yellow"]).describe("The account's stored health band (accounts.health_band)."),
+    })
+    .strict(),
+  z
+    .object({
+      rule: z.literal("band_fell_to"),
+      band: z
+        .enum(["red", "yellow"])
+        .optional()
+        .describe("Only a fall to this band; omitted, any fall (green→yellow, yellow→red, green→red)."),
+    })
+    .strict(),
+  z
+    .object({
+      rule: z.literal("factor_flagged"),
+      factor: z.enum(RISK_FACTORS).describe("A risk factor flagged in the account's latest risk_scores row."),
+    })
+    .strict(),
+  z
+    .object({
+      rule: z.literal("health_drop_at_least"),
+      points: z.number().min(1).max(100).describe("Health points lost in 7 days."),
+    })
+    .strict(),
+  z
+    .object({
+      rule: z.literal("feature_not_adopted"),
+      feature: z.string().min(1).max(200).describe("A feature (usage_feature_daily.feature), e.g. report_shared."),
+      days: z
+        .number()
+        .int()
+        .min(7)
+        .max(365)
+        .default(90)
+        .describe("Window: the account used the product in the last `days` days but never this feature."),
+    })
+    .strict(),
+]);
+export type TriggerRule = z.output<typeof triggerRuleSchema>;
+
+/** A campaign trigger: 1–10 rules, any of which enrolls. */
+export const triggerSchema = z.array(triggerRuleSchema).min(1).max(10);
+
+/** One step a campaign runs for an enrolled account, `day_offset` days after enrollment. */
+export const campaignStepSchema = z.discriminatedUnion("kind", [
+  z
+    .object({
+      kind: z.literal("email"),
+      day_offset: z.number().int().min(0).max(365).describe("Days after enrollment."),
+      subject: z
+        .string()
+        .trim()
+        .min(1)
+        .max(400)
+        .refine((subject) => !/[\r\n]/.test(subject), "the subject must be one line")
+        .describe("Subject template ({{contact.name}}, {{account.name}}…), one line."),
+      body: z.string().min(1).max(20_000).describe("Plain-text body template."),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("task"),
+      day_offset: z.number().int().min(0).max(365).describe("Days after enrollment."),
+      title: z.string().trim().min(1).max(200).describe("Task title for the account owner."),
+    })
+    .strict(),
+]);
+export type CampaignStep = z.output<typeof campaignStepSchema>;
+
+/** A campaign's steps: 1–20, run in day_offset order. */
+export const campaignStepsSchema = z.array(campaignStepSchema).min(1).max(20);
+
+/** Steps sorted by day offset, keeping the given order among equal offsets. */
+export function orderSteps(steps: readonly CampaignStep[]): CampaignStep[] {
+  return steps
+    .map((step, index) => ({ step, index }))
+    .sort((a, b) => a.step.day_offset - b.step.day_offset || a.index - b.index)
+    .map((s) => s.step);
+}
+
+/**
+ * The indexes of the steps due on `daysSinceEnrollment`, starting at `nextStep`: every
+ * following step whose day offset has been reached.
+ */
+export function dueStepIndexes(
+  steps: readonly CampaignStep[],
+  nextStep: number,
+  daysSinceEnrollment: number,
+): number[] {
+  const due: number[] = [];
+  for (let i = nextStep; i < steps.length && steps[i]!.day_offset <= daysSinceEnrollment; i++) due.push(i);
+  return due;
+}
+
+/** A rule in words, for summaries. */
+export function describeRule(rule: TriggerRule): string {
+  switch (rule.rule) {
+    case "churn_probability_at_least":
+      return `churn probability ≥ ${rule.value}`;
+    case "band_is":
+      return `health band is ${rule.band}`;
+    case "band_fell_to":
+      return rule.band ? `health band fell to ${rule.band}` : "health band fell";
+    case "factor_flagged":
+      return `risk factor ${rule.factor} flagged`;
+    case "health_drop_at_least":
+      return `health dropped ≥ ${rule.points} points in 7 days`;
+    case "feature_not_adopted":
+      return `active but not using ${rule.feature} in ${rule.days} days`;
+  }
+}
+
+/**
+ * "Used the product but not the feature" over the `days` before `day`: both lookups are
+ * per-account primary-key ranges. `ws`, `day`, `feature` and `days` are SQL expressions.
+ */
+function notAdoptedSql(account: string, ws: string, day: string, feature: string, days: string): string {
+  const from = `date(${day}, '-' || ${days} || ' days')`;
+  return `(NOT EXISTS (SELECT 1 FROM usage_feature_daily u WHERE u.workspace_id = ${ws} AND u.account_id = ${account}
+             AND u.day >= ${from} AND u.day < ${day} AND u.feature = ${feature} AND u.events > 0)
+           AND EXISTS (SELECT 1 FROM usage_daily d WHERE d.workspace_id = ${ws} AND d.account_id = ${account}
+             AND d.day >= ${from} AND d.day < ${day}))`;
+}
+
+/** Rank of a band expression (red 0 < yellow 1 < green 2), in SQL. */
+const bandRank = (expr: string) => `(CASE ${expr} WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 END)`;
+
+/** SQL pieces of a rule set, with the parameters they bind from `firstParam` on. */
+export interface RuleSql {
+  /** True when any rule matches. */
+  condition: string;
+  /** JSON object of the first matching rule and the values it saw. */
+  snapshot: string;
+  params: (string | number)[];
+}
+
+/**
+ * Live evaluation over a row `f` with the columns account_id, churn_probability, band
+ * (accounts.health_band), band_today and score_today (the health_scores row of the evaluation
+ * day), band_before (the latest row before it), score_7d_ago (the latest row on or before 7 days
+ * earlier) and factors (the latest risk_scores row's factor list); ?1 is the workspace and ?2 the
+ * evaluation day.
+ */
+export function liveTriggerSql(rules: readonly TriggerRule[], firstParam: number): RuleSql {
+  const params: (string | number)[] = [];
+  const bind = (value: string | number) => {
+    params.push(value);
+    return `?${firstParam + params.length - 1}`;
+  };
+  const parts = rules.map((rule) => livePart(rule, bind));
+  return {
+    condition: `(${parts.map((p) => p.condition).join(" OR ")})`,
+    snapshot: `CASE ${parts.map((p) => `WHEN ${p.condition} THEN ${p.snapshot}`).join(" ")} END`,
+    params,
+  };
+}
+
+/** One rule's condition and snapshot over `f`; `bind` adds a parameter and returns its placeholder. */
+function livePart(
+  rule: TriggerRule,
+  bind: (value: string | number) => string,
+): { condition: string; snapshot: string } {
+  switch (rule.rule) {
+    case "churn_probability_at_least": {
+      const p = bind(rule.value);
+      return {
+        condition: `f.churn_probability >= ${p}`,
+        snapshot: `json_object('rule', 'churn_probability_at_least', 'threshold', ${p}, 'churn_probability', f.churn_probability)`,
+      };
+    }
+    case "band_is": {
+      const p = bind(rule.band);
+      return { condition: `f.band = ${p}`, snapshot: `json_object('rule', 'band_is', 'band', f.band)` };
+    }
+    case "band_fell_to": {
+      const target = rule.band ? ` AND f.band_today = ${bind(rule.band)}` : "";
+      return {
+        condition: `(${bandRank("f.band_today")} < ${bandRank("f.band_before")}${target})`,
+        snapshot: `json_object('rule', 'band_fell_to', 'band_before', f.band_before, 'band_today', f.band_today)`,
+      };
+    }
+    case "factor_flagged": {
+      const p = bind(rule.factor);
+      const flagged = `FROM json_each(coalesce(f.factors, '[]')) x WHERE x.value ->> '$.factor' = ${p} AND x.value ->> '$.flagged' = 1`;
+      return {
+        condition: `EXISTS (SELECT 1 ${flagged})`,
+        snapshot: `json_object('rule', 'factor_flagged', 'factor', ${p}, 'value', (SELECT x.value ->> '$.value' ${flagged} LIMIT 1))`,
+      };
+    }
+    case "health_drop_at_least": {
+      const p = bind(rule.points);
+      return {
+        condition: `f.score_7d_ago - f.score_today >= ${p}`,
+        snapshot: `json_object('rule', 'health_drop_at_least', 'points', ${p}, 'score_7d_ago', f.score_7d_ago, 'score_today', f.score_today)`,
+      };
+    }
+    case "feature_not_adopted": {
+      const feature = bind(rule.feature);
+      const days = bind(rule.days);
+      return {
+        condition: notAdoptedSql("f.account_id", "?1", "?2", feature, days),
+        snapshot: `json_object('rule', 'feature_not_adopted', 'feature', ${feature}, 'days', ${days})`,
+      };
+    }
+  }
+}
+
+/**
+ * Historical evaluation of one rule for post-mortems: a SELECT of (account_id, event_day,
+ * first_day, last_day) — the first and last day the rule held within the `lookback` days up to
+ * each event of the CTE `ev(account_id, event_day)` — reading only stored daily history:
+ * health_scores for band and drop rules, risk_scores for probability and factor rules.
+ * ?1 is the workspace, ?3 the lookback in days, ?4 the rule's value.
+ */
+export function historicalRuleSql(rule: TriggerRule): { sql: string; value: string | number | null } {
+  const range = (alias: string) =>
+    `${alias}.workspace_id = ?1 AND ${alias}.account_id = ev.account_id AND ${alias}.day BETWEEN date(ev.event_day, '-' || ?3 || ' days') AND ev.event_day`;
+  const grouped = (from: string, where: string) =>
+    `SELECT ev.account_id, ev.event_day, min(day) AS first_day, max(day) AS last_day FROM ev CROSS JOIN ${from} WHERE ${where} GROUP BY ev.account_id, ev.event_day`;
+  switch (rule.rule) {
+    case "churn_probability_at_least":
+      return { sql: grouped(`risk_scores r ON ${range("r")}`, "r.probability >= ?4"), value: rule.value };
+    case "factor_flagged":
+      return {
+        sql: grouped(
+          `risk_scores r ON ${range("r")}`,
+          "EXISTS (SELECT 1 FROM json_each(r.factors) x WHERE x.value ->> '$.factor' = ?4 AND x.value ->> '$.flagged' = 1)",
+        ),
+        value: rule.factor,
+      };
+    case "band_is":
+      return { sql: grouped(`health_scores h ON ${range("h")}`, "h.band = ?4"), value: rule.band };
+    case "band_fell_to":
+      // The row before the first one in range counts as "before": rows are read from a year earlier.
+      return {
+        sql: `SELECT account_id, event_day, min(day) AS first_day, max(day) AS last_day FROM (
+                SELECT ev.account_id, ev.event_day, h.day, h.band,
+                       lag(h.band) OVER (PARTITION BY ev.account_id, ev.event_day ORDER BY h.day) AS band_before
+                  FROM ev CROSS JOIN health_scores h ON h.workspace_id = ?1 AND h.account_id = ev.account_id
+                   AND h.day BETWEEN date(ev.event_day, '-' || (?3 + 365) || ' days') AND ev.event_day)
+               WHERE day >= date(event_day, '-' || ?3 || ' days')
+                 AND ${bandRank("band")} < ${bandRank("band_before")} AND (?4 IS NULL OR band = ?4)
+               GROUP BY account_id, event_day`,
+        value: rule.band ?? null,
+      };
+    case "feature_not_adopted":
+      // It held at the event when the feature went unused through the window; it began the day after
+      // the last use plus the window (or at the start of the lookback when never used since).
+      return {
+        sql: `SELECT ev.account_id, ev.event_day,
+                     max(date(ev.event_day, '-' || ?3 || ' days'),
+                         coalesce(date((SELECT max(u.day) FROM usage_feature_daily u
+                                         WHERE u.workspace_id = ?1 AND u.account_id = ev.account_id
+                                           AND u.feature = ?4 ->> '$.feature' AND u.events > 0 AND u.day < ev.event_day),
+                                       '+' || (?4 ->> '$.days') || ' days'), '0000-01-01')) AS first_day,
+                     ev.event_day AS last_day
+                FROM ev
+               WHERE ${notAdoptedSql("ev.account_id", "?1", "ev.event_day", "?4 ->> '$.feature'", "(?4 ->> '$.days')")}`,
+        value: JSON.stringify({ feature: rule.feature, days: rule.days }),
+      };
+    case "health_drop_at_least":
+      return {
+        sql: grouped(
+          `health_scores h ON ${range("h")}`,
+          `(SELECT p.score FROM health_scores p WHERE p.workspace_id = ?1 AND p.account_id = h.account_id
+              AND p.day <= date(h.day, '-7 days') ORDER BY p.day DESC LIMIT 1) - h.score >= ?4`,
+        ),
+        value: rule.points,
+      };
+  }
+}
