@@ -1,9 +1,9 @@
 /**
  * Rewrites the tool table between `<!-- tools:start -->` and `<!-- tools:end -->` in README.md
- * from `test/__snapshots__/tools-list.json`, the committed `tools/list` answer that a test keeps
+ * from `test/__toolsnaps__/<tool>.json`, the committed `tools/list` entries that a test keeps
  * equal to the registered tools (`npm run docs:tools`). Another test keeps the table equal to it.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 
 interface ListedTool {
   name: string;
@@ -12,7 +12,10 @@ interface ListedTool {
   _meta?: Record<string, string>;
 }
 
-const tools = JSON.parse(readFileSync("test/__snapshots__/tools-list.json", "utf8")) as ListedTool[];
+const tools = readdirSync("test/__toolsnaps__")
+  .filter((file) => file.endsWith(".json"))
+  .sort()
+  .map((file) => JSON.parse(readFileSync(`test/__toolsnaps__/${file}`, "utf8")) as ListedTool);
 const order = ["core", "onboarding", "health", "retention", "communication", "support", "expansion", "feedback"];
 const toolsetOf = (tool: ListedTool): string => tool._meta?.["cs-mcp/toolset"] ?? "";
 tools.sort((a, b) => order.indexOf(toolsetOf(a)) - order.indexOf(toolsetOf(b)) || a.name.localeCompare(b.name));

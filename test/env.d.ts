@@ -17,3 +17,8 @@ declare module "*.md?raw" {
   const content: string;
   export default content;
 }
+
+/** Vite's module globbing, as vitest provides it. */
+interface ImportMeta {
+  glob(pattern: string): Record<string, () => Promise<unknown>>;
+}

@@ -19,7 +19,7 @@ export type CronTable = Record<string, readonly CronJob[]>;
 export function mergeCronTables(tables: readonly CronTable[]): CronTable {
   const merged: Record<string, CronJob[]> = {};
   for (const table of tables) {
-    for (const [cron, jobs] of Object.entries(table)) (merged[cron] ??= []).push(...jobs);
+    for (const [cron, jobs] of Object.entries(table)) merged[cron] = [...(merged[cron] ?? []), ...jobs];
   }
   for (const jobs of Object.values(merged)) jobs.sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
   return merged;
