@@ -50,8 +50,8 @@ export interface Registry {
   tools: readonly AnyTool[];
   toolsetNames: readonly string[];
   defaultToolsets: readonly string[];
-  /** Each tool's toolset, by tool name. */
-  toolsetOf: ReadonlyMap<string, string>;
+  /** Each toolset's tool names, in registry order. */
+  catalog: ReadonlyMap<string, readonly string[]>;
   toolByName: ReadonlyMap<string, AnyTool>;
   jobs: JobTable;
   crons: CronTable;
@@ -65,7 +65,6 @@ export interface Registry {
  */
 export function createRegistry(toolsets: readonly ToolsetModule[], platform: PlatformParts): Registry {
   const toolByName = new Map<string, AnyTool>();
-  const toolsetOf = new Map<string, string>();
   const jobs: JobTable = { ...platform.jobs };
   const names = new Set<string>();
   for (const module of toolsets) {
@@ -76,7 +75,6 @@ export function createRegistry(toolsets: readonly ToolsetModule[], platform: Pla
       if (tool.toolset !== module.name)
         throw new Error(`${tool.name} says toolset ${tool.toolset}, not ${module.name}`);
       toolByName.set(tool.name, tool);
-      toolsetOf.set(tool.name, module.name);
     }
     for (const [type, handler] of Object.entries(module.jobs ?? {})) {
       if (type in jobs) throw new Error(`two handlers for job type ${type}`);
@@ -88,7 +86,7 @@ export function createRegistry(toolsets: readonly ToolsetModule[], platform: Pla
     tools: [...toolByName.values()],
     toolsetNames: toolsets.map((module) => module.name),
     defaultToolsets: toolsets.filter((module) => module.isDefault).map((module) => module.name),
-    toolsetOf,
+    catalog: new Map(toolsets.map((module) => [module.name, module.tools.map((tool) => tool.name)])),
     toolByName,
     jobs,
     crons: mergeCronTables([platform.crons, ...toolsets.map((module) => module.crons ?? {})]),

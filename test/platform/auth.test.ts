@@ -9,7 +9,8 @@ import { requiredRole } from "../../src/platform/mcp/define-tool";
 import { visibleTools } from "../../src/platform/mcp/server";
 import { parseSessionOptions } from "../../src/platform/mcp/session";
 import { REGISTRY } from "../../src/toolsets";
-import { callOk, connectClient, createWorkspace, daysAgo, workerFetch } from "../helpers/mcp";
+import { callOk, connectClient, createWorkspace, workerFetch } from "../helpers/mcp";
+import { daysAgo } from "../helpers/time";
 
 const ORIGIN = "http://localhost";
 const RESOURCE = `${ORIGIN}/mcp`;

@@ -8,10 +8,6 @@ import { resolveApiKey } from "../auth/api-keys";
 import { type AuthProps, ROLES } from "../auth/principal";
 import { resourceUrl } from "../auth/resource";
 
-/**
- * The provider's configuration for one request. The resource (the token audience) is the
- * configured public URL, else this request's origin, so it is built per request.
- */
 /** What the provider hands requests to: `/mcp` with the verified props, and everything else. */
 export interface ProviderHandlers {
   mcp(request: Request, env: Env, ctx: ExecutionContext, props: AuthProps): Promise<Response>;
@@ -24,6 +20,10 @@ const NO_ROUTES: ProviderHandlers = {
   app: () => new Response(null, { status: 404 }),
 };
 
+/**
+ * The provider's configuration for one request. The resource (the token audience) is the
+ * configured public URL, else this request's origin, so it is built per request.
+ */
 function providerOptions(env: Env, request: Request, handlers: ProviderHandlers): OAuthProviderOptions<Env> {
   const resource = resourceUrl(env, request);
   return {

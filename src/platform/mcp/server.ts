@@ -82,6 +82,7 @@ function listedTool(tool: AnyTool, readOnly: boolean): ListedTool {
   let listed = cache.get(tool);
   if (!listed) {
     const reads = readOnlyActions(tool);
+    const output = z.object(tool.output);
     if (readOnly && Array.isArray(reads)) {
       // Its read actions only: the action enum narrowed, no idempotency key, and read-only hints.
       const [first, ...rest] = reads as [string, ...string[]];
@@ -92,14 +93,14 @@ function listedTool(tool: AnyTool, readOnly: boolean): ListedTool {
             .enum([first, ...rest])
             .describe(`${reads.join(", ")} (its read actions; this session is read-only).`),
         }),
-        output: z.object(tool.output),
+        output,
         annotations: { ...READ_ONLY, openWorldHint: tool.annotations.openWorldHint },
       };
     } else {
       const write = !tool.annotations.readOnlyHint;
       listed = {
         input: z.strictObject(write ? { ...tool.input, idempotency_key: idempotencyKeyArg } : tool.input),
-        output: z.object(tool.output),
+        output,
         annotations: tool.annotations,
       };
     }
@@ -126,7 +127,6 @@ export function buildServer(
     { name: "cs-mcp", title: "Customer Success MCP", version: VERSION },
     { instructions: serverInstructions(registry, session) },
   );
-  const catalog = toolCatalog(registry);
   for (const tool of visibleTools(registry, session, principal)) {
     const { input, output, annotations } = listedTool(tool, session.readOnly);
     server.registerTool(
@@ -146,24 +146,12 @@ export function buildServer(
           session,
           requestId: request.id,
           origin: request.origin,
-          catalog,
+          catalog: registry.catalog,
           debugD1: request.debugD1 ?? "off",
         }),
     );
   }
   return server;
-}
-
-/** Each toolset's tool names, built once per registry. */
-const catalogs = new WeakMap<Registry, ReadonlyMap<string, readonly string[]>>();
-
-function toolCatalog(registry: Registry): ReadonlyMap<string, readonly string[]> {
-  let catalog = catalogs.get(registry);
-  if (!catalog) {
-    catalog = new Map(registry.toolsets.map((module) => [module.name, module.tools.map((tool) => tool.name)]));
-    catalogs.set(registry, catalog);
-  }
-  return catalog;
 }
 
 type CallResult = {

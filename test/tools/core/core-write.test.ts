@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { workspaceSettingsSchema } from "../../../src/records/settings";
-import { callError, callOk, connectClient, createWorkspace, dayAgo } from "../../helpers/mcp";
+import { callError, callOk, connectClient, createWorkspace } from "../../helpers/mcp";
+import { dayAgo } from "../../helpers/time";
 
 const SLUG = "core-write";
 type Member = Awaited<ReturnType<typeof createWorkspace>>;

@@ -3,7 +3,8 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { clock } from "../../../src/platform/lib/clock";
 import { addDays, isoDay } from "../../../src/platform/lib/time";
-import { callError, callOk, connectClient, createWorkspace, fixtureDates, insert } from "../../helpers/mcp";
+import { callError, callOk, connectClient, createWorkspace, insert } from "../../helpers/mcp";
+import { fixtureDates } from "../../helpers/time";
 import { usageFixtures } from "../../helpers/usage-fixtures";
 
 const WS = "ws_healthengage";
