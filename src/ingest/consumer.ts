@@ -8,7 +8,7 @@
  * receipts already processed are skipped then) and ends in the dead-letter queue, while the
  * rest of the batch is written.
  */
-import { getAgentByName } from "agents";
+import { accountAgentStub } from "../agents/account-agent-stub";
 import { clock } from "../platform/lib/clock";
 import type { QueueConsumer } from "../platform/queue/router";
 import { loadIndexes } from "./lookup";
@@ -265,7 +265,7 @@ async function deliverUsage(env: Env, planned: Work[]): Promise<Map<string, unkn
   await Promise.all(
     [...byAgent].map(async ([name, events]) => {
       try {
-        const agent = await getAgentByName(env.ACCOUNT_AGENT, name);
+        const agent = await accountAgentStub(env, name);
         await agent.ingest(
           events.map(({ id, occurredAt, feature, userRef }) => ({ id, occurredAt, feature, userRef })),
         );

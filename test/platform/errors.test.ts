@@ -57,6 +57,7 @@ describe("bad input gets an actionable isError, never an HTTP 500", () => {
       toolset: "core",
       input: {},
       output: { ok: z.boolean() },
+      examples: [{ title: "Crash", args: () => ({}) }],
       annotations: READ_ONLY,
       async handler() {
         throw new Error("SELECT secret FROM vault -- internal detail");

@@ -2,128 +2,32 @@
  * Every statement the read tools run, planned by SQLite on a generated demo workspace: no plan may
  * read a table that grows with usage whole, neither across workspaces (a scan) nor across the
  * workspace's whole history (a search on the workspace alone). Plans are taken without ANALYZE,
- * as production D1 has no sqlite_stat1. New read tools and read actions must be given arguments
- * in `CALLS`; a later page (next_cursor) of each call is planned too.
+ * as production D1 has no sqlite_stat1. Each read call is planned with the tool's sample calls (a
+ * read tool, or each read action, needs at least one), and a later page (next_cursor) of each.
  */
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { collectWorkspace, type GenerateOptions, generateWorkspace } from "../../scripts/seed/generate";
-import type { SeedData } from "../../scripts/seed/rows";
-import { insertStatements } from "../../scripts/seed/sql";
-import { sealSecrets } from "../../src/integrations/secrets";
-import { generateApiKey } from "../../src/platform/auth/api-keys";
 import type { D1Meter } from "../../src/platform/db/metered";
 import { clock } from "../../src/platform/lib/clock";
-import { sha256Hex } from "../../src/platform/lib/crypto";
-import { addDays, isoDay } from "../../src/platform/lib/time";
+import { isoDay } from "../../src/platform/lib/time";
 import type { AnyTool } from "../../src/platform/mcp/define-tool";
+import { type DemoIds, exampleArgs } from "../../src/platform/mcp/examples";
 import { D1_META_KEY } from "../../src/platform/mcp/server";
-import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../../src/records/rollups";
-import { afterHealthChunk } from "../../src/tools/health/after-health";
-import { computeHealth, HEALTH_CHUNK_SIZE } from "../../src/tools/health/jobs";
 import { REGISTRY } from "../../src/toolsets";
+import { type DemoWorkspace, loadDemoWorkspace } from "../helpers/demo-workspace";
 import { connectClient } from "../helpers/mcp";
 import { formatPlan, GROWING_TABLES, type PlanRow, unboundedReadsOfGrowingTables } from "../helpers/query-plan-scans";
+import { readCalls } from "../helpers/read-calls";
 
-const WS = "ws_qplan";
-// Anchored on today, so every tool's default window (which ends today) holds data.
-const TODAY = isoDay(clock.now());
-const OPTIONS: GenerateOptions = { seed: 11, accounts: 50, anchorDay: TODAY, workspaceId: WS, slug: "qplan" };
-
-/** Ids from the fixture that tools are called with. */
-interface Fixture {
-  accountId: string;
-  contactId: string;
-  contractId: string;
-  segment: string;
-  tier: string;
-  ownerId: string;
-  ticketId: string;
-  escalationId: string;
-  interventionId: string;
-  campaignId: string;
-  integrationId: string;
-  deadLetterId: string;
-  outboxMessageId: string;
-  feature: string;
+/** Sample calls of a read call, with the demo's ids filled in. */
+function argsOf(tool: AnyTool, action: string | undefined, ids: DemoIds): Args[] {
+  return tool.examples
+    .map((example) => exampleArgs(example, ids))
+    .filter((args): args is Args => args !== null && args.action === action);
 }
 
 type Args = Record<string, unknown>;
-
-/**
- * Arguments per read call, keyed `tool` or `tool action`: each entry lists the argument sets to
- * call with (filters change the SQL, so the common ones are called too).
- */
-const CALLS: Record<string, (f: Fixture) => Args[]> = {
-  // core
-  search: () => [{ query: "report export" }, { query: "login", kinds: ["ticket", "feedback"] }],
-  fetch: (f) => [{ id: `account:${f.accountId}` }, { id: `contact:${f.contactId}` }, { id: `ticket:${f.ticketId}` }],
-  get_workspace_overview: () => [{}],
-  list_accounts: (f) => [
-    {},
-    { segment: f.segment, sort: "health_score", order: "desc" },
-    { health_band: "red" },
-    { renewal_within_days: 120, sort: "renewal_date" },
-    { owner: f.ownerId, text: "a", sort: "arr" },
-  ],
-  get_account_overview: (f) => [{ account_id: f.accountId }],
-  get_account_timeline: (f) => [{ account_id: f.accountId }, { account_id: f.accountId, kinds: ["ticket_opened"] }],
-  list_outbox: (f) => [{}, { message_id: f.outboxMessageId }, { account_id: f.accountId, status: "queued" }],
-  "configure_workspace get": () => [{}],
-  "configure_workspace history": () => [{}],
-  "manage_integrations list": () => [{}],
-  "manage_integrations get": (f) => [{ integration_id: f.integrationId }],
-  "manage_dead_letters list": () => [{}, { status: "all" }],
-  "manage_dead_letters get": (f) => [{ dead_letter_id: f.deadLetterId }],
-  "manage_tasks list": (f) => [{}, { account_id: f.accountId, status: "all" }, { overdue: true }],
-  // health
-  track_usage_engagement: (f) => [{}, { account_id: f.accountId }, { segment: f.segment }],
-  track_feature_adoption: (f) => [{}, { account_id: f.accountId }, { segment: f.segment, feature: f.feature }],
-  track_adoption_milestones: (f) => [{}, { account_id: f.accountId }],
-  analyze_engagement_patterns: (f) => [{ account_id: f.accountId }, { contact_id: f.contactId }],
-  "manage_lifecycle_stages list": () => [{}],
-  "manage_lifecycle_stages evaluate": () => [{}],
-  "manage_lifecycle_stages history": (f) => [{ account_id: f.accountId }],
-  "manage_lifecycle_stages stuck": () => [{}],
-  "segment_customers list": () => [{}],
-  "segment_customers evaluate": () => [{}],
-  "segment_by_value_tier list": () => [{}],
-  "segment_by_value_tier evaluate": () => [{}],
-  "segment_by_value_tier check_sla": (f) => [{}, { tier: f.tier }],
-  // retention
-  identify_churn_risk: (f) => [{}, { account_id: f.accountId }, { segment: f.segment, sort: "probability" }],
-  "score_risk_factors library": () => [{}],
-  "score_risk_factors account": (f) => [{ account_id: f.accountId }],
-  "score_risk_factors model": () => [{}],
-  "automate_retention_campaigns list": () => [{}],
-  "automate_retention_campaigns get": (f) => [{ campaign_id: f.campaignId }],
-  "automate_retention_campaigns report": (f) => [{ campaign_id: f.campaignId }],
-  "execute_retention_campaign get": (f) => [{ intervention_id: f.interventionId }],
-  "execute_retention_campaign list": (f) => [{}, { account_id: f.accountId, status: "all" }],
-  "execute_retention_campaign stats": () => [{}],
-  "monitor_satisfaction scores": () => [{}, { kind: "nps", window_days: 365 }],
-  "monitor_satisfaction detractors": () => [{}],
-  "manage_escalations get": (f) => [{ escalation_id: f.escalationId }],
-  "manage_escalations list": (f) => [{}, { account_id: f.accountId, status: "all" }],
-  "manage_escalations stats": () => [{}],
-  analyze_churn_postmortem: () => [{}, { window_days: 730 }],
-  // expansion
-  "track_renewals list": (f) => [{}, { window_days: 365, segment: f.segment, health_band: "red" }],
-  "track_renewals schedule": () => [{}],
-  forecast_renewals: (f) => [{}, { period: "quarter", segment: f.segment }],
-  "identify_upsell_opportunities list": (f) => [{}, { segment: f.segment, include_unqualified: true }],
-  "identify_crosssell_opportunities rules": () => [{}],
-  "identify_crosssell_opportunities list": (f) => [{}, { segment: f.segment }],
-  "identify_expansion_opportunities account": (f) => [{ account_id: f.accountId }],
-  "identify_expansion_opportunities list": (f) => [{}, { segment: f.segment }],
-  "identify_expansion_opportunities pipeline": () => [{}],
-  track_revenue_expansion: (f) => [{}, { granularity: "quarter", segment: f.segment }],
-  "negotiate_renewals prepare": (f) => [{ contract_id: f.contractId }, { account_id: f.accountId }],
-  "negotiate_renewals list": (f) => [{ account_id: f.accountId }, { contract_id: f.contractId }],
-  optimize_customer_lifetime_value: (f) => [{}, { account_id: f.accountId }, { segment: f.segment }],
-};
 
 /**
  * Unbounded reads accepted, each with its reason. An entry matches a read of `table` in a
@@ -169,126 +73,17 @@ const EXPECTED_UNBOUNDED: { call: string; table: string; sql: string; reason: st
   },
 ];
 
-/** The actions a tool's `action` argument accepts, or none for a tool without one. */
-function actionsOf(tool: AnyTool): string[] {
-  const action = tool.input.action;
-  if (!action) return [];
-  const schema = z.toJSONSchema(action) as { enum?: string[] };
-  return schema.enum ?? [];
-}
-
-/** Every read call: each read-only tool (per action when it has some) and each read action of a write tool. */
-function readCalls(): { key: string; tool: string; action?: string }[] {
-  return REGISTRY.tools.flatMap((tool) => {
-    const actions = tool.annotations.readOnlyHint ? actionsOf(tool) : [...(tool.readActions ?? [])];
-    if (tool.annotations.readOnlyHint && actions.length === 0) return [{ key: tool.name, tool: tool.name }];
-    return actions.map((action) => ({ key: `${tool.name} ${action}`, tool: tool.name, action }));
-  });
-}
-
-function pick<T>(rows: readonly T[], test: (row: T) => boolean, what: string): T {
-  const row = rows.find(test);
-  if (!row) throw new Error(`fixture has no ${what}`);
-  return row;
-}
-
-/** Loads the demo workspace, the nightly health and risk scores, and rows the demo does not generate. */
-async function loadFixture(): Promise<Fixture> {
-  for (const statement of insertStatements(generateWorkspace(OPTIONS))) await env.DB.prepare(statement).run();
-  await env.DB.prepare(REFRESH_ACCOUNT_ROLLUPS_SQL).bind(WS).run();
-  const data: SeedData = collectWorkspace(OPTIONS);
-
-  const active = data.accounts.filter((a) => a.status === "active").map((a) => a.id);
-  // Scores a month and a week back too, so trends and band changes have history.
-  for (const day of [addDays(TODAY, -30), addDays(TODAY, -7), TODAY]) {
-    for (let i = 0; i < active.length; i += HEALTH_CHUNK_SIZE) {
-      const chunk = active.slice(i, i + HEALTH_CHUNK_SIZE);
-      await computeHealth(env, WS, chunk, day);
-      await afterHealthChunk(env, WS, chunk, day);
-    }
-  }
-
-  const ticketCount = new Map<string, number>();
-  for (const t of data.tickets) ticketCount.set(t.account_id, (ticketCount.get(t.account_id) ?? 0) + 1);
-  const account = pick(
-    [...data.accounts].sort((a, b) => (ticketCount.get(b.id) ?? 0) - (ticketCount.get(a.id) ?? 0)),
-    (a) => a.status === "active",
-    "active account",
-  );
-  const contact = pick(data.contacts, (c) => c.account_id === account.id, "contact");
-  const contract = pick(data.contracts, (c) => c.account_id === account.id && c.status === "active", "contract");
-  const feature = pick(data.usage_feature_daily, (u) => u.account_id === account.id, "feature day").feature;
-
-  // Raw events, audit rows, an integration, a dead letter and an email: the demo generates none.
-  const events = Array.from({ length: 60 }, (_, i) =>
-    env.DB.prepare(
-      `INSERT INTO usage_events (id, workspace_id, account_id, contact_id, user_ref, event, feature, occurred_at, message_id)
-       VALUES (?1, ?2, ?3, ?4, ?5, 'feature_used', ?6, ?7, ?8)`,
-    ).bind(
-      `uev_qplan_${i}`,
-      WS,
-      account.id,
-      contact.id,
-      contact.email,
-      feature,
-      `${addDays(TODAY, -(i % 20) - 1)}T10:00:00Z`,
-      `msg_qplan_${i}`,
-    ),
-  );
-  const audits = Array.from({ length: 10 }, (_, i) =>
-    env.DB.prepare(
-      `INSERT INTO audit_log (id, workspace_id, tool, action, target_type, target_id, details, request_id, created_at)
-       VALUES (?1, ?2, 'manage_lifecycle_stages', 'move', 'account', ?3, '{}', ?4, ?5)`,
-    ).bind(`aud_qplan_${i}`, WS, account.id, `req_qplan_${i}`, `${addDays(TODAY, -i)}T09:00:00Z`),
-  );
-  await env.DB.batch([
-    ...events,
-    ...audits,
-    env.DB.prepare(
-      "INSERT INTO integrations (id, workspace_id, provider, name, secret_ciphertext) VALUES ('int_qplan', ?1, 'segment', 'Product events', ?2)",
-    ).bind(WS, await sealSecrets({ current: "whsec_qplan", previous: null }, env.ENCRYPTION_KEY)),
-    env.DB.prepare(
-      "INSERT INTO dead_letters (id, workspace_id, queue, message_id, body, error, attempts) VALUES ('dlq_qplan', ?1, 'cs-jobs', 'qmsg_qplan', '{}', 'boom', 3)",
-    ).bind(WS),
-    env.DB.prepare(
-      `INSERT INTO outbox_messages (id, workspace_id, idempotency_key, account_id, contact_id, to_email, subject, body_text)
-       VALUES ('eml_qplan', ?1, 'qplan-1', ?2, ?3, ?4, 'Check-in', 'Hello')`,
-    ).bind(WS, account.id, contact.id, contact.email),
-  ]);
-
-  return {
-    accountId: account.id,
-    contactId: contact.id,
-    contractId: contract.id,
-    segment: account.segment,
-    tier: account.tier,
-    ownerId: account.owner_user_id,
-    ticketId: pick(data.tickets, (t) => t.account_id === account.id, "ticket").id,
-    escalationId: pick(data.escalations, () => true, "escalation").id,
-    interventionId: pick(data.interventions, () => true, "intervention").id,
-    campaignId: pick(data.retention_campaigns, () => true, "campaign").id,
-    integrationId: "int_qplan",
-    deadLetterId: "dlq_qplan",
-    outboxMessageId: "eml_qplan",
-    feature,
-  };
-}
-
-let fixture: Fixture;
+let demo: DemoWorkspace;
+let WS: string;
+const TODAY = isoDay(clock.now());
 let client: Client;
 const checkedPerCall = new Map<string, number>();
 const allowanceUsed = new Set<number>();
 
 beforeAll(async () => {
-  fixture = await loadFixture();
-  // An admin key for the demo's own admin user, so every read action is allowed.
-  const key = generateApiKey();
-  await env.DB.prepare(
-    "INSERT INTO api_keys (id, workspace_id, user_id, name, role, prefix, key_hash) VALUES ('key_qplan', ?1, 'usr_qplan_admin', 'plans', 'admin', ?2, ?3)",
-  )
-    .bind(WS, key.slice(0, 8), await sha256Hex(key))
-    .run();
-  client = await connectClient(key, "?toolsets=all", { "X-Debug-D1": "sql" });
+  demo = await loadDemoWorkspace("qplan");
+  WS = demo.workspaceId;
+  client = await connectClient(demo.adminKey, "?toolsets=all", { "X-Debug-D1": "sql" });
 }, 180_000);
 
 afterAll(() => {
@@ -330,7 +125,7 @@ describe("unbounded-read detection", () => {
 });
 
 describe("query plans of read tools", () => {
-  const calls = readCalls();
+  const calls = readCalls(REGISTRY.tools);
 
   it("runs on a fixture holding rows in every growing table", async () => {
     const counts = await env.DB.batch<{ n: number }>(
@@ -342,27 +137,15 @@ describe("query plans of read tools", () => {
     expect(empty).toEqual([]);
   });
 
-  it("has arguments for every read tool and read action, and for nothing else", () => {
-    const keys = calls.map((c) => c.key);
-    expect(
-      keys.filter((k) => !(k in CALLS)),
-      "read calls missing from CALLS",
-    ).toEqual([]);
-    expect(
-      Object.keys(CALLS).filter((k) => !keys.includes(k)),
-      "CALLS entries that are no read call",
-    ).toEqual([]);
-  });
-
   it.each(calls)(
     "$key reads no growing table whole",
     async ({ key, tool, action }) => {
-      const argSets = CALLS[key]?.(fixture) ?? [];
+      const argSets = argsOf(REGISTRY.toolByName.get(tool)!, action, demo.ids);
       expect(argSets.length, `no arguments for ${key}`).toBeGreaterThan(0);
       const problems: string[] = [];
       let checked = 0;
       const check = async (args: Args) => {
-        const result = await client.callTool({ name: tool, arguments: action ? { action, ...args } : args });
+        const result = await client.callTool({ name: tool, arguments: args });
         expect(result.isError, `${key} ${JSON.stringify(args)}: ${JSON.stringify(result.content)}`).toBeFalsy();
         const statements = (result._meta?.[D1_META_KEY] as D1Meter | undefined)?.sql ?? [];
         expect(statements.length, `${key} recorded no statements`).toBeGreaterThan(0);

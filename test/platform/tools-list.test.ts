@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import readme from "../../README.md?raw";
+import { readOnlyActions } from "../../src/platform/mcp/define-tool";
 import { REGISTRY } from "../../src/toolsets";
 import { connectClient, createWorkspace } from "../helpers/mcp";
 
@@ -55,7 +56,7 @@ describe("tools/list", () => {
     const { key } = await createWorkspace("readonly-list", "admin");
     const client = await connectClient(key, "?toolsets=all&readonly=1");
     const { tools } = await client.listTools();
-    const expected = REGISTRY.tools.filter((t) => t.annotations.readOnlyHint || (t.readActions ?? []).length > 0);
+    const expected = REGISTRY.tools.filter((t) => readOnlyActions(t) !== null);
     expect(tools.map((t) => t.name).sort()).toEqual(expected.map((t) => t.name).sort());
     // Only these write without any read action.
     expect(REGISTRY.tools.filter((t) => !expected.includes(t)).map((t) => t.name)).toEqual([

@@ -1,7 +1,16 @@
 import type { z } from "zod";
 import type { Principal, Role } from "../auth/principal";
 import type { Db } from "../db/client";
+import { refuseMisplacedFields } from "./action-fields";
+import { ToolError } from "./errors";
+import type { ToolExample } from "./examples";
 import type { SessionOptions } from "./session";
+
+/** Whether an action writes and the least role it needs. */
+export interface ActionAccess {
+  writes: boolean;
+  role?: Role;
+}
 
 /** All four MCP tool annotations, always set explicitly. */
 export interface ToolAnnotations {
@@ -54,12 +63,18 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   /** Output fields, validated and returned as `structuredContent`. */
   output: O;
   annotations: ToolAnnotations;
+  /**
+   * Sample calls on the demo workspace, at least one per read action: the smoke test, the bench
+   * and the errors, tenancy and query-plan tests run them, so a new tool is covered by all.
+   */
+  examples: readonly ToolExample[];
   /** Least role allowed to call it; defaults to viewer for read tools, csm for write tools. */
   minRole?: Role;
-  /** For a tool with an `action` argument: actions that need more than `minRole` (e.g. a write action of a tool viewers may read with). */
-  actionRoles?: Partial<Record<string, Role>>;
-  /** For a write tool with an `action` argument: the actions that only read (no audit row, no idempotency record). */
-  readActions?: readonly string[];
+  /**
+   * For a tool with an `action` argument: each action, whether it writes and the least role it
+   * needs (set by {@link defineActionTool} from its action table).
+   */
+  actions?: Readonly<Record<string, ActionAccess>>;
   /**
    * Output fields holding a secret shown once (nullable in the output schema). They are never
    * stored: a call repeated with the same idempotency_key answers them as null.
@@ -85,19 +100,26 @@ export function requiredRole(tool: Pick<ToolDefinition, "minRole" | "annotations
 
 /** The role one call needs: its action's role when the tool sets one, else the tool's. */
 export function requiredRoleForCall(
-  tool: Pick<ToolDefinition, "minRole" | "annotations" | "actionRoles">,
+  tool: Pick<ToolDefinition, "minRole" | "annotations" | "actions">,
   args: Record<string, unknown> | undefined,
 ): Role {
-  const action = args?.action;
-  return (typeof action === "string" ? tool.actionRoles?.[action] : undefined) ?? requiredRole(tool);
+  return tool.actions?.[String(args?.action)]?.role ?? requiredRole(tool);
 }
 
-/** Whether one call writes: a write tool's call, unless its action is one of the tool's read actions. */
+/** Whether one call writes: a write tool's call, unless its action is one that only reads. */
 export function callWrites(
-  tool: Pick<ToolDefinition, "annotations" | "readActions">,
+  tool: Pick<ToolDefinition, "annotations" | "actions">,
   args: Record<string, unknown> | undefined,
 ): boolean {
-  return !tool.annotations.readOnlyHint && !tool.readActions?.includes(String(args?.action));
+  if (tool.annotations.readOnlyHint) return false;
+  return tool.actions?.[String(args?.action)]?.writes ?? true;
+}
+
+/** A tool's actions that only read, in table order (none for a tool without actions). */
+export function readActionsOf(tool: Pick<ToolDefinition, "annotations" | "actions">): string[] {
+  return Object.entries(tool.actions ?? {})
+    .filter(([, access]) => tool.annotations.readOnlyHint || !access.writes)
+    .map(([action]) => action);
 }
 
 /**
@@ -106,10 +128,11 @@ export function callWrites(
  * writes not at all (null).
  */
 export function readOnlyActions(
-  tool: Pick<ToolDefinition, "annotations" | "readActions">,
+  tool: Pick<ToolDefinition, "annotations" | "actions">,
 ): "all" | readonly string[] | null {
   if (tool.annotations.readOnlyHint) return "all";
-  return tool.readActions && tool.readActions.length > 0 ? tool.readActions : null;
+  const reads = readActionsOf(tool);
+  return reads.length > 0 ? reads : null;
 }
 
 /** Annotation presets; each tool still states all four values through one of these or its own. */
@@ -119,3 +142,53 @@ export const READ_ONLY: ToolAnnotations = {
   idempotentHint: true,
   openWorldHint: false,
 };
+
+/** One row of a multi-action tool's action table. */
+export interface ActionSpec<A, O> {
+  /** Whether it writes: an audit row, idempotency, and hidden from read-only sessions. */
+  writes: boolean;
+  /** Least role, when it needs more than the tool's `minRole`. */
+  role?: Role;
+  /** Input fields it reads besides `action` and the tool's common fields; any other one given is refused. */
+  fields: readonly string[];
+  run(args: A, ctx: ToolContext): Promise<ToolResult<O>>;
+}
+
+/** The action names a tool's `action` enum accepts. */
+type ActionOf<I extends z.ZodRawShape> = I extends { action: z.ZodType<infer A> } ? Extract<A, string> : never;
+
+/** A tool whose `action` argument picks one row of its action table. */
+export interface ActionToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape>
+  extends Omit<ToolDefinition<I, O>, "handler" | "actions"> {
+  /** Fields every action accepts (e.g. `limit`, which has a default). */
+  commonFields: readonly (keyof I & string)[];
+  /** One row per value of the `action` enum. */
+  actions: { [K in ActionOf<I>]: ActionSpec<z.output<z.ZodObject<I>>, z.input<z.ZodObject<O>>> };
+}
+
+/**
+ * Declares a multi-action tool from one action table: each action's read or write, least role,
+ * fields and handler. The wrapper, read-only listings and role checks read the same table.
+ */
+export function defineActionTool<I extends z.ZodRawShape & { action: z.ZodType }, O extends z.ZodRawShape>(
+  definition: ActionToolDefinition<I, O>,
+): ToolDefinition<I, O> {
+  const { actions, commonFields, ...rest } = definition;
+  const table = actions as Record<string, ActionSpec<z.output<z.ZodObject<I>>, z.input<z.ZodObject<O>>>>;
+  return {
+    ...rest,
+    actions: Object.fromEntries(
+      Object.entries(table).map(([name, spec]) => [
+        name,
+        spec.role ? { writes: spec.writes, role: spec.role } : { writes: spec.writes },
+      ]),
+    ),
+    handler(args, ctx) {
+      const action = String((args as { action: unknown }).action);
+      const spec = table[action];
+      if (!spec) throw new ToolError(`Unknown action ${action}; use one of ${Object.keys(table).join(", ")}.`);
+      refuseMisplacedFields(args as { action: string } & Record<string, unknown>, spec.fields, commonFields);
+      return spec.run(args, ctx);
+    },
+  };
+}

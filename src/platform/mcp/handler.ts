@@ -5,7 +5,7 @@ import { roleAtLeast } from "../auth/principal";
 import { resourceMetadataUrl, resourceUrl } from "../auth/resource";
 import { newId } from "../lib/ids";
 import type { Registry } from "../toolset";
-import { callWrites, readOnlyActions, requiredRoleForCall } from "./define-tool";
+import { callWrites, readActionsOf, readOnlyActions, requiredRoleForCall } from "./define-tool";
 import type { DebugD1 } from "./server";
 import { buildServer } from "./server";
 import { parseSessionOptions, type SessionOptions } from "./session";
@@ -128,7 +128,7 @@ async function refuseForbiddenCall(
               text:
                 readOnlyActions(tool) === null
                   ? `${tool.name} writes data, and this session is read-only (readonly=1). Reconnect without readonly to use it.`
-                  : `In this read-only session (readonly=1) ${tool.name} offers its read actions only (${(tool.readActions ?? []).join(", ")}); action ${JSON.stringify(call.params.arguments?.action ?? null)} is not one of them. Reconnect without readonly to use the others.`,
+                  : `In this read-only session (readonly=1) ${tool.name} offers its read actions only (${readActionsOf(tool).join(", ")}); action ${JSON.stringify(call.params.arguments?.action ?? null)} is not one of them. Reconnect without readonly to use the others.`,
             },
           ],
           isError: true,

@@ -1,5 +1,5 @@
-import { getAgentByName } from "agents";
 import { z } from "zod";
+import { accountAgentStub } from "../../agents/account-agent-stub";
 import { SqlParams } from "../../platform/db/sql-params";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
@@ -141,6 +141,19 @@ export const listAccounts = defineTool({
     returned: z.number().describe("Rows on this page."),
     next_cursor: nextCursorField,
   },
+  examples: [
+    { title: "First page of accounts", args: () => ({}) },
+    {
+      title: "A segment by health score, best first",
+      args: (ids) => ({ segment: ids.segment, sort: "health_score", order: "desc" }),
+    },
+    { title: "Accounts in the red band", args: () => ({ health_band: "red" }) },
+    {
+      title: "Renewals in the next 120 days, soonest first",
+      args: () => ({ renewal_within_days: 120, sort: "renewal_date" }),
+    },
+    { title: "One owner's book by ARR", args: (ids) => ({ owner: ids.ownerId, text: "a", sort: "arr" }) },
+  ],
   annotations: READ_ONLY,
   async handler(args, { env, principal, now }) {
     const { sort, order, limit, cursor, ...filters } = args;
@@ -589,6 +602,7 @@ export const getAccountOverview = defineTool({
       ),
     }),
   },
+  examples: [{ title: "Everything about one account", args: (ids) => ({ account_id: ids.accountId }) }],
   annotations: READ_ONLY,
   async handler({ account_id, external_id }, { env, principal, now }) {
     if ((account_id === undefined) === (external_id === undefined)) {
@@ -615,7 +629,7 @@ export const getAccountOverview = defineTool({
     const championSince = addDays(today, -90);
     const bind = (sql: string, ...extra: (string | number)[]) => env.DB.prepare(sql).bind(ws, account.id, ...extra);
     // The live snapshot is read while the rollups are queried.
-    const liveSnapshot = getAgentByName(env.ACCOUNT_AGENT, `${ws}:${account.id}`).then((agent) => agent.snapshot());
+    const liveSnapshot = accountAgentStub(env, `${ws}:${account.id}`).then((agent) => agent.snapshot());
     // A unary + on status or kind keeps SQLite on the per-account indexes rather than a workspace-wide status index.
     const [
       contractsResult,

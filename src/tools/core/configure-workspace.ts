@@ -113,9 +113,13 @@ export const configureWorkspace = defineTool({
     versions: z.array(versionSchema).optional().describe("history: saved versions, newest first."),
     next_cursor: nextCursorField.optional(),
   },
+  examples: [
+    { title: "Current settings", args: () => ({ action: "get" }) },
+    { title: "Who changed the settings, and when", args: () => ({ action: "history" }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   minRole: "admin",
-  readActions: ["get", "history"],
+  actions: { get: { writes: false }, update: { writes: true }, history: { writes: false } },
   async handler(args, ctx) {
     const misplaced = (Object.keys(FIELD_ACTION) as (keyof typeof FIELD_ACTION)[]).filter(
       (field) => args[field] !== undefined && FIELD_ACTION[field] !== args.action,

@@ -302,6 +302,11 @@ export const fetchDocument = defineTool({
       .nullable()
       .describe("Customer-written title and body of a ticket or feedback item; null for other kinds."),
   },
+  examples: [
+    { title: "Open an account document", args: (ids) => ({ id: `account:${ids.accountId}` }) },
+    { title: "Open a contact document", args: (ids) => ({ id: `contact:${ids.contactId}` }) },
+    { title: "Open a ticket document", args: (ids) => ({ id: `ticket:${ids.ticketId}` }) },
+  ],
   annotations: READ_ONLY,
   async handler({ id }, { env, principal }) {
     const parsed = parseDocumentId(id);

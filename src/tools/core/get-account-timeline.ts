@@ -296,6 +296,10 @@ export const getAccountTimeline = defineTool({
     returned: z.number(),
     next_cursor: nextCursorField,
   },
+  examples: [
+    { title: "An account's history, newest first", args: (ids) => ({ account_id: ids.accountId }) },
+    { title: "Only its opened tickets", args: (ids) => ({ account_id: ids.accountId, kinds: ["ticket_opened"] }) },
+  ],
   annotations: READ_ONLY,
   async handler({ account_id, kinds, since, until, limit, cursor }, { env, principal }) {
     if (since && until && since > until) throw new ToolError("since is after until; swap them.");

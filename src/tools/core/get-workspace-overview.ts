@@ -87,6 +87,7 @@ export const getWorkspaceOverview = defineTool({
       )
       .describe("Latest run of each cron trigger (deployment-wide maintenance, not workspace data)."),
   },
+  examples: [{ title: "What this workspace holds and how fresh it is", args: () => ({}) }],
   annotations: READ_ONLY,
   async handler(_args, { env, principal, session, catalog }) {
     const ws = principal.workspaceId;

@@ -137,6 +137,15 @@ export const importRecords = defineTool({
       ),
   },
   output: outputShape,
+  examples: [
+    {
+      title: "Import one account from the CRM",
+      args: () => ({
+        entity: "accounts",
+        rows: [{ external_id: "crm-900001", name: "Northwind Traders", domain: "northwind.example" }],
+      }),
+    },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const format = readFormat(args.rows, args.csv);

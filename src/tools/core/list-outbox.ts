@@ -111,6 +111,11 @@ export const listOutbox = defineTool({
     next_cursor: nextCursorField.optional(),
     message: messageDetail.optional().describe("With message_id: the message in full."),
   },
+  examples: [
+    { title: "Latest outbound emails", args: () => ({}) },
+    { title: "One email and its delivery", args: (ids) => ({ message_id: ids.outboxMessageId }) },
+    { title: "An account's queued emails", args: (ids) => ({ account_id: ids.accountId, status: "queued" }) },
+  ],
   annotations: READ_ONLY,
   async handler(args, ctx) {
     if (args.message_id !== undefined) {

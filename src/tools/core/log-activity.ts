@@ -65,6 +65,18 @@ export const logActivity = defineTool({
       .describe("Length of a call or meeting in minutes (1–1440)."),
   },
   output: { activity: activityOutput },
+  examples: [
+    {
+      title: "Log a check-in call",
+      args: (ids) => ({
+        account_id: ids.accountId,
+        contact_id: ids.contactId,
+        kind: "call",
+        subject: "Quarterly check-in",
+        duration_minutes: 30,
+      }),
+    },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     const workspaceId = ctx.principal.workspaceId;

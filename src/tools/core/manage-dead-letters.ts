@@ -71,7 +71,12 @@ export const manageDeadLetters = defineTool({
     dead_letter: letterDetail.optional().describe("get/replay: the dead letter as stored now."),
   },
   minRole: "admin",
-  readActions: ["list", "get"],
+  actions: { list: { writes: false }, get: { writes: false }, replay: { writes: true } },
+  examples: [
+    { title: "Messages that failed", args: () => ({ action: "list" }) },
+    { title: "Every dead letter, replayed ones too", args: () => ({ action: "list", status: "all" }) },
+    { title: "One dead letter", args: (ids) => ({ action: "get", dead_letter_id: ids.deadLetterId }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
     refuseMisplacedFields(args, FIELDS[args.action], ["limit"]);

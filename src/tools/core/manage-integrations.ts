@@ -118,8 +118,19 @@ export const manageIntegrations = defineTool({
     changed: z.boolean().optional().describe("disable/enable: false when it already had that status."),
   },
   minRole: "admin",
-  readActions: ["list", "get"],
+  actions: {
+    list: { writes: false },
+    get: { writes: false },
+    create: { writes: true },
+    rotate: { writes: true },
+    disable: { writes: true },
+    enable: { writes: true },
+  },
   secretOutputFields: ["secret"],
+  examples: [
+    { title: "Connected webhook sources", args: () => ({ action: "list" }) },
+    { title: "One integration", args: (ids) => ({ action: "get", integration_id: ids.integrationId }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);

@@ -96,7 +96,25 @@ export const manageTasks = defineTool({
     next_cursor: nextCursorField.optional(),
     today: z.string().describe("Today in the workspace time zone, the day overdue is measured against."),
   },
-  readActions: ["list"],
+  actions: {
+    list: { writes: false },
+    create: { writes: true },
+    complete: { writes: true },
+    reassign: { writes: true },
+    update: { writes: true },
+  },
+  examples: [
+    { title: "Open tasks", args: () => ({ action: "list" }) },
+    {
+      title: "All of an account's tasks",
+      args: (ids) => ({ action: "list", account_id: ids.accountId, status: "all" }),
+    },
+    { title: "Overdue tasks", args: () => ({ action: "list", overdue: true }) },
+    {
+      title: "Add a follow-up task",
+      args: (ids) => ({ action: "create", title: "Prepare the QBR deck", account_id: ids.accountId, priority: "high" }),
+    },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);

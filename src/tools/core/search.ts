@@ -67,6 +67,10 @@ export const search = defineTool({
     ),
     returned: z.number().describe("Number of results returned (at most `limit`)."),
   },
+  examples: [
+    { title: "Find anything about report exports", args: () => ({ query: "report export" }) },
+    { title: "Login trouble in tickets and feedback", args: () => ({ query: "login", kinds: ["ticket", "feedback"] }) },
+  ],
   annotations: READ_ONLY,
   async handler({ query, kinds, limit }, { env, principal }) {
     const fts = buildFtsQuery(query);

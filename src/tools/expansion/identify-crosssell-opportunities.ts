@@ -208,8 +208,12 @@ export const identifyCrosssellOpportunities = defineTool({
       .describe("create with account_ids: accounts without a candidate."),
   },
   minRole: "viewer",
-  actionRoles: { create: "csm" },
-  readActions: ["rules", "list"],
+  actions: { rules: { writes: false }, list: { writes: false }, create: { writes: true, role: "csm" } },
+  examples: [
+    { title: "Products bought together", args: () => ({ action: "rules" }) },
+    { title: "Cross-sell candidates", args: () => ({ action: "list" }) },
+    { title: "Cross-sell candidates of a segment", args: (ids) => ({ action: "list", segment: ids.segment }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const [book, open] = await Promise.all([loadBook(ctx), openOpportunityIndex(ctx, SAME_CROSSSELL)]);

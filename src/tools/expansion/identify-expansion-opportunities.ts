@@ -306,6 +306,12 @@ export const identifyExpansionOpportunities = defineTool({
     opportunities: z.array(opportunitySchema).optional().describe("pipeline: this page, by weighted amount."),
     next_cursor: nextCursorField.optional(),
   },
+  examples: [
+    { title: "One account's expansion potential", args: (ids) => ({ action: "account", account_id: ids.accountId }) },
+    { title: "Expansion candidates", args: () => ({ action: "list" }) },
+    { title: "Expansion candidates of a segment", args: (ids) => ({ action: "list", segment: ids.segment }) },
+    { title: "The open expansion pipeline", args: () => ({ action: "pipeline" }) },
+  ],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const probabilities = { ...DEFAULT_STAGE_PROBABILITIES, ...(args.stage_probabilities ?? {}) };

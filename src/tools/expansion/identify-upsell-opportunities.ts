@@ -354,8 +354,14 @@ export const identifyUpsellOpportunities = defineTool({
       .describe("create with account_ids: accounts that are not qualified candidates, with the reason."),
   },
   minRole: "viewer",
-  actionRoles: { create: "csm" },
-  readActions: ["list"],
+  actions: { list: { writes: false }, create: { writes: true, role: "csm" } },
+  examples: [
+    { title: "Upsell candidates", args: () => ({ action: "list" }) },
+    {
+      title: "Every account of a segment, qualified or not",
+      args: (ids) => ({ action: "list", segment: ids.segment, include_unqualified: true }),
+    },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     // Book, usage and open deals load together; the plan features are checked against the book after.

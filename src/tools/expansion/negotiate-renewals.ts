@@ -324,9 +324,21 @@ export const negotiateRenewals = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
-  actionRoles: { offer: "csm", accept: "csm", reject: "csm", withdraw: "csm" },
-  readActions: ["prepare", "list"],
+  actions: {
+    prepare: { writes: false },
+    offer: { writes: true, role: "csm" },
+    list: { writes: false },
+    accept: { writes: true, role: "csm" },
+    reject: { writes: true, role: "csm" },
+    withdraw: { writes: true, role: "csm" },
+  },
   // Destructive: accept closes the current term (its status and outcome change).
+  examples: [
+    { title: "Prepare a renewal for a contract", args: (ids) => ({ action: "prepare", contract_id: ids.contractId }) },
+    { title: "Prepare an account's next renewal", args: (ids) => ({ action: "prepare", account_id: ids.accountId }) },
+    { title: "An account's offers", args: (ids) => ({ action: "list", account_id: ids.accountId }) },
+    { title: "A contract's offers", args: (ids) => ({ action: "list", contract_id: ids.contractId }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);

@@ -145,6 +145,11 @@ export const optimizeCustomerLifetimeValue = defineTool({
     accounts: z.array(accountOut).describe("This page of accounts, by discounted CLV (largest first)."),
     next_cursor: nextCursorField,
   },
+  examples: [
+    { title: "Lifetime value per segment", args: () => ({}) },
+    { title: "One account's lifetime value", args: (ids) => ({ account_id: ids.accountId }) },
+    { title: "A segment's lifetime value", args: (ids) => ({ segment: ids.segment }) },
+  ],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const ws = ctx.principal.workspaceId;

@@ -456,8 +456,15 @@ export const trackRenewals = defineTool({
     contract_id: z.string().optional(),
   },
   minRole: "viewer",
-  actionRoles: { acknowledge: "csm" },
-  readActions: ["list", "schedule"],
+  actions: { list: { writes: false }, schedule: { writes: false }, acknowledge: { writes: true, role: "csm" } },
+  examples: [
+    { title: "Renewals in the next 90 days", args: () => ({ action: "list" }) },
+    {
+      title: "Red renewals of a segment within a year",
+      args: (ids) => ({ action: "list", window_days: 365, segment: ids.segment, health_band: "red" }),
+    },
+    { title: "Renewal reminders due", args: () => ({ action: "schedule" }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     if (args.action === "schedule") return scheduleOf(ctx);
@@ -591,6 +598,10 @@ export const forecastRenewals = defineTool({
     contracts: z.array(forecastContractOut).describe("This page, by renewal date."),
     next_cursor: nextCursorField,
   },
+  examples: [
+    { title: "Renewal forecast", args: () => ({}) },
+    { title: "Quarterly forecast of a segment", args: (ids) => ({ period: "quarter", segment: ids.segment }) },
+  ],
   annotations: READ_ONLY,
   async handler(args, ctx) {
     const ws = ctx.principal.workspaceId;

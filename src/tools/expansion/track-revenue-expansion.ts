@@ -204,6 +204,10 @@ export const trackRevenueExpansion = defineTool({
       .object({ grr: targetOut, nrr: targetOut, expansion_share: targetOut })
       .describe("The window's GRR, NRR and expansion share against kpi_targets (met when at or above)."),
   },
+  examples: [
+    { title: "GRR, NRR and expansion of the last four quarters", args: () => ({}) },
+    { title: "A segment's quarters", args: (ids) => ({ granularity: "quarter", segment: ids.segment }) },
+  ],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const today = isoDay(ctx.now);

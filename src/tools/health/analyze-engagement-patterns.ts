@@ -125,6 +125,10 @@ export const analyzeEngagementPatterns = defineTool({
       })
       .describe("Champions and decision makers gone quiet."),
   },
+  examples: [
+    { title: "An account's engagement pattern", args: (ids) => ({ account_id: ids.accountId }) },
+    { title: "A contact's engagement pattern", args: (ids) => ({ contact_id: ids.contactId }) },
+  ],
   annotations: READ_ONLY,
   async handler(args, { env, principal, now }) {
     const ws = principal.workspaceId;

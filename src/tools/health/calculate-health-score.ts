@@ -219,6 +219,7 @@ export const calculateHealthScore = defineTool({
     accounts: z.array(accountRowSchema),
     next_cursor: nextCursorField,
   },
+  examples: [{ title: "Score one account now, with its explanation", args: (ids) => ({ account_id: ids.accountId }) }],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const workspaceId = ctx.principal.workspaceId;

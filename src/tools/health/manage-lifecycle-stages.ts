@@ -183,7 +183,19 @@ export const manageLifecycleStages = defineTool({
     accounts_counted: z.number().int().describe("Accounts considered."),
     next_cursor: nextCursorField,
   },
-  readActions: ["list", "evaluate", "history", "stuck"],
+  actions: {
+    list: { writes: false },
+    evaluate: { writes: false },
+    move: { writes: true },
+    history: { writes: false },
+    stuck: { writes: false },
+  },
+  examples: [
+    { title: "Accounts per lifecycle stage", args: () => ({ action: "list" }) },
+    { title: "Which accounts the stage rules would move", args: () => ({ action: "evaluate" }) },
+    { title: "An account's stage history", args: (ids) => ({ action: "history", account_id: ids.accountId }) },
+    { title: "Accounts stuck in a stage", args: () => ({ action: "stuck" }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);

@@ -204,8 +204,18 @@ export const segmentByValueTier = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
-  actionRoles: { assign: "csm" },
-  readActions: ["list", "evaluate", "check_sla"],
+  actions: {
+    list: { writes: false },
+    evaluate: { writes: false },
+    assign: { writes: true, role: "csm" },
+    check_sla: { writes: false },
+  },
+  examples: [
+    { title: "Value tiers and their accounts", args: () => ({ action: "list" }) },
+    { title: "Which accounts the tier rules would move", args: () => ({ action: "evaluate" }) },
+    { title: "Accounts behind their coverage SLA", args: () => ({ action: "check_sla" }) },
+    { title: "One tier's SLA", args: (ids) => ({ action: "check_sla", tier: ids.tier }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const definitions = (await workspaceSettings(ctx)).tiers;

@@ -429,8 +429,11 @@ export const segmentCustomers = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
-  actionRoles: { assign: "csm" },
-  readActions: ["list", "evaluate"],
+  actions: { list: { writes: false }, evaluate: { writes: false }, assign: { writes: true, role: "csm" } },
+  examples: [
+    { title: "Segments and their accounts", args: () => ({ action: "list" }) },
+    { title: "Which accounts the segment rules would move", args: () => ({ action: "evaluate" }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const definitions = (await workspaceSettings(ctx)).segments;

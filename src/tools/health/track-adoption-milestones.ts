@@ -77,6 +77,10 @@ export const trackAdoptionMilestones = defineTool({
     stalled_after_days: z.number().int(),
     next_cursor: nextCursorField,
   },
+  examples: [
+    { title: "Milestones reached and stalled", args: () => ({}) },
+    { title: "One account's milestones", args: (ids) => ({ account_id: ids.accountId }) },
+  ],
   annotations: READ_ONLY,
   async handler(args, { env, principal, now }) {
     const ws = principal.workspaceId;

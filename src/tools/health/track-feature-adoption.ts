@@ -108,6 +108,11 @@ export const trackFeatureAdoption = defineTool({
       .nullable()
       .describe("With account_id: features not adopted that peers use."),
   },
+  examples: [
+    { title: "Feature adoption across the workspace", args: () => ({}) },
+    { title: "One account's adoption", args: (ids) => ({ account_id: ids.accountId }) },
+    { title: "One feature in a segment", args: (ids) => ({ segment: ids.segment, feature: ids.feature }) },
+  ],
   annotations: READ_ONLY,
   async handler(args, { env, principal, now }) {
     const ws = principal.workspaceId;

@@ -144,6 +144,11 @@ export const trackUsageEngagement = defineTool({
       .describe("Per-account figures (this page)."),
     next_cursor: nextCursorField,
   },
+  examples: [
+    { title: "Usage and engagement of the last 30 days", args: () => ({}) },
+    { title: "One account's usage", args: (ids) => ({ account_id: ids.accountId }) },
+    { title: "A segment's usage", args: (ids) => ({ segment: ids.segment }) },
+  ],
   annotations: READ_ONLY,
   async handler(args, { env, principal, now }) {
     const ws = principal.workspaceId;

@@ -201,6 +201,10 @@ export const analyzeChurnPostmortem = defineTool({
     accounts: z.array(accountRow).describe("This page of churned accounts, latest churn first."),
     next_cursor: nextCursorField,
   },
+  examples: [
+    { title: "Why accounts churned this year", args: () => ({}) },
+    { title: "Churn reasons over two years", args: () => ({ window_days: 730 }) },
+  ],
   annotations: READ_ONLY,
   async handler(args, ctx) {
     const to = isoDay(ctx.now);

@@ -227,8 +227,21 @@ export const automateRetentionCampaigns = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
-  actionRoles: { create: "csm", update: "csm", activate: "csm", pause: "csm", evaluate: "csm" },
-  readActions: ["list", "get", "report"],
+  actions: {
+    create: { writes: true, role: "csm" },
+    update: { writes: true, role: "csm" },
+    list: { writes: false },
+    get: { writes: false },
+    activate: { writes: true, role: "csm" },
+    pause: { writes: true, role: "csm" },
+    evaluate: { writes: true, role: "csm" },
+    report: { writes: false },
+  },
+  examples: [
+    { title: "Retention campaigns", args: () => ({ action: "list" }) },
+    { title: "One campaign", args: (ids) => ({ action: "get", campaign_id: ids.campaignId }) },
+    { title: "A campaign's results", args: (ids) => ({ action: "report", campaign_id: ids.campaignId }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
     refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit", "retention_days"]);

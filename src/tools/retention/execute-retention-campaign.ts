@@ -218,8 +218,27 @@ export const executeRetentionCampaign = defineTool({
     total: playbookStats.optional().describe("stats: all playbooks together."),
   },
   minRole: "viewer",
-  actionRoles: { open: "csm", send_step: "csm", step: "csm", close: "csm" },
-  readActions: ["get", "list", "stats"],
+  actions: {
+    open: { writes: true, role: "csm" },
+    send_step: { writes: true, role: "csm" },
+    step: { writes: true, role: "csm" },
+    close: { writes: true, role: "csm" },
+    get: { writes: false },
+    list: { writes: false },
+    stats: { writes: false },
+  },
+  examples: [
+    {
+      title: "One intervention and its steps",
+      args: (ids) => ({ action: "get", intervention_id: ids.interventionId }),
+    },
+    { title: "Open interventions", args: () => ({ action: "list" }) },
+    {
+      title: "All of an account's interventions",
+      args: (ids) => ({ action: "list", account_id: ids.accountId, status: "all" }),
+    },
+    { title: "Intervention outcomes", args: () => ({ action: "stats" }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
     refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit", "window_days"]);

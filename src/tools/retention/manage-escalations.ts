@@ -3,8 +3,7 @@ import { queueAlert } from "../../alerts/slack";
 import { jsonChunks } from "../../platform/db/json-chunks";
 import { newId } from "../../platform/lib/ids";
 import { markdownTable } from "../../platform/lib/markdown-table";
-import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
@@ -85,7 +84,7 @@ const severityStatsOut = z.object({
   sla_met_pct: z.number().nullable().describe("Resolved by the due time in force at resolution, % of resolved."),
 });
 
-export const manageEscalations = defineTool({
+export const manageEscalations = defineActionTool({
   name: "manage_escalations",
   title: "Manage escalations",
   toolset: "retention",
@@ -181,38 +180,63 @@ export const manageEscalations = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
-  actionRoles: { open: "csm", assign: "csm", update: "csm", notify: "csm", resolve: "csm", reopen: "csm" },
-  readActions: ["get", "list", "stats"],
+  examples: [
+    { title: "One escalation and its timeline", args: (ids) => ({ action: "get", escalation_id: ids.escalationId }) },
+    { title: "Open escalations by SLA due time", args: () => ({ action: "list" }) },
+    {
+      title: "All of an account's escalations",
+      args: (ids) => ({ action: "list", account_id: ids.accountId, status: "all" }),
+    },
+    { title: "Escalation SLA and reopen statistics", args: () => ({ action: "stats" }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  async handler(args, ctx) {
-    refuseMisplacedFields(args, FIELDS[args.action], ["limit"]);
-    switch (args.action) {
-      case "open":
-        return openEscalation(ctx, args);
-      case "list":
-        return listEscalations(ctx, args);
-      case "stats":
-        return stats(ctx, args);
-      case "get":
-        return getEscalation(ctx, args);
-      default:
-        return changeEscalation(ctx, args.action, args);
-    }
+  commonFields: ["limit"],
+  actions: {
+    open: {
+      writes: true,
+      role: "csm",
+      fields: ["account_id", "title", "severity", "ticket_id", "description", "owner"],
+      run: (args, ctx) => openEscalation(ctx, args),
+    },
+    assign: {
+      writes: true,
+      role: "csm",
+      fields: ["escalation_id", "owner", "note"],
+      run: (args, ctx) => changeEscalation(ctx, "assign", args),
+    },
+    update: {
+      writes: true,
+      role: "csm",
+      fields: ["escalation_id", "note"],
+      run: (args, ctx) => changeEscalation(ctx, "update", args),
+    },
+    notify: {
+      writes: true,
+      role: "csm",
+      fields: ["escalation_id", "note"],
+      run: (args, ctx) => changeEscalation(ctx, "notify", args),
+    },
+    resolve: {
+      writes: true,
+      role: "csm",
+      fields: ["escalation_id", "root_cause", "resolution"],
+      run: (args, ctx) => changeEscalation(ctx, "resolve", args),
+    },
+    reopen: {
+      writes: true,
+      role: "csm",
+      fields: ["escalation_id", "note"],
+      run: (args, ctx) => changeEscalation(ctx, "reopen", args),
+    },
+    get: { writes: false, fields: ["escalation_id"], run: (args, ctx) => getEscalation(ctx, args) },
+    list: {
+      writes: false,
+      fields: ["account_id", "severity", "status", "owner", "limit", "cursor"],
+      run: (args, ctx) => listEscalations(ctx, args),
+    },
+    stats: { writes: false, fields: ["window_days", "from", "to"], run: (args, ctx) => stats(ctx, args) },
   },
 });
-
-/** The fields each action reads; any other one given is refused rather than ignored. */
-const FIELDS: Record<Action, string[]> = {
-  open: ["account_id", "title", "severity", "ticket_id", "description", "owner"],
-  assign: ["escalation_id", "owner", "note"],
-  update: ["escalation_id", "note"],
-  notify: ["escalation_id", "note"],
-  resolve: ["escalation_id", "root_cause", "resolution"],
-  reopen: ["escalation_id", "note"],
-  get: ["escalation_id"],
-  list: ["account_id", "severity", "status", "owner", "limit", "cursor"],
-  stats: ["window_days", "from", "to"],
-};
 
 interface EscalationArgs {
   escalation_id?: string;

@@ -303,8 +303,19 @@ export const monitorSatisfaction = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
-  actionRoles: { create: "csm", send: "csm", respond: "csm", follow_up: "csm" },
-  readActions: ["scores", "detractors"],
+  actions: {
+    create: { writes: true, role: "csm" },
+    send: { writes: true, role: "csm" },
+    respond: { writes: true, role: "csm" },
+    scores: { writes: false },
+    detractors: { writes: false },
+    follow_up: { writes: true, role: "csm" },
+  },
+  examples: [
+    { title: "NPS, CSAT and CES of the last 90 days", args: () => ({ action: "scores" }) },
+    { title: "NPS over a year", args: () => ({ action: "scores", kind: "nps", window_days: 365 }) },
+    { title: "Detractors to follow up", args: () => ({ action: "detractors" }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
     refuseMisplacedFields(args, FIELDS[args.action], ["limit"]);

@@ -229,6 +229,11 @@ export const identifyChurnRisk = defineTool({
     accounts: z.array(riskRow),
     next_cursor: nextCursorField,
   },
+  examples: [
+    { title: "Accounts most likely to churn", args: () => ({}) },
+    { title: "One account's churn risk", args: (ids) => ({ account_id: ids.accountId }) },
+    { title: "A segment by churn probability", args: (ids) => ({ segment: ids.segment, sort: "probability" }) },
+  ],
   annotations: READ_ONLY,
   async handler(args, ctx) {
     const workspaceId = ctx.principal.workspaceId;
@@ -573,8 +578,17 @@ export const scoreRiskFactors = defineTool({
       .describe("account: the breakdown."),
   },
   minRole: "viewer",
-  actionRoles: { train: "csm" },
-  readActions: ["library", "account", "model"],
+  actions: {
+    library: { writes: false },
+    account: { writes: false },
+    model: { writes: false },
+    train: { writes: true, role: "csm" },
+  },
+  examples: [
+    { title: "The risk signals and their weights", args: () => ({ action: "library" }) },
+    { title: "One account's risk factors", args: (ids) => ({ action: "account", account_id: ids.accountId }) },
+    { title: "The churn model's card", args: () => ({ action: "model" }) },
+  ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     const workspaceId = ctx.principal.workspaceId;

@@ -1,0 +1,45 @@
+import { notFound } from "../platform/mcp/errors";
+
+/** The facts about one account that most tools name or filter on. */
+export interface AccountRef {
+  id: string;
+  external_id: string | null;
+  name: string;
+  segment: string | null;
+  tier: string | null;
+  lifecycle_stage: string;
+  owner_user_id: string | null;
+  status: "active" | "churned" | "prospect";
+  arr: number;
+  renewal_date: string | null;
+}
+
+const ACCOUNT_REF_COLUMNS =
+  "id, external_id, name, segment, tier, lifecycle_stage, owner_user_id, status, arr, renewal_date";
+
+/** An account of this workspace by id, or null: another workspace's id reads as absent. */
+export async function findAccount(db: D1Database, workspaceId: string, accountId: string): Promise<AccountRef | null> {
+  return db
+    .prepare(`SELECT ${ACCOUNT_REF_COLUMNS} FROM accounts WHERE workspace_id = ?1 AND id = ?2`)
+    .bind(workspaceId, accountId)
+    .first<AccountRef>();
+}
+
+/** An account of this workspace by its id in the source CRM, or null. */
+export async function findAccountByExternalId(
+  db: D1Database,
+  workspaceId: string,
+  externalId: string,
+): Promise<AccountRef | null> {
+  return db
+    .prepare(`SELECT ${ACCOUNT_REF_COLUMNS} FROM accounts WHERE workspace_id = ?1 AND external_id = ?2`)
+    .bind(workspaceId, externalId)
+    .first<AccountRef>();
+}
+
+/** An account of this workspace by id; a missing one is the tools' usual not-found error. */
+export async function requireAccount(db: D1Database, workspaceId: string, accountId: string): Promise<AccountRef> {
+  const account = await findAccount(db, workspaceId, accountId);
+  if (!account) throw notFound("account", accountId);
+  return account;
+}
