@@ -37,6 +37,23 @@ export async function findAccountByExternalId(
     .first<AccountRef>();
 }
 
+/**
+ * An account of this workspace named by its id or its id in the source CRM (the id wins when a
+ * value is both), or null.
+ */
+export async function findAccountByRef(
+  db: D1Database,
+  workspaceId: string,
+  ref: string,
+): Promise<{ id: string; name: string } | null> {
+  return db
+    .prepare(
+      "SELECT id, name FROM accounts WHERE workspace_id = ?1 AND (id = ?2 OR external_id = ?2) ORDER BY id = ?2 DESC LIMIT 1",
+    )
+    .bind(workspaceId, ref)
+    .first<{ id: string; name: string }>();
+}
+
 /** An account of this workspace by id; a missing one is the tools' usual not-found error. */
 export async function requireAccount(db: D1Database, workspaceId: string, accountId: string): Promise<AccountRef> {
   const account = await findAccount(db, workspaceId, accountId);

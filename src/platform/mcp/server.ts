@@ -1,14 +1,11 @@
 import { McpServer } from "@modelcontextprotocol/server";
-import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { VERSION } from "../../version";
 import { type Principal, roleAtLeast } from "../auth/principal";
 import { openDb } from "../db/client";
 import { meteredD1, newMeter } from "../db/metered";
-import { auditLog, idempotencyKeys } from "../db/schema";
 import { clock } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
-import { newId } from "../lib/ids";
 import type { Registry } from "../toolset";
 import {
   type AnyTool,
@@ -22,6 +19,7 @@ import {
   type ToolContext,
 } from "./define-tool";
 import { ToolError } from "./errors";
+import { auditStatement, findIdempotentCall, rememberCallStatement } from "./queries";
 import type { SessionOptions } from "./session";
 
 /** `_meta` keys on each listed tool: its toolset and the least role that may call it. */
@@ -213,10 +211,7 @@ async function runHandler(
     let requestHash = "";
     if (write && idempotencyKey) {
       requestHash = await sha256Hex(JSON.stringify([tool.name, args]));
-      const [previous] = await db
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.workspaceId, principal.workspaceId), eq(idempotencyKeys.key, idempotencyKey)));
+      const previous = await findIdempotentCall(db, principal.workspaceId, idempotencyKey);
       if (previous) {
         if (previous.requestHash !== requestHash) {
           throw new ToolError("This idempotency_key was already used for a different call; choose a new key.");
@@ -239,29 +234,15 @@ async function runHandler(
       structuredContent: result.data as Record<string, unknown>,
     };
     if (write) {
-      const audit = db.insert(auditLog).values({
-        id: newId("aud"),
-        workspaceId: principal.workspaceId,
-        actorUserId: principal.userId,
-        actorKeyId: principal.keyId,
-        tool: tool.name,
-        action: auditEntry.action,
-        targetType: auditEntry.targetType ?? null,
-        targetId: auditEntry.targetId ?? null,
-        details: auditEntry.details ?? null,
-        requestId,
-      });
+      const audit = auditStatement(db, principal, tool.name, auditEntry, requestId);
       if (idempotencyKey) {
-        const remember = db
-          .insert(idempotencyKeys)
-          .values({
-            workspaceId: principal.workspaceId,
-            key: idempotencyKey,
-            tool: tool.name,
-            requestHash,
-            response: withoutSecrets(tool, response),
-          })
-          .onConflictDoNothing();
+        const remember = rememberCallStatement(db, {
+          workspaceId: principal.workspaceId,
+          key: idempotencyKey,
+          tool: tool.name,
+          requestHash,
+          response: withoutSecrets(tool, response),
+        });
         await db.batch([audit, remember]);
       } else {
         await audit;

@@ -1,0 +1,52 @@
+import { and, eq } from "drizzle-orm";
+import type { Principal } from "../auth/principal";
+import type { Db } from "../db/client";
+import { auditLog, idempotencyKeys } from "../db/schema";
+import { newId } from "../lib/ids";
+import type { AuditEntry } from "./define-tool";
+
+/** The first call made with this idempotency key in the workspace: its request hash and response, or undefined. */
+export async function findIdempotentCall(
+  db: Db,
+  workspaceId: string,
+  key: string,
+): Promise<{ requestHash: string; response: unknown } | undefined> {
+  const [previous] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.workspaceId, workspaceId), eq(idempotencyKeys.key, key)));
+  return previous;
+}
+
+/** The audit row of one successful write call. */
+export function auditStatement(db: Db, principal: Principal, tool: string, entry: AuditEntry, requestId: string) {
+  return db.insert(auditLog).values({
+    id: newId("aud"),
+    workspaceId: principal.workspaceId,
+    actorUserId: principal.userId,
+    actorKeyId: principal.keyId,
+    tool,
+    action: entry.action,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    details: entry.details ?? null,
+    requestId,
+  });
+}
+
+/** Keeps a write call's response under its idempotency key; a key already kept stays as it was. */
+export function rememberCallStatement(
+  db: Db,
+  call: { workspaceId: string; key: string; tool: string; requestHash: string; response: unknown },
+) {
+  return db
+    .insert(idempotencyKeys)
+    .values({
+      workspaceId: call.workspaceId,
+      key: call.key,
+      tool: call.tool,
+      requestHash: call.requestHash,
+      response: call.response,
+    })
+    .onConflictDoNothing();
+}
