@@ -1,6 +1,7 @@
 import { Agent } from "agents";
 import { clock } from "../platform/lib/clock";
 import { addDays, isoDay } from "../platform/lib/time";
+import { usageDailyStatement, usageFeatureDailyStatement } from "./queries";
 
 /** One usage event routed to an account: `id` is the dedupe key (the webhook receipt it came from). */
 export interface UsageEventInput {
@@ -207,28 +208,10 @@ export class AccountAgent extends Agent<Env> {
         .toArray();
       featureRows = perFeature.length;
       const db = this.env.DB;
-      const statements = [
-        db
-          .prepare(
-            `INSERT INTO usage_daily (workspace_id, account_id, day, events, active_users)
-             SELECT ?1, ?2, json_extract(value, '$.day'), json_extract(value, '$.events'), json_extract(value, '$.active_users')
-               FROM json_each(?3) WHERE true
-             ON CONFLICT (workspace_id, account_id, day) DO UPDATE SET events = excluded.events, active_users = excluded.active_users`,
-          )
-          .bind(workspaceId, accountId, JSON.stringify(daily)),
-      ];
+      const statements = [usageDailyStatement(db, workspaceId, accountId, daily)];
       for (let start = 0; start < perFeature.length; start += ROWS_PER_STATEMENT) {
         statements.push(
-          db
-            .prepare(
-              `INSERT INTO usage_feature_daily (workspace_id, account_id, day, feature, events, active_users)
-               SELECT ?1, ?2, json_extract(value, '$.day'), json_extract(value, '$.feature'),
-                      json_extract(value, '$.events'), json_extract(value, '$.active_users')
-                 FROM json_each(?3) WHERE true
-               ON CONFLICT (workspace_id, account_id, day, feature) DO UPDATE SET
-                 events = excluded.events, active_users = excluded.active_users`,
-            )
-            .bind(workspaceId, accountId, JSON.stringify(perFeature.slice(start, start + ROWS_PER_STATEMENT))),
+          usageFeatureDailyStatement(db, workspaceId, accountId, perFeature.slice(start, start + ROWS_PER_STATEMENT)),
         );
       }
       await db.batch(statements);

@@ -2,6 +2,14 @@ import { z } from "zod";
 import { clock } from "../platform/lib/clock";
 import { decryptSecret } from "../platform/lib/crypto";
 import { defineJob } from "../platform/queue/jobs";
+import {
+  type AlertDelivery,
+  activeSlackIntegrations,
+  deliveredAlerts,
+  hasActiveSlackIntegration,
+  recordAlertDeliveries,
+  type SlackIntegrationRow,
+} from "./queries";
 
 /** Slack's limit for a message's text that we keep to (the queue message schema enforces it). */
 const MAX_ALERT_LENGTH = 3000;
@@ -44,14 +52,7 @@ export async function queueAlerts(
     }
   }
   if (inputs.length === 0) return { queued: false };
-  if (!env.SLACK_WEBHOOK_URL) {
-    const integration = await env.DB.prepare(
-      "SELECT 1 AS found FROM integrations WHERE workspace_id = ?1 AND provider = 'slack' AND status = 'active' LIMIT 1",
-    )
-      .bind(workspaceId)
-      .first<{ found: number }>();
-    if (!integration) return { queued: false };
-  }
+  if (!env.SLACK_WEBHOOK_URL && !(await hasActiveSlackIntegration(env.DB, workspaceId))) return { queued: false };
   const messages: SlackAlertMessage[] = inputs.map((input) => ({
     type: "slack_alert",
     workspaceId,
@@ -86,10 +87,13 @@ interface Destination {
   url: () => Promise<string>;
 }
 
-interface IntegrationRow {
-  id: string;
-  workspace_id: string;
-  secret_ciphertext: string;
+/** One alert to post to one destination, with the messages (of this batch) that asked for it. */
+interface PendingDelivery {
+  workspaceId: string;
+  key: string;
+  text: string;
+  destination: Destination;
+  jobs: SlackAlertJob[];
 }
 
 /**
@@ -106,14 +110,39 @@ export async function deliverAlerts(
   const failures = new Map<string, unknown>();
   if (jobs.length === 0) return failures;
   const workspaceIds = [...new Set(jobs.map((job) => job.workspaceId))];
-  const { results: integrations } = await env.DB.prepare(
-    `SELECT id, workspace_id, secret_ciphertext FROM integrations
-      WHERE workspace_id IN (SELECT value FROM json_each(?1)) AND provider = 'slack' AND status = 'active'
-      ORDER BY id`,
-  )
-    .bind(JSON.stringify(workspaceIds))
-    .all<IntegrationRow>();
-  const destinationsOf = (workspaceId: string): Destination[] => {
+  const integrations = await activeSlackIntegrations(env.DB, workspaceIds);
+  const deliveries = pendingDeliveries(jobs, destinationsIn(env, integrations));
+  if (deliveries.size === 0) return failures;
+
+  const done = await deliveredAlerts(
+    env.DB,
+    [...deliveries.values()].map((d) => ({ workspaceId: d.workspaceId, key: d.key, destination: d.destination.id })),
+  );
+  for (const row of done) deliveries.delete([row.workspace_id, row.idempotency_key, row.destination].join("\u0000"));
+
+  const pending = [...deliveries.values()];
+  const posts = await Promise.allSettled(
+    pending.map(async (delivery) => postToSlack(await delivery.destination.url(), delivery.text, delivery.destination)),
+  );
+  const delivered: AlertDelivery[] = [];
+  for (const [i, delivery] of pending.entries()) {
+    const post = posts[i];
+    if (post?.status === "fulfilled") {
+      delivered.push({ workspaceId: delivery.workspaceId, key: delivery.key, destination: delivery.destination.id });
+    } else {
+      for (const job of delivery.jobs) failures.set(job.messageId, post?.reason);
+    }
+  }
+  if (delivered.length > 0) await recordAlertDeliveries(env.DB, delivered, now.toISOString());
+  return failures;
+}
+
+/**
+ * Where a workspace's alerts go: each of its active Slack integrations, or, when it has none,
+ * the deployment's SLACK_WEBHOOK_URL; nowhere without either.
+ */
+function destinationsIn(env: Env, integrations: SlackIntegrationRow[]): (workspaceId: string) => Destination[] {
+  return (workspaceId) => {
     const own = integrations.filter((row) => row.workspace_id === workspaceId);
     if (own.length > 0) {
       return own.map((row) => ({
@@ -128,14 +157,18 @@ export async function deliverAlerts(
     const fallback = env.SLACK_WEBHOOK_URL;
     return fallback ? [{ id: "env", label: "SLACK_WEBHOOK_URL", url: async () => fallback }] : [];
   };
+}
 
-  // Each (workspace, alert, destination) once per batch, even when a message is repeated in it;
-  // delivered ones are recorded in `alert_deliveries`, so a redelivered alert posts only where it
-  // has not been posted yet.
-  const deliveries = new Map<
-    string,
-    { workspaceId: string; key: string; text: string; destination: Destination; jobs: SlackAlertJob[] }
-  >();
+/**
+ * Each (workspace, alert, destination) once per batch, even when a message is repeated in it,
+ * keyed by the three joined with NUL; delivered ones are recorded in `alert_deliveries`, so a
+ * redelivered alert posts only where it has not been posted yet.
+ */
+function pendingDeliveries(
+  jobs: readonly SlackAlertJob[],
+  destinationsOf: (workspaceId: string) => Destination[],
+): Map<string, PendingDelivery> {
+  const deliveries = new Map<string, PendingDelivery>();
   for (const job of jobs) {
     const destinations = destinationsOf(job.workspaceId);
     if (destinations.length === 0) {
@@ -158,41 +191,7 @@ export async function deliverAlerts(
         });
     }
   }
-  if (deliveries.size === 0) return failures;
-
-  const { results: done } = await env.DB.prepare(
-    `SELECT d.workspace_id, d.idempotency_key, d.destination FROM json_each(?1) j
-       JOIN alert_deliveries d ON d.workspace_id = json_extract(j.value, '$[0]')
-        AND d.idempotency_key = json_extract(j.value, '$[1]') AND d.destination = json_extract(j.value, '$[2]')`,
-  )
-    .bind(JSON.stringify([...deliveries.values()].map((d) => [d.workspaceId, d.key, d.destination.id])))
-    .all<{ workspace_id: string; idempotency_key: string; destination: string }>();
-  for (const row of done) deliveries.delete([row.workspace_id, row.idempotency_key, row.destination].join("\u0000"));
-
-  const pending = [...deliveries.values()];
-  const posts = await Promise.allSettled(
-    pending.map(async (delivery) => postToSlack(await delivery.destination.url(), delivery.text, delivery.destination)),
-  );
-  const delivered: { workspaceId: string; key: string; destination: string }[] = [];
-  for (const [i, delivery] of pending.entries()) {
-    const post = posts[i];
-    if (post?.status === "fulfilled") {
-      delivered.push({ workspaceId: delivery.workspaceId, key: delivery.key, destination: delivery.destination.id });
-    } else {
-      for (const job of delivery.jobs) failures.set(job.messageId, post?.reason);
-    }
-  }
-  if (delivered.length > 0) {
-    await env.DB.prepare(
-      `INSERT INTO alert_deliveries (workspace_id, idempotency_key, destination, delivered_at)
-       SELECT json_extract(value, '$.workspaceId'), json_extract(value, '$.key'), json_extract(value, '$.destination'), ?2
-         FROM json_each(?1) WHERE true
-       ON CONFLICT (workspace_id, idempotency_key, destination) DO NOTHING`,
-    )
-      .bind(JSON.stringify(delivered), now.toISOString())
-      .run();
-  }
-  return failures;
+  return deliveries;
 }
 
 /** Escapes the three characters Slack reads as markup, so stored names cannot mention or link. */
@@ -229,7 +228,7 @@ export const slackAlertMessage = z.object({
   workspaceId: z.string(),
   /** Deduplicates repeated deliveries of one alert. */
   idempotencyKey: z.string(),
-  text: z.string().max(3000),
+  text: z.string().max(MAX_ALERT_LENGTH),
 });
 export type SlackAlertMessage = z.infer<typeof slackAlertMessage>;
 

@@ -5,13 +5,18 @@ import { newId } from "../platform/lib/ids";
 import { isoDay } from "../platform/lib/time";
 import { notFound, ToolError } from "../platform/mcp/errors";
 import { readSettings } from "../records/settings";
-import type { SendEmailMessage } from "./deliver";
+import { NO_SENDER, type SendEmailMessage } from "./deliver";
+import {
+  type EmailContextRow,
+  failQueuedOutboxMessage,
+  findEmailContext,
+  type OutboxStatus,
+  storeOutboxMessage,
+} from "./queries";
 import { renderEmail, templateValues } from "./render";
 import { emailProviderFor } from "./select-provider";
-import { suppressionReasonSql } from "./suppression";
 
-/** Statuses an outbox row can have. */
-export type OutboxStatus = "queued" | "sent" | "delivered" | "opened" | "clicked" | "bounced" | "failed" | "suppressed";
+export type { OutboxStatus };
 
 const queueEmailSchema = z.object({
   workspaceId: z.string().min(1),
@@ -47,23 +52,6 @@ export interface QueuedEmail {
   created: boolean;
 }
 
-interface ContextRow {
-  settings: string;
-  contact_id: string | null;
-  contact_name: string | null;
-  contact_email: string | null;
-  contact_title: string | null;
-  contact_account_id: string | null;
-  account_id: string | null;
-  account_name: string | null;
-  account_domain: string | null;
-  csm_name: string | null;
-  csm_email: string | null;
-  existing_id: string | null;
-  existing_status: OutboxStatus | null;
-  existing_error: string | null;
-}
-
 /**
  * Renders and records an email in the outbox, then enqueues its delivery.
  *
@@ -83,32 +71,61 @@ interface ContextRow {
  * configured sender, or template variables that are unknown or have no stored value.
  */
 export async function queueEmail(env: Env, input: QueueEmailInput): Promise<QueuedEmail> {
-  const parsed = queueEmailSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ToolError(`The email cannot be queued: ${parsed.error.issues.map((i) => i.message).join("; ")}.`);
-  }
-  const email = parsed.data;
+  const email = parseEmail(input);
   const provider = emailProviderFor(env);
-  const context = await env.DB.prepare(
-    `SELECT w.settings AS settings,
-            c.id AS contact_id, c.name AS contact_name, c.email AS contact_email, c.title AS contact_title,
-            c.account_id AS contact_account_id,
-            a.id AS account_id, a.name AS account_name, a.domain AS account_domain,
-            u.name AS csm_name, u.email AS csm_email,
-            o.id AS existing_id, o.status AS existing_status, o.error AS existing_error
-       FROM workspaces w
-       LEFT JOIN contacts c ON c.workspace_id = w.id AND c.id = ?2
-       LEFT JOIN accounts a ON a.workspace_id = w.id AND a.id = COALESCE(?3, c.account_id)
-       LEFT JOIN users u ON u.workspace_id = w.id AND u.id = a.owner_user_id
-       LEFT JOIN outbox_messages o ON o.workspace_id = w.id AND o.idempotency_key = ?4
-      WHERE w.id = ?1`,
-  )
-    .bind(email.workspaceId, email.contactId ?? null, email.accountId ?? null, email.idempotencyKey)
-    .first<ContextRow>();
+  const context = await findEmailContext(env.DB, email.workspaceId, {
+    contactId: email.contactId ?? null,
+    accountId: email.accountId ?? null,
+    idempotencyKey: email.idempotencyKey,
+  });
   if (!context) throw new Error(`workspace ${email.workspaceId} does not exist`);
   if (context.existing_id && context.existing_status) {
     return { id: context.existing_id, status: context.existing_status, error: context.existing_error, created: false };
   }
+  checkReferences(email, context);
+  const settings = readSettings(JSON.parse(context.settings));
+  const sender = settings.email_sender;
+  if (!sender) throw new ToolError(NO_SENDER);
+  const rendered = renderEmail(email, templateValues(context, sender));
+  if (!rendered.ok) throw new ToolError(rendered.error);
+
+  const id = newId("eml");
+  const sentAt = clock.now();
+  const row = await storeOutboxMessage(env.DB, {
+    id,
+    workspaceId: email.workspaceId,
+    idempotencyKey: email.idempotencyKey,
+    accountId: email.accountId ?? context.account_id,
+    contactId: email.contactId ?? null,
+    toEmail: canonicalEmail(email.to),
+    subject: rendered.subject,
+    text: rendered.text,
+    html: rendered.html,
+    provider: provider.name,
+    origin: email.origin,
+    dailyQuota: settings.email.daily_quota,
+    createdAt: sentAt.toISOString(),
+    dayStart: `${isoDay(sentAt)}T00:00:00.000Z`,
+  });
+  if (!row) throw new Error("the outbox row was not stored");
+  const created = row.id === id;
+  if (created && row.status === "queued") await enqueueDelivery(env, email.workspaceId, id);
+  return { id: row.id, status: row.status, error: row.error, created };
+}
+
+type ParsedEmail = z.output<typeof queueEmailSchema>;
+
+/** The validated input; a {@link ToolError} listing every problem otherwise. */
+function parseEmail(input: QueueEmailInput): ParsedEmail {
+  const parsed = queueEmailSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ToolError(`The email cannot be queued: ${parsed.error.issues.map((i) => i.message).join("; ")}.`);
+  }
+  return parsed.data;
+}
+
+/** Refuses a contact or account that is not stored, and a contact of another account than the one given. */
+function checkReferences(email: ParsedEmail, context: EmailContextRow): void {
   if (email.contactId && !context.contact_id) throw notFound("contact", email.contactId);
   if (email.accountId && !context.account_id) throw notFound("account", email.accountId);
   if (email.accountId && context.contact_account_id && context.contact_account_id !== email.accountId) {
@@ -116,71 +133,20 @@ export async function queueEmail(env: Env, input: QueueEmailInput): Promise<Queu
       `Contact ${email.contactId} belongs to account ${context.contact_account_id}, not ${email.accountId}.`,
     );
   }
-  const settings = readSettings(JSON.parse(context.settings));
-  const sender = settings.email_sender;
-  if (!sender) {
-    throw new ToolError(
-      "No email sender is configured for this workspace: set email_sender (name and email) with configure_workspace.",
-    );
-  }
-  const rendered = renderEmail(email, templateValues(context, sender));
-  if (!rendered.ok) throw new ToolError(rendered.error);
+}
 
-  const id = newId("eml");
-  const sentAt = clock.now();
-  const quota = settings.email.daily_quota;
-  const [, stored] = await env.DB.batch<{ id: string; status: OutboxStatus; error: string | null }>([
-    // The WHERE clause is required by SQLite to read ON CONFLICT as an upsert after a SELECT.
-    env.DB.prepare(
-      `INSERT INTO outbox_messages (id, workspace_id, idempotency_key, account_id, contact_id, to_email, subject,
-                                    body_text, body_html, provider, origin, status, error, created_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-              CASE WHEN r.reason IS NOT NULL THEN 'suppressed' WHEN q.sent >= ?12 THEN 'failed' ELSE 'queued' END,
-              CASE WHEN r.reason IS NOT NULL THEN r.reason
-                   WHEN q.sent >= ?12 THEN ?13 END,
-              ?14
-         FROM (SELECT ${suppressionReasonSql("?2", "?6", "?5")} AS reason) r,
-              (SELECT count(*) AS sent FROM outbox_messages
-                WHERE workspace_id = ?2 AND created_at >= ?15
-                  AND status <> 'suppressed' AND NOT (status = 'failed' AND attempts = 0)) q
-        WHERE true
-       ON CONFLICT (workspace_id, idempotency_key) DO NOTHING`,
-    ).bind(
-      id,
-      email.workspaceId,
-      email.idempotencyKey,
-      email.accountId ?? context.account_id,
-      email.contactId ?? null,
-      canonicalEmail(email.to),
-      rendered.subject,
-      rendered.text,
-      rendered.html,
-      provider.name,
-      email.origin,
-      quota,
-      `daily send quota of ${quota} reached`,
-      sentAt.toISOString(),
-      `${isoDay(sentAt)}T00:00:00.000Z`,
-    ),
-    env.DB.prepare(
-      "SELECT id, status, error FROM outbox_messages WHERE workspace_id = ?1 AND idempotency_key = ?2",
-    ).bind(email.workspaceId, email.idempotencyKey),
-  ]);
-  const row = stored?.results[0];
-  if (!row) throw new Error("the outbox row was not stored");
-  const created = row.id === id;
-  if (created && row.status === "queued") {
-    const message: SendEmailMessage = { type: "send_email", workspaceId: email.workspaceId, outboxId: id };
-    try {
-      await env.JOBS_QUEUE.send(message);
-    } catch (error) {
-      await env.DB.prepare(
-        "UPDATE outbox_messages SET status = 'failed', error = ?3 WHERE workspace_id = ?1 AND id = ?2 AND status = 'queued'",
-      )
-        .bind(email.workspaceId, id, "could not be queued for delivery; queue it again with a new idempotency key")
-        .run();
-      throw error;
-    }
+/** Enqueues the delivery of a newly queued row; if that fails the row is marked failed and the error thrown. */
+async function enqueueDelivery(env: Env, workspaceId: string, outboxId: string): Promise<void> {
+  const message: SendEmailMessage = { type: "send_email", workspaceId, outboxId };
+  try {
+    await env.JOBS_QUEUE.send(message);
+  } catch (error) {
+    await failQueuedOutboxMessage(
+      env.DB,
+      workspaceId,
+      outboxId,
+      "could not be queued for delivery; queue it again with a new idempotency key",
+    );
+    throw error;
   }
-  return { id: row.id, status: row.status, error: row.error, created };
 }

@@ -10,33 +10,13 @@ import type { HtmlEscapedString } from "hono/utils/html";
 import { resolveApiKey } from "../platform/auth/api-keys";
 import { loadPrincipal } from "../platform/auth/load";
 import type { Principal } from "../platform/auth/principal";
+import { findOutboxMessage, listOutboxMessages } from "./queries";
 
 /** `GET /outbox` and `GET /outbox/:id`. */
 export const outboxRoutes = new Hono<{ Bindings: Env }>();
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 const PAGE_SIZE = 50;
-
-interface SummaryRow {
-  id: string;
-  to_email: string;
-  subject: string;
-  status: string;
-  provider: string;
-  origin: string;
-  created_at: string;
-  sent_at: string | null;
-}
-
-interface MessageRow extends SummaryRow {
-  account_id: string | null;
-  contact_id: string | null;
-  body_text: string;
-  body_html: string | null;
-  provider_message_id: string | null;
-  attempts: number;
-  error: string | null;
-}
 
 type OutboxContext = Context<{ Bindings: Env }>;
 
@@ -63,14 +43,7 @@ outboxRoutes.get("/outbox", async (c) => {
   const auth = await authorize(c);
   if (auth instanceof Response) return auth;
   const before = c.req.query("before");
-  const { results } = await c.env.DB.prepare(
-    `SELECT id, to_email, subject, status, provider, origin, created_at, sent_at FROM outbox_messages
-      WHERE workspace_id = ?1
-        AND (?2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM outbox_messages WHERE workspace_id = ?1 AND id = ?2))
-      ORDER BY created_at DESC, id DESC LIMIT ?3`,
-  )
-    .bind(auth.principal.workspaceId, before ?? null, PAGE_SIZE + 1)
-    .all<SummaryRow>();
+  const results = await listOutboxMessages(c.env.DB, auth.principal.workspaceId, before ?? null, PAGE_SIZE + 1);
   const rows = results.slice(0, PAGE_SIZE);
   const last = rows.at(-1);
   const link = (path: string, extra = "") => {
@@ -102,13 +75,7 @@ outboxRoutes.get("/outbox/:id", async (c) => {
   const auth = await authorize(c);
   if (auth instanceof Response) return auth;
   const id = c.req.param("id");
-  const row = await c.env.DB.prepare(
-    `SELECT id, to_email, subject, status, provider, origin, created_at, sent_at, account_id, contact_id, body_text,
-            body_html, provider_message_id, attempts, error
-       FROM outbox_messages WHERE workspace_id = ?1 AND id = ?2`,
-  )
-    .bind(auth.principal.workspaceId, id)
-    .first<MessageRow>();
+  const row = await findOutboxMessage(c.env.DB, auth.principal.workspaceId, id);
   if (!row) return page("Outbox", html`<p>No message with id <code>${id}</code> in this workspace.</p>`, 404);
   const back = auth.keyQuery ? `/outbox?${auth.keyQuery}` : "/outbox";
   const fields: [string, string | number | null][] = [

@@ -13,6 +13,7 @@ import { sha256Hex } from "../platform/lib/crypto";
 import { newId } from "../platform/lib/ids";
 import { readSettings } from "../records/settings";
 import { inRange, MAX_COMMENT_CHARS, SCALES, type SurveyKind } from "../tools/retention/domain/satisfaction-scores";
+import { findInvitationByTokenHash, type InvitationRow, recordSurveyAnswer } from "./queries";
 
 /** `GET /s/:token` and `POST /s/:token`. */
 export const surveyRoutes = new Hono<{ Bindings: Env }>();
@@ -27,40 +28,9 @@ const SCALE_LABELS: Record<SurveyKind, [string, string]> = {
   ces: ["Very difficult", "Very easy"],
 };
 
-interface InvitationRow {
-  id: string;
-  workspace_id: string;
-  survey_id: string;
-  responded_at: string | null;
-  kind: SurveyKind;
-  question: string;
-  status: string;
-  settings: string | null;
-  contact_name: string | null;
-  contact_email: string | null;
-  contact_title: string | null;
-  account_name: string | null;
-  account_domain: string | null;
-  csm_name: string | null;
-  csm_email: string | null;
-}
-
 async function findInvitation(env: Env, token: string): Promise<InvitationRow | null> {
   if (!TOKEN_PATTERN.test(token)) return null;
-  return env.DB.prepare(
-    `SELECT i.id, i.workspace_id, i.survey_id, i.responded_at, s.kind, s.question, s.status, w.settings,
-            c.name AS contact_name, c.email AS contact_email, c.title AS contact_title,
-            a.name AS account_name, a.domain AS account_domain, u.name AS csm_name, u.email AS csm_email
-       FROM survey_invitations i
-       JOIN surveys s ON s.workspace_id = i.workspace_id AND s.id = i.survey_id
-       JOIN workspaces w ON w.id = i.workspace_id
-       LEFT JOIN contacts c ON c.workspace_id = i.workspace_id AND c.id = i.contact_id
-       LEFT JOIN accounts a ON a.workspace_id = i.workspace_id AND a.id = i.account_id
-       LEFT JOIN users u ON u.workspace_id = i.workspace_id AND u.id = a.owner_user_id
-      WHERE i.token_hash = ?1`,
-  )
-    .bind(await sha256Hex(token))
-    .first<InvitationRow>();
+  return findInvitationByTokenHash(env.DB, await sha256Hex(token));
 }
 
 /** The question with its template variables filled as in the email (as written when one has no value). */
@@ -127,19 +97,15 @@ surveyRoutes.post("/s/:token", async (c) => {
   }
   const responseId = newId("srv");
   const at = clock.now().toISOString();
-  // Claim the invitation, then insert the response only if this request's claim holds: in one
-  // transaction, so two submissions can never both count.
-  const [, inserted] = await c.env.DB.batch([
-    c.env.DB.prepare(
-      "UPDATE survey_invitations SET responded_at = ?2, response_id = ?3 WHERE id = ?1 AND responded_at IS NULL",
-    ).bind(row.id, at, responseId),
-    c.env.DB.prepare(
-      `INSERT INTO survey_responses (id, workspace_id, account_id, contact_id, kind, score, survey_id, comment, responded_at)
-       SELECT ?2, i.workspace_id, i.account_id, i.contact_id, ?3, ?4, i.survey_id, ?5, ?6
-         FROM survey_invitations i WHERE i.id = ?1 AND i.response_id = ?2`,
-    ).bind(row.id, responseId, row.kind, score, comment === "" ? null : comment, at),
-  ]);
-  if (!inserted?.meta.changes) return answeredPage();
+  const recorded = await recordSurveyAnswer(c.env.DB, {
+    invitationId: row.id,
+    responseId,
+    kind: row.kind,
+    score,
+    comment: comment === "" ? null : comment,
+    respondedAt: at,
+  });
+  if (!recorded) return answeredPage();
   return page("Thank you!", html`<p>Your answer was recorded. Thank you for taking the time.</p>`, 200);
 });
 

@@ -9,21 +9,22 @@
  * rest of the batch is written.
  */
 import { accountAgentStub } from "../agents/account-agent-stub";
+import { normalizeGeneric } from "../integrations/generic/normalize";
+import { normalizeHubspot } from "../integrations/hubspot/normalize";
+import { normalizeIntercom } from "../integrations/intercom/normalize";
+import { normalizeSegment } from "../integrations/segment/normalize";
+import { normalizeSendgrid } from "../integrations/sendgrid/normalize";
+import { normalizeStripe } from "../integrations/stripe/normalize";
+import { normalizeZendesk } from "../integrations/zendesk/normalize";
 import { clock } from "../platform/lib/clock";
 import type { QueueConsumer } from "../platform/queue/router";
 import { loadIndexes } from "./lookup";
 import { type EventMessage, eventMessageSchema, type WebhookProvider } from "./messages";
-import { normalizeGeneric } from "./normalize/generic";
-import { normalizeHubspot } from "./normalize/hubspot";
-import { normalizeIntercom } from "./normalize/intercom";
-import { normalizeSegment } from "./normalize/segment";
-import { normalizeSendgrid } from "./normalize/sendgrid";
-import { normalizeStripe } from "./normalize/stripe";
-import { normalizeZendesk } from "./normalize/zendesk";
 import { type MessagePlan, planMessage } from "./plan";
+import { findReceipts, processedStatements, type ReceiptRow, receiptFailureStatements } from "./queries/receipts";
+import { planStatements } from "./queries/writes";
 import { parseJson } from "./read";
 import type { Change, Normalizer } from "./records";
-import { planStatements } from "./write";
 
 /** The normalizer of each provider. */
 export const NORMALIZERS: Record<WebhookProvider, Normalizer> = {
@@ -35,18 +36,6 @@ export const NORMALIZERS: Record<WebhookProvider, Normalizer> = {
   sendgrid: normalizeSendgrid,
   generic: normalizeGeneric,
 };
-
-interface ReceiptRow {
-  id: string;
-  workspace_id: string;
-  integration_id: string;
-  provider: string;
-  event_type: string | null;
-  payload: string | null;
-  status: "queued" | "processed" | "failed";
-  received_at: string;
-  integration_workspace_id: string | null;
-}
 
 /** A receipt being processed in this batch, with the message that refers to it. */
 interface Work {
@@ -72,49 +61,123 @@ export interface EventBatchOutcome {
 /** The consumer registered for `cs-events`. */
 export const consumeEvents: QueueConsumer = async (messages, env) => (await processEvents(messages, env)).failures;
 
+/** The failures of one batch: the first error of each message, and the error recorded on each receipt that exists. */
+class BatchFailures {
+  readonly byMessage = new Map<string, unknown>();
+  /** Failures of receipts that exist, recorded on the receipt. */
+  readonly byReceipt = new Map<string, { receipt: ReceiptRow; error: string }>();
+
+  fail(messageId: string, error: unknown, receipt?: ReceiptRow): void {
+    if (!this.byMessage.has(messageId)) this.byMessage.set(messageId, error);
+    if (receipt) this.byReceipt.set(receipt.id, { receipt, error: errorText(error) });
+  }
+}
+
+/** A valid reference message of the batch. */
+interface ValidMessage {
+  messageId: string;
+  body: EventMessage;
+}
+
 /** Processes one batch of `cs-events` messages; see the module comment. */
 export async function processEvents(messages: readonly Message<unknown>[], env: Env): Promise<EventBatchOutcome> {
   const started = performance.now();
-  const failures = new Map<string, unknown>();
-  const outcome: EventBatchOutcome = { failures, processed: 0, duplicates: 0, skippedUsage: 0, unmatchedEmails: 0 };
-  const valid: { messageId: string; body: EventMessage }[] = [];
+  const failures = new BatchFailures();
+  const outcome: EventBatchOutcome = {
+    failures: failures.byMessage,
+    processed: 0,
+    duplicates: 0,
+    skippedUsage: 0,
+    unmatchedEmails: 0,
+  };
+  const valid = validMessages(messages, failures);
+  if (valid.length === 0) return outcome;
+
+  const receipts = await findReceipts(
+    env.DB,
+    valid.flatMap((v) => v.body.receiptIds),
+  );
+  const work = normalizeReceipts(valid, new Map(receipts.map((row) => [row.id, row])), failures, outcome);
+  const changes = changesByWorkspace(work);
+  const normalized = performance.now();
+  const planned = await planWork(env.DB, work, changes, failures);
+
+  // Usage goes to the agents before D1 marks the receipts processed: if a call fails, its
+  // messages are retried, and the agents' dedupe makes the repeat harmless.
+  const delivering = performance.now();
+  const failedAccounts = await deliverUsage(env, planned);
+  const delivered = performance.now();
+  const writable = planned.filter((item) => {
+    const error = item.plan?.usage.map((u) => failedAccounts.get(`${u.workspaceId}:${u.accountId}`)).find(Boolean);
+    if (error) failures.fail(item.messageId, error, item.receipt);
+    return !error;
+  });
+
+  for (const item of await writeWork(env.DB, writable, failures)) {
+    outcome.processed += 1;
+    outcome.skippedUsage += item.plan?.skippedUsage ?? 0;
+    outcome.unmatchedEmails += item.plan?.unmatchedEmails ?? 0;
+  }
+  console.log(
+    JSON.stringify({
+      queue: "cs-events",
+      messages: messages.length,
+      processed: outcome.processed,
+      duplicates: outcome.duplicates,
+      failed: failures.byMessage.size,
+      skipped_usage: outcome.skippedUsage,
+      unmatched_emails: outcome.unmatchedEmails,
+      ms: Math.round(performance.now() - started),
+      load_ms: Math.round(normalized - started),
+      plan_ms: Math.round(delivering - normalized),
+      usage_ms: Math.round(delivered - delivering),
+    }),
+  );
+  return outcome;
+}
+
+/** The messages of the expected shape; each other one fails. */
+function validMessages(messages: readonly Message<unknown>[], failures: BatchFailures): ValidMessage[] {
+  const valid: ValidMessage[] = [];
   for (const message of messages) {
     const parsed = eventMessageSchema.safeParse(message.body);
     if (parsed.success) valid.push({ messageId: message.id, body: parsed.data });
     else
-      failures.set(
+      failures.byMessage.set(
         message.id,
         new Error(`invalid cs-events message: ${parsed.error.issues[0]?.message ?? "unknown shape"}`),
       );
   }
-  if (valid.length === 0) return outcome;
+  return valid;
+}
 
-  const receipts = await loadReceipts(
-    env.DB,
-    valid.flatMap((v) => v.body.receiptIds),
-  );
+/**
+ * Normalizes the payload of each receipt the messages refer to, once per batch. A missing
+ * receipt, a receipt of another tenant than its message says, or a payload that cannot be
+ * normalized fails its message; a receipt already processed (or repeated) counts as a duplicate.
+ */
+function normalizeReceipts(
+  valid: ValidMessage[],
+  receipts: Map<string, ReceiptRow>,
+  failures: BatchFailures,
+  outcome: EventBatchOutcome,
+): Work[] {
   const work: Work[] = [];
   const seen = new Set<string>();
-  /** Failures of receipts that exist, recorded on the receipt. */
-  const receiptFailures = new Map<string, { receipt: ReceiptRow; error: string }>();
-  const fail = (messageId: string, error: unknown, receipt?: ReceiptRow) => {
-    if (!failures.has(messageId)) failures.set(messageId, error);
-    if (receipt) receiptFailures.set(receipt.id, { receipt, error: errorText(error) });
-  };
   for (const { messageId, body } of valid) {
     for (const receiptId of body.receiptIds) {
       const receipt = receipts.get(receiptId);
       if (!receipt) {
-        fail(messageId, new Error(`webhook receipt ${receiptId} not found`));
+        failures.fail(messageId, new Error(`webhook receipt ${receiptId} not found`));
         continue;
       }
       if (receipt.integration_workspace_id === null) {
-        fail(messageId, new Error(`integration ${receipt.integration_id} not found`), receipt);
+        failures.fail(messageId, new Error(`integration ${receipt.integration_id} not found`), receipt);
         continue;
       }
       if (!matches(body, receipt)) {
         // Not recorded on the receipt: the message, not the receipt, is wrong.
-        fail(
+        failures.fail(
           messageId,
           new Error(`webhook receipt ${receipt.id} does not match the message's workspace, integration or provider`),
         );
@@ -133,19 +196,32 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
         });
         work.push({ messageId, body, receipt, changes });
       } catch (error) {
-        fail(messageId, error, receipt);
+        failures.fail(messageId, error, receipt);
       }
     }
   }
+  return work;
+}
 
-  const changesByWorkspace = new Map<string, Change[]>();
+/** Every change of the batch, by the workspace of its receipt. */
+function changesByWorkspace(work: Work[]): Map<string, Change[]> {
+  const byWorkspace = new Map<string, Change[]>();
   for (const item of work) {
-    const list = changesByWorkspace.get(item.receipt.workspace_id) ?? [];
+    const list = byWorkspace.get(item.receipt.workspace_id) ?? [];
     list.push(...item.changes);
-    changesByWorkspace.set(item.receipt.workspace_id, list);
+    byWorkspace.set(item.receipt.workspace_id, list);
   }
-  const normalized = performance.now();
-  const indexes = await loadIndexes(env.DB, changesByWorkspace);
+  return byWorkspace;
+}
+
+/** Resolves the batch's references in one batch of reads and plans each receipt's changes; a refused change fails its message. */
+async function planWork(
+  db: D1Database,
+  work: Work[],
+  changes: Map<string, Change[]>,
+  failures: BatchFailures,
+): Promise<Work[]> {
+  const indexes = await loadIndexes(db, changes);
   const planned: Work[] = [];
   for (const item of work) {
     const index = indexes.get(item.receipt.workspace_id);
@@ -154,90 +230,53 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
       item.plan = await planMessage(item.receipt.workspace_id, item.receipt.id, item.changes, index);
       planned.push(item);
     } catch (error) {
-      fail(item.messageId, error, item.receipt);
+      failures.fail(item.messageId, error, item.receipt);
     }
   }
+  return planned;
+}
 
-  // Usage goes to the agents before D1 marks the receipts processed: if a call fails, its
-  // messages are retried, and the agents' dedupe makes the repeat harmless.
-  const delivering = performance.now();
-  const failedAccounts = await deliverUsage(env, planned);
-  const delivered = performance.now();
-  const writable = planned.filter((item) => {
-    const error = item.plan?.usage.map((u) => failedAccounts.get(`${u.workspaceId}:${u.accountId}`)).find(Boolean);
-    if (error) fail(item.messageId, error, item.receipt);
-    return !error;
-  });
-
+/**
+ * Writes the planned rows, marks their receipts processed and records the failures, in one D1
+ * batch. When that batch fails, one message's rows broke it: each message is then written alone
+ * so the others still land, and the failures after them. Returns the items written.
+ */
+async function writeWork(db: D1Database, writable: Work[], failures: BatchFailures): Promise<Work[]> {
   const now = clock.now().toISOString();
-  const failureStatements = () => receiptFailureStatements(env.DB, [...receiptFailures.values()]);
+  const failureStatements = () => receiptFailureStatements(db, [...failures.byReceipt.values()]);
   try {
     const statements = [
       ...planStatements(
-        env.DB,
+        db,
         writable.map((item) => item.plan as MessagePlan),
       ),
       ...processedStatements(
-        env.DB,
+        db,
         writable.map((item) => item.receipt.id),
         now,
       ),
       ...failureStatements(),
     ];
-    if (statements.length > 0) await env.DB.batch(statements);
+    if (statements.length > 0) await db.batch(statements);
+    return writable;
   } catch (batchError) {
-    // One message's rows broke the batch: write each message alone so the others still land.
     console.error(JSON.stringify({ queue: "cs-events", batchError: errorText(batchError) }));
-    const alone = [...writable];
-    writable.length = 0;
-    for (const item of alone) {
+    const written: Work[] = [];
+    for (const item of writable) {
       try {
-        await env.DB.batch([
-          ...planStatements(env.DB, [item.plan as MessagePlan]),
-          ...processedStatements(env.DB, [item.receipt.id], now),
+        await db.batch([
+          ...planStatements(db, [item.plan as MessagePlan]),
+          ...processedStatements(db, [item.receipt.id], now),
         ]);
-        writable.push(item);
+        written.push(item);
       } catch (error) {
-        fail(item.messageId, error, item.receipt);
+        failures.fail(item.messageId, error, item.receipt);
       }
     }
     const statements = failureStatements();
-    if (statements.length > 0) await env.DB.batch(statements);
+    if (statements.length > 0) await db.batch(statements);
+    return written;
   }
-  for (const item of writable) {
-    outcome.processed += 1;
-    outcome.skippedUsage += item.plan?.skippedUsage ?? 0;
-    outcome.unmatchedEmails += item.plan?.unmatchedEmails ?? 0;
-  }
-  console.log(
-    JSON.stringify({
-      queue: "cs-events",
-      messages: messages.length,
-      processed: outcome.processed,
-      duplicates: outcome.duplicates,
-      failed: failures.size,
-      skipped_usage: outcome.skippedUsage,
-      unmatched_emails: outcome.unmatchedEmails,
-      ms: Math.round(performance.now() - started),
-      load_ms: Math.round(normalized - started),
-      plan_ms: Math.round(delivering - normalized),
-      usage_ms: Math.round(delivered - delivering),
-    }),
-  );
-  return outcome;
-}
-
-async function loadReceipts(db: D1Database, receiptIds: string[]): Promise<Map<string, ReceiptRow>> {
-  const { results } = await db
-    .prepare(
-      `SELECT r.id, r.workspace_id, r.integration_id, r.provider, r.event_type, r.payload, r.status, r.received_at,
-              i.workspace_id AS integration_workspace_id
-         FROM webhook_receipts r LEFT JOIN integrations i ON i.id = r.integration_id
-        WHERE r.id IN (SELECT value FROM json_each(?1))`,
-    )
-    .bind(JSON.stringify([...new Set(receiptIds)]))
-    .all<ReceiptRow>();
-  return new Map(results.map((row) => [row.id, row]));
 }
 
 /** Whether a message agrees with its receipt and the receipt with its integration (the tenant is the integration's). */
@@ -275,49 +314,6 @@ async function deliverUsage(env: Env, planned: Work[]): Promise<Map<string, unkn
     }),
   );
   return failed;
-}
-
-function processedStatements(db: D1Database, receiptIds: string[], now: string): D1PreparedStatement[] {
-  if (receiptIds.length === 0) return [];
-  return [
-    db
-      .prepare(
-        `UPDATE webhook_receipts SET status = 'processed', processed_at = ?2, error = NULL
-          WHERE id IN (SELECT value FROM json_each(?1))`,
-      )
-      .bind(JSON.stringify(receiptIds), now),
-  ];
-}
-
-/**
- * Marks receipts failed with their error. An integration's `failed_count` counts receipts that
- * failed at least once: it grows when a receipt first fails, not on each retry.
- */
-function receiptFailureStatements(
-  db: D1Database,
-  failed: { receipt: ReceiptRow; error: string }[],
-): D1PreparedStatement[] {
-  if (failed.length === 0) return [];
-  const rows = JSON.stringify(failed.map(({ receipt, error }) => ({ id: receipt.id, error })));
-  return [
-    db
-      .prepare(
-        `UPDATE integrations SET failed_count = failed_count + (
-           SELECT count(*) FROM webhook_receipts r
-            WHERE r.integration_id = integrations.id AND r.status = 'queued'
-              AND r.id IN (SELECT json_extract(value, '$.id') FROM json_each(?1)))
-          WHERE id IN (SELECT r.integration_id FROM webhook_receipts r
-                        WHERE r.status = 'queued' AND r.id IN (SELECT json_extract(value, '$.id') FROM json_each(?1)))`,
-      )
-      .bind(rows),
-    db
-      .prepare(
-        `UPDATE webhook_receipts SET status = 'failed', error = j.error
-           FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.error') AS error FROM json_each(?1)) AS j
-          WHERE webhook_receipts.id = j.id AND webhook_receipts.status != 'processed'`,
-      )
-      .bind(rows),
-  ];
 }
 
 function errorText(error: unknown): string {

@@ -1,9 +1,29 @@
 /**
  * Reads everything the changes of one queue batch refer to, in one D1 round trip: per
  * workspace, accounts by external id, domain and custom field; contacts by external id and
- * email; the stored rows of the other upserted tables; outbox messages; users by email. Each
- * query reads by a set of keys bound as one JSON array (`IN (SELECT value FROM json_each(?2))`).
+ * email; the stored rows of the other upserted tables; outbox messages; users by email (the
+ * statements are in `queries/lookup.ts`). What they find is kept in a {@link WorkspaceIndex}.
  */
+import {
+  type AccountByDomainRow,
+  type AccountByExternalIdRow,
+  type AccountByFieldRow,
+  accountsByDomainStatement,
+  accountsByExternalIdStatement,
+  accountsByFieldStatement,
+  activeUsersByEmailStatement,
+  type ContactByEmailRow,
+  type ContactByExternalIdRow,
+  contactsByEmailStatement,
+  contactsByExternalIdStatement,
+  type OutboxByIdRow,
+  type OutboxByProviderIdRow,
+  outboxByIdStatement,
+  outboxByProviderIdStatement,
+  type RowByExternalIdRow,
+  rowsByExternalIdStatement,
+  type UserByEmailRow,
+} from "./queries/lookup";
 import type { AccountCandidate, Change, ContactCandidate, UpsertTable } from "./records";
 
 /** A stored or planned account. */
@@ -144,133 +164,104 @@ class Keys {
   }
 }
 
-/** Tables whose stored rows are read back with their account (contracts: for the rollup refresh). */
-const ROW_COLUMNS: Partial<Record<UpsertTable, string>> = { contracts: "id, external_id, account_id" };
-
-type Reader = (rows: Record<string, unknown>[], index: WorkspaceIndex) => void;
+/** One read of the batch, with what its rows teach the workspace's index. */
+interface Read {
+  workspaceId: string;
+  statement: D1PreparedStatement;
+  apply(rows: Record<string, unknown>[], index: WorkspaceIndex): void;
+}
 
 /** Loads the index of each workspace for its changes, in one batch of reads. */
 export async function loadIndexes(
   db: D1Database,
   changesByWorkspace: Map<string, Change[]>,
 ): Promise<Map<string, WorkspaceIndex>> {
-  const statements: D1PreparedStatement[] = [];
-  const readers: { workspaceId: string; read: Reader }[] = [];
+  const reads: Read[] = [];
   const indexes = new Map<string, WorkspaceIndex>();
-  const query = (workspaceId: string, sql: string, values: Iterable<unknown>, read: Reader) => {
-    const list = [...values];
-    if (list.length === 0) return;
-    statements.push(db.prepare(sql).bind(workspaceId, JSON.stringify(list)));
-    readers.push({ workspaceId, read });
-  };
   for (const [workspaceId, changes] of changesByWorkspace) {
     indexes.set(workspaceId, new WorkspaceIndex());
     const keys = new Keys();
     for (const change of changes) keys.add(change);
-    const readAccounts: Reader = (rows, index) => {
-      for (const row of rows) index.accounts.set(String(row.external_id), { id: String(row.id) });
-    };
-    query(
-      workspaceId,
-      "SELECT id, external_id FROM accounts WHERE workspace_id = ?1 AND external_id IN (SELECT value FROM json_each(?2))",
-      keys.accountExternalIds,
-      readAccounts,
-    );
-    query(
-      workspaceId,
-      "SELECT id, domain FROM accounts WHERE workspace_id = ?1 AND domain IN (SELECT value FROM json_each(?2)) ORDER BY id",
-      keys.domains,
-      (rows, index) => {
-        for (const row of rows) {
-          const domain = String(row.domain);
-          index.accountsByDomain.set(domain, [...(index.accountsByDomain.get(domain) ?? []), String(row.id)]);
-        }
-      },
-    );
-    // Custom fields have no index: this reads the workspace's accounts, and only runs for
-    // references by a provider's own customer id (Stripe customers, Zendesk organizations).
-    query(
-      workspaceId,
-      `SELECT a.id, json_extract(j.value, '$.key') AS field, json_extract(j.value, '$.value') AS value
-         FROM json_each(?2) j CROSS JOIN accounts a
-        WHERE a.workspace_id = ?1
-          AND json_extract(a.custom_fields, '$."' || json_extract(j.value, '$.key') || '"') = json_extract(j.value, '$.value')
-        ORDER BY a.id DESC`,
-      keys.fields.values(),
-      (rows, index) => {
-        for (const row of rows) index.accountsByField.set(`${row.field}\u0000${row.value}`, String(row.id));
-      },
-    );
-    const readContact = (row: Record<string, unknown>): KnownContact => ({
-      id: String(row.id),
-      accountId: row.account_id === null ? null : String(row.account_id),
-    });
-    query(
-      workspaceId,
-      "SELECT id, external_id, account_id FROM contacts WHERE workspace_id = ?1 AND external_id IN (SELECT value FROM json_each(?2))",
-      keys.contactExternalIds,
-      (rows, index) => {
-        for (const row of rows) index.contacts.set(String(row.external_id), readContact(row));
-      },
-    );
-    query(
-      workspaceId,
-      "SELECT id, email, account_id FROM contacts WHERE workspace_id = ?1 AND email IN (SELECT value FROM json_each(?2)) ORDER BY id DESC",
-      keys.contactEmails,
-      (rows, index) => {
-        for (const row of rows) index.contactsByEmail.set(String(row.email), readContact(row));
-      },
-    );
-    for (const [table, externalIds] of keys.rowExternalIds) {
-      query(
-        workspaceId,
-        `SELECT ${ROW_COLUMNS[table] ?? "id, external_id"} FROM ${table}
-          WHERE workspace_id = ?1 AND external_id IN (SELECT value FROM json_each(?2))`,
-        externalIds,
-        (rows, index) => {
-          const known = index.rows.get(table) ?? new Map<string, KnownRow>();
-          for (const row of rows) {
-            known.set(String(row.external_id), {
-              id: String(row.id),
-              accountId: typeof row.account_id === "string" ? row.account_id : null,
-            });
-          }
-          index.rows.set(table, known);
-        },
-      );
-    }
-    query(
-      workspaceId,
-      "SELECT id FROM outbox_messages WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-      keys.outboxIds,
-      (rows, index) => {
-        for (const row of rows) index.outboxById.set(String(row.id), String(row.id));
-      },
-    );
-    // The unary + keeps SQLite on the provider message id index rather than a workspace-wide scan.
-    query(
-      workspaceId,
-      `SELECT id, provider_message_id FROM outbox_messages
-        WHERE provider_message_id IN (SELECT value FROM json_each(?2)) AND +workspace_id = ?1`,
-      keys.providerMessageIds,
-      (rows, index) => {
-        for (const row of rows) index.outboxByProviderId.set(String(row.provider_message_id), String(row.id));
-      },
-    );
-    query(
-      workspaceId,
-      "SELECT id, lower(email) AS email FROM users WHERE workspace_id = ?1 AND disabled_at IS NULL AND lower(email) IN (SELECT value FROM json_each(?2))",
-      keys.ownerEmails,
-      (rows, index) => {
-        for (const row of rows) index.users.set(String(row.email), String(row.id));
-      },
-    );
+    reads.push(...indexReads(db, workspaceId, keys));
   }
-  if (statements.length === 0) return indexes;
-  const results = await db.batch<Record<string, unknown>>(statements);
-  readers.forEach(({ workspaceId, read }, i) => {
+  if (reads.length === 0) return indexes;
+  const results = await db.batch<Record<string, unknown>>(reads.map((read) => read.statement));
+  reads.forEach(({ workspaceId, apply }, i) => {
     const index = indexes.get(workspaceId);
-    if (index) read(results[i]?.results ?? [], index);
+    if (index) apply(results[i]?.results ?? [], index);
   });
   return indexes;
+}
+
+function knownContact(row: { id: string; account_id: string | null }): KnownContact {
+  return { id: String(row.id), accountId: row.account_id === null ? null : String(row.account_id) };
+}
+
+/** What the rows of each read teach the index. */
+const learn = {
+  accounts(rows: AccountByExternalIdRow[], index: WorkspaceIndex): void {
+    for (const row of rows) index.accounts.set(String(row.external_id), { id: String(row.id) });
+  },
+  accountsByDomain(rows: AccountByDomainRow[], index: WorkspaceIndex): void {
+    for (const row of rows) {
+      const domain = String(row.domain);
+      index.accountsByDomain.set(domain, [...(index.accountsByDomain.get(domain) ?? []), String(row.id)]);
+    }
+  },
+  accountsByField(rows: AccountByFieldRow[], index: WorkspaceIndex): void {
+    for (const row of rows) index.accountsByField.set(`${row.field}\u0000${row.value}`, String(row.id));
+  },
+  contacts(rows: ContactByExternalIdRow[], index: WorkspaceIndex): void {
+    for (const row of rows) index.contacts.set(String(row.external_id), knownContact(row));
+  },
+  contactsByEmail(rows: ContactByEmailRow[], index: WorkspaceIndex): void {
+    for (const row of rows) index.contactsByEmail.set(String(row.email), knownContact(row));
+  },
+  rows(table: UpsertTable) {
+    return (rows: RowByExternalIdRow[], index: WorkspaceIndex): void => {
+      const known = index.rows.get(table) ?? new Map<string, KnownRow>();
+      for (const row of rows) {
+        known.set(String(row.external_id), {
+          id: String(row.id),
+          accountId: typeof row.account_id === "string" ? row.account_id : null,
+        });
+      }
+      index.rows.set(table, known);
+    };
+  },
+  outboxById(rows: OutboxByIdRow[], index: WorkspaceIndex): void {
+    for (const row of rows) index.outboxById.set(String(row.id), String(row.id));
+  },
+  outboxByProviderId(rows: OutboxByProviderIdRow[], index: WorkspaceIndex): void {
+    for (const row of rows) index.outboxByProviderId.set(String(row.provider_message_id), String(row.id));
+  },
+  users(rows: UserByEmailRow[], index: WorkspaceIndex): void {
+    for (const row of rows) index.users.set(String(row.email), String(row.id));
+  },
+};
+
+/** The reads of one workspace's keys (none for a key set that is empty), in a fixed order. */
+function indexReads(db: D1Database, ws: string, keys: Keys): Read[] {
+  const reads: Read[] = [];
+  const read = <K, R>(
+    values: Iterable<K>,
+    statement: (list: K[]) => D1PreparedStatement,
+    apply: (rows: R[], index: WorkspaceIndex) => void,
+  ) => {
+    const list = [...values];
+    if (list.length === 0) return;
+    reads.push({ workspaceId: ws, statement: statement(list), apply: (rows, index) => apply(rows as R[], index) });
+  };
+  read(keys.accountExternalIds, (ids) => accountsByExternalIdStatement(db, ws, ids), learn.accounts);
+  read(keys.domains, (domains) => accountsByDomainStatement(db, ws, domains), learn.accountsByDomain);
+  read(keys.fields.values(), (fields) => accountsByFieldStatement(db, ws, fields), learn.accountsByField);
+  read(keys.contactExternalIds, (ids) => contactsByExternalIdStatement(db, ws, ids), learn.contacts);
+  read(keys.contactEmails, (emails) => contactsByEmailStatement(db, ws, emails), learn.contactsByEmail);
+  for (const [table, externalIds] of keys.rowExternalIds) {
+    read(externalIds, (ids) => rowsByExternalIdStatement(db, ws, table, ids), learn.rows(table));
+  }
+  read(keys.outboxIds, (ids) => outboxByIdStatement(db, ws, ids), learn.outboxById);
+  read(keys.providerMessageIds, (ids) => outboxByProviderIdStatement(db, ws, ids), learn.outboxByProviderId);
+  read(keys.ownerEmails, (emails) => activeUsersByEmailStatement(db, ws, emails), learn.users);
+  return reads;
 }

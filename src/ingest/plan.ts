@@ -6,7 +6,14 @@
  */
 import { sha256Hex } from "../platform/lib/crypto";
 import type { KnownContact, WorkspaceIndex } from "./lookup";
-import type { Change, ColumnChange, EmailEventStatus, RowChange, UpsertTable } from "./records";
+import {
+  type Change,
+  type ColumnChange,
+  EMAIL_STATUS_RANK,
+  type EmailEventStatus,
+  type RowChange,
+  type UpsertTable,
+} from "./records";
 
 /** What the consumer knows about an upserted table. */
 export interface TableSpec {
@@ -101,6 +108,43 @@ export interface PlannedEmail {
   status: EmailEventStatus | null;
   at: string;
   suppression: "bounce" | "spam_report" | "unsubscribe" | null;
+}
+
+/** One outbox message's update from a batch's email events (JSON keys as the update statement reads them). */
+export interface OutboxUpdate {
+  workspace_id: string;
+  id: string;
+  /** The furthest status the events reached. */
+  status: string | null;
+  /** The first open and click. */
+  opened_at: string | null;
+  clicked_at: string | null;
+}
+
+/** One update per outbox message the email events matched: the furthest status and the first open and click. */
+export function outboxUpdates(emails: PlannedEmail[]): OutboxUpdate[] {
+  const byOutbox = new Map<string, OutboxUpdate>();
+  for (const email of emails) {
+    if (!email.outboxId || !email.status) continue;
+    const key = `${email.workspaceId}\u0000${email.outboxId}`;
+    const entry = byOutbox.get(key) ?? {
+      workspace_id: email.workspaceId,
+      id: email.outboxId,
+      status: null,
+      opened_at: null,
+      clicked_at: null,
+    };
+    if (
+      !entry.status ||
+      EMAIL_STATUS_RANK[email.status] > EMAIL_STATUS_RANK[entry.status as keyof typeof EMAIL_STATUS_RANK]
+    ) {
+      entry.status = email.status;
+    }
+    if (email.status === "opened" && (!entry.opened_at || email.at < entry.opened_at)) entry.opened_at = email.at;
+    if (email.status === "clicked" && (!entry.clicked_at || email.at < entry.clicked_at)) entry.clicked_at = email.at;
+    byOutbox.set(key, entry);
+  }
+  return [...byOutbox.values()];
 }
 
 /** Everything one message writes. */

@@ -6,41 +6,27 @@
  */
 
 import { isWebhookProvider } from "../integrations/catalog";
-import { RECEIVERS } from "../integrations/providers";
-import type { SignedDelivery, WebhookEvent } from "../integrations/providers/types";
+import type { ProviderReceiver, SignedDelivery, WebhookEvent } from "../integrations/receive";
+import { RECEIVERS } from "../integrations/receivers";
 import { acceptedSecrets, openSecrets } from "../integrations/secrets";
 import { clock } from "../platform/lib/clock";
 import { newId } from "../platform/lib/ids";
 import { type EventMessage, type WebhookProvider, webhookMessages } from "./messages";
+import {
+  countRejectedDelivery,
+  findWebhookIntegration,
+  touchIntegrationReceived,
+  type WebhookIntegrationRow,
+} from "./queries/integrations";
+import { ENQUEUE_FAILURE_PREFIX, failUnsentReceipts, recordReceipts } from "./queries/receipts";
 
 /** Largest body accepted: 1 MiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/**
- * Starts the `error` of a receipt the receiver could not enqueue: the only failed receipts a
- * redelivery takes over (no message was ever sent for them).
- */
-export const ENQUEUE_FAILURE_PREFIX = "not enqueued: ";
 /** Queues take at most 100 messages per `sendBatch`. */
 const QUEUE_BATCH_SIZE = 100;
 
-interface IntegrationRow {
-  id: string;
-  workspace_id: string;
-  provider: string;
-  status: "active" | "disabled";
-  secret_ciphertext: string;
-  rotated_at: string | null;
-}
-
 function refusal(status: 400 | 401 | 404 | 413 | 500, error: string): Response {
   return Response.json({ error }, { status });
-}
-
-/** Counts a refused delivery on the integration, so its status shows it. */
-async function countRejected(env: Env, integrationId: string): Promise<void> {
-  await env.DB.prepare("UPDATE integrations SET rejected_count = rejected_count + 1 WHERE id = ?1")
-    .bind(integrationId)
-    .run();
 }
 
 /**
@@ -94,20 +80,16 @@ export async function receiveWebhook(
   now = clock.now(),
 ): Promise<Response> {
   if (!isWebhookProvider(providerName)) return refusal(404, "unknown webhook provider");
-  const integration = await env.DB.prepare(
-    "SELECT id, workspace_id, provider, status, secret_ciphertext, rotated_at FROM integrations WHERE id = ?1",
-  )
-    .bind(integrationId)
-    .first<IntegrationRow>();
+  const integration = await findWebhookIntegration(env.DB, integrationId);
   if (!integration) return refusal(404, "unknown integration");
   if (integration.provider !== providerName || integration.status !== "active") {
-    await countRejected(env, integration.id);
+    await countRejectedDelivery(env.DB, integration.id);
     return refusal(404, "unknown integration");
   }
   const declaredLength = Number(request.headers.get("content-length") ?? "0");
   const body = declaredLength > MAX_BODY_BYTES ? null : await readCapped(request, MAX_BODY_BYTES);
   if (!body) {
-    await countRejected(env, integration.id);
+    await countRejectedDelivery(env.DB, integration.id);
     return refusal(413, `body larger than ${MAX_BODY_BYTES} bytes`);
   }
   const provider = RECEIVERS[providerName];
@@ -123,18 +105,9 @@ export async function receiveWebhook(
     integration.rotated_at,
     now,
   );
-  let reason = "the integration has no signing secret yet";
-  let verified = false;
-  for (const secret of secrets) {
-    const verdict = await provider.verify(delivery, secret);
-    if (verdict.ok) {
-      verified = true;
-      break;
-    }
-    reason = verdict.reason;
-  }
-  if (!verified) {
-    await countRejected(env, integration.id);
+  const reason = await signatureRefusal(provider, delivery, secrets);
+  if (reason !== null) {
+    await countRejectedDelivery(env.DB, integration.id);
     return refusal(401, reason);
   }
   let text: string;
@@ -143,21 +116,34 @@ export async function receiveWebhook(
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
     parsed = JSON.parse(text);
   } catch {
-    await countRejected(env, integration.id);
+    await countRejectedDelivery(env.DB, integration.id);
     return refusal(400, "the body is not UTF-8 JSON");
   }
   const extraction = provider.events(parsed, text, request.headers);
   if (extraction.kind === "invalid") {
-    await countRejected(env, integration.id);
+    await countRejectedDelivery(env.DB, integration.id);
     return refusal(400, extraction.reason);
   }
   if (extraction.kind === "ping") {
-    await env.DB.prepare("UPDATE integrations SET last_received_at = ?2 WHERE id = ?1")
-      .bind(integration.id, now.toISOString())
-      .run();
+    await touchIntegrationReceived(env.DB, integration.id, now.toISOString());
     return Response.json({ accepted: 0, duplicates: 0 });
   }
   return recordAndEnqueue(env, integration, providerName, extraction.events, now);
+}
+
+/** Null when one of the secrets verifies the delivery; else why the last one tried did not (or that there is none). */
+async function signatureRefusal(
+  provider: ProviderReceiver,
+  delivery: SignedDelivery,
+  secrets: readonly string[],
+): Promise<string | null> {
+  let reason = "the integration has no signing secret yet";
+  for (const secret of secrets) {
+    const verdict = await provider.verify(delivery, secret);
+    if (verdict.ok) return null;
+    reason = verdict.reason;
+  }
+  return reason;
 }
 
 /**
@@ -169,7 +155,7 @@ export async function receiveWebhook(
  */
 async function recordAndEnqueue(
   env: Env,
-  integration: IntegrationRow,
+  integration: WebhookIntegrationRow,
   provider: WebhookProvider,
   events: WebhookEvent[],
   now: Date,
@@ -181,26 +167,12 @@ async function recordAndEnqueue(
     event_type: event.eventType,
     payload: event.payload,
   }));
-  const receiptIds = JSON.stringify(rows.map((row) => row.receipt_id));
-  const [inserted] = await env.DB.batch<{ id: string }>([
-    // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
-    env.DB.prepare(
-      `INSERT INTO webhook_receipts (id, workspace_id, integration_id, provider, event_id, event_type, payload, status, received_at)
-       SELECT e.value ->> 'receipt_id', ?1, ?2, ?3, e.value ->> 'event_id', e.value ->> 'event_type', e.value ->> 'payload', 'queued', ?4
-         FROM json_each(?5) AS e WHERE true
-       ON CONFLICT (integration_id, event_id) DO UPDATE SET
-         id = excluded.id, event_type = excluded.event_type, payload = excluded.payload, status = 'queued',
-         received_at = excluded.received_at, processed_at = NULL, error = NULL
-       WHERE webhook_receipts.status = 'failed' AND webhook_receipts.error LIKE '${ENQUEUE_FAILURE_PREFIX}%'
-       RETURNING id`,
-    ).bind(integration.workspace_id, integration.id, provider, receivedAt, JSON.stringify(rows)),
-    env.DB.prepare(
-      `UPDATE integrations SET last_received_at = ?2,
-         accepted_count = accepted_count + (SELECT count(*) FROM webhook_receipts WHERE id IN (SELECT value FROM json_each(?3)))
-       WHERE id = ?1`,
-    ).bind(integration.id, receivedAt, receiptIds),
-  ]);
-  const accepted = inserted?.results.map((row) => row.id) ?? [];
+  const accepted = await recordReceipts(
+    env.DB,
+    { workspaceId: integration.workspace_id, integrationId: integration.id, provider },
+    rows,
+    receivedAt,
+  );
   const duplicates = events.length - accepted.length;
   const messages = webhookMessages(integration.workspace_id, integration.id, provider, accepted);
   const chunks: EventMessage[][] = [];
@@ -216,13 +188,6 @@ async function recordAndEnqueue(
   const error =
     `${ENQUEUE_FAILURE_PREFIX}${String(firstFailure?.status === "rejected" ? firstFailure.reason : "")}`.slice(0, 500);
   console.error(JSON.stringify({ integrationId: integration.id, unsent: unsent.length, error }));
-  await env.DB.batch([
-    env.DB.prepare(
-      "UPDATE webhook_receipts SET status = 'failed', error = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'queued'",
-    ).bind(JSON.stringify(unsent), error),
-    env.DB.prepare(
-      "UPDATE integrations SET failed_count = failed_count + ?2, accepted_count = accepted_count - ?2 WHERE id = ?1",
-    ).bind(integration.id, unsent.length),
-  ]);
+  await failUnsentReceipts(env.DB, integration.id, unsent, error);
   return refusal(500, "the events could not be queued; deliver them again");
 }

@@ -1,16 +1,10 @@
 import type { CronJob } from "../platform/queue/cron";
-import { type EventMessage, webhookMessages } from "./messages";
+import { webhookMessages } from "./messages";
+import { findStaleReceipts, markReceiptsRequeued, type StaleReceiptRow } from "./queries/receipts";
 
 /** A receipt still `queued` this long after it arrived (or was last requeued) is enqueued again. */
 const STALE_AFTER_MS = 15 * 60_000;
 const MAX_PER_RUN = 500;
-
-interface StaleReceipt {
-  id: string;
-  workspace_id: string;
-  integration_id: string;
-  provider: EventMessage extends { provider: infer P } ? P : never;
-}
 
 /**
  * Recovers receipts that were stored but never reached the queue (the Worker stopped between
@@ -21,14 +15,8 @@ export const requeueStaleReceipts: CronJob = {
   name: "requeue_stale_receipts",
   async run(env, scheduledTime) {
     const cutoff = new Date(scheduledTime.getTime() - STALE_AFTER_MS).toISOString();
-    const { results } = await env.DB.prepare(
-      `SELECT id, workspace_id, integration_id, provider FROM webhook_receipts
-        WHERE status = 'queued' AND received_at < ?1 AND (requeued_at IS NULL OR requeued_at < ?1)
-        ORDER BY received_at LIMIT ?2`,
-    )
-      .bind(cutoff, MAX_PER_RUN)
-      .all<StaleReceipt>();
-    const groups = new Map<string, StaleReceipt[]>();
+    const results = await findStaleReceipts(env.DB, cutoff, MAX_PER_RUN);
+    const groups = new Map<string, StaleReceiptRow[]>();
     for (const receipt of results) {
       const key = `${receipt.workspace_id}\u0000${receipt.integration_id}\u0000${receipt.provider}`;
       const group = groups.get(key);
@@ -36,15 +24,13 @@ export const requeueStaleReceipts: CronJob = {
       else groups.set(key, [receipt]);
     }
     for (const receipts of groups.values()) {
-      const { workspace_id, integration_id, provider } = receipts[0] as StaleReceipt;
+      const { workspace_id, integration_id, provider } = receipts[0] as StaleReceiptRow;
       const ids = receipts.map((receipt) => receipt.id);
       const messages = webhookMessages(workspace_id, integration_id, provider, ids);
       for (let i = 0; i < messages.length; i += 100) {
         await env.EVENTS_QUEUE.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
       }
-      await env.DB.prepare("UPDATE webhook_receipts SET requeued_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))")
-        .bind(JSON.stringify(ids), scheduledTime.toISOString())
-        .run();
+      await markReceiptsRequeued(env.DB, ids, scheduledTime.toISOString());
     }
     return { receipts_requeued: results.length };
   },

@@ -5,7 +5,7 @@
  */
 import { newId } from "../platform/lib/ids";
 import { type IntegrationProvider, isWebhookProvider, PROVIDER_GUIDES } from "./catalog";
-import { normalizeSendGridPublicKey } from "./providers/sendgrid";
+import type { SqlRunner } from "./queries";
 import {
   AWAITING_SECRET,
   generateSecret,
@@ -15,28 +15,9 @@ import {
   sealSecrets,
   secretFingerprint,
 } from "./secrets";
+import { normalizeSendGridPublicKey } from "./sendgrid/receive";
 
-/** A value bound to a `?N` placeholder. */
-export type SqlValue = string | number | null;
-
-/** Runs one SQL statement with `?N` placeholders and returns its rows. */
-export interface SqlRunner {
-  all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;
-}
-
-/** A {@link SqlRunner} over a D1 binding. */
-export function d1Runner(db: D1Database): SqlRunner {
-  return {
-    async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-      return (
-        await db
-          .prepare(sql)
-          .bind(...params)
-          .all<T>()
-      ).results;
-    },
-  };
-}
+export { d1Runner, type SqlRunner, type SqlValue } from "./queries";
 
 /** What sealing secrets and building webhook URLs needs. */
 export interface IntegrationSettings {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { normalizeGeneric } from "../../src/ingest/normalize/generic";
-import { normalizeHubspot } from "../../src/ingest/normalize/hubspot";
-import { normalizeIntercom, textOfHtml } from "../../src/ingest/normalize/intercom";
-import { normalizeSegment } from "../../src/ingest/normalize/segment";
-import { normalizeSendgrid } from "../../src/ingest/normalize/sendgrid";
-import { majorUnits, normalizeStripe } from "../../src/ingest/normalize/stripe";
-import { normalizeZendesk } from "../../src/ingest/normalize/zendesk";
 import { domainAt, instantAt } from "../../src/ingest/read";
 import { PayloadError } from "../../src/ingest/records";
+import { normalizeGeneric } from "../../src/integrations/generic/normalize";
+import { normalizeHubspot } from "../../src/integrations/hubspot/normalize";
+import { normalizeIntercom, textOfHtml } from "../../src/integrations/intercom/normalize";
+import { normalizeSegment } from "../../src/integrations/segment/normalize";
+import { normalizeSendgrid } from "../../src/integrations/sendgrid/normalize";
+import { majorUnits, normalizeStripe } from "../../src/integrations/stripe/normalize";
+import { normalizeZendesk } from "../../src/integrations/zendesk/normalize";
 
 const context = { receivedAt: "2026-05-01T12:00:00.000Z", eventType: null };
 

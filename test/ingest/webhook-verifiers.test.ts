@@ -1,9 +1,9 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { RECEIVERS } from "../../src/integrations/providers";
-import { hubspotSignedUri } from "../../src/integrations/providers/hubspot";
-import { derToP1363, normalizeSendGridPublicKey } from "../../src/integrations/providers/sendgrid";
-import type { SignedDelivery } from "../../src/integrations/providers/types";
+import { hubspotSignedUri } from "../../src/integrations/hubspot/receive";
+import type { SignedDelivery } from "../../src/integrations/receive";
+import { RECEIVERS } from "../../src/integrations/receivers";
+import { derToP1363, normalizeSendGridPublicKey } from "../../src/integrations/sendgrid/receive";
 import { equalBytes, fromBase64, fromHex } from "../../src/integrations/signing";
 import { clock } from "../../src/platform/lib/clock";
 import {

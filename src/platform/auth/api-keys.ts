@@ -1,7 +1,8 @@
 import { clock } from "../lib/clock";
 import { sha256Hex } from "../lib/crypto";
 import { base64url } from "../lib/ids";
-import type { AuthProps, Role } from "./principal";
+import type { AuthProps } from "./principal";
+import { findApiKeyByHash, touchApiKeyUsedAt } from "./queries";
 
 /** Every personal API key starts with this, so it is recognised (and found by secret scanners). */
 export const API_KEY_PREFIX = "csk_";
@@ -14,24 +15,10 @@ export function generateApiKey(): string {
 /** `last_used_at` is refreshed at most this often, so a busy key does not cost a D1 write per call. */
 const LAST_USED_RESOLUTION_MS = 3_600_000;
 
-interface KeyRow {
-  id: string;
-  workspace_id: string;
-  user_id: string | null;
-  role: Role;
-  revoked_at: string | null;
-  expires_at: string | null;
-  last_used_at: string | null;
-}
-
 /** Resolves a bearer API key to its props, or null when unknown, revoked or expired. */
 export async function resolveApiKey(env: Pick<Env, "DB">, key: string, now = clock.now()): Promise<AuthProps | null> {
   if (!key.startsWith(API_KEY_PREFIX)) return null;
-  const row = await env.DB.prepare(
-    "SELECT id, workspace_id, user_id, role, revoked_at, expires_at, last_used_at FROM api_keys WHERE key_hash = ?1",
-  )
-    .bind(await sha256Hex(key))
-    .first<KeyRow>();
+  const row = await findApiKeyByHash(env.DB, await sha256Hex(key));
   if (!row || row.revoked_at || (row.expires_at && row.expires_at <= now.toISOString())) return null;
   await touchApiKey(env, row, now);
   return { workspaceId: row.workspace_id, userId: row.user_id, keyId: row.id };
@@ -45,9 +32,5 @@ export async function touchApiKey(
 ): Promise<void> {
   const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
   if (key.last_used_at && key.last_used_at > staleBefore) return;
-  await env.DB.prepare(
-    "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?3)",
-  )
-    .bind(key.id, now.toISOString(), staleBefore)
-    .run();
+  await touchApiKeyUsedAt(env.DB, key.id, now.toISOString(), staleBefore);
 }

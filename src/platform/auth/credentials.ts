@@ -3,6 +3,7 @@ import { hashPassword, sha256Hex, verifyPassword } from "../lib/crypto";
 import { API_KEY_PREFIX, touchApiKey } from "./api-keys";
 import { loadPrincipal } from "./load";
 import type { AuthProps, Principal } from "./principal";
+import { findKeyCredential, findPasswordCredential } from "./queries";
 
 /** Emails are matched case-insensitively: they are stored and looked up in this form. */
 export function canonicalEmail(email: string): string {
@@ -50,13 +51,7 @@ async function passwordProps(
   email: string,
   password: string,
 ): Promise<AuthProps | null> {
-  const row = await env.DB.prepare(
-    `SELECT w.id AS workspace_id, u.id AS user_id, u.password_hash
-       FROM workspaces w JOIN users u ON u.workspace_id = w.id AND u.email = ?2
-      WHERE w.slug = ?1`,
-  )
-    .bind(workspace, email)
-    .first<{ workspace_id: string; user_id: string; password_hash: string | null }>();
+  const row = await findPasswordCredential(env.DB, workspace, email);
   const valid = await verifyPassword(password, row?.password_hash ?? (await decoy()));
   if (!row?.password_hash || !valid) return null;
   return { workspaceId: row.workspace_id, userId: row.user_id, keyId: null };
@@ -68,15 +63,7 @@ async function keyProps(
   email: string,
   key: string,
 ): Promise<AuthProps | null> {
-  const row = await env.DB.prepare(
-    `SELECT k.id, k.workspace_id, k.user_id
-       FROM api_keys k
-       JOIN workspaces w ON w.id = k.workspace_id
-       JOIN users u ON u.id = k.user_id AND u.workspace_id = k.workspace_id
-      WHERE k.key_hash = ?1 AND w.slug = ?2 AND u.email = ?3`,
-  )
-    .bind(await sha256Hex(key), workspace, email)
-    .first<{ id: string; workspace_id: string; user_id: string }>();
+  const row = await findKeyCredential(env.DB, await sha256Hex(key), workspace, email);
   if (!row) return null;
   // keyId stays in the grant, so revoking the key also ends the sessions it opened.
   return { workspaceId: row.workspace_id, userId: row.user_id, keyId: row.id };

@@ -1,5 +1,6 @@
 import { clock } from "../lib/clock";
 import { newId } from "../lib/ids";
+import { claimJobRun, finishJobRun } from "./queries";
 
 /** One unit of scheduled work; returns figures recorded with the run. */
 export interface CronJob {
@@ -48,12 +49,12 @@ export async function runScheduled(
 ): Promise<CronOutcome> {
   const scheduled = scheduledTime.toISOString();
   const runId = newId("run");
-  const claimed = await env.DB.prepare(
-    `INSERT INTO job_runs (id, cron, scheduled_time, status, started_at) VALUES (?1, ?2, ?3, 'running', ?4)
-     ON CONFLICT (cron, scheduled_time) DO NOTHING RETURNING id`,
-  )
-    .bind(runId, cron, scheduled, clock.now().toISOString())
-    .first<{ id: string }>();
+  const claimed = await claimJobRun(env.DB, {
+    runId,
+    cron,
+    scheduledTime: scheduled,
+    startedAt: clock.now().toISOString(),
+  });
   if (!claimed) return { status: "duplicate", cron, scheduledTime: scheduled };
 
   const detail: Record<string, unknown> = {};
@@ -72,10 +73,6 @@ export async function runScheduled(
     detail.error = `no jobs are registered for cron "${cron}"`;
   }
   // Merged, not replaced: queued work may already have recorded its progress in the detail.
-  await env.DB.prepare(
-    "UPDATE job_runs SET status = ?2, detail = json_patch(coalesce(detail, '{}'), ?3), finished_at = ?4 WHERE id = ?1",
-  )
-    .bind(runId, status, JSON.stringify(detail), clock.now().toISOString())
-    .run();
+  await finishJobRun(env.DB, runId, status, JSON.stringify(detail), clock.now().toISOString());
   return { status, cron, scheduledTime: scheduled, runId, detail };
 }

@@ -1,4 +1,11 @@
 import { newId } from "../lib/ids";
+import {
+  type DeadLetter,
+  markDeadLetterStatement,
+  recoveredDeadLetterStatement,
+  retryingDeadLetterStatement,
+  unrecordedDeadLetterStatement,
+} from "./queries";
 
 /** Dead-letter queues, by the queue whose failures they receive. */
 export const DEAD_LETTER_QUEUES: Record<string, string> = {
@@ -51,27 +58,9 @@ export async function handleQueue(
     ...failed.map((message) => {
       const error = errorText(failures.get(message.id));
       console.error(JSON.stringify({ queue: batch.queue, messageId: message.id, attempts: message.attempts, error }));
-      return env.DB.prepare(
-        `INSERT INTO dead_letters (id, workspace_id, queue, message_id, body, error, attempts, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'retrying')
-         ON CONFLICT (queue, message_id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts,
-           status = 'retrying', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
-      ).bind(
-        newId("dlq"),
-        workspaceOf(message.body),
-        batch.queue,
-        message.id,
-        JSON.stringify(message.body),
-        error,
-        message.attempts,
-      );
+      return retryingDeadLetterStatement(env.DB, deadLetter(batch.queue, message), error);
     }),
-    ...recovered.map((message) =>
-      env.DB.prepare("DELETE FROM dead_letters WHERE queue = ?1 AND message_id = ?2 AND status = 'retrying'").bind(
-        batch.queue,
-        message.id,
-      ),
-    ),
+    ...recovered.map((message) => recoveredDeadLetterStatement(env.DB, batch.queue, message.id)),
   ];
   if (statements.length > 0) await env.DB.batch(statements);
 }
@@ -84,32 +73,28 @@ export async function handleQueue(
 async function recordDeadLetters(batch: MessageBatch<unknown>, env: Env, sourceQueue: string): Promise<void> {
   const marked = await env.DB.batch(
     batch.messages.map((message) =>
-      env.DB.prepare(
-        `UPDATE dead_letters SET status = 'dead', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-          WHERE queue = ?1 AND status = 'retrying' AND (message_id = ?2 OR body = ?3)`,
-      ).bind(sourceQueue, message.id, JSON.stringify(message.body)),
+      markDeadLetterStatement(env.DB, sourceQueue, message.id, JSON.stringify(message.body)),
     ),
   );
   const unrecorded = batch.messages.filter((_, i) => (marked[i]?.meta.changes ?? 0) === 0);
   if (unrecorded.length > 0) {
     await env.DB.batch(
-      unrecorded.map((message) =>
-        env.DB.prepare(
-          `INSERT INTO dead_letters (id, workspace_id, queue, message_id, body, error, attempts, status)
-           VALUES (?1, ?2, ?3, ?4, ?5, 'retries exhausted (no error was recorded)', ?6, 'dead')
-           ON CONFLICT (queue, message_id) DO NOTHING`,
-        ).bind(
-          newId("dlq"),
-          workspaceOf(message.body),
-          sourceQueue,
-          message.id,
-          JSON.stringify(message.body),
-          message.attempts,
-        ),
-      ),
+      unrecorded.map((message) => unrecordedDeadLetterStatement(env.DB, deadLetter(sourceQueue, message))),
     );
   }
   batch.ackAll();
+}
+
+/** A message as its dead-letter row of `queue` records it, under a new row id. */
+function deadLetter(queue: string, message: Message<unknown>): DeadLetter {
+  return {
+    id: newId("dlq"),
+    workspaceId: workspaceOf(message.body),
+    queue,
+    messageId: message.id,
+    body: JSON.stringify(message.body),
+    attempts: message.attempts,
+  };
 }
 
 function workspaceOf(body: unknown): string | null {

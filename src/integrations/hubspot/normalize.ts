@@ -20,8 +20,18 @@
  * and other properties change nothing.
  */
 
-import { column, domainAt, emailAt, idAt, instantAt, numberAt, objectAt, textAt, unixMillisAt } from "../read";
-import { type Change, type ColumnChange, PayloadError, type RowChange } from "../records";
+import {
+  column,
+  domainAt,
+  emailAt,
+  idAt,
+  instantAt,
+  numberAt,
+  objectAt,
+  textAt,
+  unixMillisAt,
+} from "../../ingest/read";
+import { type Change, type ColumnChange, PayloadError, type RowChange } from "../../ingest/records";
 
 /** Normalizes one element of a HubSpot webhook array. */
 export function normalizeHubspot(payload: unknown): Change[] {

@@ -17,8 +17,8 @@
  * customer_ref kept for matching. Account ARR and renewal date are refreshed in the same batch.
  */
 
-import { column, columnsOf, idAt, numberAt, objectAt, pathAt, unixSecondsAt } from "../read";
-import { type AccountCandidate, type Change, type ColumnChange, PayloadError } from "../records";
+import { column, columnsOf, idAt, numberAt, objectAt, pathAt, unixSecondsAt } from "../../ingest/read";
+import { type AccountCandidate, type Change, type ColumnChange, PayloadError } from "../../ingest/records";
 
 /** ISO 4217 currencies Stripe counts in whole units. */
 const ZERO_DECIMAL = new Set([

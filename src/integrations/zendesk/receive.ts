@@ -1,5 +1,5 @@
+import { eventIdOf, isRecord, type ProviderReceiver, refused, textOf, VERIFIED } from "../receive";
 import { concatBytes, equalBytes, fromBase64, hmac, utf8, withinWindow } from "../signing";
-import { eventIdOf, isRecord, type ProviderReceiver, refused, textOf, VERIFIED } from "./types";
 
 /** An ISO-8601 instant with a zone, as Zendesk sends it (`2021-03-25T05:09:27Z`). */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;

@@ -1,5 +1,5 @@
+import { arrayEvents, eventIdOf, type ProviderReceiver, refused, textOf, VERIFIED } from "../receive";
 import { concatBytes, fromBase64, parseEpoch, toBase64, utf8, withinWindow } from "../signing";
-import { arrayEvents, eventIdOf, type ProviderReceiver, refused, textOf, VERIFIED } from "./types";
 
 const P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
 /** Bytes of one P-256 signature half (r or s). */

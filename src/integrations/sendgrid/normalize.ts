@@ -20,9 +20,9 @@
  * the order of delivery. Events for messages we did not send still suppress their address.
  */
 
-import { emailAt, idAt, objectAt, pathAt, unixSecondsAt } from "../read";
-import type { Change, EmailEventChange, NormalizeContext } from "../records";
-import { PayloadError } from "../records";
+import { emailAt, idAt, objectAt, pathAt, unixSecondsAt } from "../../ingest/read";
+import type { Change, EmailEventChange, NormalizeContext } from "../../ingest/records";
+import { PayloadError } from "../../ingest/records";
 
 /** Normalizes one SendGrid event. */
 export function normalizeSendgrid(payload: unknown, context: NormalizeContext): Change[] {

@@ -5,10 +5,10 @@
  * Column and table names come from this module's constants and the normalizers, never from a payload.
  */
 
-import { jsonChunks } from "../platform/db/json-chunks";
-import { refreshAccountRollups } from "../records/rollups";
-import { type MessagePlan, type PlannedEmail, type PlannedRow, TABLES } from "./plan";
-import { type ColumnChange, EMAIL_STATUS_RANK, type Merge, type UpsertTable } from "./records";
+import { jsonChunks } from "../../platform/db/json-chunks";
+import { refreshAccountRollups } from "../../records/rollups";
+import { type MessagePlan, outboxUpdates, type PlannedEmail, type PlannedRow, TABLES } from "../plan";
+import { type ColumnChange, EMAIL_STATUS_RANK, type Merge, type UpsertTable } from "../records";
 
 /** `refreshAccountRollups` takes at most 90 account ids. */
 const ROLLUP_CHUNK = 90;
@@ -186,34 +186,9 @@ const CONTACT_FLAG = { bounce: "bounced", spam_report: "spam_reported", unsubscr
 
 function emailStatements(db: D1Database, emails: PlannedEmail[]): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
-  // One update per outbox message: the furthest status and the first open and click.
-  const byOutbox = new Map<
-    string,
-    { workspace_id: string; id: string; status: string | null; opened_at: string | null; clicked_at: string | null }
-  >();
-  for (const email of emails) {
-    if (!email.outboxId || !email.status) continue;
-    const key = `${email.workspaceId}\u0000${email.outboxId}`;
-    const entry = byOutbox.get(key) ?? {
-      workspace_id: email.workspaceId,
-      id: email.outboxId,
-      status: null,
-      opened_at: null,
-      clicked_at: null,
-    };
-    if (
-      !entry.status ||
-      EMAIL_STATUS_RANK[email.status] > EMAIL_STATUS_RANK[entry.status as keyof typeof EMAIL_STATUS_RANK]
-    ) {
-      entry.status = email.status;
-    }
-    if (email.status === "opened" && (!entry.opened_at || email.at < entry.opened_at)) entry.opened_at = email.at;
-    if (email.status === "clicked" && (!entry.clicked_at || email.at < entry.clicked_at)) entry.clicked_at = email.at;
-    byOutbox.set(key, entry);
-  }
   const firstOf = (column: string) =>
     `${column} = CASE WHEN j.${column} IS NOT NULL AND (outbox_messages.${column} IS NULL OR j.${column} < outbox_messages.${column}) THEN j.${column} ELSE outbox_messages.${column} END`;
-  for (const chunk of jsonChunks([...byOutbox.values()])) {
+  for (const chunk of jsonChunks(outboxUpdates(emails))) {
     statements.push(
       db
         .prepare(

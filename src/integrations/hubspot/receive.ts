@@ -1,5 +1,5 @@
+import { arrayEvents, eventIdOf, type ProviderReceiver, refused, textOf, VERIFIED } from "../receive";
 import { concatBytes, equalBytes, fromBase64, hmac, parseEpoch, utf8, withinWindow } from "../signing";
-import { arrayEvents, eventIdOf, type ProviderReceiver, refused, textOf, VERIFIED } from "./types";
 
 /** The percent-encodings HubSpot's v3 validation says to decode in the request URI; all others stay encoded. */
 const DECODED_IN_URI: Record<string, string> = {

@@ -1,5 +1,5 @@
+import { eventIdOf, isRecord, type ProviderReceiver, refused, textOf, VERIFIED } from "../receive";
 import { equalBytes, fromHex, hmac } from "../signing";
-import { eventIdOf, isRecord, type ProviderReceiver, refused, textOf, VERIFIED } from "./types";
 
 /**
  * Intercom webhooks: `X-Hub-Signature: sha1=<hex>` is the HMAC-SHA1 of the raw body under the

@@ -1,5 +1,5 @@
+import { eventIdOf, isRecord, type ProviderReceiver, refused, textOf, VERIFIED } from "../receive";
 import { concatBytes, equalBytes, fromHex, hmac, parseEpoch, utf8, withinWindow } from "../signing";
-import { eventIdOf, isRecord, type ProviderReceiver, refused, textOf, VERIFIED } from "./types";
 
 /**
  * Our own scheme for any other sender: `X-Webhook-Timestamp` (unix seconds, within the window)

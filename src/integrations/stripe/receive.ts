@@ -1,5 +1,5 @@
+import { eventIdOf, isRecord, type ProviderReceiver, refused, textOf, VERIFIED } from "../receive";
 import { concatBytes, equalBytes, fromHex, hmac, parseEpoch, utf8, withinWindow } from "../signing";
-import { eventIdOf, isRecord, type ProviderReceiver, refused, textOf, VERIFIED } from "./types";
 
 /** The `t` and `v1` values of a `Stripe-Signature` header; other schemes (v0) are ignored. */
 function parseStripeSignature(header: string): { timestamp: string | null; signatures: Uint8Array[] } {

@@ -1,5 +1,5 @@
+import { arrayEvents, eventIdOf, isRecord, type ProviderReceiver, refused, textOf, VERIFIED } from "../receive";
 import { equalBytes, fromHex, hmac } from "../signing";
-import { arrayEvents, eventIdOf, isRecord, type ProviderReceiver, refused, textOf, VERIFIED } from "./types";
 
 /**
  * Segment Webhooks destination: `X-Signature` is the hex HMAC-SHA1 of the raw body under the

@@ -15,8 +15,25 @@
  * userId. The newer-than time of group/identify is `timestamp`.
  */
 
-import { column, columnsOf, domainAt, emailAt, idAt, instantAt, numberAt, objectAt, pathAt, verbatimAt } from "../read";
-import { type AccountCandidate, type Change, type ColumnChange, type NormalizeContext, PayloadError } from "../records";
+import {
+  column,
+  columnsOf,
+  domainAt,
+  emailAt,
+  idAt,
+  instantAt,
+  numberAt,
+  objectAt,
+  pathAt,
+  verbatimAt,
+} from "../../ingest/read";
+import {
+  type AccountCandidate,
+  type Change,
+  type ColumnChange,
+  type NormalizeContext,
+  PayloadError,
+} from "../../ingest/records";
 
 /** Normalizes one Segment message. */
 export function normalizeSegment(payload: unknown, context: NormalizeContext): Change[] {

@@ -19,7 +19,17 @@
  * The newer-than time is the item's `updated_at`, else the notification's `created_at`.
  */
 
-import { column, columnsOf, emailAt, emailDomain, idAt, objectAt, pathAt, unixSecondsAt, verbatimAt } from "../read";
+import {
+  column,
+  columnsOf,
+  emailAt,
+  emailDomain,
+  idAt,
+  objectAt,
+  pathAt,
+  unixSecondsAt,
+  verbatimAt,
+} from "../../ingest/read";
 import {
   type AccountCandidate,
   type Change,
@@ -27,7 +37,7 @@ import {
   type ContactCandidate,
   type NormalizeContext,
   PayloadError,
-} from "../records";
+} from "../../ingest/records";
 
 const STATES: Record<string, string> = { open: "open", snoozed: "pending", closed: "solved" };
 const SUBJECT_CHARS = 200;

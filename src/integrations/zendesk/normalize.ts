@@ -41,7 +41,7 @@ import {
   pathAt,
   textAt,
   verbatimAt,
-} from "../read";
+} from "../../ingest/read";
 import {
   type AccountCandidate,
   type Change,
@@ -50,7 +50,7 @@ import {
   type NormalizeContext,
   PayloadError,
   type RowChange,
-} from "../records";
+} from "../../ingest/records";
 
 const STATUSES: Record<string, string> = {
   new: "new",

@@ -21,9 +21,8 @@
  * `occurred_at` (else the time we received it) is the newer-than time; a ticket's is its
  * `updated_at` when given.
  */
-import { RECORD_COLUMNS } from "../../tools/core/domain/import-columns";
-import { type ImportEntity, validateRecords } from "../../tools/core/domain/import-rows";
-import { column, idAt, instantAt, objectAt } from "../read";
+
+import { column, idAt, instantAt, objectAt } from "../../ingest/read";
 import {
   type AccountCandidate,
   type Change,
@@ -34,7 +33,9 @@ import {
   type RowChange,
   type SqlValue,
   type UpsertTable,
-} from "../records";
+} from "../../ingest/records";
+import { RECORD_COLUMNS } from "../../tools/core/domain/import-columns";
+import { type ImportEntity, validateRecords } from "../../tools/core/domain/import-rows";
 
 /** Event types and the import entity whose row schema their `data` follows. */
 const ENTITY_OF_TYPE = {
