@@ -1,6 +1,5 @@
-import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
@@ -11,7 +10,12 @@ import {
   queryFingerprint,
 } from "../../platform/mcp/pagination";
 import { readSettings, type WorkspaceSettings, workspaceSettingsSchema } from "../../records/settings";
-import { workspaces } from "../../schema";
+import {
+  findSettingsVersion,
+  findWorkspaceSettings,
+  listSettingsVersions,
+  saveSettingsStatements,
+} from "./queries/workspace";
 
 /**
  * The shape of a settings patch, derived from the settings schema so new settings are patchable
@@ -71,14 +75,14 @@ const FIELD_ACTION = {
   cursor: "history",
 } as const;
 
-interface VersionRow {
-  version: number;
-  settings: string;
-  changed_by: string | null;
-  created_at: string;
+type Action = (typeof ACTIONS)[number];
+
+/** The optional fields of one action, from FIELD_ACTION. */
+function fieldsOf(action: Action): (keyof typeof FIELD_ACTION)[] {
+  return (Object.keys(FIELD_ACTION) as (keyof typeof FIELD_ACTION)[]).filter((field) => FIELD_ACTION[field] === action);
 }
 
-export const configureWorkspace = defineTool({
+export const configureWorkspace = defineActionTool({
   name: "configure_workspace",
   title: "Configure workspace",
   toolset: "core",
@@ -119,60 +123,50 @@ export const configureWorkspace = defineTool({
   ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   minRole: "admin",
-  actions: { get: { writes: false }, update: { writes: true }, history: { writes: false } },
-  async handler(args, ctx) {
-    const misplaced = (Object.keys(FIELD_ACTION) as (keyof typeof FIELD_ACTION)[]).filter(
-      (field) => args[field] !== undefined && FIELD_ACTION[field] !== args.action,
-    );
-    if (misplaced.length > 0) {
-      throw new ToolError(
-        misplaced.map((field) => `${field} applies to action ${FIELD_ACTION[field]} only`).join("; ") +
-          `; leave ${misplaced.length === 1 ? "it" : "them"} out for action ${args.action}.`,
-      );
-    }
-    const [workspace] = await ctx.db
-      .select({ settings: workspaces.settings, version: workspaces.settingsVersion })
-      .from(workspaces)
-      .where(eq(workspaces.id, ctx.principal.workspaceId));
-    if (!workspace) throw new Error("workspace of a verified principal is missing");
-    const current = readSettings(workspace.settings);
-    if (args.action === "get") {
-      ctx.audit({ action: "get", targetType: "workspace", targetId: ctx.principal.workspaceId });
-      if (args.version === undefined || args.version === workspace.version) {
-        return {
-          data: {
-            action: "get" as const,
-            version: workspace.version,
-            current_version: workspace.version,
-            settings: current,
-          },
-          text: `Settings version ${workspace.version} (current).\n${settingsSummary(current)}`,
-        };
-      }
-      const past = await ctx.env.DB.prepare(
-        "SELECT settings FROM workspace_settings_versions WHERE workspace_id = ?1 AND version = ?2",
-      )
-        .bind(ctx.principal.workspaceId, args.version)
-        .first<{ settings: string }>();
-      if (!past) throw notFound("settings version", String(args.version));
-      const settings = readSettings(JSON.parse(past.settings));
-      return {
-        data: { action: "get" as const, version: args.version, current_version: workspace.version, settings },
-        text: `Settings version ${args.version} (current is ${workspace.version}).\n${settingsSummary(settings)}`,
-      };
-    }
-    if (args.action === "history") return history(ctx, workspace.version, args.limit, args.cursor);
-    return update(ctx, current, workspace.version, args.settings, args.expected_version);
+  commonFields: ["limit"],
+  actions: {
+    get: { writes: false, fields: fieldsOf("get"), run: (args, ctx) => getSettings(ctx, args.version) },
+    update: {
+      writes: true,
+      fields: fieldsOf("update"),
+      run: (args, ctx) => update(ctx, args.settings, args.expected_version),
+    },
+    history: { writes: false, fields: fieldsOf("history"), run: (args, ctx) => history(ctx, args.limit, args.cursor) },
   },
 });
 
-async function update(
-  ctx: ToolContext,
-  current: WorkspaceSettings,
-  currentVersion: number,
-  patch: unknown,
-  expectedVersion: number | undefined,
-) {
+/** The workspace's current settings (defaults filled in) and version. */
+async function currentSettings(ctx: ToolContext): Promise<{ current: WorkspaceSettings; version: number }> {
+  const workspace = await findWorkspaceSettings(ctx.db, ctx.principal.workspaceId);
+  if (!workspace) throw new Error("workspace of a verified principal is missing");
+  return { current: readSettings(workspace.settings), version: workspace.version };
+}
+
+async function getSettings(ctx: ToolContext, version: number | undefined) {
+  const workspace = await currentSettings(ctx);
+  ctx.audit({ action: "get", targetType: "workspace", targetId: ctx.principal.workspaceId });
+  if (version === undefined || version === workspace.version) {
+    return {
+      data: {
+        action: "get" as const,
+        version: workspace.version,
+        current_version: workspace.version,
+        settings: workspace.current,
+      },
+      text: `Settings version ${workspace.version} (current).\n${settingsSummary(workspace.current)}`,
+    };
+  }
+  const past = await findSettingsVersion(ctx.env.DB, ctx.principal.workspaceId, version);
+  if (past === null) throw notFound("settings version", String(version));
+  const settings = readSettings(JSON.parse(past));
+  return {
+    data: { action: "get" as const, version, current_version: workspace.version, settings },
+    text: `Settings version ${version} (current is ${workspace.version}).\n${settingsSummary(settings)}`,
+  };
+}
+
+async function update(ctx: ToolContext, patch: unknown, expectedVersion: number | undefined) {
+  const { current, version: currentVersion } = await currentSettings(ctx);
   if (patch === undefined) {
     throw new ToolError("action update needs `settings`: an object with only the settings to change.");
   }
@@ -181,18 +175,7 @@ async function update(
       `The settings changed since version ${expectedVersion}: the current version is ${currentVersion}. Re-read them with action get, then re-apply your change with expected_version ${currentVersion}.`,
     );
   }
-  const candidate = deepMerge(current, patch);
-  const parsed = workspaceSettingsSchema.safeParse(candidate);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => describeIssue(issue, candidate));
-    throw new ToolError(`Settings not saved: ${problems.join("; ")}.`);
-  }
-  const next = parsed.data;
-  if (!isTimeZone(next.timezone)) {
-    throw new ToolError(
-      "Settings not saved: timezone must be an IANA time zone name such as UTC, Europe/Berlin or America/New_York.",
-    );
-  }
+  const next = validSettings(deepMerge(current, patch));
   const changes = diffSettings(current, next);
   const workspaceId = ctx.principal.workspaceId;
   if (changes.length === 0) {
@@ -214,15 +197,9 @@ async function update(
   // primary key also refuses a concurrent writer that got there first.
   let results: D1Result[];
   try {
-    results = await ctx.env.DB.batch([
-      ctx.env.DB.prepare(
-        `INSERT INTO workspace_settings_versions (workspace_id, version, settings, changed_by)
-         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?1 AND settings_version = ?5)`,
-      ).bind(workspaceId, newVersion, document, ctx.principal.userId, currentVersion),
-      ctx.env.DB.prepare(
-        "UPDATE workspaces SET settings = ?2, settings_version = ?3 WHERE id = ?1 AND settings_version = ?4",
-      ).bind(workspaceId, document, newVersion, currentVersion),
-    ]);
+    results = await ctx.env.DB.batch(
+      saveSettingsStatements(ctx.env.DB, workspaceId, { document, changedBy: ctx.principal.userId, currentVersion }),
+    );
   } catch (error) {
     if (String(error).includes("UNIQUE constraint failed")) throw concurrentChange();
     throw error;
@@ -244,22 +221,34 @@ async function update(
   };
 }
 
+/** The merged settings once validated; refused with every problem named. */
+function validSettings(candidate: unknown): WorkspaceSettings {
+  const parsed = workspaceSettingsSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => describeIssue(issue, candidate));
+    throw new ToolError(`Settings not saved: ${problems.join("; ")}.`);
+  }
+  const next = parsed.data;
+  if (!isTimeZone(next.timezone)) {
+    throw new ToolError(
+      "Settings not saved: timezone must be an IANA time zone name such as UTC, Europe/Berlin or America/New_York.",
+    );
+  }
+  return next;
+}
+
 function concurrentChange(): ToolError {
   return new ToolError(
     "Someone else saved the settings at the same moment; nothing was saved. Re-read them with action get and apply your change again.",
   );
 }
 
-async function history(ctx: ToolContext, currentVersion: number, limit: number, cursor: string | undefined) {
+async function history(ctx: ToolContext, limit: number, cursor: string | undefined) {
+  const { version: currentVersion } = await currentSettings(ctx);
   const fingerprint = queryFingerprint(["configure_workspace.history"]);
   const before = cursor ? Number(decodeCursor(cursor, fingerprint).k[0]) : Number.MAX_SAFE_INTEGER;
   // One extra row tells whether there is another page, and one more gives the last row's predecessor.
-  const { results } = await ctx.env.DB.prepare(
-    `SELECT version, settings, changed_by, created_at FROM workspace_settings_versions
-      WHERE workspace_id = ?1 AND version < ?2 ORDER BY version DESC LIMIT ?3`,
-  )
-    .bind(ctx.principal.workspaceId, before, limit + 2)
-    .all<VersionRow>();
+  const results = await listSettingsVersions(ctx.env.DB, ctx.principal.workspaceId, { before, limit: limit + 2 });
   const page = results.slice(0, limit);
   const versions = page.map((row, index) => {
     const previous = results[index + 1];

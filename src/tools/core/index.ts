@@ -1,11 +1,12 @@
 import { outboxRoutes } from "../../http/outbox";
 import { defineToolset } from "../../platform/toolset";
-import { getAccountOverview, listAccounts } from "./accounts";
 import { configureWorkspace } from "./configure-workspace";
 import { fetchDocument } from "./fetch";
+import { getAccountOverview } from "./get-account-overview";
 import { getAccountTimeline } from "./get-account-timeline";
 import { getWorkspaceOverview } from "./get-workspace-overview";
 import { importRecords } from "./import-records";
+import { listAccounts } from "./list-accounts";
 import { listOutbox } from "./list-outbox";
 import { logActivity } from "./log-activity";
 import { manageDeadLetters } from "./manage-dead-letters";

@@ -1,12 +1,11 @@
-import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { newestFirstAfter } from "../../platform/db/keyset";
 import { markdownTable } from "../../platform/lib/markdown-table";
-import { addDays } from "../../platform/lib/time";
 import { defineTool, READ_ONLY, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
-import { accounts, contacts, outboxMessages } from "../../schema";
+import { requireAccount } from "../../records/accounts";
+import { findContactAccount } from "./queries/contacts";
+import { findOutboxMessage, listOutboxMessages } from "./queries/outbox";
 
 const STATUSES = ["queued", "sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed"] as const;
 const EVENTS = [
@@ -60,24 +59,6 @@ const messageDetail = messageSummary.extend({
 
 type MessageSummary = z.output<typeof messageSummary>;
 type MessageDetail = z.output<typeof messageDetail>;
-
-const summaryColumns = {
-  id: outboxMessages.id,
-  to_email: outboxMessages.toEmail,
-  subject: outboxMessages.subject,
-  status: outboxMessages.status,
-  provider: outboxMessages.provider,
-  origin: outboxMessages.origin,
-  account_id: outboxMessages.accountId,
-  contact_id: outboxMessages.contactId,
-  attempts: outboxMessages.attempts,
-  error: outboxMessages.error,
-  provider_message_id: outboxMessages.providerMessageId,
-  created_at: outboxMessages.createdAt,
-  sent_at: outboxMessages.sentAt,
-  opened_at: outboxMessages.openedAt,
-  clicked_at: outboxMessages.clickedAt,
-};
 
 export const listOutbox = defineTool({
   name: "list_outbox",
@@ -147,27 +128,10 @@ async function listMessages(ctx: ToolContext, args: ListArgs) {
   if (args.since && args.until && args.since > args.until) {
     throw new ToolError("since must be on or before until.");
   }
-  if (args.account_id) {
-    const [account] = await ctx.db
-      .select({ id: accounts.id })
-      .from(accounts)
-      .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.id, args.account_id)));
-    if (!account) throw notFound("account", args.account_id);
+  if (args.account_id) await requireAccount(ctx.env.DB, workspaceId, args.account_id);
+  if (args.contact_id && !(await findContactAccount(ctx.db, workspaceId, args.contact_id))) {
+    throw notFound("contact", args.contact_id);
   }
-  if (args.contact_id) {
-    const [contact] = await ctx.db
-      .select({ id: contacts.id })
-      .from(contacts)
-      .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, args.contact_id)));
-    if (!contact) throw notFound("contact", args.contact_id);
-  }
-  const filters: SQL[] = [eq(outboxMessages.workspaceId, workspaceId)];
-  if (args.status) filters.push(eq(outboxMessages.status, args.status));
-  if (args.account_id) filters.push(eq(outboxMessages.accountId, args.account_id));
-  if (args.contact_id) filters.push(eq(outboxMessages.contactId, args.contact_id));
-  if (args.origin) filters.push(eq(outboxMessages.origin, args.origin));
-  if (args.since) filters.push(gte(outboxMessages.createdAt, `${args.since}T00:00:00.000Z`));
-  if (args.until) filters.push(lt(outboxMessages.createdAt, `${addDays(args.until, 1)}T00:00:00.000Z`));
   const fingerprint = queryFingerprint([
     "list_outbox",
     args.status ?? null,
@@ -177,14 +141,8 @@ async function listMessages(ctx: ToolContext, args: ListArgs) {
     args.since ?? null,
     args.until ?? null,
   ]);
-  if (args.cursor)
-    filters.push(newestFirstAfter(args.cursor, fingerprint, outboxMessages.createdAt, outboxMessages.id));
-  const rows = await ctx.db
-    .select(summaryColumns)
-    .from(outboxMessages)
-    .where(and(...filters))
-    .orderBy(desc(outboxMessages.createdAt), desc(outboxMessages.id))
-    .limit(args.limit + 1);
+  const { cursor, limit, ...filters } = args;
+  const rows = await listOutboxMessages(ctx.db, workspaceId, filters, { limit: limit + 1, cursor, fingerprint });
   const page: MessageSummary[] = rows.slice(0, args.limit);
   const last = page.at(-1);
   const nextCursor =
@@ -203,10 +161,7 @@ async function listMessages(ctx: ToolContext, args: ListArgs) {
 }
 
 async function showMessage(ctx: ToolContext, messageId: string) {
-  const [row] = await ctx.db
-    .select({ ...summaryColumns, body_text: outboxMessages.bodyText, body_html: outboxMessages.bodyHtml })
-    .from(outboxMessages)
-    .where(and(eq(outboxMessages.workspaceId, ctx.principal.workspaceId), eq(outboxMessages.id, messageId)));
+  const row = await findOutboxMessage(ctx.db, ctx.principal.workspaceId, messageId);
   if (!row) throw notFound("outbox message", messageId);
   const message: MessageDetail = { ...row, events: deliveryEvents(row) };
   const history = message.events.map((e) => `${e.event}${e.at ? ` ${e.at}` : ""}`).join(" → ");

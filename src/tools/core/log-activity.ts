@@ -1,9 +1,10 @@
-import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { newId } from "../../platform/lib/ids";
 import { defineTool } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
-import { accounts, activities, contacts } from "../../schema";
+import { requireAccount } from "../../records/accounts";
+import { insertActivity } from "./queries/activities";
+import { findContactAccount } from "./queries/contacts";
 
 const KINDS = ["call", "meeting", "note", "email"] as const;
 const DIRECTIONS = ["inbound", "outbound"] as const;
@@ -95,16 +96,9 @@ export const logActivity = defineTool({
         `occurred_at is in the future (server time is ${ctx.now.toISOString()}); log activities that already happened, or plan them with manage_tasks.`,
       );
     }
-    const [account] = await ctx.db
-      .select({ id: accounts.id, name: accounts.name })
-      .from(accounts)
-      .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.id, args.account_id)));
-    if (!account) throw notFound("account", args.account_id);
+    const account = await requireAccount(ctx.env.DB, workspaceId, args.account_id);
     if (args.contact_id) {
-      const [contact] = await ctx.db
-        .select({ accountId: contacts.accountId })
-        .from(contacts)
-        .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, args.contact_id)));
+      const contact = await findContactAccount(ctx.db, workspaceId, args.contact_id);
       if (!contact) throw notFound("contact", args.contact_id);
       if (contact.accountId !== account.id) {
         throw new ToolError(
@@ -112,24 +106,19 @@ export const logActivity = defineTool({
         );
       }
     }
-    const [stored] = await ctx.db
-      .insert(activities)
-      .values({
-        id: newId("act"),
-        workspaceId,
-        accountId: account.id,
-        contactId: args.contact_id ?? null,
-        userId: ctx.principal.userId,
-        kind: args.kind,
-        direction: args.direction ?? null,
-        subject: args.subject,
-        body: args.body ?? null,
-        durationMinutes: args.duration_minutes ?? null,
-        occurredAt: occurredAt.toISOString(),
-        source: "manual",
-      })
-      .returning();
-    if (!stored) throw new Error("insert into activities returned no row");
+    const stored = await insertActivity(ctx.db, workspaceId, {
+      id: newId("act"),
+      accountId: account.id,
+      contactId: args.contact_id ?? null,
+      userId: ctx.principal.userId,
+      kind: args.kind,
+      direction: args.direction ?? null,
+      subject: args.subject,
+      body: args.body ?? null,
+      durationMinutes: args.duration_minutes ?? null,
+      occurredAt: occurredAt.toISOString(),
+      source: "manual",
+    });
     ctx.audit({
       action: "create",
       targetType: "activity",

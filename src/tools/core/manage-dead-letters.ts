@@ -1,12 +1,9 @@
-import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import { newestFirstAfter } from "../../platform/db/keyset";
 import { markdownTable } from "../../platform/lib/markdown-table";
-import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
-import { deadLetters } from "../../schema";
+import { claimDeadLetter, findDeadLetter, listDeadLetters, releaseDeadLetter } from "./queries/dead-letters";
 
 const ACTIONS = ["list", "get", "replay"] as const;
 const STATUSES = ["retrying", "dead", "replayed"] as const;
@@ -34,20 +31,7 @@ const letterDetail = letterSummary.extend({
 type LetterSummary = z.output<typeof letterSummary>;
 type LetterDetail = z.output<typeof letterDetail>;
 
-const summaryColumns = {
-  id: deadLetters.id,
-  queue: deadLetters.queue,
-  message_id: deadLetters.messageId,
-  message_type: sql<string | null>`json_extract(${deadLetters.body}, '$.type')`,
-  status: deadLetters.status,
-  attempts: deadLetters.attempts,
-  error: deadLetters.error,
-  created_at: deadLetters.createdAt,
-  updated_at: deadLetters.updatedAt,
-  replayed_at: deadLetters.replayedAt,
-};
-
-export const manageDeadLetters = defineTool({
+export const manageDeadLetters = defineActionTool({
   name: "manage_dead_letters",
   title: "Manage dead letters",
   toolset: "core",
@@ -71,25 +55,17 @@ export const manageDeadLetters = defineTool({
     dead_letter: letterDetail.optional().describe("get/replay: the dead letter as stored now."),
   },
   minRole: "admin",
-  actions: { list: { writes: false }, get: { writes: false }, replay: { writes: true } },
   examples: [
     { title: "Messages that failed", args: () => ({ action: "list" }) },
     { title: "Every dead letter, replayed ones too", args: () => ({ action: "list", status: "all" }) },
     { title: "One dead letter", args: (ids) => ({ action: "get", dead_letter_id: ids.deadLetterId }) },
   ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  async handler(args, ctx) {
-    refuseMisplacedFields(args, FIELDS[args.action], ["limit"]);
-    if (args.action === "list") return listLetters(ctx, args);
-    if (!args.dead_letter_id) throw new ToolError(`action ${args.action} needs \`dead_letter_id\`.`);
-    if (args.action === "get") {
-      const letter = await loadLetter(ctx, args.dead_letter_id);
-      return {
-        data: { action: "get" as const, dead_letter: letter },
-        text: `${describe(letter)}\nBody: ${JSON.stringify(letter.body)}`,
-      };
-    }
-    return replayLetter(ctx, args.dead_letter_id);
+  commonFields: ["limit"],
+  actions: {
+    list: { writes: false, fields: ["status", "queue", "limit", "cursor"], run: (args, ctx) => listLetters(ctx, args) },
+    get: { writes: false, fields: ["dead_letter_id"], run: (args, ctx) => getLetter(ctx, args) },
+    replay: { writes: true, fields: ["dead_letter_id"], run: (args, ctx) => replayLetter(ctx, args) },
   },
 });
 
@@ -101,30 +77,19 @@ interface DeadLetterArgs {
   cursor?: string;
 }
 
-/** The fields each action reads; any other field given is refused so a mistake is not silently ignored. */
-const FIELDS: Record<(typeof ACTIONS)[number], (keyof DeadLetterArgs)[]> = {
-  list: ["status", "queue", "limit", "cursor"],
-  get: ["dead_letter_id"],
-  replay: ["dead_letter_id"],
-};
-
 function describe(letter: LetterSummary): string {
   return `Dead letter ${letter.id} (${letter.queue}, ${letter.message_type ?? "unknown type"}): ${letter.status} after ${letter.attempts} attempt(s)${letter.replayed_at ? `, replayed ${letter.replayed_at}` : ""}. Error: ${letter.error ?? "none recorded"}.`;
 }
 
 async function listLetters(ctx: ToolContext, args: DeadLetterArgs) {
   const status = args.status ?? "dead";
-  const filters: SQL[] = [eq(deadLetters.workspaceId, ctx.principal.workspaceId)];
-  if (status !== "all") filters.push(eq(deadLetters.status, status));
-  if (args.queue) filters.push(eq(deadLetters.queue, args.queue));
   const fingerprint = queryFingerprint(["manage_dead_letters.list", status, args.queue ?? null]);
-  if (args.cursor) filters.push(newestFirstAfter(args.cursor, fingerprint, deadLetters.createdAt, deadLetters.id));
-  const rows = await ctx.db
-    .select(summaryColumns)
-    .from(deadLetters)
-    .where(and(...filters))
-    .orderBy(desc(deadLetters.createdAt), desc(deadLetters.id))
-    .limit(args.limit + 1);
+  const rows = await listDeadLetters(
+    ctx.db,
+    ctx.principal.workspaceId,
+    { status: status === "all" ? undefined : status, queue: args.queue },
+    { limit: args.limit + 1, cursor: args.cursor, fingerprint },
+  );
   const page: LetterSummary[] = rows.slice(0, args.limit);
   const last = page.at(-1);
   const nextCursor =
@@ -142,17 +107,25 @@ async function listLetters(ctx: ToolContext, args: DeadLetterArgs) {
   };
 }
 
-async function loadLetter(ctx: ToolContext, id: string): Promise<LetterDetail> {
-  const [row] = await ctx.db
-    .select({ ...summaryColumns, body: deadLetters.body })
-    .from(deadLetters)
-    .where(and(eq(deadLetters.workspaceId, ctx.principal.workspaceId), eq(deadLetters.id, id)));
-  if (!row) throw notFound("dead letter", id);
+/** The dead letter an action names; refused when the id is missing or names none of this workspace. */
+async function loadLetter(ctx: ToolContext, args: DeadLetterArgs & { action: string }): Promise<LetterDetail> {
+  if (!args.dead_letter_id) throw new ToolError(`action ${args.action} needs \`dead_letter_id\`.`);
+  const row = await findDeadLetter(ctx.db, ctx.principal.workspaceId, args.dead_letter_id);
+  if (!row) throw notFound("dead letter", args.dead_letter_id);
   return row;
 }
 
-async function replayLetter(ctx: ToolContext, id: string) {
-  const letter = await loadLetter(ctx, id);
+async function getLetter(ctx: ToolContext, args: DeadLetterArgs & { action: string }) {
+  const letter = await loadLetter(ctx, args);
+  return {
+    data: { action: "get" as const, dead_letter: letter },
+    text: `${describe(letter)}\nBody: ${JSON.stringify(letter.body)}`,
+  };
+}
+
+async function replayLetter(ctx: ToolContext, args: DeadLetterArgs & { action: string }) {
+  const letter = await loadLetter(ctx, args);
+  const id = letter.id;
   if (letter.status !== "dead") {
     throw new ToolError(
       letter.status === "retrying"
@@ -164,24 +137,18 @@ async function replayLetter(ctx: ToolContext, id: string) {
     letter.queue === "cs-events" ? ctx.env.EVENTS_QUEUE : letter.queue === "cs-jobs" ? ctx.env.JOBS_QUEUE : null;
   if (!queue) throw new ToolError(`Dead letter ${id} came from queue ${letter.queue}, which cannot be replayed.`);
   const replayedAt = ctx.now.toISOString();
-  const owned = and(eq(deadLetters.workspaceId, ctx.principal.workspaceId), eq(deadLetters.id, id));
+  const workspaceId = ctx.principal.workspaceId;
   // Claim first, so two concurrent replays send the message once.
-  const claimed = await ctx.db
-    .update(deadLetters)
-    .set({ status: "replayed", replayedAt, updatedAt: replayedAt })
-    .where(and(owned, eq(deadLetters.status, "dead")))
-    .returning({ id: deadLetters.id });
-  if (claimed.length === 0) throw new ToolError(`Dead letter ${id} was replayed by another call just now.`);
+  if (!(await claimDeadLetter(ctx.db, workspaceId, id, replayedAt))) {
+    throw new ToolError(`Dead letter ${id} was replayed by another call just now.`);
+  }
   try {
     await queue.send(letter.body);
   } catch (error) {
-    await ctx.db
-      .update(deadLetters)
-      .set({ status: "dead", replayedAt: null, updatedAt: letter.updated_at })
-      .where(and(owned, eq(deadLetters.status, "replayed")));
+    await releaseDeadLetter(ctx.db, workspaceId, id, letter.updated_at);
     throw error;
   }
-  const replayed = await loadLetter(ctx, id);
+  const replayed = await loadLetter(ctx, args);
   ctx.audit({
     action: "replay",
     targetType: "dead_letter",

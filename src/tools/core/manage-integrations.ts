@@ -13,8 +13,7 @@ import {
   setIntegrationStatus,
 } from "../../integrations/service";
 import { markdownTable } from "../../platform/lib/markdown-table";
-import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
@@ -63,17 +62,7 @@ const setupOutput = z.object({
   signature: z.string().describe("How deliveries are signed and checked."),
 });
 
-/** The fields each action reads; any other field given is refused so a mistake is not silently ignored. */
-const FIELDS_BY_ACTION: Record<Action, (keyof Args)[]> = {
-  list: ["provider", "status", "limit", "cursor"],
-  get: ["integration_id"],
-  create: ["provider", "name", "secret"],
-  rotate: ["integration_id", "secret"],
-  disable: ["integration_id"],
-  enable: ["integration_id"],
-};
-
-export const manageIntegrations = defineTool({
+export const manageIntegrations = defineActionTool({
   name: "manage_integrations",
   title: "Manage integrations",
   toolset: "core",
@@ -118,28 +107,20 @@ export const manageIntegrations = defineTool({
     changed: z.boolean().optional().describe("disable/enable: false when it already had that status."),
   },
   minRole: "admin",
-  actions: {
-    list: { writes: false },
-    get: { writes: false },
-    create: { writes: true },
-    rotate: { writes: true },
-    disable: { writes: true },
-    enable: { writes: true },
-  },
   secretOutputFields: ["secret"],
   examples: [
     { title: "Connected webhook sources", args: () => ({ action: "list" }) },
     { title: "One integration", args: (ids) => ({ action: "get", integration_id: ids.integrationId }) },
   ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  async handler(args, ctx) {
-    refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);
-    try {
-      return await runAction(args, ctx);
-    } catch (error) {
-      if (error instanceof IntegrationError) throw new ToolError(error.message);
-      throw error;
-    }
+  commonFields: ["limit"],
+  actions: {
+    list: { writes: false, fields: ["provider", "status", "limit", "cursor"], run: guarded(listAction) },
+    get: { writes: false, fields: ["integration_id"], run: guarded(getAction) },
+    create: { writes: true, fields: ["provider", "name", "secret"], run: guarded(createAction) },
+    rotate: { writes: true, fields: ["integration_id", "secret"], run: guarded(rotateAction) },
+    disable: { writes: true, fields: ["integration_id"], run: guarded(setStatusAction) },
+    enable: { writes: true, fields: ["integration_id"], run: guarded(setStatusAction) },
   },
 });
 
@@ -188,131 +169,142 @@ function revealText(verb: string, reveal: SecretReveal): string {
     .join("\n");
 }
 
-async function runAction(args: Args, ctx: ToolContext) {
-  const db = d1Runner(ctx.env.DB);
-  const settings = settingsOf(ctx);
-  const workspaceId = ctx.principal.workspaceId;
-  switch (args.action) {
-    case "list": {
-      const status = args.status === "all" ? undefined : args.status;
-      const fingerprint = queryFingerprint(["manage_integrations.list", args.provider ?? null, status ?? null]);
-      const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-      const after =
-        position && typeof position.k[0] === "string" ? { provider: position.k[0], id: position.id } : undefined;
-      const { integrations, more } = await listIntegrations(
-        db,
-        settings,
-        { workspaceId, provider: args.provider, status, limit: args.limit, after },
-        ctx.now,
-      );
-      const last = integrations.at(-1);
-      const nextCursor = more && last ? encodeCursor({ k: [last.provider], id: last.id, q: fingerprint }) : null;
-      const table =
-        integrations.length > 0
-          ? `\n${markdownTable(
-              ["id", "provider", "name", "status", "secret", "last received", "accepted", "rejected", "failed"],
-              integrations.map((i) => [
-                i.id,
-                i.provider,
-                i.name,
-                i.status,
-                i.awaiting_secret ? "awaiting" : `…${i.secret_fingerprint}`,
-                i.last_received_at,
-                i.accepted,
-                i.rejected,
-                i.failed,
-              ]),
-            )}`
-          : "";
-      return {
-        data: { action: "list" as const, integrations, next_cursor: nextCursor },
-        text: `${integrations.length} integration(s) on this page${nextCursor ? "; more with next_cursor" : ""}.${table}`,
-      };
+/** Runs an action, reporting the integration service's refusals as tool errors. */
+function guarded<R>(run: (args: Args, ctx: ToolContext) => Promise<R>) {
+  return async (args: Args, ctx: ToolContext): Promise<R> => {
+    try {
+      return await run(args, ctx);
+    } catch (error) {
+      if (error instanceof IntegrationError) throw new ToolError(error.message);
+      throw error;
     }
-    case "get": {
-      const id = requireId(args);
-      const integration = await getIntegration(db, settings, workspaceId, id, ctx.now);
-      if (!integration) throw notFound("integration", id);
-      return {
-        data: { action: "get" as const, integration },
-        text: `${describe(integration)}.${integration.webhook_url ? ` Webhook URL: ${integration.webhook_url}` : ""}`,
-      };
-    }
-    case "create": {
-      if (!args.provider || !args.name) throw new ToolError("action create needs `provider` and `name`.");
-      const reveal = await createIntegration(
-        db,
-        settings,
-        { workspaceId, provider: args.provider, name: args.name, secret: args.secret },
-        ctx.now,
-      );
-      ctx.audit({
-        action: "create",
-        targetType: "integration",
-        targetId: reveal.integration.id,
-        details: {
-          provider: reveal.integration.provider,
-          name: reveal.integration.name,
-          secret_fingerprint: reveal.integration.secret_fingerprint,
-        },
-      });
-      return {
-        data: {
-          action: "create" as const,
-          integration: reveal.integration,
-          secret: reveal.secret,
-          setup: reveal.setup,
-        },
-        text: revealText("Created", reveal),
-      };
-    }
-    case "rotate": {
-      const id = requireId(args);
-      const reveal = await rotateIntegration(
-        db,
-        settings,
-        { workspaceId, integrationId: id, secret: args.secret },
-        ctx.now,
-      );
-      if (!reveal) throw notFound("integration", id);
-      ctx.audit({
-        action: "rotate",
-        targetType: "integration",
-        targetId: id,
-        details: {
-          secret_fingerprint: reveal.integration.secret_fingerprint,
-          previous_secret_valid_until: reveal.integration.previous_secret_valid_until,
-        },
-      });
-      return {
-        data: {
-          action: "rotate" as const,
-          integration: reveal.integration,
-          secret: reveal.secret,
-          setup: reveal.setup,
-        },
-        text: revealText("Rotated the secret of", reveal),
-      };
-    }
-    default: {
-      const id = requireId(args);
-      const status = args.action === "disable" ? "disabled" : "active";
-      const outcome = await setIntegrationStatus(db, settings, { workspaceId, integrationId: id, status }, ctx.now);
-      if (!outcome) throw notFound("integration", id);
-      ctx.audit({
-        action: args.action,
-        targetType: "integration",
-        targetId: id,
-        details: { status, changed: outcome.changed },
-      });
-      const effect =
-        status === "disabled" ? "deliveries to it now get 404" : "deliveries to it are verified and recorded again";
-      return {
-        data: { action: args.action, integration: outcome.integration, changed: outcome.changed },
-        text: outcome.changed
-          ? `${args.action === "disable" ? "Disabled" : "Enabled"} ${describe(outcome.integration)}: ${effect}.`
-          : `${describe(outcome.integration)} was already ${status}.`,
-      };
-    }
-  }
+  };
+}
+
+async function listAction(args: Args, ctx: ToolContext) {
+  const status = args.status === "all" ? undefined : args.status;
+  const fingerprint = queryFingerprint(["manage_integrations.list", args.provider ?? null, status ?? null]);
+  const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
+  const after =
+    position && typeof position.k[0] === "string" ? { provider: position.k[0], id: position.id } : undefined;
+  const { integrations, more } = await listIntegrations(
+    d1Runner(ctx.env.DB),
+    settingsOf(ctx),
+    { workspaceId: ctx.principal.workspaceId, provider: args.provider, status, limit: args.limit, after },
+    ctx.now,
+  );
+  const last = integrations.at(-1);
+  const nextCursor = more && last ? encodeCursor({ k: [last.provider], id: last.id, q: fingerprint }) : null;
+  const table =
+    integrations.length > 0
+      ? `\n${markdownTable(
+          ["id", "provider", "name", "status", "secret", "last received", "accepted", "rejected", "failed"],
+          integrations.map((i) => [
+            i.id,
+            i.provider,
+            i.name,
+            i.status,
+            i.awaiting_secret ? "awaiting" : `…${i.secret_fingerprint}`,
+            i.last_received_at,
+            i.accepted,
+            i.rejected,
+            i.failed,
+          ]),
+        )}`
+      : "";
+  return {
+    data: { action: "list" as const, integrations, next_cursor: nextCursor },
+    text: `${integrations.length} integration(s) on this page${nextCursor ? "; more with next_cursor" : ""}.${table}`,
+  };
+}
+
+async function getAction(args: Args, ctx: ToolContext) {
+  const id = requireId(args);
+  const integration = await getIntegration(
+    d1Runner(ctx.env.DB),
+    settingsOf(ctx),
+    ctx.principal.workspaceId,
+    id,
+    ctx.now,
+  );
+  if (!integration) throw notFound("integration", id);
+  return {
+    data: { action: "get" as const, integration },
+    text: `${describe(integration)}.${integration.webhook_url ? ` Webhook URL: ${integration.webhook_url}` : ""}`,
+  };
+}
+
+async function createAction(args: Args, ctx: ToolContext) {
+  if (!args.provider || !args.name) throw new ToolError("action create needs `provider` and `name`.");
+  const reveal = await createIntegration(
+    d1Runner(ctx.env.DB),
+    settingsOf(ctx),
+    { workspaceId: ctx.principal.workspaceId, provider: args.provider, name: args.name, secret: args.secret },
+    ctx.now,
+  );
+  ctx.audit({
+    action: "create",
+    targetType: "integration",
+    targetId: reveal.integration.id,
+    details: {
+      provider: reveal.integration.provider,
+      name: reveal.integration.name,
+      secret_fingerprint: reveal.integration.secret_fingerprint,
+    },
+  });
+  return {
+    data: { action: "create" as const, integration: reveal.integration, secret: reveal.secret, setup: reveal.setup },
+    text: revealText("Created", reveal),
+  };
+}
+
+async function rotateAction(args: Args, ctx: ToolContext) {
+  const id = requireId(args);
+  const reveal = await rotateIntegration(
+    d1Runner(ctx.env.DB),
+    settingsOf(ctx),
+    { workspaceId: ctx.principal.workspaceId, integrationId: id, secret: args.secret },
+    ctx.now,
+  );
+  if (!reveal) throw notFound("integration", id);
+  ctx.audit({
+    action: "rotate",
+    targetType: "integration",
+    targetId: id,
+    details: {
+      secret_fingerprint: reveal.integration.secret_fingerprint,
+      previous_secret_valid_until: reveal.integration.previous_secret_valid_until,
+    },
+  });
+  return {
+    data: { action: "rotate" as const, integration: reveal.integration, secret: reveal.secret, setup: reveal.setup },
+    text: revealText("Rotated the secret of", reveal),
+  };
+}
+
+/** disable and enable. */
+async function setStatusAction(args: Args, ctx: ToolContext) {
+  const id = requireId(args);
+  const status = args.action === "disable" ? "disabled" : "active";
+  const outcome = await setIntegrationStatus(
+    d1Runner(ctx.env.DB),
+    settingsOf(ctx),
+    { workspaceId: ctx.principal.workspaceId, integrationId: id, status },
+    ctx.now,
+  );
+  if (!outcome) throw notFound("integration", id);
+  ctx.audit({
+    action: args.action,
+    targetType: "integration",
+    targetId: id,
+    details: { status, changed: outcome.changed },
+  });
+  const effect =
+    status === "disabled" ? "deliveries to it now get 404" : "deliveries to it are verified and recorded again";
+  return {
+    data: { action: args.action, integration: outcome.integration, changed: outcome.changed },
+    text: outcome.changed
+      ? `${args.action === "disable" ? "Disabled" : "Enabled"} ${describe(outcome.integration)}: ${effect}.`
+      : `${describe(outcome.integration)} was already ${status}.`,
+  };
 }

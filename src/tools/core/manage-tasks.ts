@@ -1,9 +1,7 @@
-import { and, asc, eq, gt, isNotNull, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { newId } from "../../platform/lib/ids";
 import { markdownTable } from "../../platform/lib/markdown-table";
-import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
@@ -13,8 +11,11 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { requireAccount } from "../../records/accounts";
 import { readSettings } from "../../records/settings";
-import { accounts, tasks, users, workspaces } from "../../schema";
+import { dayInTimeZone, withOverdue } from "./domain/tasks";
+import { findTask, findUser, insertTask, listTasks, updateTask } from "./queries/tasks";
+import { findWorkspaceSettings } from "./queries/workspace";
 
 const ACTIONS = ["list", "create", "complete", "reassign", "update"] as const;
 const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
@@ -42,7 +43,7 @@ const taskOutput = z.object({
 
 type TaskOutput = z.output<typeof taskOutput>;
 
-export const manageTasks = defineTool({
+export const manageTasks = defineActionTool({
   name: "manage_tasks",
   title: "Manage tasks",
   toolset: "core",
@@ -96,13 +97,6 @@ export const manageTasks = defineTool({
     next_cursor: nextCursorField.optional(),
     today: z.string().describe("Today in the workspace time zone, the day overdue is measured against."),
   },
-  actions: {
-    list: { writes: false },
-    create: { writes: true },
-    complete: { writes: true },
-    reassign: { writes: true },
-    update: { writes: true },
-  },
   examples: [
     { title: "Open tasks", args: () => ({ action: "list" }) },
     {
@@ -116,22 +110,35 @@ export const manageTasks = defineTool({
     },
   ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  async handler(args, ctx) {
-    refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);
-    if (args.action === "list") return listTasks(ctx, args);
-    const today = await workspaceToday(ctx);
-    return args.action === "create" ? createTask(ctx, today, args) : changeTask(ctx, today, args.action, args);
+  commonFields: ["limit"],
+  actions: {
+    list: {
+      writes: false,
+      fields: ["status", "owner", "account_id", "due_before", "overdue", "source", "limit", "cursor"],
+      run: (args, ctx) => listTaskPage(ctx, args),
+    },
+    create: {
+      writes: true,
+      fields: ["title", "account_id", "owner", "due_date", "priority", "description"],
+      run: async (args, ctx) => createTask(ctx, await workspaceToday(ctx), args),
+    },
+    complete: {
+      writes: true,
+      fields: ["task_id"],
+      run: async (args, ctx) => changeTask(ctx, await workspaceToday(ctx), "complete", args),
+    },
+    reassign: {
+      writes: true,
+      fields: ["task_id", "owner"],
+      run: async (args, ctx) => changeTask(ctx, await workspaceToday(ctx), "reassign", args),
+    },
+    update: {
+      writes: true,
+      fields: ["task_id", "title", "due_date", "priority", "description"],
+      run: async (args, ctx) => changeTask(ctx, await workspaceToday(ctx), "update", args),
+    },
   },
 });
-
-/** The fields each action reads; any other field given is refused so a mistake is not silently ignored. */
-const FIELDS_BY_ACTION: Record<(typeof ACTIONS)[number], (keyof TaskArgs)[]> = {
-  list: ["status", "owner", "account_id", "due_before", "overdue", "source", "limit", "cursor"],
-  create: ["title", "account_id", "owner", "due_date", "priority", "description"],
-  complete: ["task_id"],
-  reassign: ["task_id", "owner"],
-  update: ["task_id", "title", "due_date", "priority", "description"],
-};
 
 interface TaskArgs {
   task_id?: string;
@@ -151,97 +158,39 @@ interface TaskArgs {
 
 /** Today's date in the workspace time zone (UTC when the zone is unknown to the runtime). */
 async function workspaceToday(ctx: ToolContext): Promise<string> {
-  const [workspace] = await ctx.db
-    .select({ settings: workspaces.settings })
-    .from(workspaces)
-    .where(eq(workspaces.id, ctx.principal.workspaceId));
+  const workspace = await findWorkspaceSettings(ctx.db, ctx.principal.workspaceId);
   const { timezone } = readSettings(workspace?.settings);
-  try {
-    return new Intl.DateTimeFormat("en-CA", {
-      timeZone: timezone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-    }).format(ctx.now);
-  } catch {
-    return ctx.now.toISOString().slice(0, 10);
-  }
+  return dayInTimeZone(ctx.now, timezone);
 }
 
 /** Resolves an owner reference (user id, email or "me") to an active user of the workspace. */
 async function resolveOwner(ctx: ToolContext, reference: string): Promise<{ id: string; email: string }> {
-  let match: SQL;
+  let match: { id: string } | { email: string };
   if (reference === "me") {
     if (!ctx.principal.userId) {
       throw new ToolError(
         '"me" needs a credential that belongs to a user; this is a workspace service key. Name the owner.',
       );
     }
-    match = eq(users.id, ctx.principal.userId);
+    match = { id: ctx.principal.userId };
   } else if (reference.includes("@")) {
-    match = sql`lower(${users.email}) = ${reference.trim().toLowerCase()}`;
+    match = { email: reference.trim().toLowerCase() };
   } else {
-    match = eq(users.id, reference);
+    match = { id: reference };
   }
-  const [user] = await ctx.db
-    .select({ id: users.id, email: users.email, disabledAt: users.disabledAt })
-    .from(users)
-    .where(and(eq(users.workspaceId, ctx.principal.workspaceId), match));
+  const user = await findUser(ctx.db, ctx.principal.workspaceId, match);
   if (!user) throw notFound("user", reference);
   if (user.disabledAt) throw new ToolError(`User ${user.email} is disabled; choose an active user.`);
   return { id: user.id, email: user.email };
 }
 
-async function requireAccount(ctx: ToolContext, accountId: string): Promise<void> {
-  const [account] = await ctx.db
-    .select({ id: accounts.id })
-    .from(accounts)
-    .where(and(eq(accounts.workspaceId, ctx.principal.workspaceId), eq(accounts.id, accountId)));
-  if (!account) throw notFound("account", accountId);
-}
-
-const taskColumns = {
-  id: tasks.id,
-  title: tasks.title,
-  description: tasks.description,
-  account_id: tasks.accountId,
-  account_name: accounts.name,
-  owner_user_id: tasks.ownerUserId,
-  owner_email: users.email,
-  due_date: tasks.dueDate,
-  priority: tasks.priority,
-  status: tasks.status,
-  source: tasks.source,
-  created_by: tasks.createdBy,
-  created_at: tasks.createdAt,
-  completed_at: tasks.completedAt,
-};
-
-/** Tasks with their account name and owner email, joined within the workspace. */
-function selectTasks(ctx: ToolContext) {
-  const workspaceId = ctx.principal.workspaceId;
-  return ctx.db
-    .select(taskColumns)
-    .from(tasks)
-    .leftJoin(accounts, and(eq(accounts.workspaceId, workspaceId), eq(accounts.id, tasks.accountId)))
-    .leftJoin(users, and(eq(users.workspaceId, workspaceId), eq(users.id, tasks.ownerUserId)));
-}
-
-type TaskRow = Omit<TaskOutput, "overdue">;
-
-function withOverdue(row: TaskRow, today: string): TaskOutput {
-  return { ...row, overdue: row.status === "open" && row.due_date !== null && row.due_date < today };
-}
-
 async function loadTask(ctx: ToolContext, taskId: string, today: string): Promise<TaskOutput> {
-  const [row] = await selectTasks(ctx).where(
-    and(eq(tasks.workspaceId, ctx.principal.workspaceId), eq(tasks.id, taskId)),
-  );
+  const row = await findTask(ctx.db, ctx.principal.workspaceId, taskId);
   if (!row) throw notFound("task", taskId);
   return withOverdue(row, today);
 }
 
-async function listTasks(ctx: ToolContext, args: TaskArgs) {
+async function listTaskPage(ctx: ToolContext, args: TaskArgs) {
   const status = args.overdue ? "open" : (args.status ?? "open");
   if (args.overdue && args.status && args.status !== "open") {
     throw new ToolError("overdue lists open tasks only; leave status out or set it to open.");
@@ -250,18 +199,11 @@ async function listTasks(ctx: ToolContext, args: TaskArgs) {
   const [todayLookup, ownerLookup, accountLookup] = await Promise.allSettled([
     workspaceToday(ctx),
     args.owner ? resolveOwner(ctx, args.owner) : null,
-    args.account_id ? requireAccount(ctx, args.account_id) : undefined,
+    args.account_id ? requireAccount(ctx.env.DB, ctx.principal.workspaceId, args.account_id) : undefined,
   ]);
   for (const lookup of [todayLookup, ownerLookup, accountLookup]) if (lookup.status === "rejected") throw lookup.reason;
   const today = (todayLookup as PromiseFulfilledResult<string>).value;
   const owner = (ownerLookup as PromiseFulfilledResult<{ id: string; email: string } | null>).value;
-  const filters: SQL[] = [eq(tasks.workspaceId, ctx.principal.workspaceId)];
-  if (status !== "all") filters.push(eq(tasks.status, status));
-  if (owner) filters.push(eq(tasks.ownerUserId, owner.id));
-  if (args.account_id) filters.push(eq(tasks.accountId, args.account_id));
-  if (args.source) filters.push(eq(tasks.source, args.source));
-  if (args.due_before) filters.push(lt(tasks.dueDate, args.due_before));
-  if (args.overdue) filters.push(lt(tasks.dueDate, today));
   const fingerprint = queryFingerprint([
     "manage_tasks.list",
     status,
@@ -271,40 +213,38 @@ async function listTasks(ctx: ToolContext, args: TaskArgs) {
     args.due_before ?? null,
     args.overdue ? today : null,
   ]);
-  // Dated tasks come first (by due date, then id), then undated ones (by id). Each run is read
-  // on its own so the (workspace, status, due_date) index serves the order and the limit.
-  const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-  const positionDue = position?.k[0];
-  const inUndatedRun = position !== null && typeof positionDue !== "string";
-  const dated = inUndatedRun
-    ? []
-    : await selectTasks(ctx)
-        .where(
-          and(
-            ...filters,
-            isNotNull(tasks.dueDate),
-            position && typeof positionDue === "string"
-              ? or(gt(tasks.dueDate, positionDue), and(eq(tasks.dueDate, positionDue), gt(tasks.id, position.id)))
-              : undefined,
-          ),
-        )
-        .orderBy(asc(tasks.dueDate), asc(tasks.id))
-        .limit(args.limit + 1);
-  const room = args.limit + 1 - dated.length;
-  const undated =
-    room > 0 && !args.overdue && !args.due_before
-      ? await selectTasks(ctx)
-          .where(
-            and(...filters, isNull(tasks.dueDate), inUndatedRun && position ? gt(tasks.id, position.id) : undefined),
-          )
-          .orderBy(asc(tasks.id))
-          .limit(room)
-      : [];
-  const rows = [...dated, ...undated];
+  const cursor = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
+  const rows = await listTasks(
+    ctx.db,
+    ctx.principal.workspaceId,
+    {
+      status: status === "all" ? undefined : status,
+      ownerUserId: owner?.id,
+      accountId: args.account_id,
+      source: args.source,
+      dueBefore: args.due_before,
+      overdueOn: args.overdue ? today : undefined,
+    },
+    {
+      limit: args.limit + 1,
+      position: cursor && { dueDate: typeof cursor.k[0] === "string" ? cursor.k[0] : null, id: cursor.id },
+    },
+  );
   const page = rows.slice(0, args.limit).map((row) => withOverdue(row, today));
   const last = page.at(-1);
   const nextCursor =
     rows.length > args.limit && last ? encodeCursor({ k: [last.due_date], id: last.id, q: fingerprint }) : null;
+  return {
+    data: { action: "list" as const, tasks: page, next_cursor: nextCursor, today },
+    text: listText(page, { status, owner, today, nextCursor }),
+  };
+}
+
+function listText(
+  page: TaskOutput[],
+  facts: { status: string; owner: { email: string } | null; today: string; nextCursor: string | null },
+): string {
+  const { status, owner, today, nextCursor } = facts;
   const overdueCount = page.filter((task) => task.overdue).length;
   const summary = `${page.length} ${status === "all" ? "" : `${status} `}task(s)${owner ? ` of ${owner.email}` : ""} on this page, ${overdueCount} overdue (today ${today})${nextCursor ? "; more with next_cursor" : ""}.`;
   const table =
@@ -322,20 +262,16 @@ async function listTasks(ctx: ToolContext, args: TaskArgs) {
           ]),
         )}`
       : "";
-  return {
-    data: { action: "list" as const, tasks: page, next_cursor: nextCursor, today },
-    text: `${summary}${table}`,
-  };
+  return `${summary}${table}`;
 }
 
 async function createTask(ctx: ToolContext, today: string, args: TaskArgs) {
   if (!args.title) throw new ToolError("action create needs `title`.");
-  if (args.account_id) await requireAccount(ctx, args.account_id);
+  if (args.account_id) await requireAccount(ctx.env.DB, ctx.principal.workspaceId, args.account_id);
   const owner = args.owner ? await resolveOwner(ctx, args.owner) : null;
   const id = newId("tsk");
-  await ctx.db.insert(tasks).values({
+  await insertTask(ctx.db, ctx.principal.workspaceId, {
     id,
-    workspaceId: ctx.principal.workspaceId,
     accountId: args.account_id ?? null,
     title: args.title,
     description: args.description ?? null,
@@ -361,7 +297,7 @@ async function createTask(ctx: ToolContext, today: string, args: TaskArgs) {
 async function changeTask(ctx: ToolContext, today: string, action: "complete" | "reassign" | "update", args: TaskArgs) {
   if (!args.task_id) throw new ToolError(`action ${action} needs \`task_id\`.`);
   const before = await loadTask(ctx, args.task_id, today);
-  const where = and(eq(tasks.workspaceId, ctx.principal.workspaceId), eq(tasks.id, before.id));
+  const ws = ctx.principal.workspaceId;
   let details: Record<string, unknown>;
   let done: string;
   if (action === "complete") {
@@ -370,43 +306,49 @@ async function changeTask(ctx: ToolContext, today: string, action: "complete" | 
       details = { already_done: true };
       done = `Task ${before.id} was already completed at ${before.completed_at}.`;
     } else {
-      await ctx.db.update(tasks).set({ status: "done", completedAt: ctx.now.toISOString() }).where(where);
+      await updateTask(ctx.db, ws, before.id, { status: "done", completedAt: ctx.now.toISOString() });
       details = { status: "done" };
       done = `Completed task ${before.id} "${before.title}".`;
     }
   } else if (action === "reassign") {
     if (!args.owner) throw new ToolError('action reassign needs `owner`: a user id, an email or "me".');
     const owner = await resolveOwner(ctx, args.owner);
-    await ctx.db.update(tasks).set({ ownerUserId: owner.id }).where(where);
+    await updateTask(ctx.db, ws, before.id, { ownerUserId: owner.id });
     details = { from: before.owner_user_id, to: owner.id };
     done = `Reassigned task ${before.id} from ${before.owner_email ?? "nobody"} to ${owner.email}.`;
   } else {
-    const changes: Partial<typeof tasks.$inferInsert> = {};
-    const fields: string[] = [];
-    if (args.title !== undefined) {
-      changes.title = args.title;
-      fields.push("title");
-    }
-    if (args.due_date !== undefined) {
-      changes.dueDate = args.due_date;
-      fields.push("due_date");
-    }
-    if (args.priority !== undefined) {
-      changes.priority = args.priority;
-      fields.push("priority");
-    }
-    if (args.description !== undefined) {
-      changes.description = args.description;
-      fields.push("description");
-    }
+    const { changes, fields } = taskChanges(args);
     if (fields.length === 0) {
       throw new ToolError("action update needs at least one of `title`, `due_date`, `priority`, `description`.");
     }
-    await ctx.db.update(tasks).set(changes).where(where);
+    await updateTask(ctx.db, ws, before.id, changes);
     details = { fields };
     done = `Updated task ${before.id}: ${fields.join(", ")}.`;
   }
   const task = await loadTask(ctx, before.id, today);
   ctx.audit({ action, targetType: "task", targetId: task.id, details });
   return { data: { action, task, today }, text: done };
+}
+
+/** The columns an update sets from the fields given, and those fields' names in input order. */
+function taskChanges(args: TaskArgs): { changes: Parameters<typeof updateTask>[3]; fields: string[] } {
+  const changes: Parameters<typeof updateTask>[3] = {};
+  const fields: string[] = [];
+  if (args.title !== undefined) {
+    changes.title = args.title;
+    fields.push("title");
+  }
+  if (args.due_date !== undefined) {
+    changes.dueDate = args.due_date;
+    fields.push("due_date");
+  }
+  if (args.priority !== undefined) {
+    changes.priority = args.priority;
+    fields.push("priority");
+  }
+  if (args.description !== undefined) {
+    changes.description = args.description;
+    fields.push("description");
+  }
+  return { changes, fields };
 }

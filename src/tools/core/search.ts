@@ -2,21 +2,9 @@ import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { ToolError } from "../../platform/mcp/errors";
-import { CUSTOMER_WRITTEN_KINDS, DOCUMENT_KINDS, type DocumentKind, documentId, documentUrl } from "./domain/documents";
+import { CUSTOMER_WRITTEN_KINDS, DOCUMENT_KINDS, documentId, documentUrl } from "./domain/documents";
 import { buildFtsQuery, MAX_QUERY_WORDS } from "./domain/fts-query";
-
-/** BM25 column weights: a hit in the title (name, subject) counts four times a hit in the body. */
-const TITLE_WEIGHT = 4.0;
-const BODY_WEIGHT = 1.0;
-/** Tokens of context in each snippet. */
-const SNIPPET_TOKENS = 12;
-
-interface SearchRow {
-  kind: DocumentKind;
-  ref_id: string;
-  title: string;
-  snippet: string;
-}
+import { type SearchRow, searchDocuments } from "./queries/documents";
 
 export const search = defineTool({
   name: "search",
@@ -80,25 +68,13 @@ export const search = defineTool({
       );
     }
     const searchedKinds = kinds ? DOCUMENT_KINDS.filter((kind) => kinds.includes(kind)) : [...DOCUMENT_KINDS];
-    const kindPlaceholders = searchedKinds.map((_, i) => `?${i + 4}`).join(", ");
-    // The MATCH drives the plan (the unary + stops SQLite from scanning search_docs by kind instead);
-    // the join keeps the caller's workspace only, and knowledge-base hits count only while published.
-    const statement = env.DB.prepare(
-      `SELECT d.kind AS kind, d.ref_id AS ref_id, search_fts.title AS title,
-              snippet(search_fts, -1, '**', '**', '…', ${SNIPPET_TOKENS}) AS snippet
-         FROM search_fts
-         JOIN search_docs d ON d.doc_id = search_fts.rowid
-         LEFT JOIN kb_articles k ON d.kind = 'kb_article' AND k.workspace_id = d.workspace_id AND k.id = d.ref_id
-        WHERE search_fts MATCH ?1
-          AND d.workspace_id = ?2
-          AND +d.kind IN (${kindPlaceholders})
-          AND (d.kind <> 'kb_article' OR k.status = 'published')
-        ORDER BY bm25(search_fts, ${TITLE_WEIGHT}, ${BODY_WEIGHT}), d.kind, d.ref_id
-        LIMIT ?3`,
-    ).bind(fts.expression, principal.workspaceId, limit, ...searchedKinds);
     let rows: SearchRow[];
     try {
-      rows = (await statement.all<SearchRow>()).results;
+      rows = await searchDocuments(env.DB, principal.workspaceId, {
+        expression: fts.expression,
+        kinds: searchedKinds,
+        limit,
+      });
     } catch (error) {
       // The expression is built from quoted words only; this guards the index's own limits.
       if (String(error).includes("fts5")) {

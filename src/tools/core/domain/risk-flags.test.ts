@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { FACTOR_LIBRARY } from "../../retention/domain/risk-library";
 import { evaluateRiskFlags, percentChange, RISK_CODES, RISK_RULES, type RiskSignals } from "./risk-flags";
 
 const AS_OF = "2026-06-30";
@@ -36,6 +37,8 @@ describe("risk flag rules", () => {
       },
     ]);
     expect(at(701, 1000)).toEqual([]);
+    // Down 29.96%: shown as −30% once rounded, but not a decline (the threshold applies to the exact change).
+    expect(at(7004, 10_000)).toEqual([]);
     expect(at(0, 0)).toEqual([]);
     expect(at(0, 10).map((f) => f.evidence.change_pct)).toEqual([-100]);
   });
@@ -143,5 +146,35 @@ describe("risk flag rules", () => {
     expect(percentChange(2, 3)).toBe(-33.3);
     expect(percentChange(150, 100)).toBe(50);
     expect(percentChange(5, 0)).toBeNull();
+  });
+});
+
+describe("one risk vocabulary", () => {
+  it("gives the same usage-decline, utilization and detractor verdicts as the churn model's factor flags", () => {
+    const usage = (currentEvents: number, priorEvents: number) =>
+      codes({ ...healthy(), usage: { windowDays: 30, currentEvents, priorEvents } }).includes("usage_decline");
+    for (const [current, prior] of [
+      [700, 1000],
+      [701, 1000],
+      [7004, 10_000],
+      [6999, 10_000],
+      [0, 10],
+    ] as const) {
+      expect(usage(current, prior), `${current}/${prior}`).toBe(
+        FACTOR_LIBRARY.usage_trend_30d.flag(current / prior - 1),
+      );
+    }
+    for (const active of [9, 10, 11]) {
+      const low = codes({ ...healthy(), seats: { avgActiveUsers: active, licensedSeats: 20 } }).includes(
+        "low_license_utilization",
+      );
+      expect(low, `${active}/20`).toBe(FACTOR_LIBRARY.license_utilization.flag(active / 20));
+    }
+    for (const score of [6, 7]) {
+      const nps = { responseId: "srv_2", score, respondedAt: "2026-06-01T10:00:00Z" };
+      expect(codes({ ...healthy(), latestNps: nps }).includes("detractor_nps")).toBe(
+        FACTOR_LIBRARY.latest_nps.flag(score),
+      );
+    }
   });
 });

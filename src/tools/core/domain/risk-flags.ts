@@ -3,17 +3,19 @@
  * rule and carries the numbers it was decided on, so a reader can check it.
  */
 
+import { isUsageDecline, RISK_SIGNALS, usageChange } from "../../../records/risk-signals";
+
 /** Health bands as stored on accounts and health scores. */
 export type HealthBand = "red" | "yellow" | "green";
 
 /** Thresholds of the rules; the rule texts below quote them. */
 export const RISK_THRESHOLDS = {
-  usageDeclinePct: 30,
-  utilizationBelow: 0.5,
+  usageDeclinePct: RISK_SIGNALS.usageDeclinePct,
+  utilizationBelow: RISK_SIGNALS.utilizationBelow,
   highPriorityTickets: 2,
-  detractorNpsAtMost: 6,
+  detractorNpsAtMost: RISK_SIGNALS.detractorNpsAtMost,
   championLeftWithinDays: 90,
-  renewalWithinDays: 90,
+  renewalWithinDays: RISK_SIGNALS.renewalWithinDays,
   noActivityDays: 30,
 } as const;
 
@@ -88,13 +90,13 @@ export function evaluateRiskFlags(signals: RiskSignals): RiskFlag[] {
   const raise = (code: RiskCode, evidence: RiskEvidence) => flags.push({ code, rule: RISK_RULES[code], evidence });
 
   const { usage } = signals;
-  const usageChange = percentChange(usage.currentEvents, usage.priorEvents);
-  if (usageChange !== null && usageChange <= -RISK_THRESHOLDS.usageDeclinePct) {
+  const change = usageChange(usage.currentEvents, usage.priorEvents);
+  if (change !== null && isUsageDecline(change)) {
     raise("usage_decline", {
       window_days: usage.windowDays,
       current_events: usage.currentEvents,
       prior_events: usage.priorEvents,
-      change_pct: usageChange,
+      change_pct: percentChange(usage.currentEvents, usage.priorEvents) as number,
     });
   }
 

@@ -1,0 +1,19 @@
+import type { Db } from "../../../platform/db/client";
+import { activities } from "../../../schema";
+
+/** An activity as stored. */
+export type ActivityRow = typeof activities.$inferSelect;
+
+/** Stores one activity of the workspace and returns the row as stored (defaults filled in). */
+export async function insertActivity(
+  db: Db,
+  workspaceId: string,
+  activity: Omit<typeof activities.$inferInsert, "workspaceId">,
+): Promise<ActivityRow> {
+  const [stored] = await db
+    .insert(activities)
+    .values({ ...activity, workspaceId })
+    .returning();
+  if (!stored) throw new Error("insert into activities returned no row");
+  return stored;
+}
