@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
-import { defineTool, READ_ONLY, type ToolContext } from "../../platform/mcp/define-tool";
+import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import {
   cursorArg,
   decodeCursor,
@@ -18,6 +18,7 @@ import {
   type OutcomeEvent,
   RENEWAL_USAGE_SERIES_DAYS,
   type RuleFiring,
+  type RuleOutcome,
   ruleOutcome,
   SIGNAL_LOOKBACK_DAYS,
   SIGNALS,
@@ -30,79 +31,22 @@ import {
   usageDeclineFiring,
   usageSeries,
 } from "./domain/postmortem";
-import { describeRule, historicalRuleSql, type TriggerRule, triggerSchema } from "./queries/triggers";
+import {
+  type CampaignTriggerRow,
+  type ChurnEvent,
+  type FiringRow,
+  type HealthTrajectoryRow,
+  type PostmortemFacts,
+  postmortemCampaigns,
+  postmortemEvents,
+  postmortemFacts,
+  STORED_SIGNALS,
+  type UsageSeriesRow,
+} from "./queries/postmortem";
+import { describeRule, type TriggerRule, triggerSchema } from "./queries/triggers";
 
 /** Most campaigns whose triggers are evaluated historically in one post-mortem. */
 const MAX_CAMPAIGNS = 20;
-
-/**
- * The outcome events bound as `?2`: churns and renewals as {a: account id, d: day}. Queries join
- * them with CROSS JOIN so the events drive the loop and each lookup is a per-account index range.
- */
-const EVENTS_CTE = "ev AS (SELECT value ->> '$.a' AS account_id, value ->> '$.d' AS event_day FROM json_each(?2))";
-
-/** A stored timestamp or day column inside the lookback (?3 days) up to and including the event day. */
-const inLookback = (column: string) =>
-  `${column} >= date(ev.event_day, '-' || ?3 || ' days') AND ${column} < date(ev.event_day, '+1 day')`;
-
-/**
- * First and last day a point-in-time fact happened within the lookback, per event. `rangeExpr` is
- * what the lookback is applied to: the stored timestamp itself when the per-account index is
- * ordered by it (an ISO timestamp compares with a day as its first ten characters do).
- */
-const pointRule = (join: string, dayExpr: string, where: string, rangeExpr = dayExpr) =>
-  `WITH ${EVENTS_CTE}
-   SELECT ev.account_id, ev.event_day, min(${dayExpr}) AS first_day, max(${dayExpr}) AS last_day
-     FROM ev CROSS JOIN ${join} AND ${inLookback(rangeExpr)}
-    WHERE ${where} GROUP BY ev.account_id, ev.event_day`;
-
-/** The fixed rules read from stored facts; usage decline is computed from each event's usage series. */
-type StoredSignal = Exclude<SignalName, "usage_decline_30pct">;
-
-/** The fixed rules' SQL; each selects (account_id, event_day, first_day, last_day). */
-const FIXED_RULE_SQL: Record<StoredSignal, string> = {
-  urgent_high_ticket: pointRule(
-    "tickets t ON t.workspace_id = ?1 AND t.account_id = ev.account_id",
-    "substr(t.created_at, 1, 10)",
-    "t.priority IN ('urgent', 'high')",
-    "t.created_at",
-  ),
-  detractor_nps: pointRule(
-    "survey_responses s ON s.workspace_id = ?1 AND s.account_id = ev.account_id",
-    "substr(s.responded_at, 1, 10)",
-    // Unary plus keeps the planner on the per-account index rather than scanning all NPS responses.
-    "+s.kind = 'nps' AND s.score <= 6",
-    "s.responded_at",
-  ),
-  champion_left: pointRule(
-    "contacts c ON c.workspace_id = ?1 AND c.account_id = ev.account_id",
-    "substr(c.left_at, 1, 10)",
-    "(c.is_champion = 1 OR c.is_decision_maker = 1)",
-  ),
-  payment_failure: pointRule(
-    "payments p ON p.workspace_id = ?1 AND p.account_id = ev.account_id",
-    "substr(coalesce(p.failed_at, p.due_date), 1, 10)",
-    "(p.status = 'failed' OR p.failed_at IS NOT NULL)",
-  ),
-  health_red: pointRule(
-    "health_scores h ON h.workspace_id = ?1 AND h.account_id = ev.account_id",
-    "h.day",
-    "h.band = 'red'",
-  ),
-};
-
-/**
- * Each event's usage in the ?3 days before it, as "day:events" pairs with the day counted from ?4:
- * one read of its usage_daily range, from which the decline checkpoints and the trajectory buckets
- * are computed (a window over a dense calendar per event would sort millions of rows).
- */
-const USAGE_SERIES_SQL = `WITH ${EVENTS_CTE}
-  SELECT ev.account_id, ev.event_day,
-         (SELECT group_concat(CAST(julianday(u.day) - julianday(?4) AS INTEGER) || ':' || u.events)
-            FROM usage_daily u
-           WHERE u.workspace_id = ?1 AND u.account_id = ev.account_id
-             AND u.day >= date(ev.event_day, '-' || ?3 || ' days') AND u.day < ev.event_day) AS usage
-    FROM ev`;
 
 const groupRow = z.object({ group: z.string(), accounts: z.number().int(), lost_arr: z.number() });
 
@@ -207,151 +151,51 @@ export const analyzeChurnPostmortem = defineTool({
   ],
   annotations: READ_ONLY,
   async handler(args, ctx) {
+    const ws = ctx.principal.workspaceId;
     const to = isoDay(ctx.now);
     const from = addDays(to, -args.window_days);
-    const { churned, renewed } = await loadEvents(ctx, from, to);
-    const outcomeEvents = [
-      ...churned.map((e) => ({ a: e.account_id, d: e.event_day })),
-      ...renewed.map((e) => ({ a: e.account_id, d: e.event_day })),
-    ];
-    const eventsJson = JSON.stringify(outcomeEvents);
-    const ws = ctx.principal.workspaceId;
-    const { results: campaignRows } = await ctx.env.DB.prepare(
-      "SELECT id, name, trigger FROM retention_campaigns WHERE workspace_id = ?1 AND status <> 'archived' ORDER BY id LIMIT ?2",
-    )
-      .bind(ws, MAX_CAMPAIGNS)
-      .all<{ id: string; name: string; trigger: string }>();
-    const campaigns = campaignRows.flatMap((c) => {
-      const trigger = triggerSchema.safeParse(JSON.parse(c.trigger));
-      return trigger.success ? [{ ...c, rules: trigger.data }] : [];
-    });
-    const signalNames = Object.keys(SIGNALS) as SignalName[];
-    const storedSignals = Object.keys(FIXED_RULE_SQL) as StoredSignal[];
+    const { churned, renewed } = await postmortemEvents(ctx.env.DB, ws, { from, end: addDays(to, 1) });
+    const campaigns = parseCampaigns(await postmortemCampaigns(ctx.env.DB, ws, MAX_CAMPAIGNS));
     // Usage days are sent as days since the earliest day any event's series can reach.
     const seriesOrigin = addDays(from, -USAGE_SERIES_DAYS);
     const campaignRules = campaigns.flatMap((c) => c.rules.map((rule) => ({ campaign: c.id, rule })));
-    const churnedJson = JSON.stringify(churned.map((e) => ({ a: e.account_id, d: e.event_day })));
-    const renewedJson = JSON.stringify(renewed.map((e) => ({ a: e.account_id, d: e.event_day })));
-    const statements = [
-      ctx.env.DB.prepare(trajectorySql).bind(ws, churnedJson),
-      ctx.env.DB.prepare(USAGE_SERIES_SQL).bind(ws, churnedJson, USAGE_SERIES_DAYS, seriesOrigin),
-      ctx.env.DB.prepare(USAGE_SERIES_SQL).bind(ws, renewedJson, RENEWAL_USAGE_SERIES_DAYS, seriesOrigin),
-      ...storedSignals.map((s) => ctx.env.DB.prepare(FIXED_RULE_SQL[s]).bind(ws, eventsJson, CATCH_LOOKBACK_DAYS)),
-      ...campaignRules.map(({ rule }) => {
-        const { sql, value } = historicalRuleSql(rule);
-        return ctx.env.DB.prepare(`WITH ${EVENTS_CTE} ${sql}`).bind(ws, eventsJson, CATCH_LOOKBACK_DAYS, value);
-      }),
-    ];
-    const results = outcomeEvents.length > 0 ? await ctx.env.DB.batch(statements) : [];
-    const healthAt = new Map(
-      ((results[0]?.results ?? []) as HealthTrajectoryRow[]).map((r) => [eventKey(r), r] as const),
+    const facts = await postmortemFacts(ctx.env.DB, ws, {
+      churned,
+      renewed,
+      seriesOrigin,
+      usageDays: USAGE_SERIES_DAYS,
+      renewalUsageDays: RENEWAL_USAGE_SERIES_DAYS,
+      lookbackDays: CATCH_LOOKBACK_DAYS,
+      campaignRules: campaignRules.map((r) => r.rule),
+    });
+    const usage = seriesByEvent(facts.churnUsage, seriesOrigin);
+    const fixedFirings = fixedSignalFirings(
+      facts,
+      churned,
+      renewed,
+      usage,
+      seriesByEvent(facts.renewalUsage, seriesOrigin),
     );
-    const seriesOf = (index: number) =>
-      new Map(
-        ((results[index]?.results ?? []) as (OutcomeEvent & { usage: string | null })[]).map(
-          (r) => [eventKey(r), usageSeries(r.usage, daysBetween(seriesOrigin, r.event_day))] as const,
-        ),
-      );
-    const usage = seriesOf(1);
-    const renewalUsage = seriesOf(2);
-    const firingsOf = (index: number) =>
-      new Map(((results[index]?.results ?? []) as (OutcomeEvent & RuleFiring)[]).map((r) => [eventKey(r), r] as const));
-    const declineFirings = new Map<string, RuleFiring>();
-    for (const e of churned) {
-      const fired = usageDeclineFiring(usage.get(eventKey(e)) ?? [], e.event_day);
-      if (fired) declineFirings.set(eventKey(e), fired);
-    }
-    for (const e of renewed) {
-      const fired = usageDeclineFiring(renewalUsage.get(eventKey(e)) ?? [], e.event_day, SIGNAL_LOOKBACK_DAYS);
-      if (fired) declineFirings.set(eventKey(e), fired);
-    }
-    const fixedFirings = new Map<SignalName, Map<string, RuleFiring>>([
-      ...storedSignals.map((s, i) => [s, firingsOf(3 + i)] as const),
-      ["usage_decline_30pct", declineFirings],
-    ]);
-    const campaignFirings = campaigns.map((c) => {
-      const merged = new Map<string, RuleFiring>();
-      campaignRules.forEach((r, i) => {
-        if (r.campaign !== c.id) return;
-        for (const [key, f] of firingsOf(3 + storedSignals.length + i)) {
-          const seen = merged.get(key);
-          merged.set(key, {
-            first_day: seen && seen.first_day < f.first_day ? seen.first_day : f.first_day,
-            last_day: seen && seen.last_day > f.last_day ? seen.last_day : f.last_day,
-          });
-        }
-      });
-      return { campaign: c, firings: merged };
-    });
-
-    const accounts: AccountOut[] = churned.map((e) => {
-      const h = healthAt.get(eventKey(e));
-      const series = usage.get(eventKey(e)) ?? [];
-      const tenure = e.tenure_start ? daysBetween(e.tenure_start, e.event_day) : null;
-      return {
-        account_id: e.account_id,
-        name: e.name,
-        churn_day: e.event_day,
-        lost_arr: e.lost_arr,
-        reason: e.reason,
-        segment: e.segment,
-        tenure_days: tenure,
-        tenure_band: tenureBand(tenure),
-        health: { d90: h?.h90 ?? null, d60: h?.h60 ?? null, d30: h?.h30 ?? null, d0: h?.h0 ?? null },
-        usage_events: {
-          d90_61: usageBetween(series, 61, 90),
-          d60_31: usageBetween(series, 31, 60),
-          d30_1: usageBetween(series, 1, 30),
-        },
-        signals: signalNames.filter((s) => signalPresent(s, e, fixedFirings.get(s)?.get(eventKey(e)))),
-      };
-    });
-    const healthPoint = (days: number, pick: (a: AccountOut) => number | null) => {
-      const values = accounts.flatMap((a) => (pick(a) === null ? [] : [pick(a) as number]));
-      return { days_before: days, mean_score: mean(values), accounts_with_data: values.length };
-    };
-    const usageBucket = (label: string, pick: (a: AccountOut) => number) => ({
-      days_before: label,
-      mean_events: mean(accounts.map(pick)),
-      accounts: accounts.length,
-    });
-    const signals = signalNames.map((s) => {
-      const n = accounts.filter((a) => a.signals.includes(s)).length;
-      return { signal: s, description: SIGNALS[s], accounts: n, share: share(n, churned.length) };
-    });
-    const rules = [
-      ...signalNames.map((s) => ({
-        rule: s,
-        source: "fixed",
-        description: SIGNALS[s],
-        ...ruleOutcome(churned, renewed, fixedFirings.get(s) ?? new Map()),
+    const healthAt = new Map(facts.health.map((r) => [eventKey(r), r] as const));
+    const accounts = churned.map((e) =>
+      churnedAccount(e, healthAt.get(eventKey(e)), usage.get(eventKey(e)) ?? [], fixedFirings),
+    );
+    const rules = preventionRules(
+      churned,
+      renewed,
+      fixedFirings,
+      campaigns.map((campaign) => ({
+        campaign,
+        firings: campaignFirings(campaign.id, campaignRules, facts.campaignRules),
       })),
-      ...campaignFirings.map(({ campaign, firings }) => ({
-        rule: campaign.name,
-        source: campaign.id,
-        description: `campaign trigger: ${campaign.rules.map((r: TriggerRule) => describeRule(r)).join(" OR ")}`,
-        ...ruleOutcome(churned, renewed, firings),
-      })),
-    ];
-
-    const sorted = [...accounts].sort(
-      (a, b) => b.churn_day.localeCompare(a.churn_day) || a.account_id.localeCompare(b.account_id),
     );
     const fingerprint = queryFingerprint(["analyze_churn_postmortem", from, to]);
-    const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-    const after = position
-      ? sorted.filter(
-          (a) =>
-            a.churn_day < String(position.k[0]) ||
-            (a.churn_day === String(position.k[0]) && a.account_id > position.id),
-        )
-      : sorted;
-    const page = after.slice(0, args.limit);
-    const last = page.at(-1);
-    const next =
-      after.length > args.limit && last
-        ? encodeCursor({ k: [last.churn_day], id: last.account_id, q: fingerprint })
-        : null;
+    const { page, next } = accountsPage(
+      accounts,
+      args.cursor ? decodeCursor(args.cursor, fingerprint) : null,
+      args.limit,
+      fingerprint,
+    );
     const lostArr = churned.reduce((s, e) => s + e.lost_arr, 0);
     const data = {
       window: { from, to, window_days: args.window_days },
@@ -361,95 +205,199 @@ export const analyzeChurnPostmortem = defineTool({
       reasons: lossByGroup(churned, (e) => e.reason?.trim() || "unspecified"),
       by_segment: lossByGroup(churned, (e) => e.segment || "unsegmented"),
       by_tenure: lossByGroup(accounts, (a) => a.tenure_band),
-      trajectory: {
-        health: [
-          healthPoint(90, (a) => a.health.d90),
-          healthPoint(60, (a) => a.health.d60),
-          healthPoint(30, (a) => a.health.d30),
-          healthPoint(0, (a) => a.health.d0),
-        ],
-        usage: [
-          usageBucket("90–61", (a) => a.usage_events.d90_61),
-          usageBucket("60–31", (a) => a.usage_events.d60_31),
-          usageBucket("30–1", (a) => a.usage_events.d30_1),
-        ],
-      },
-      signals,
+      trajectory: trajectoryOf(accounts),
+      signals: SIGNAL_NAMES.map((s) => {
+        const n = accounts.filter((a) => a.signals.includes(s)).length;
+        return { signal: s, description: SIGNALS[s], accounts: n, share: share(n, churned.length) };
+      }),
       rules,
       accounts: page,
       next_cursor: next,
     };
-    const pct = (v: number | null) => (v === null ? "–" : `${Math.round(v * 1000) / 10}%`);
-    return {
-      data,
-      text: [
-        `${churned.length} churned account(s) ${from}..${to}, lost ARR ${lostArr}; top reason: ${data.reasons[0]?.group ?? "none"}. Rules measured against ${renewed.length} renewal(s).`,
-        markdownTable(
-          ["Rule", "Caught", "Share", "Median lead days", "False alarms"],
-          rules.map((r) => [r.rule, r.caught, pct(r.share), r.median_lead_days, pct(r.false_alarm_rate)]),
-        ),
-      ].join("\n"),
-    };
+    return { data, text: postmortemText(data) };
   },
 });
 
-interface ChurnEvent extends OutcomeEvent {
-  name: string | null;
+/** The campaigns whose stored trigger parses, with its rules; the others are left out. */
+function parseCampaigns(rows: readonly CampaignTriggerRow[]) {
+  return rows.flatMap((c) => {
+    const trigger = triggerSchema.safeParse(JSON.parse(c.trigger));
+    return trigger.success ? [{ ...c, rules: trigger.data }] : [];
+  });
+}
+
+/** Every prevention rule's outcome: the fixed signals, then each campaign's trigger. */
+function preventionRules(
+  churned: readonly OutcomeEvent[],
+  renewed: readonly OutcomeEvent[],
+  fixedFirings: ReadonlyMap<SignalName, ReadonlyMap<string, RuleFiring>>,
+  campaignFirings: readonly {
+    campaign: CampaignTriggerRow & { rules: TriggerRule[] };
+    firings: Map<string, RuleFiring>;
+  }[],
+) {
+  return [
+    ...SIGNAL_NAMES.map((s) => ({
+      rule: s,
+      source: "fixed",
+      description: SIGNALS[s],
+      ...ruleOutcome(churned, renewed, fixedFirings.get(s) ?? new Map()),
+    })),
+    ...campaignFirings.map(({ campaign, firings }) => ({
+      rule: campaign.name,
+      source: campaign.id,
+      description: `campaign trigger: ${campaign.rules.map((r: TriggerRule) => describeRule(r)).join(" OR ")}`,
+      ...ruleOutcome(churned, renewed, firings),
+    })),
+  ];
+}
+
+/** The answer's text: the headline and the rules table. */
+function postmortemText(data: {
+  window: { from: string; to: string };
+  churned_accounts: number;
   lost_arr: number;
-  reason: string | null;
-  segment: string | null;
-  tenure_start: string | null;
+  renewed_accounts: number;
+  reasons: readonly { group: string }[];
+  rules: readonly (RuleOutcome & { rule: string })[];
+}): string {
+  const pct = (v: number | null) => (v === null ? "–" : `${Math.round(v * 1000) / 10}%`);
+  return [
+    `${data.churned_accounts} churned account(s) ${data.window.from}..${data.window.to}, lost ARR ${data.lost_arr}; top reason: ${data.reasons[0]?.group ?? "none"}. Rules measured against ${data.renewed_accounts} renewal(s).`,
+    markdownTable(
+      ["Rule", "Caught", "Share", "Median lead days", "False alarms"],
+      data.rules.map((r) => [r.rule, r.caught, pct(r.share), r.median_lead_days, pct(r.false_alarm_rate)]),
+    ),
+  ].join("\n");
 }
 
-interface HealthTrajectoryRow extends OutcomeEvent {
-  h90: number | null;
-  h60: number | null;
-  h30: number | null;
-  h0: number | null;
+const SIGNAL_NAMES = Object.keys(SIGNALS) as SignalName[];
+
+/** Each event's usage series, keyed by {@link eventKey}. */
+function seriesByEvent(rows: readonly UsageSeriesRow[], seriesOrigin: string): Map<string, number[]> {
+  return new Map(rows.map((r) => [eventKey(r), usageSeries(r.usage, daysBetween(seriesOrigin, r.event_day))] as const));
 }
 
-/** Churns (latest churned contract per account) and renewals (latest other outcome, accounts not churned) in the window. */
-async function loadEvents(ctx: ToolContext, from: string, to: string) {
-  const ws = ctx.principal.workspaceId;
-  const end = addDays(to, 1);
-  const [churnedRes, renewedRes] = await ctx.env.DB.batch([
-    ctx.env.DB.prepare(
-      `SELECT e.account_id, e.event_day, a.name, e.lost_arr, e.reason, a.segment,
-              coalesce(a.customer_since, (SELECT min(x.start_date) FROM contracts x
-                                           WHERE x.workspace_id = ?1 AND x.account_id = e.account_id)) AS tenure_start
-         FROM (SELECT c.account_id, substr(c.outcome_date, 1, 10) AS event_day, c.arr AS lost_arr, c.outcome_reason AS reason,
-                      row_number() OVER (PARTITION BY c.account_id ORDER BY c.outcome_date DESC, c.id DESC) AS rn
-                 FROM contracts c
-                WHERE c.workspace_id = ?1 AND c.outcome_date >= ?2 AND c.outcome_date < ?3 AND c.outcome = 'churned') e
-         LEFT JOIN accounts a ON a.workspace_id = ?1 AND a.id = e.account_id
-        WHERE e.rn = 1 ORDER BY e.account_id`,
-    ).bind(ws, from, end),
-    ctx.env.DB.prepare(
-      `SELECT account_id, event_day FROM (
-         SELECT c.account_id, substr(c.outcome_date, 1, 10) AS event_day,
-                row_number() OVER (PARTITION BY c.account_id ORDER BY c.outcome_date DESC, c.id DESC) AS rn
-           FROM contracts c
-          WHERE c.workspace_id = ?1 AND c.outcome_date >= ?2 AND c.outcome_date < ?3
-            AND c.outcome IN ('renewed', 'expanded', 'contracted'))
-        WHERE rn = 1 AND account_id NOT IN (
-          SELECT account_id FROM contracts WHERE workspace_id = ?1 AND outcome_date >= ?2 AND outcome_date < ?3
-             AND outcome = 'churned')
-        ORDER BY account_id`,
-    ).bind(ws, from, end),
+/** Firings keyed by {@link eventKey}. */
+function firingsByEvent(rows: readonly FiringRow[]): Map<string, RuleFiring> {
+  return new Map(rows.map((r) => [eventKey(r), r] as const));
+}
+
+/** Each fixed signal's firings per event: the stored rules' from SQL, usage decline from the usage series. */
+function fixedSignalFirings(
+  facts: PostmortemFacts,
+  churned: readonly OutcomeEvent[],
+  renewed: readonly OutcomeEvent[],
+  usage: ReadonlyMap<string, number[]>,
+  renewalUsage: ReadonlyMap<string, number[]>,
+): Map<SignalName, Map<string, RuleFiring>> {
+  const declineFirings = new Map<string, RuleFiring>();
+  for (const e of churned) {
+    const fired = usageDeclineFiring(usage.get(eventKey(e)) ?? [], e.event_day);
+    if (fired) declineFirings.set(eventKey(e), fired);
+  }
+  for (const e of renewed) {
+    const fired = usageDeclineFiring(renewalUsage.get(eventKey(e)) ?? [], e.event_day, SIGNAL_LOOKBACK_DAYS);
+    if (fired) declineFirings.set(eventKey(e), fired);
+  }
+  return new Map<SignalName, Map<string, RuleFiring>>([
+    ...STORED_SIGNALS.map((s) => [s, firingsByEvent(facts.fixed.get(s) ?? [])] as const),
+    ["usage_decline_30pct", declineFirings],
   ]);
+}
+
+/** One campaign's firings per event: its rules' firings merged (earliest first day, latest last day). */
+function campaignFirings(
+  campaignId: string,
+  campaignRules: readonly { campaign: string }[],
+  ruleFirings: readonly FiringRow[][],
+): Map<string, RuleFiring> {
+  const merged = new Map<string, RuleFiring>();
+  campaignRules.forEach((r, i) => {
+    if (r.campaign !== campaignId) return;
+    for (const [key, f] of firingsByEvent(ruleFirings[i] ?? [])) {
+      const seen = merged.get(key);
+      merged.set(key, {
+        first_day: seen && seen.first_day < f.first_day ? seen.first_day : f.first_day,
+        last_day: seen && seen.last_day > f.last_day ? seen.last_day : f.last_day,
+      });
+    }
+  });
+  return merged;
+}
+
+/** One churned account with its tenure, trajectory and signals. */
+function churnedAccount(
+  e: ChurnEvent,
+  h: HealthTrajectoryRow | undefined,
+  series: readonly number[],
+  fixedFirings: ReadonlyMap<SignalName, ReadonlyMap<string, RuleFiring>>,
+): AccountOut {
+  const tenure = e.tenure_start ? daysBetween(e.tenure_start, e.event_day) : null;
   return {
-    churned: (churnedRes?.results ?? []) as ChurnEvent[],
-    renewed: (renewedRes?.results ?? []) as OutcomeEvent[],
+    account_id: e.account_id,
+    name: e.name,
+    churn_day: e.event_day,
+    lost_arr: e.lost_arr,
+    reason: e.reason,
+    segment: e.segment,
+    tenure_days: tenure,
+    tenure_band: tenureBand(tenure),
+    health: { d90: h?.h90 ?? null, d60: h?.h60 ?? null, d30: h?.h30 ?? null, d0: h?.h0 ?? null },
+    usage_events: {
+      d90_61: usageBetween(series, 61, 90),
+      d60_31: usageBetween(series, 31, 60),
+      d30_1: usageBetween(series, 1, 30),
+    },
+    signals: SIGNAL_NAMES.filter((s) => signalPresent(s, e, fixedFirings.get(s)?.get(eventKey(e)))),
   };
 }
 
-/** Health at churn −90/−60/−30/−0: the latest stored score on or before each day. */
-const trajectorySql = `WITH ${EVENTS_CTE}
-  SELECT ev.account_id, ev.event_day,
-    ${[90, 60, 30, 0]
-      .map(
-        (d) => `(SELECT h.score FROM health_scores h WHERE h.workspace_id = ?1 AND h.account_id = ev.account_id
-                   AND h.day <= date(ev.event_day, '-${d} days') ORDER BY h.day DESC LIMIT 1) AS h${d}`,
+/** Mean health at churn −90/−60/−30/−0 (accounts with data) and mean usage per bucket (every account). */
+function trajectoryOf(accounts: readonly AccountOut[]) {
+  const healthPoint = (days: number, pick: (a: AccountOut) => number | null) => {
+    const values = accounts.flatMap((a) => (pick(a) === null ? [] : [pick(a) as number]));
+    return { days_before: days, mean_score: mean(values), accounts_with_data: values.length };
+  };
+  const usageBucket = (label: string, pick: (a: AccountOut) => number) => ({
+    days_before: label,
+    mean_events: mean(accounts.map(pick)),
+    accounts: accounts.length,
+  });
+  return {
+    health: [
+      healthPoint(90, (a) => a.health.d90),
+      healthPoint(60, (a) => a.health.d60),
+      healthPoint(30, (a) => a.health.d30),
+      healthPoint(0, (a) => a.health.d0),
+    ],
+    usage: [
+      usageBucket("90–61", (a) => a.usage_events.d90_61),
+      usageBucket("60–31", (a) => a.usage_events.d60_31),
+      usageBucket("30–1", (a) => a.usage_events.d30_1),
+    ],
+  };
+}
+
+/** The page of churned accounts past the cursor, latest churn first (then account id), and the next cursor. */
+function accountsPage(
+  accounts: readonly AccountOut[],
+  position: { k: readonly unknown[]; id: string } | null,
+  limit: number,
+  fingerprint: string,
+): { page: AccountOut[]; next: string | null } {
+  const sorted = [...accounts].sort(
+    (a, b) => b.churn_day.localeCompare(a.churn_day) || a.account_id.localeCompare(b.account_id),
+  );
+  const after = position
+    ? sorted.filter(
+        (a) =>
+          a.churn_day < String(position.k[0]) || (a.churn_day === String(position.k[0]) && a.account_id > position.id),
       )
-      .join(",\n    ")}
-  FROM ev`;
+    : sorted;
+  const page = after.slice(0, limit);
+  const last = page.at(-1);
+  const next =
+    after.length > limit && last ? encodeCursor({ k: [last.churn_day], id: last.account_id, q: fingerprint }) : null;
+  return { page, next };
+}

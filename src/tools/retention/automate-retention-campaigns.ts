@@ -2,10 +2,10 @@ import { z } from "zod";
 import { renderTemplate, TEMPLATE_VARIABLES } from "../../email/render";
 import { newId } from "../../platform/lib/ids";
 import { markdownTable } from "../../platform/lib/markdown-table";
+import { round } from "../../platform/lib/stats";
 import { addDays, isoDay } from "../../platform/lib/time";
-import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
 import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../platform/mcp/confirmation";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
@@ -22,8 +22,23 @@ import {
   parseCampaign,
   runDueSteps,
   type StepRunSummary,
-  triggerFactsCte,
 } from "./campaign-runs";
+import {
+  activateUnchangedCampaign,
+  activationMatches,
+  type CampaignReportRows,
+  type CampaignRow,
+  campaignPage,
+  campaignReports,
+  enrollmentCounts,
+  findCampaign,
+  insertCampaign,
+  markCampaignsEvaluated,
+  pauseCampaignRow,
+  type ReportCampaignRow,
+  reportCampaignPage,
+  updateCampaignDefinition,
+} from "./queries/campaigns";
 import {
   type CampaignStep,
   campaignStepsSchema,
@@ -34,23 +49,10 @@ import {
   triggerSchema,
 } from "./queries/triggers";
 
-const TOOL = "automate_retention_campaigns";
 const ACTIONS = ["create", "update", "list", "get", "activate", "pause", "evaluate", "report"] as const;
 type Action = (typeof ACTIONS)[number];
 /** Enrollments whose due steps run within one activate or evaluate call; the rest run with their account's nightly health chunk. */
 export const IMMEDIATE_STEP_LIMIT = 200;
-
-/** The fields each action reads; any other field given is refused so a mistake is not silently ignored. */
-const FIELDS_BY_ACTION: Record<Action, string[]> = {
-  create: ["name", "trigger", "steps"],
-  update: ["campaign_id", "name", "trigger", "steps"],
-  list: ["cursor"],
-  get: ["campaign_id"],
-  activate: ["campaign_id", "dry_run", "confirmation_token"],
-  pause: ["campaign_id"],
-  evaluate: [],
-  report: ["campaign_id", "retention_days", "cursor"],
-};
 
 const campaignOutput = z.object({
   id: z.string(),
@@ -127,8 +129,8 @@ interface Args {
 }
 
 /** Automated retention campaigns: trigger rules that enroll accounts into an email and task sequence run through the queue. */
-export const automateRetentionCampaigns = defineTool({
-  name: TOOL,
+export const automateRetentionCampaigns = defineActionTool({
+  name: "automate_retention_campaigns",
   title: "Automated retention campaigns",
   toolset: "retention",
   description:
@@ -227,42 +229,41 @@ export const automateRetentionCampaigns = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
-  actions: {
-    create: { writes: true, role: "csm" },
-    update: { writes: true, role: "csm" },
-    list: { writes: false },
-    get: { writes: false },
-    activate: { writes: true, role: "csm" },
-    pause: { writes: true, role: "csm" },
-    evaluate: { writes: true, role: "csm" },
-    report: { writes: false },
-  },
   examples: [
     { title: "Retention campaigns", args: () => ({ action: "list" }) },
     { title: "One campaign", args: (ids) => ({ action: "get", campaign_id: ids.campaignId }) },
     { title: "A campaign's results", args: (ids) => ({ action: "report", campaign_id: ids.campaignId }) },
   ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  async handler(args, ctx) {
-    refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit", "retention_days"]);
-    switch (args.action) {
-      case "create":
-        return createCampaign(ctx, args);
-      case "update":
-        return updateCampaign(ctx, args);
-      case "list":
-        return listCampaigns(ctx, args);
-      case "get":
-        return getCampaign(ctx, args);
-      case "activate":
-        return activateCampaign(ctx, args);
-      case "pause":
-        return pauseCampaign(ctx, args);
-      case "evaluate":
-        return evaluateNow(ctx);
-      case "report":
-        return reportCampaigns(ctx, args);
-    }
+  commonFields: ["limit", "retention_days"],
+  actions: {
+    create: {
+      writes: true,
+      role: "csm",
+      fields: ["name", "trigger", "steps"],
+      run: (args, ctx) => createCampaign(ctx, args),
+    },
+    update: {
+      writes: true,
+      role: "csm",
+      fields: ["campaign_id", "name", "trigger", "steps"],
+      run: (args, ctx) => updateCampaign(ctx, args),
+    },
+    list: { writes: false, fields: ["cursor"], run: (args, ctx) => listCampaigns(ctx, args) },
+    get: { writes: false, fields: ["campaign_id"], run: (args, ctx) => getCampaign(ctx, args) },
+    activate: {
+      writes: true,
+      role: "csm",
+      fields: ["campaign_id", "dry_run", "confirmation_token"],
+      run: (args, ctx) => activateCampaign(ctx, args),
+    },
+    pause: { writes: true, role: "csm", fields: ["campaign_id"], run: (args, ctx) => pauseCampaign(ctx, args) },
+    evaluate: { writes: true, role: "csm", fields: [], run: (_args, ctx) => evaluateNow(ctx) },
+    report: {
+      writes: false,
+      fields: ["campaign_id", "retention_days", "cursor"],
+      run: (args, ctx) => reportCampaigns(ctx, args),
+    },
   },
 });
 
@@ -290,18 +291,6 @@ function checkTemplates(steps: readonly CampaignStep[]): void {
   }
 }
 
-interface CampaignRow {
-  id: string;
-  name: string;
-  status: "active" | "paused" | "archived";
-  trigger: string;
-  steps: string;
-  created_by: string | null;
-  created_at: string;
-  updated_at: string;
-  last_evaluated_at: string | null;
-}
-
 function campaignOut(row: CampaignRow): CampaignOut {
   const trigger = JSON.parse(row.trigger) as TriggerRule[];
   return {
@@ -313,12 +302,7 @@ function campaignOut(row: CampaignRow): CampaignOut {
 }
 
 async function loadCampaign(ctx: ToolContext, id: string): Promise<CampaignRow> {
-  const row = await ctx.env.DB.prepare(
-    `SELECT id, name, status, trigger, steps, created_by, created_at, updated_at, last_evaluated_at
-       FROM retention_campaigns WHERE workspace_id = ?1 AND id = ?2`,
-  )
-    .bind(ctx.principal.workspaceId, id)
-    .first<CampaignRow>();
+  const row = await findCampaign(ctx.env.DB, ctx.principal.workspaceId, id);
   if (!row) throw notFound("campaign", id);
   return row;
 }
@@ -336,21 +320,14 @@ async function createCampaign(ctx: ToolContext, args: Args) {
   const steps = orderSteps(need(args.steps, "create", "steps"));
   checkTemplates(steps);
   const id = newId("cmp");
-  const stamp = ctx.now.toISOString();
-  await ctx.env.DB.prepare(
-    `INSERT INTO retention_campaigns (id, workspace_id, name, status, trigger, steps, created_by, created_at, updated_at)
-     VALUES (?1, ?2, ?3, 'paused', ?4, ?5, ?6, ?7, ?7)`,
-  )
-    .bind(
-      id,
-      ctx.principal.workspaceId,
-      name,
-      JSON.stringify(trigger),
-      JSON.stringify(steps),
-      ctx.principal.userId,
-      stamp,
-    )
-    .run();
+  await insertCampaign(ctx.env.DB, ctx.principal.workspaceId, {
+    id,
+    name,
+    trigger: JSON.stringify(trigger),
+    steps: JSON.stringify(steps),
+    createdBy: ctx.principal.userId,
+    at: ctx.now.toISOString(),
+  });
   const campaign = campaignOut(await loadCampaign(ctx, id));
   ctx.audit({
     action: "create",
@@ -373,21 +350,13 @@ async function updateCampaign(ctx: ToolContext, args: Args) {
   const steps = args.steps ? orderSteps(args.steps) : null;
   if (steps) checkTemplates(steps);
   const reconfirm = before.status === "active" && (args.trigger !== undefined || steps !== null);
-  await ctx.env.DB.prepare(
-    `UPDATE retention_campaigns SET name = coalesce(?3, name), trigger = coalesce(?4, trigger), steps = coalesce(?5, steps),
-            status = CASE WHEN ?6 THEN 'paused' ELSE status END, updated_at = ?7
-      WHERE workspace_id = ?1 AND id = ?2`,
-  )
-    .bind(
-      ctx.principal.workspaceId,
-      id,
-      args.name ?? null,
-      args.trigger ? JSON.stringify(args.trigger) : null,
-      steps ? JSON.stringify(steps) : null,
-      reconfirm ? 1 : 0,
-      ctx.now.toISOString(),
-    )
-    .run();
+  await updateCampaignDefinition(ctx.env.DB, ctx.principal.workspaceId, id, {
+    name: args.name ?? null,
+    trigger: args.trigger ? JSON.stringify(args.trigger) : null,
+    steps: steps ? JSON.stringify(steps) : null,
+    pause: reconfirm,
+    at: ctx.now.toISOString(),
+  });
   const campaign = campaignOut(await loadCampaign(ctx, id));
   const fields = (["name", "trigger", "steps"] as const).filter((f) => args[f] !== undefined);
   ctx.audit({ action: "update", targetType: "campaign", targetId: id, details: { fields, paused: reconfirm } });
@@ -398,16 +367,12 @@ async function updateCampaign(ctx: ToolContext, args: Args) {
 }
 
 async function listCampaigns(ctx: ToolContext, args: Args) {
-  const fingerprint = queryFingerprint([TOOL, "list"]);
+  const fingerprint = queryFingerprint([automateRetentionCampaigns.name, "list"]);
   const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-  const { results } = await ctx.env.DB.prepare(
-    `SELECT id, name, status, trigger, steps, created_by, created_at, updated_at, last_evaluated_at
-       FROM retention_campaigns WHERE workspace_id = ?1
-        AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id < ?3))
-      ORDER BY created_at DESC, id DESC LIMIT ?4`,
-  )
-    .bind(ctx.principal.workspaceId, (position?.k[0] as string | undefined) ?? null, position?.id ?? "", args.limit + 1)
-    .all<CampaignRow>();
+  const results = await campaignPage(ctx.env.DB, ctx.principal.workspaceId, {
+    after: { createdAt: (position?.k[0] as string | undefined) ?? null, id: position?.id ?? "" },
+    limit: args.limit + 1,
+  });
   const page = results.slice(0, args.limit).map(campaignOut);
   const last = page.at(-1);
   const next =
@@ -424,23 +389,13 @@ async function listCampaigns(ctx: ToolContext, args: Args) {
 async function getCampaign(ctx: ToolContext, args: Args) {
   const id = need(args.campaign_id, "get", "campaign_id");
   const campaign = campaignOut(await loadCampaign(ctx, id));
-  const counts = await ctx.env.DB.prepare(
-    `SELECT count(*) AS enrolled, coalesce(sum(status = 'active'), 0) AS active, coalesce(sum(status = 'completed'), 0) AS completed
-       FROM campaign_enrollments WHERE workspace_id = ?1 AND campaign_id = ?2`,
-  )
-    .bind(ctx.principal.workspaceId, id)
-    .first<{ enrolled: number; active: number; completed: number }>();
+  const counts = await enrollmentCounts(ctx.env.DB, ctx.principal.workspaceId, id);
   const enrollment_counts = counts ?? { enrolled: 0, active: 0, completed: 0 };
   return {
     data: { action: "get" as const, campaign, enrollment_counts },
     text: `${campaignText(campaign)}\nEnrollments: ${enrollment_counts.enrolled} (${enrollment_counts.active} active, ${enrollment_counts.completed} completed).`,
   };
 }
-
-/** SQL: 1 when the account `f.account_id` has a contact campaign emails can go to (see `recipientsFor`). */
-const HAS_RECIPIENT = `EXISTS (SELECT 1 FROM contacts c WHERE c.workspace_id = ?1 AND c.account_id = f.account_id
-    AND (c.is_champion = 1 OR c.is_decision_maker = 1) AND c.left_at IS NULL
-    AND c.unsubscribed = 0 AND c.bounced = 0 AND c.spam_reported = 0 AND coalesce(c.email, '') <> '')`;
 
 async function activateCampaign(ctx: ToolContext, args: Args) {
   const id = need(args.campaign_id, "activate", "campaign_id");
@@ -450,41 +405,21 @@ async function activateCampaign(ctx: ToolContext, args: Args) {
   if (!parsed)
     throw new ToolError(`Campaign ${id} has stored rules or steps that no longer validate; update them first.`);
   const day = isoDay(ctx.now);
-  const scope = confirmationScope(ctx.principal, TOOL);
+  const scope = confirmationScope(ctx.principal, automateRetentionCampaigns.name);
   const payload = { campaign_id: id, trigger: parsed.trigger, steps: parsed.steps };
   const dryRun = args.dry_run ?? args.confirmation_token === undefined;
   if (dryRun) {
-    const rules = liveTriggerSql(parsed.trigger, 6);
-    const { results } = await ctx.env.DB.prepare(
-      `${triggerFactsCte(null)}
-       SELECT f.account_id, f.account_name, ${rules.snapshot} AS matched, ${HAS_RECIPIENT} AS reachable,
-              count(*) OVER () AS total, sum(${HAS_RECIPIENT}) OVER () AS total_reachable
-         FROM f WHERE ${rules.condition}
-          AND NOT EXISTS (SELECT 1 FROM campaign_enrollments e WHERE e.workspace_id = ?1 AND e.campaign_id = ?4
-                            AND e.account_id = f.account_id)
-        ORDER BY f.account_id LIMIT ?5`,
-    )
-      .bind(ctx.principal.workspaceId, day, addDays(day, -7), id, args.limit, ...rules.params)
-      .all<{ account_id: string; account_name: string; matched: string; total: number; total_reachable: number }>();
-    const total = results[0]?.total ?? 0;
-    const reachable = results[0]?.total_reachable ?? 0;
-    const firstDay = parsed.steps.filter((s) => s.day_offset === 0);
-    const preview = {
-      matching_accounts: total,
-      emails_today: reachable * firstDay.filter((s) => s.kind === "email").length,
-      accounts_without_recipient: total - reachable,
-      tasks_today: total * firstDay.filter((s) => s.kind === "task").length,
-      accounts: results.map((r) => ({
-        account_id: r.account_id,
-        name: r.account_name,
-        matched: JSON.parse(r.matched) as Record<string, unknown>,
-      })),
-    };
+    const preview = await activationPreview(ctx, row, parsed, day, args.limit);
     const confirmation = await issueConfirmation(ctx.env, scope, payload, ctx.now);
-    ctx.audit({ action: "activate_preview", targetType: "campaign", targetId: id, details: { matching: total } });
+    ctx.audit({
+      action: "activate_preview",
+      targetType: "campaign",
+      targetId: id,
+      details: { matching: preview.matching_accounts },
+    });
     return {
       data: { action: "activate" as const, evaluation_day: day, campaign: campaignOut(row), preview, confirmation },
-      text: `Activating ${id} now would enroll ${total} account(s) and queue ${preview.emails_today} email(s) and ${preview.tasks_today} task(s) today (${preview.accounts_without_recipient} without an eligible recipient). Nothing was changed; call again with confirmation_token (valid until ${confirmation.expires_at}).\n${markdownTable(
+      text: `Activating ${id} now would enroll ${preview.matching_accounts} account(s) and queue ${preview.emails_today} email(s) and ${preview.tasks_today} task(s) today (${preview.accounts_without_recipient} without an eligible recipient). Nothing was changed; call again with confirmation_token (valid until ${confirmation.expires_at}).\n${markdownTable(
         ["Account", "Matched"],
         preview.accounts.map((a) => [a.name, JSON.stringify(a.matched)]),
       )}`,
@@ -494,19 +429,50 @@ async function activateCampaign(ctx: ToolContext, args: Args) {
     throw new ToolError("Activation needs the confirmation_token of a dry run: call with dry_run=true first.");
   }
   await verifyConfirmation(ctx.env, scope, payload, args.confirmation_token, ctx.now);
-  const activated = await ctx.env.DB.prepare(
-    `UPDATE retention_campaigns SET status = 'active', updated_at = ?3
-      WHERE workspace_id = ?1 AND id = ?2 AND status <> 'active' AND trigger = ?4 AND steps = ?5`,
-  )
-    .bind(ctx.principal.workspaceId, id, ctx.now.toISOString(), row.trigger, row.steps)
-    .run();
-  if (!activated.meta.changes) throw new ToolError(`Campaign ${id} changed meanwhile; run the dry run again.`);
+  const changes = await activateUnchangedCampaign(ctx.env.DB, ctx.principal.workspaceId, {
+    id,
+    trigger: row.trigger,
+    steps: row.steps,
+    at: ctx.now.toISOString(),
+  });
+  if (!changes) throw new ToolError(`Campaign ${id} changed meanwhile; run the dry run again.`);
   const { enrolled, steps_run } = await evaluate(ctx, [parsed], day);
   const campaign = campaignOut(await loadCampaign(ctx, id));
   ctx.audit({ action: "activate", targetType: "campaign", targetId: id, details: { enrolled, steps_run } });
   return {
     data: { action: "activate" as const, evaluation_day: day, campaign, enrolled, steps_run },
     text: `Activated ${id}: ${enrolled[0]?.new_enrollments ?? 0} account(s) enrolled, ${steps_run[0]?.emails_queued ?? 0} email(s) queued and ${steps_run[0]?.tasks_created ?? 0} task(s) created today.`,
+  };
+}
+
+/** What activating the campaign would do on `day`: the matching accounts not yet enrolled (first `limit`) and today's steps. */
+async function activationPreview(
+  ctx: ToolContext,
+  row: CampaignRow,
+  parsed: ActiveCampaign,
+  day: string,
+  limit: number,
+) {
+  const results = await activationMatches(ctx.env.DB, ctx.principal.workspaceId, {
+    campaignId: row.id,
+    day,
+    weekBefore: addDays(day, -7),
+    rules: liveTriggerSql(parsed.trigger, 6),
+    limit,
+  });
+  const total = results[0]?.total ?? 0;
+  const reachable = results[0]?.total_reachable ?? 0;
+  const firstDay = parsed.steps.filter((s) => s.day_offset === 0);
+  return {
+    matching_accounts: total,
+    emails_today: reachable * firstDay.filter((s) => s.kind === "email").length,
+    accounts_without_recipient: total - reachable,
+    tasks_today: total * firstDay.filter((s) => s.kind === "task").length,
+    accounts: results.map((r) => ({
+      account_id: r.account_id,
+      name: r.account_name,
+      matched: JSON.parse(r.matched) as Record<string, unknown>,
+    })),
   };
 }
 
@@ -520,11 +486,12 @@ async function evaluate(ctx: ToolContext, campaigns: ActiveCampaign[], day: stri
     steps_run.push({ campaign_id: campaign.id, ...summary });
   }
   if (campaigns.length > 0) {
-    await ctx.env.DB.prepare(
-      "UPDATE retention_campaigns SET last_evaluated_at = ?2 WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?3))",
-    )
-      .bind(ws, ctx.now.toISOString(), JSON.stringify(campaigns.map((c) => c.id)))
-      .run();
+    await markCampaignsEvaluated(
+      ctx.env.DB,
+      ws,
+      campaigns.map((c) => c.id),
+      ctx.now.toISOString(),
+    );
   }
   const enrolled = campaigns.map((c) => ({ campaign_id: c.id, new_enrollments: counts.get(c.id) ?? 0 }));
   return { enrolled, steps_run };
@@ -534,11 +501,7 @@ async function pauseCampaign(ctx: ToolContext, args: Args) {
   const id = need(args.campaign_id, "pause", "campaign_id");
   const before = await loadCampaign(ctx, id);
   if (before.status !== "active") throw new ToolError(`Campaign ${id} is ${before.status}, not active.`);
-  await ctx.env.DB.prepare(
-    "UPDATE retention_campaigns SET status = 'paused', updated_at = ?3 WHERE workspace_id = ?1 AND id = ?2",
-  )
-    .bind(ctx.principal.workspaceId, id, ctx.now.toISOString())
-    .run();
+  await pauseCampaignRow(ctx.env.DB, ctx.principal.workspaceId, id, ctx.now.toISOString());
   const campaign = campaignOut(await loadCampaign(ctx, id));
   ctx.audit({ action: "pause", targetType: "campaign", targetId: id });
   return {
@@ -572,119 +535,88 @@ async function evaluateNow(ctx: ToolContext) {
   };
 }
 
-const rate = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : null);
+const rate = (part: number, whole: number) => (whole > 0 ? round(part / whole, 4) : null);
+
+type ReportRow = z.input<typeof reportRow>;
 
 async function reportCampaigns(ctx: ToolContext, args: Args) {
   const ws = ctx.principal.workspaceId;
-  const fingerprint = queryFingerprint([TOOL, "report", args.campaign_id ?? null, args.retention_days]);
+  const fingerprint = queryFingerprint([
+    automateRetentionCampaigns.name,
+    "report",
+    args.campaign_id ?? null,
+    args.retention_days,
+  ]);
   const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
   if (args.campaign_id) await loadCampaign(ctx, args.campaign_id);
-  const { results: campaigns } = await ctx.env.DB.prepare(
-    `SELECT id, name, status FROM retention_campaigns WHERE workspace_id = ?1 AND (?2 IS NULL OR id = ?2) AND id > ?3
-      ORDER BY id LIMIT ?4`,
-  )
-    .bind(ws, args.campaign_id ?? null, position?.id ?? "", args.limit + 1)
-    .all<{ id: string; name: string; status: string }>();
+  const campaigns = await reportCampaignPage(ctx.env.DB, ws, {
+    campaignId: args.campaign_id ?? null,
+    afterId: position?.id ?? "",
+    limit: args.limit + 1,
+  });
   const page = campaigns.slice(0, args.limit);
   const cutoff = addDays(isoDay(ctx.now), -args.retention_days);
-  const statements = page.flatMap((c) => [
-    ctx.env.DB.prepare(
-      `SELECT count(*) AS enrolled, coalesce(sum(e.status = 'active'), 0) AS active,
-              coalesce(sum(e.status = 'completed'), 0) AS completed,
-              coalesce(sum(EXISTS (SELECT 1 FROM outbox_messages o WHERE o.workspace_id = ?1 AND o.account_id = e.account_id
-                             AND o.origin = ?3 AND (o.opened_at IS NOT NULL OR o.clicked_at IS NOT NULL OR o.status IN ('opened', 'clicked')))
-                      OR EXISTS (SELECT 1 FROM activities v WHERE v.workspace_id = ?1 AND v.account_id = e.account_id
-                             AND v.occurred_at >= e.enrolled_at)), 0) AS responses
-         FROM campaign_enrollments e WHERE e.workspace_id = ?1 AND e.campaign_id = ?2`,
-    ).bind(ws, c.id, `campaign:${c.id}`),
-    ctx.env.DB.prepare(
-      `SELECT count(o.id) AS total, coalesce(sum(o.status = 'queued'), 0) AS queued,
-              coalesce(sum(o.status IN ('sent', 'delivered', 'opened', 'clicked')), 0) AS sent,
-              coalesce(sum(o.opened_at IS NOT NULL OR o.status IN ('opened', 'clicked')), 0) AS opened,
-              coalesce(sum(o.clicked_at IS NOT NULL OR o.status = 'clicked'), 0) AS clicked,
-              coalesce(sum(o.status IN ('bounced', 'failed', 'suppressed')), 0) AS not_delivered
-         FROM campaign_enrollments e
-         JOIN outbox_messages o ON o.workspace_id = ?1 AND o.account_id = e.account_id AND o.origin = ?3
-        WHERE e.workspace_id = ?1 AND e.campaign_id = ?2`,
-    ).bind(ws, c.id, `campaign:${c.id}`),
-    ctx.env.DB.prepare(
-      `WITH enr AS (
-         SELECT e.account_id, substr(e.enrolled_at, 1, 10) AS d,
-                (SELECT h.band FROM health_scores h WHERE h.workspace_id = ?1 AND h.account_id = e.account_id
-                    AND h.day = substr(e.enrolled_at, 1, 10)) AS band
-           FROM campaign_enrollments e
-          WHERE e.workspace_id = ?1 AND e.campaign_id = ?2 AND e.enrolled_at < date(?3, '+1 day')),
-       ref AS (SELECT DISTINCT d, band FROM enr WHERE band IS NOT NULL),
-       comp AS (
-         SELECT DISTINCT a.id AS account_id, ref.d FROM ref
-           JOIN accounts a ON a.workspace_id = ?1
-           JOIN health_scores h ON h.workspace_id = ?1 AND h.account_id = a.id AND h.day = ref.d AND h.band = ref.band
-          WHERE (a.churned_at IS NULL OR substr(a.churned_at, 1, 10) > ref.d)
-            AND NOT EXISTS (SELECT 1 FROM campaign_enrollments x WHERE x.workspace_id = ?1 AND x.campaign_id = ?2
-                              AND x.account_id = a.id)),
-       obs AS (SELECT 'enrolled' AS grp, account_id, d FROM enr UNION ALL SELECT 'comparison', account_id, d FROM comp)
-       SELECT obs.grp, count(*) AS n,
-              coalesce(sum(NOT (a.churned_at IS NOT NULL AND substr(a.churned_at, 1, 10) <= date(obs.d, '+' || ?4 || ' days'))), 0) AS retained
-         FROM obs CROSS JOIN accounts a ON a.workspace_id = ?1 AND a.id = obs.account_id
-        GROUP BY obs.grp`,
-    ).bind(ws, c.id, cutoff, args.retention_days),
-  ]);
-  const results = statements.length > 0 ? await ctx.env.DB.batch(statements) : [];
-  const report = page.map((c, i) => {
-    const counts = results[i * 3]?.results[0] as {
-      enrolled: number;
-      active: number;
-      completed: number;
-      responses: number;
-    };
-    const emails = results[i * 3 + 1]?.results[0] as z.input<typeof reportRow>["emails"];
-    const groups = (results[i * 3 + 2]?.results ?? []) as { grp: string; n: number; retained: number }[];
-    const group = (name: string) => {
-      const g = groups.find((r) => r.grp === name) ?? { n: 0, retained: 0 };
-      return { n: g.n, retained: g.retained, retention_rate: rate(g.retained, g.n) };
-    };
-    return {
-      campaign_id: c.id,
-      name: c.name,
-      status: c.status,
-      enrolled: counts.enrolled,
-      active: counts.active,
-      completed: counts.completed,
-      emails,
-      responses: counts.responses,
-      response_rate: rate(counts.responses, counts.enrolled),
-      retention: {
-        retention_days: args.retention_days,
-        enrolled_on_or_before: cutoff,
-        enrolled: group("enrolled"),
-        comparison: group("comparison"),
-      },
-    };
-  });
+  const figures = await campaignReports(
+    ctx.env.DB,
+    ws,
+    page.map((c) => c.id),
+    { cutoff, retentionDays: args.retention_days },
+  );
+  const report = page.map((c, i) => reportRowOf(c, figures[i] as CampaignReportRows, args.retention_days, cutoff));
   const last = page.at(-1);
   const next = campaigns.length > args.limit && last ? encodeCursor({ k: [], id: last.id, q: fingerprint }) : null;
-  const pct = (v: number | null) => (v === null ? "–" : `${Math.round(v * 1000) / 10}%`);
   return {
     data: { action: "report" as const, report, next_cursor: next },
-    text: `${report.length} campaign(s); retention = not churned ${args.retention_days} days after the enrollment day, enrollments on or before ${cutoff}.\n${markdownTable(
-      [
-        "Campaign",
-        "Enrolled",
-        "Emails sent",
-        "Opened",
-        "Responses",
-        "Retention enrolled (n)",
-        "Retention comparison (n)",
-      ],
-      report.map((r) => [
-        r.name,
-        r.enrolled,
-        r.emails.sent,
-        r.emails.opened,
-        r.responses,
-        `${pct(r.retention.enrolled.retention_rate)} (${r.retention.enrolled.n})`,
-        `${pct(r.retention.comparison.retention_rate)} (${r.retention.comparison.n})`,
-      ]),
-    )}`,
+    text: reportText(report, args.retention_days, cutoff),
   };
+}
+
+/** One campaign's report row from its figures. */
+function reportRowOf(c: ReportCampaignRow, figures: CampaignReportRows, retentionDays: number, cutoff: string) {
+  const { counts, emails, groups } = figures;
+  const group = (name: string) => {
+    const g = groups.find((r) => r.grp === name) ?? { n: 0, retained: 0 };
+    return { n: g.n, retained: g.retained, retention_rate: rate(g.retained, g.n) };
+  };
+  return {
+    campaign_id: c.id,
+    name: c.name,
+    status: c.status,
+    enrolled: counts.enrolled,
+    active: counts.active,
+    completed: counts.completed,
+    emails,
+    responses: counts.responses,
+    response_rate: rate(counts.responses, counts.enrolled),
+    retention: {
+      retention_days: retentionDays,
+      enrolled_on_or_before: cutoff,
+      enrolled: group("enrolled"),
+      comparison: group("comparison"),
+    },
+  } satisfies ReportRow;
+}
+
+function reportText(report: readonly ReturnType<typeof reportRowOf>[], retentionDays: number, cutoff: string): string {
+  const pct = (v: number | null) => (v === null ? "–" : `${Math.round(v * 1000) / 10}%`);
+  return `${report.length} campaign(s); retention = not churned ${retentionDays} days after the enrollment day, enrollments on or before ${cutoff}.\n${markdownTable(
+    [
+      "Campaign",
+      "Enrolled",
+      "Emails sent",
+      "Opened",
+      "Responses",
+      "Retention enrolled (n)",
+      "Retention comparison (n)",
+    ],
+    report.map((r) => [
+      r.name,
+      r.enrolled,
+      r.emails.sent,
+      r.emails.opened,
+      r.responses,
+      `${pct(r.retention.enrolled.retention_rate)} (${r.retention.enrolled.n})`,
+      `${pct(r.retention.comparison.retention_rate)} (${r.retention.comparison.n})`,
+    ]),
+  )}`;
 }

@@ -2,10 +2,9 @@ import { z } from "zod";
 import { queueEmail } from "../../email/queue-email";
 import { renderEmail, templateValues } from "../../email/render";
 import { markdownTable } from "../../platform/lib/markdown-table";
-import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
-import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
+import { addDays, isoDay } from "../../platform/lib/time";
 import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../platform/mcp/confirmation";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
@@ -15,26 +14,25 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { requireAccount } from "../../records/accounts";
 import { readSettings } from "../../records/settings";
-import { recipientsFor } from "./campaign-runs";
-import { type InterventionFacts, outcomesByPlaybook } from "./domain/outcomes";
+import { interventionFacts, outcomesByPlaybook, type PlaybookOutcomes } from "./domain/outcomes";
 import { libraryEmailBody, OUTCOMES, PLAYBOOK_LIBRARY, PLAYBOOKS, type PlaybookStep } from "./domain/playbooks";
-import { openInterventionStatements } from "./queries/interventions";
+import { recipientsFor } from "./queries/campaigns";
+import {
+  closeInterventionStatements,
+  emailContext,
+  findIntervention,
+  findUserByIdOrEmail,
+  interventionPage,
+  interventionsSince,
+  markEmailStepSent,
+  markStepStatements,
+  openInterventionStatements,
+} from "./queries/interventions";
 
-const TOOL = "execute_retention_campaign";
 const ACTIONS = ["open", "send_step", "step", "close", "get", "list", "stats"] as const;
 type Action = (typeof ACTIONS)[number];
-
-/** The fields each action reads; any other field given is refused so a mistake is not silently ignored. */
-const FIELDS_BY_ACTION: Record<Action, string[]> = {
-  open: ["account_id", "playbook", "owner", "steps", "reason"],
-  send_step: ["intervention_id", "position", "contact_id", "body", "dry_run", "confirmation_token"],
-  step: ["intervention_id", "position", "status"],
-  close: ["intervention_id", "outcome", "reason"],
-  get: ["intervention_id"],
-  list: ["status", "playbook", "account_id", "owner", "cursor"],
-  stats: ["window_days"],
-};
 
 const stepInput = z
   .object({
@@ -116,8 +114,8 @@ interface Args {
 }
 
 /** Retention interventions run from playbooks, their steps and outcomes, and save rates by playbook. */
-export const executeRetentionCampaign = defineTool({
-  name: TOOL,
+export const executeRetentionCampaign = defineActionTool({
+  name: "execute_retention_campaign",
   title: "Retention interventions",
   toolset: "retention",
   description:
@@ -218,15 +216,6 @@ export const executeRetentionCampaign = defineTool({
     total: playbookStats.optional().describe("stats: all playbooks together."),
   },
   minRole: "viewer",
-  actions: {
-    open: { writes: true, role: "csm" },
-    send_step: { writes: true, role: "csm" },
-    step: { writes: true, role: "csm" },
-    close: { writes: true, role: "csm" },
-    get: { writes: false },
-    list: { writes: false },
-    stats: { writes: false },
-  },
   examples: [
     {
       title: "One intervention and its steps",
@@ -240,26 +229,39 @@ export const executeRetentionCampaign = defineTool({
     { title: "Intervention outcomes", args: () => ({ action: "stats" }) },
   ],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  async handler(args, ctx) {
-    refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit", "window_days"]);
-    switch (args.action) {
-      case "open":
-        return openIntervention(ctx, args);
-      case "send_step":
-        return sendStep(ctx, args);
-      case "step":
-        return markStep(ctx, args);
-      case "close":
-        return closeIntervention(ctx, args);
-      case "get": {
-        const intervention = await loadIntervention(ctx, need(args.intervention_id, "get", "intervention_id"));
-        return { data: { action: "get" as const, intervention }, text: summaryText(intervention) };
-      }
-      case "list":
-        return listInterventions(ctx, args);
-      case "stats":
-        return interventionStats(ctx, args.window_days);
-    }
+  commonFields: ["limit", "window_days"],
+  actions: {
+    open: {
+      writes: true,
+      role: "csm",
+      fields: ["account_id", "playbook", "owner", "steps", "reason"],
+      run: (args, ctx) => openIntervention(ctx, args),
+    },
+    send_step: {
+      writes: true,
+      role: "csm",
+      fields: ["intervention_id", "position", "contact_id", "body", "dry_run", "confirmation_token"],
+      run: (args, ctx) => sendStep(ctx, args),
+    },
+    step: {
+      writes: true,
+      role: "csm",
+      fields: ["intervention_id", "position", "status"],
+      run: (args, ctx) => markStep(ctx, args),
+    },
+    close: {
+      writes: true,
+      role: "csm",
+      fields: ["intervention_id", "outcome", "reason"],
+      run: (args, ctx) => closeIntervention(ctx, args),
+    },
+    get: { writes: false, fields: ["intervention_id"], run: (args, ctx) => getIntervention(ctx, args) },
+    list: {
+      writes: false,
+      fields: ["status", "playbook", "account_id", "owner", "cursor"],
+      run: (args, ctx) => listInterventions(ctx, args),
+    },
+    stats: { writes: false, fields: ["window_days"], run: (args, ctx) => interventionStats(ctx, args.window_days) },
   },
 });
 
@@ -268,27 +270,12 @@ function need<T>(value: T | undefined, action: string, field: string): T {
   return value;
 }
 
-interface InterventionRow extends Omit<InterventionOut, "steps"> {}
-
-const interventionColumns = `i.id, i.account_id, a.name AS account_name, i.playbook, i.owner_user_id, i.status, i.outcome,
-  i.reason, i.arr_at_open, i.arr_at_close, i.campaign_id, i.opened_at, i.closed_at, i.created_by`;
+type StepOut = z.input<typeof stepOutput>;
 
 async function loadIntervention(ctx: ToolContext, id: string): Promise<InterventionOut> {
-  const ws = ctx.principal.workspaceId;
-  const [row, steps] = await ctx.env.DB.batch([
-    ctx.env.DB.prepare(
-      `SELECT ${interventionColumns} FROM interventions i
-         LEFT JOIN accounts a ON a.workspace_id = i.workspace_id AND a.id = i.account_id
-        WHERE i.workspace_id = ?1 AND i.id = ?2`,
-    ).bind(ws, id),
-    ctx.env.DB.prepare(
-      `SELECT position, kind, title, status, due_date, task_id, outbox_id, completed_at FROM intervention_steps
-        WHERE workspace_id = ?1 AND intervention_id = ?2 ORDER BY position`,
-    ).bind(ws, id),
-  ]);
-  const intervention = row?.results[0] as InterventionRow | undefined;
+  const intervention = await findIntervention(ctx.env.DB, ctx.principal.workspaceId, id);
   if (!intervention) throw notFound("intervention", id);
-  return { ...intervention, steps: (steps?.results ?? []) as z.input<typeof stepOutput>[] };
+  return intervention;
 }
 
 /** Resolves an owner reference (user id, email or "me") to an active user id of the workspace. */
@@ -296,11 +283,11 @@ async function resolveOwner(ctx: ToolContext, reference: string): Promise<string
   if (reference === "me" && !ctx.principal.userId) {
     throw new ToolError('"me" needs a credential that belongs to a user; this is a workspace service key.');
   }
-  const user = await ctx.env.DB.prepare(
-    `SELECT id, disabled_at FROM users WHERE workspace_id = ?1 AND (id = ?2 OR lower(email) = lower(?2))`,
-  )
-    .bind(ctx.principal.workspaceId, reference === "me" ? ctx.principal.userId : reference.trim())
-    .first<{ id: string; disabled_at: string | null }>();
+  const user = await findUserByIdOrEmail(
+    ctx.env.DB,
+    ctx.principal.workspaceId,
+    reference === "me" ? ctx.principal.userId : reference.trim(),
+  );
   if (!user) throw notFound("user", reference);
   if (user.disabled_at) throw new ToolError(`User ${reference} is disabled; choose an active user.`);
   return user.id;
@@ -310,12 +297,7 @@ async function openIntervention(ctx: ToolContext, args: Args) {
   const accountId = need(args.account_id, "open", "account_id");
   const playbook = need(args.playbook, "open", "playbook");
   const ws = ctx.principal.workspaceId;
-  const account = await ctx.env.DB.prepare(
-    "SELECT id, name, arr, owner_user_id FROM accounts WHERE workspace_id = ?1 AND id = ?2",
-  )
-    .bind(ws, accountId)
-    .first<{ id: string; name: string; arr: number; owner_user_id: string | null }>();
-  if (!account) throw notFound("account", accountId);
+  const account = await requireAccount(ctx.env.DB, ws, accountId);
   const steps: PlaybookStep[] = args.steps ?? PLAYBOOK_LIBRARY[playbook].steps;
   if (steps.length === 0) throw new ToolError("A custom playbook needs `steps`: its tasks and emails in order.");
   const owner = args.owner ? await resolveOwner(ctx, args.owner) : (account.owner_user_id ?? ctx.principal.userId);
@@ -327,6 +309,7 @@ async function openIntervention(ctx: ToolContext, args: Args) {
   const id = ids[0] as string;
   await ctx.env.DB.batch(statements);
   const intervention = await loadIntervention(ctx, id);
+  const tasks = steps.filter((step) => step.kind === "task").length;
   ctx.audit({
     action: "open",
     targetType: "intervention",
@@ -338,13 +321,18 @@ async function openIntervention(ctx: ToolContext, args: Args) {
       owner_user_id: owner,
       reason: args.reason ?? null,
       steps: steps.length,
-      tasks: steps.filter((step) => step.kind === "task").length,
+      tasks,
     },
   });
   return {
     data: { action: "open" as const, intervention },
-    text: `Opened ${playbook} intervention ${id} on ${account.name} (ARR ${account.arr}) with ${steps.length} steps; ${steps.filter((step) => step.kind === "task").length} tasks created, emails wait for send_step.\n${stepsTable(intervention)}`,
+    text: `Opened ${playbook} intervention ${id} on ${account.name} (ARR ${account.arr}) with ${steps.length} steps; ${tasks} tasks created, emails wait for send_step.\n${stepsTable(intervention)}`,
   };
+}
+
+async function getIntervention(ctx: ToolContext, args: Args) {
+  const intervention = await loadIntervention(ctx, need(args.intervention_id, "get", "intervention_id"));
+  return { data: { action: "get" as const, intervention }, text: summaryText(intervention) };
 }
 
 function stepsTable(intervention: InterventionOut): string {
@@ -368,19 +356,54 @@ function stepAt(intervention: InterventionOut, position: number) {
   return step;
 }
 
-interface EmailContext {
-  contact_id: string | null;
-  contact_name: string | null;
-  contact_email: string | null;
-  contact_title: string | null;
-  contact_account_id: string | null;
-  left_at: string | null;
-  blocked: number | null;
-  account_name: string | null;
-  account_domain: string | null;
-  csm_name: string | null;
-  csm_email: string | null;
-  settings: string;
+/** An email step rendered for its recipient: the contact, address, body template and the preview answered. */
+interface StepEmail {
+  contactId: string;
+  to: string;
+  bodyTemplate: string;
+  preview: { position: number; contact_id: string; to: string; subject: string; text: string };
+}
+
+/**
+ * Renders an email step for its recipient: the contact given, else the account's champion or
+ * decision maker; refused when that contact cannot be emailed, the body is unknown, no sender is
+ * configured or a template variable has no value.
+ */
+async function stepEmail(ctx: ToolContext, intervention: InterventionOut, step: StepOut, args: Args) {
+  const position = step.position;
+  const contactId =
+    args.contact_id ??
+    (await recipientsFor(ctx.env.DB, ctx.principal.workspaceId, [intervention.account_id])).get(intervention.account_id)
+      ?.contact_id;
+  if (!contactId) {
+    throw new ToolError(
+      `Account ${intervention.account_id} has no champion or decision maker who can be emailed (not left, not unsubscribed or bounced, with an address); give contact_id.`,
+    );
+  }
+  const bodyTemplate = args.body ?? libraryEmailBody(intervention.playbook, step.title);
+  if (!bodyTemplate) {
+    throw new ToolError(
+      `Step ${position} is not a library email of ${intervention.playbook}; give its \`body\` template.`,
+    );
+  }
+  const context = await emailContext(ctx.env.DB, ctx.principal.workspaceId, intervention.account_id, contactId);
+  if (!context?.contact_id || context.contact_account_id !== intervention.account_id) {
+    throw new ToolError(`Contact ${contactId} is not a contact of account ${intervention.account_id}.`);
+  }
+  if (context.left_at || context.blocked || !context.contact_email) {
+    throw new ToolError(
+      `Contact ${contactId} cannot be emailed (left the customer, unsubscribed, bounced or has no address); choose another contact.`,
+    );
+  }
+  const sender = readSettings(JSON.parse(context.settings)).email_sender;
+  if (!sender) {
+    throw new ToolError("No email sender is configured: set email_sender (name and email) with configure_workspace.");
+  }
+  const rendered = renderEmail({ subject: step.title, text: bodyTemplate }, templateValues(context, sender));
+  if (!rendered.ok) throw new ToolError(rendered.error);
+  const to = context.contact_email;
+  const preview = { position, contact_id: contactId, to, subject: rendered.subject, text: rendered.text };
+  return { contactId, to, bodyTemplate, preview } satisfies StepEmail;
 }
 
 async function sendStep(ctx: ToolContext, args: Args) {
@@ -403,57 +426,15 @@ async function sendStep(ctx: ToolContext, args: Args) {
     throw new ToolError(`Step ${position} of ${id} is ${step.status}; only a pending step is sent.`);
   if (intervention.status !== "open")
     throw new ToolError(`Intervention ${id} is closed; its emails are no longer sent.`);
-  const contactId =
-    args.contact_id ??
-    (await recipientsFor(ctx.env, ctx.principal.workspaceId, [intervention.account_id])).get(intervention.account_id)
-      ?.contact_id;
-  if (!contactId) {
-    throw new ToolError(
-      `Account ${intervention.account_id} has no champion or decision maker who can be emailed (not left, not unsubscribed or bounced, with an address); give contact_id.`,
-    );
-  }
-  const bodyTemplate = args.body ?? libraryEmailBody(intervention.playbook, step.title);
-  if (!bodyTemplate) {
-    throw new ToolError(
-      `Step ${position} is not a library email of ${intervention.playbook}; give its \`body\` template.`,
-    );
-  }
-  const context = await ctx.env.DB.prepare(
-    `SELECT c.id AS contact_id, c.name AS contact_name, c.email AS contact_email, c.title AS contact_title,
-            c.account_id AS contact_account_id, c.left_at,
-            (c.unsubscribed = 1 OR c.bounced = 1 OR c.spam_reported = 1) AS blocked,
-            a.name AS account_name, a.domain AS account_domain, u.name AS csm_name, u.email AS csm_email, w.settings
-       FROM workspaces w
-       JOIN accounts a ON a.workspace_id = w.id AND a.id = ?2
-       LEFT JOIN contacts c ON c.workspace_id = w.id AND c.id = ?3
-       LEFT JOIN users u ON u.workspace_id = w.id AND u.id = a.owner_user_id
-      WHERE w.id = ?1`,
-  )
-    .bind(ctx.principal.workspaceId, intervention.account_id, contactId)
-    .first<EmailContext>();
-  if (!context?.contact_id || context.contact_account_id !== intervention.account_id) {
-    throw new ToolError(`Contact ${contactId} is not a contact of account ${intervention.account_id}.`);
-  }
-  if (context.left_at || context.blocked || !context.contact_email) {
-    throw new ToolError(
-      `Contact ${contactId} cannot be emailed (left the customer, unsubscribed, bounced or has no address); choose another contact.`,
-    );
-  }
-  const sender = readSettings(JSON.parse(context.settings)).email_sender;
-  if (!sender) {
-    throw new ToolError("No email sender is configured: set email_sender (name and email) with configure_workspace.");
-  }
-  const rendered = renderEmail({ subject: step.title, text: bodyTemplate }, templateValues(context, sender));
-  if (!rendered.ok) throw new ToolError(rendered.error);
-  const preview = {
+  const email = await stepEmail(ctx, intervention, step, args);
+  const scope = confirmationScope(ctx.principal, executeRetentionCampaign.name);
+  const payload = {
+    intervention_id: id,
     position,
-    contact_id: contactId,
-    to: context.contact_email,
-    subject: rendered.subject,
-    text: rendered.text,
+    contact_id: email.contactId,
+    subject: step.title,
+    body: email.bodyTemplate,
   };
-  const scope = confirmationScope(ctx.principal, TOOL);
-  const payload = { intervention_id: id, position, contact_id: contactId, subject: step.title, body: bodyTemplate };
   const dryRun = args.dry_run ?? args.confirmation_token === undefined;
   if (dryRun) {
     const confirmation = await issueConfirmation(ctx.env, scope, payload, ctx.now);
@@ -461,11 +442,11 @@ async function sendStep(ctx: ToolContext, args: Args) {
       action: "send_step_preview",
       targetType: "intervention",
       targetId: id,
-      details: { position, contact_id: contactId },
+      details: { position, contact_id: email.contactId },
     });
     return {
-      data: { action: "send_step" as const, intervention, preview, confirmation },
-      text: `Preview of step ${position} of ${id} to ${context.contact_email}: "${rendered.subject}". Nothing was sent; call again with confirmation_token (valid until ${confirmation.expires_at}) to send.`,
+      data: { action: "send_step" as const, intervention, preview: email.preview, confirmation },
+      text: `Preview of step ${position} of ${id} to ${email.to}: "${email.preview.subject}". Nothing was sent; call again with confirmation_token (valid until ${confirmation.expires_at}) to send.`,
     };
   }
   if (!args.confirmation_token) {
@@ -474,36 +455,43 @@ async function sendStep(ctx: ToolContext, args: Args) {
     );
   }
   await verifyConfirmation(ctx.env, scope, payload, args.confirmation_token, ctx.now);
+  return queueStepEmail(ctx, intervention, step, email);
+}
+
+/** Queues a confirmed email step (once per intervention and position) and marks the step done. */
+async function queueStepEmail(ctx: ToolContext, intervention: InterventionOut, step: StepOut, email: StepEmail) {
+  const { id } = intervention;
+  const { position } = step;
   const queued = await queueEmail(ctx.env, {
     workspaceId: ctx.principal.workspaceId,
-    to: context.contact_email,
-    contactId,
+    to: email.to,
+    contactId: email.contactId,
     accountId: intervention.account_id,
     subject: step.title,
-    text: bodyTemplate,
+    text: email.bodyTemplate,
     idempotencyKey: `intervention:${id}:${position}`,
     origin: `intervention:${id}`,
   });
-  await ctx.env.DB.prepare(
-    `UPDATE intervention_steps SET status = 'done', outbox_id = ?4, completed_at = ?5
-      WHERE workspace_id = ?1 AND intervention_id = ?2 AND position = ?3 AND status = 'pending'`,
-  )
-    .bind(ctx.principal.workspaceId, id, position, queued.id, ctx.now.toISOString())
-    .run();
+  await markEmailStepSent(ctx.env.DB, ctx.principal.workspaceId, {
+    interventionId: id,
+    position,
+    outboxId: queued.id,
+    at: ctx.now.toISOString(),
+  });
   ctx.audit({
     action: "send_step",
     targetType: "intervention",
     targetId: id,
-    details: { position, contact_id: contactId, outbox_id: queued.id, created: queued.created },
+    details: { position, contact_id: email.contactId, outbox_id: queued.id, created: queued.created },
   });
   return {
     data: {
       action: "send_step" as const,
       intervention: await loadIntervention(ctx, id),
-      preview,
+      preview: email.preview,
       sent: { outbox_id: queued.id, status: queued.status, created: queued.created },
     },
-    text: `${queued.created ? "Queued" : "Already queued"} step ${position} of ${id} to ${context.contact_email} (outbox ${queued.id}, ${queued.status}).`,
+    text: `${queued.created ? "Queued" : "Already queued"} step ${position} of ${id} to ${email.to} (outbox ${queued.id}, ${queued.status}).`,
   };
 }
 
@@ -516,22 +504,15 @@ async function markStep(ctx: ToolContext, args: Args) {
   if (intervention.status !== "open") throw new ToolError(`Intervention ${id} is closed; its steps no longer change.`);
   const step = stepAt(intervention, position);
   if (step.status !== "pending") throw new ToolError(`Step ${position} of ${id} is already ${step.status}.`);
-  const ws = ctx.principal.workspaceId;
-  const stamp = ctx.now.toISOString();
-  const statements = [
-    ctx.env.DB.prepare(
-      `UPDATE intervention_steps SET status = ?4, completed_at = ?5
-        WHERE workspace_id = ?1 AND intervention_id = ?2 AND position = ?3 AND status = 'pending'`,
-    ).bind(ws, id, position, status, stamp),
-  ];
-  if (step.task_id) {
-    statements.push(
-      ctx.env.DB.prepare(
-        "UPDATE tasks SET status = ?3, completed_at = ?4 WHERE workspace_id = ?1 AND id = ?2 AND status = 'open'",
-      ).bind(ws, step.task_id, status === "done" ? "done" : "cancelled", status === "done" ? stamp : null),
-    );
-  }
-  await ctx.env.DB.batch(statements);
+  await ctx.env.DB.batch(
+    markStepStatements(ctx.env.DB, ctx.principal.workspaceId, {
+      interventionId: id,
+      position,
+      status,
+      at: ctx.now.toISOString(),
+      taskId: step.task_id,
+    }),
+  );
   const after = await loadIntervention(ctx, id);
   ctx.audit({ action: "step", targetType: "intervention", targetId: id, details: { position, status } });
   return {
@@ -547,24 +528,13 @@ async function closeIntervention(ctx: ToolContext, args: Args) {
   const intervention = await loadIntervention(ctx, id);
   if (intervention.status !== "open")
     throw new ToolError(`Intervention ${id} is already closed (${intervention.outcome}).`);
-  const ws = ctx.principal.workspaceId;
-  const stamp = ctx.now.toISOString();
-  const [, , closed] = await ctx.env.DB.batch([
-    ctx.env.DB.prepare(
-      `UPDATE tasks SET status = 'cancelled' WHERE workspace_id = ?1 AND status = 'open'
-          AND id IN (SELECT task_id FROM intervention_steps WHERE workspace_id = ?1 AND intervention_id = ?2
-                        AND status = 'pending' AND task_id IS NOT NULL)`,
-    ).bind(ws, id),
-    ctx.env.DB.prepare(
-      `UPDATE intervention_steps SET status = 'skipped', completed_at = ?3
-        WHERE workspace_id = ?1 AND intervention_id = ?2 AND status = 'pending'`,
-    ).bind(ws, id, stamp),
-    ctx.env.DB.prepare(
-      `UPDATE interventions SET status = 'closed', outcome = ?3, reason = ?4, closed_at = ?5,
-              arr_at_close = (SELECT a.arr FROM accounts a WHERE a.workspace_id = ?1 AND a.id = interventions.account_id)
-        WHERE workspace_id = ?1 AND id = ?2 AND status = 'open'`,
-    ).bind(ws, id, outcome, reason, stamp),
-  ]);
+  const [, , closed] = await ctx.env.DB.batch(
+    closeInterventionStatements(ctx.env.DB, ctx.principal.workspaceId, id, {
+      outcome,
+      reason,
+      at: ctx.now.toISOString(),
+    }),
+  );
   if (!closed?.meta.changes) throw new ToolError(`Intervention ${id} was closed meanwhile; get it to see how.`);
   const after = await loadIntervention(ctx, id);
   ctx.audit({
@@ -581,29 +551,26 @@ async function closeIntervention(ctx: ToolContext, args: Args) {
 
 async function listInterventions(ctx: ToolContext, args: Args) {
   const status = args.status ?? "all";
-  if (!["open", "closed", "all"].includes(status)) throw new ToolError("list takes status open, closed or all.");
+  if (status !== "open" && status !== "closed" && status !== "all") {
+    throw new ToolError("list takes status open, closed or all.");
+  }
   const owner = args.owner ? await resolveOwner(ctx, args.owner) : null;
-  const fingerprint = queryFingerprint([TOOL, status, args.playbook ?? null, args.account_id ?? null, owner]);
+  const fingerprint = queryFingerprint([
+    executeRetentionCampaign.name,
+    status,
+    args.playbook ?? null,
+    args.account_id ?? null,
+    owner,
+  ]);
   const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-  const { results } = await ctx.env.DB.prepare(
-    `SELECT ${interventionColumns} FROM interventions i
-       LEFT JOIN accounts a ON a.workspace_id = i.workspace_id AND a.id = i.account_id
-      WHERE i.workspace_id = ?1 AND (?2 = 'all' OR i.status = ?2) AND (?3 IS NULL OR i.playbook = ?3)
-        AND (?4 IS NULL OR i.account_id = ?4) AND (?5 IS NULL OR i.owner_user_id = ?5)
-        AND (?6 IS NULL OR i.opened_at < ?6 OR (i.opened_at = ?6 AND i.id < ?7))
-      ORDER BY i.opened_at DESC, i.id DESC LIMIT ?8`,
-  )
-    .bind(
-      ctx.principal.workspaceId,
-      status,
-      args.playbook ?? null,
-      args.account_id ?? null,
-      owner,
-      (position?.k[0] as string | undefined) ?? null,
-      position?.id ?? "",
-      args.limit + 1,
-    )
-    .all<InterventionRow>();
+  const results = await interventionPage(ctx.env.DB, ctx.principal.workspaceId, {
+    status,
+    playbook: args.playbook ?? null,
+    accountId: args.account_id ?? null,
+    ownerUserId: owner,
+    after: { openedAt: (position?.k[0] as string | undefined) ?? null, id: position?.id ?? "" },
+    limit: args.limit + 1,
+  });
   const page = results.slice(0, args.limit);
   const last = page.at(-1);
   const next =
@@ -620,62 +587,40 @@ async function listInterventions(ctx: ToolContext, args: Args) {
 async function interventionStats(ctx: ToolContext, windowDays: number) {
   const to = isoDay(ctx.now);
   const from = addDays(to, -windowDays);
-  const { results } = await ctx.env.DB.prepare(
-    `SELECT playbook, opened_at, closed_at, outcome, arr_at_open, arr_at_close FROM interventions
-      WHERE workspace_id = ?1 AND status = 'open' AND opened_at >= ?2
-     UNION ALL
-     SELECT playbook, opened_at, closed_at, outcome, arr_at_open, arr_at_close FROM interventions
-      WHERE workspace_id = ?1 AND status = 'closed' AND (opened_at >= ?2 OR closed_at >= ?2)`,
-  )
-    .bind(ctx.principal.workspaceId, from)
-    .all<{
-      playbook: string;
-      opened_at: string;
-      closed_at: string | null;
-      outcome: InterventionFacts["outcome"];
-      arr_at_open: number;
-      arr_at_close: number | null;
-    }>();
-  const facts: InterventionFacts[] = results.map((r) => {
-    const closedInWindow = r.closed_at !== null && r.closed_at >= from;
-    return {
-      playbook: r.playbook,
-      opened_in_window: r.opened_at >= from,
-      outcome: closedInWindow ? r.outcome : null,
-      arr_at_open: r.arr_at_open,
-      arr_at_close: r.arr_at_close,
-      days_to_close: closedInWindow && r.closed_at ? daysBetween(r.opened_at, r.closed_at) : null,
-    };
-  });
-  const { playbooks, total } = outcomesByPlaybook(facts);
-  const pct = (v: number | null) => (v === null ? null : `${Math.round(v * 1000) / 10}%`);
+  const rows = await interventionsSince(ctx.env.DB, ctx.principal.workspaceId, from);
+  const { playbooks, total } = outcomesByPlaybook(interventionFacts(rows, from));
   return {
     data: { action: "stats" as const, window: { from, to, window_days: windowDays }, playbooks, total },
-    text: `Interventions closed ${from}..${to}: ${total.closed} (${total.saved} saved, ${total.downsized} downsized, ${total.churned} churned); save rate ${pct(total.save_rate) ?? "n/a"} (saved only), ARR saved ${total.arr_saved}, ARR lost ${total.arr_lost}.\n${markdownTable(
-      [
-        "Playbook",
-        "Opened",
-        "Closed",
-        "Saved",
-        "Downsized",
-        "Churned",
-        "Save rate",
-        "ARR saved",
-        "ARR lost",
-        "Median days",
-      ],
-      playbooks.map((p) => [
-        p.playbook,
-        p.opened,
-        p.closed,
-        p.saved,
-        p.downsized,
-        p.churned,
-        pct(p.save_rate),
-        p.arr_saved,
-        p.arr_lost,
-        p.median_days_to_close,
-      ]),
-    )}`,
+    text: statsText(from, to, playbooks, total),
   };
+}
+
+function statsText(from: string, to: string, playbooks: PlaybookOutcomes[], total: PlaybookOutcomes): string {
+  const pct = (v: number | null) => (v === null ? null : `${Math.round(v * 1000) / 10}%`);
+  return `Interventions closed ${from}..${to}: ${total.closed} (${total.saved} saved, ${total.downsized} downsized, ${total.churned} churned); save rate ${pct(total.save_rate) ?? "n/a"} (saved only), ARR saved ${total.arr_saved}, ARR lost ${total.arr_lost}.\n${markdownTable(
+    [
+      "Playbook",
+      "Opened",
+      "Closed",
+      "Saved",
+      "Downsized",
+      "Churned",
+      "Save rate",
+      "ARR saved",
+      "ARR lost",
+      "Median days",
+    ],
+    playbooks.map((p) => [
+      p.playbook,
+      p.opened,
+      p.closed,
+      p.saved,
+      p.downsized,
+      p.churned,
+      pct(p.save_rate),
+      p.arr_saved,
+      p.arr_lost,
+      p.median_days_to_close,
+    ]),
+  )}`;
 }

@@ -3,10 +3,11 @@ import { defineToolset } from "../../platform/toolset";
 import { analyzeChurnPostmortem } from "./analyze-churn-postmortem";
 import { automateRetentionCampaigns } from "./automate-retention-campaigns";
 import { executeRetentionCampaign } from "./execute-retention-campaign";
+import { identifyChurnRisk } from "./identify-churn-risk";
 import { manageEscalations } from "./manage-escalations";
 import { monitorSatisfaction } from "./monitor-satisfaction";
-import { identifyChurnRisk, scoreRiskFactors } from "./risk";
 import { firstRiskModels, RISK_RETRAIN_CRON, riskRetrain, riskRetrainJob } from "./risk-scoring";
+import { scoreRiskFactors } from "./score-risk-factors";
 
 /** The retention toolset. */
 export const retention = defineToolset({

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { queueAlert } from "../../alerts/slack";
-import { jsonChunks } from "../../platform/db/json-chunks";
 import { newId } from "../../platform/lib/ids";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
@@ -13,18 +12,36 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { requireAccount } from "../../records/accounts";
 import { workspaceSettings } from "../../records/workspace-settings";
 import {
-  type EscalationFacts,
+  type EscalationStats,
   escalationStats,
   meanOf,
-  mergeAccountWindows,
+  postResolutionWindows,
   SEVERITIES,
   type Severity,
   slaDueAt,
   slaStatus,
 } from "./domain/escalation-sla";
-import { dayWindow } from "./domain/satisfaction-window";
+import { type DayWindow, dayWindow } from "./domain/satisfaction-window";
+import {
+  assignEscalationStatement,
+  csatInAccountWindows,
+  type EscalationRow,
+  type EventGuard,
+  escalationEventStatement,
+  escalationPage,
+  escalationsOpenedIn,
+  escalationTimeline,
+  findEscalation,
+  findUserByReference,
+  insertEscalationStatement,
+  markInProgressStatement,
+  reopenEscalationStatement,
+  resolveEscalationStatement,
+  ticketExists,
+} from "./queries/escalations";
 
 const ACTIONS = ["open", "assign", "update", "notify", "resolve", "reopen", "get", "list", "stats"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -257,36 +274,6 @@ interface EscalationArgs {
   cursor?: string;
 }
 
-interface EscalationRow {
-  id: string;
-  account_id: string;
-  account_name: string | null;
-  ticket_id: string | null;
-  title: string;
-  description: string | null;
-  severity: Severity;
-  status: Status;
-  owner_user_id: string | null;
-  owner_name: string | null;
-  opened_at: string;
-  window_start: string;
-  sla_due_at: string;
-  resolved_at: string | null;
-  root_cause: string | null;
-  resolution: string | null;
-  reopen_count: number;
-}
-
-/** Escalations with account and owner names and the start of their SLA window (latest reopening, else opening). */
-const SELECT_ESCALATIONS = `SELECT e.id, e.account_id, a.name AS account_name, e.ticket_id, e.title, e.description, e.severity,
-       e.status, e.owner_user_id, u.name AS owner_name, e.opened_at, e.sla_due_at, e.resolved_at, e.root_cause,
-       e.resolution, e.reopen_count,
-       coalesce((SELECT max(v.at) FROM escalation_events v
-                  WHERE v.workspace_id = ?1 AND v.escalation_id = e.id AND v.kind = 'reopened'), e.opened_at) AS window_start
-  FROM escalations e
-  LEFT JOIN accounts a ON a.workspace_id = ?1 AND a.id = e.account_id
-  LEFT JOIN users u ON u.workspace_id = ?1 AND u.id = e.owner_user_id`;
-
 function toOut(row: EscalationRow, now: Date): EscalationOut {
   const sla = slaStatus({
     windowStart: row.window_start,
@@ -299,9 +286,7 @@ function toOut(row: EscalationRow, now: Date): EscalationOut {
 }
 
 async function loadEscalation(ctx: ToolContext, id: string): Promise<EscalationOut> {
-  const row = await ctx.env.DB.prepare(`${SELECT_ESCALATIONS} WHERE e.workspace_id = ?1 AND e.id = ?2`)
-    .bind(ctx.principal.workspaceId, id)
-    .first<EscalationRow>();
+  const row = await findEscalation(ctx.env.DB, ctx.principal.workspaceId, id);
   if (!row) throw notFound("escalation", id);
   return toOut(row, ctx.now);
 }
@@ -313,16 +298,10 @@ async function resolveOwner(ctx: ToolContext, reference: string): Promise<{ id: 
       '"me" needs a credential that belongs to a user; this is a workspace service key. Name the owner.',
     );
   }
-  const user = await ctx.env.DB.prepare(
-    `SELECT id, email, disabled_at FROM users
-      WHERE workspace_id = ?1 AND (CASE WHEN ?3 = 1 THEN lower(email) = lower(?2) ELSE id = ?2 END)`,
-  )
-    .bind(
-      ctx.principal.workspaceId,
-      reference === "me" ? ctx.principal.userId : reference.trim(),
-      reference.includes("@") ? 1 : 0,
-    )
-    .first<{ id: string; email: string; disabled_at: string | null }>();
+  const user = await findUserByReference(ctx.env.DB, ctx.principal.workspaceId, {
+    value: reference === "me" ? ctx.principal.userId : reference.trim(),
+    byEmail: reference.includes("@"),
+  });
   if (!user) throw notFound("user", reference);
   if (user.disabled_at) throw new ToolError(`User ${user.email} is disabled; choose an active user.`);
   return { id: user.id, email: user.email };
@@ -334,18 +313,13 @@ function alertText(prefix: string, e: EscalationOut, note?: string): string {
   return text.length > 3000 ? `${text.slice(0, 2999)}…` : text;
 }
 
-function eventStatement(ctx: ToolContext, escalationId: string, kind: string, note: string | null, condition: string) {
-  return ctx.env.DB.prepare(
-    `INSERT INTO escalation_events (id, workspace_id, escalation_id, at, kind, actor_user_id, note)
-     SELECT ?3, ?1, e.id, ?4, ?5, ?6, ?7 FROM escalations e WHERE e.workspace_id = ?1 AND e.id = ?2 AND ${condition}`,
-  ).bind(
+/** A timeline event by the caller, now, written only while the escalation is as `guard` says. */
+function eventStatement(ctx: ToolContext, escalationId: string, kind: string, note: string | null, guard: EventGuard) {
+  return escalationEventStatement(
+    ctx.env.DB,
     ctx.principal.workspaceId,
-    escalationId,
-    newId("ese"),
-    ctx.now.toISOString(),
-    kind,
-    ctx.principal.userId,
-    note,
+    { id: newId("ese"), escalationId, at: ctx.now.toISOString(), kind, actorUserId: ctx.principal.userId, note },
+    guard,
   );
 }
 
@@ -354,15 +328,9 @@ async function openEscalation(ctx: ToolContext, args: EscalationArgs) {
     throw new ToolError("action open needs `account_id`, `title` and `severity` (critical, high, medium or low).");
   }
   const workspaceId = ctx.principal.workspaceId;
-  const account = await ctx.env.DB.prepare("SELECT id, owner_user_id FROM accounts WHERE workspace_id = ?1 AND id = ?2")
-    .bind(workspaceId, args.account_id)
-    .first<{ id: string; owner_user_id: string | null }>();
-  if (!account) throw notFound("account", args.account_id);
-  if (args.ticket_id) {
-    const ticket = await ctx.env.DB.prepare("SELECT id FROM tickets WHERE workspace_id = ?1 AND id = ?2")
-      .bind(workspaceId, args.ticket_id)
-      .first();
-    if (!ticket) throw notFound("ticket", args.ticket_id);
+  const account = await requireAccount(ctx.env.DB, workspaceId, args.account_id);
+  if (args.ticket_id && !(await ticketExists(ctx.env.DB, workspaceId, args.ticket_id))) {
+    throw notFound("ticket", args.ticket_id);
   }
   const owner = args.owner ? (await resolveOwner(ctx, args.owner)).id : account.owner_user_id;
   const settings = await workspaceSettings(ctx);
@@ -370,42 +338,37 @@ async function openEscalation(ctx: ToolContext, args: EscalationArgs) {
   const due = slaDueAt(openedAt, args.severity, settings.escalation_sla_hours);
   const id = newId("esc");
   await ctx.env.DB.batch([
-    ctx.env.DB.prepare(
-      `INSERT INTO escalations (id, workspace_id, account_id, ticket_id, title, description, severity, status, owner_user_id,
-                                sla_due_at, opened_at, created_by)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?10, ?11)`,
-    ).bind(
+    insertEscalationStatement(ctx.env.DB, workspaceId, {
       id,
-      workspaceId,
-      account.id,
-      args.ticket_id ?? null,
-      args.title,
-      args.description ?? null,
-      args.severity,
-      owner,
-      due,
+      accountId: account.id,
+      ticketId: args.ticket_id ?? null,
+      title: args.title,
+      description: args.description ?? null,
+      severity: args.severity,
+      ownerUserId: owner,
+      slaDueAt: due,
       openedAt,
-      ctx.principal.userId,
-    ),
+      createdBy: ctx.principal.userId,
+    }),
     eventStatement(
       ctx,
       id,
       "opened",
       `severity ${args.severity}; SLA ${settings.escalation_sla_hours[args.severity]} h, due ${due}`,
-      "true",
+      "any",
     ),
   ]);
   const escalation = await loadEscalation(ctx, id);
-  let slackQueued = false;
-  if (ALERT_ON_OPEN.includes(args.severity)) {
-    slackQueued = (
-      await queueAlert(ctx.env, {
-        workspaceId,
-        idempotencyKey: `escalation:${id}:opened`,
-        text: alertText("Escalation opened", escalation),
-      })
-    ).queued;
-  }
+  const alerted = ALERT_ON_OPEN.includes(args.severity);
+  const slackQueued = alerted
+    ? (
+        await queueAlert(ctx.env, {
+          workspaceId,
+          idempotencyKey: `escalation:${id}:opened`,
+          text: alertText("Escalation opened", escalation),
+        })
+      ).queued
+    : false;
   ctx.audit({
     action: "open",
     targetType: "escalation",
@@ -414,19 +377,14 @@ async function openEscalation(ctx: ToolContext, args: EscalationArgs) {
   });
   return {
     data: { action: "open" as const, escalation, slack_queued: slackQueued },
-    text: `Opened ${args.severity} escalation ${id} on ${escalation.account_name}: SLA due ${due}${ALERT_ON_OPEN.includes(args.severity) ? (slackQueued ? "; Slack alert queued" : "; no Slack destination, no alert") : ""}.`,
+    text: `Opened ${args.severity} escalation ${id} on ${escalation.account_name}: SLA due ${due}${alerted ? (slackQueued ? "; Slack alert queued" : "; no Slack destination, no alert") : ""}.`,
   };
 }
 
 async function getEscalation(ctx: ToolContext, args: EscalationArgs) {
   if (!args.escalation_id) throw new ToolError("action get needs `escalation_id`.");
   const escalation = await loadEscalation(ctx, args.escalation_id);
-  const { results: timeline } = await ctx.env.DB.prepare(
-    `SELECT id, at, kind, actor_user_id, note FROM escalation_events
-      WHERE workspace_id = ?1 AND escalation_id = ?2 ORDER BY at, rowid LIMIT ?3`,
-  )
-    .bind(ctx.principal.workspaceId, escalation.id, TIMELINE_LIMIT)
-    .all<z.output<typeof eventOut>>();
+  const timeline = await escalationTimeline(ctx.env.DB, ctx.principal.workspaceId, escalation.id, TIMELINE_LIMIT);
   return {
     data: { action: "get" as const, escalation, timeline },
     text: [
@@ -439,41 +397,37 @@ async function getEscalation(ctx: ToolContext, args: EscalationArgs) {
   };
 }
 
-/** How each write changes an escalation: the state it needs, and the columns it sets. */
-async function changeEscalation(
+type ChangeAction = Exclude<Action, "open" | "get" | "list" | "stats">;
+
+/** One write's effect: the state its event needs, the change itself, the event's note. */
+interface Change {
+  guard: EventGuard;
+  update: D1PreparedStatement | null;
+  note: string | null;
+  slackQueued?: boolean;
+}
+
+/** Checks that a write may be made to the escalation as it is, and prepares it. */
+async function planChange(
   ctx: ToolContext,
-  action: Exclude<Action, "open" | "get" | "list" | "stats">,
+  action: ChangeAction,
+  before: EscalationOut,
   args: EscalationArgs,
-) {
-  if (!args.escalation_id) throw new ToolError(`action ${action} needs \`escalation_id\`.`);
-  const before = await loadEscalation(ctx, args.escalation_id);
+): Promise<Change> {
+  const db = ctx.env.DB;
   const workspaceId = ctx.principal.workspaceId;
   const stamp = ctx.now.toISOString();
-  let condition = "true";
-  let update: D1PreparedStatement | null = null;
-  let note: string | null = args.note ?? null;
-  let slackQueued: boolean | undefined;
-  const base = "WHERE workspace_id = ?1 AND id = ?2";
   switch (action) {
     case "assign": {
       if (!args.owner) throw new ToolError('action assign needs `owner` (a user id, an email or "me").');
       const owner = await resolveOwner(ctx, args.owner);
-      note = `owner ${owner.email}${args.note ? `: ${args.note}` : ""}`;
-      update = ctx.env.DB.prepare(`UPDATE escalations SET owner_user_id = ?3 ${base}`).bind(
-        workspaceId,
-        before.id,
-        owner.id,
-      );
-      break;
+      const note = `owner ${owner.email}${args.note ? `: ${args.note}` : ""}`;
+      return { guard: "any", note, update: assignEscalationStatement(db, workspaceId, before.id, owner.id) };
     }
     case "update": {
       if (!args.note) throw new ToolError("action update needs `note`.");
       if (before.status === "resolved") throw new ToolError(`Escalation ${before.id} is resolved; reopen it first.`);
-      condition = "e.status <> 'resolved'";
-      update = ctx.env.DB.prepare(
-        `UPDATE escalations SET status = 'in_progress' ${base} AND status <> 'resolved'`,
-      ).bind(workspaceId, before.id);
-      break;
+      return { guard: "unresolved", note: args.note, update: markInProgressStatement(db, workspaceId, before.id) };
     }
     case "notify": {
       const queued = await queueAlert(ctx.env, {
@@ -486,39 +440,54 @@ async function changeEscalation(
           "No Slack destination is configured: connect a slack integration (or set SLACK_WEBHOOK_URL) to notify.",
         );
       }
-      slackQueued = true;
-      note = `Slack alert queued${args.note ? `: ${args.note}` : ""}`;
-      break;
+      return {
+        guard: "any",
+        note: `Slack alert queued${args.note ? `: ${args.note}` : ""}`,
+        update: null,
+        slackQueued: true,
+      };
     }
     case "resolve": {
       if (!args.root_cause) throw new ToolError("action resolve needs `root_cause`.");
       if (before.status === "resolved") throw new ToolError(`Escalation ${before.id} is already resolved.`);
-      condition = "e.status <> 'resolved'";
-      note = `root cause: ${args.root_cause}${args.resolution ? `; resolution: ${args.resolution}` : ""}`;
-      update = ctx.env.DB.prepare(
-        `UPDATE escalations SET status = 'resolved', resolved_at = ?3, root_cause = ?4, resolution = ?5 ${base} AND status <> 'resolved'`,
-      ).bind(workspaceId, before.id, stamp, args.root_cause, args.resolution ?? null);
-      break;
+      const resolution = { resolvedAt: stamp, rootCause: args.root_cause, resolution: args.resolution ?? null };
+      return {
+        guard: "unresolved",
+        note: `root cause: ${args.root_cause}${args.resolution ? `; resolution: ${args.resolution}` : ""}`,
+        update: resolveEscalationStatement(db, workspaceId, before.id, resolution),
+      };
     }
     case "reopen": {
       if (before.status !== "resolved")
         throw new ToolError(`Escalation ${before.id} is ${before.status}, not resolved.`);
       const settings = await workspaceSettings(ctx);
       const due = slaDueAt(stamp, before.severity, settings.escalation_sla_hours);
-      condition = "e.status = 'resolved'";
-      note = `new SLA due ${due}${args.note ? `: ${args.note}` : ""}`;
-      update = ctx.env.DB.prepare(
-        `UPDATE escalations SET status = 'open', reopen_count = reopen_count + 1, sla_due_at = ?3, resolved_at = NULL,
-                root_cause = NULL, resolution = NULL ${base} AND status = 'resolved'`,
-      ).bind(workspaceId, before.id, due);
-      break;
+      return {
+        guard: "resolved",
+        note: `new SLA due ${due}${args.note ? `: ${args.note}` : ""}`,
+        update: reopenEscalationStatement(db, workspaceId, before.id, due),
+      };
     }
   }
-  const kinds = { assign: "assigned", update: "updated", notify: "notified", resolve: "resolved", reopen: "reopened" };
+}
+
+const EVENT_KINDS: Record<ChangeAction, string> = {
+  assign: "assigned",
+  update: "updated",
+  notify: "notified",
+  resolve: "resolved",
+  reopen: "reopened",
+};
+
+/** A write to an existing escalation: its change and its timeline event in one transaction. */
+async function changeEscalation(ctx: ToolContext, action: ChangeAction, args: EscalationArgs) {
+  if (!args.escalation_id) throw new ToolError(`action ${action} needs \`escalation_id\`.`);
+  const before = await loadEscalation(ctx, args.escalation_id);
+  const { guard, update, note, slackQueued } = await planChange(ctx, action, before, args);
   // The event is written only while the escalation is still in the state checked above, in the
   // same transaction as the change, so a concurrent write cannot leave a timeline that lies.
   const results = await ctx.env.DB.batch([
-    eventStatement(ctx, before.id, kinds[action], note, condition),
+    eventStatement(ctx, before.id, EVENT_KINDS[action], note, guard),
     ...(update ? [update] : []),
   ]);
   if (!results[0]?.meta.changes) {
@@ -533,12 +502,11 @@ async function changeEscalation(
   });
   return {
     data: { action, escalation, ...(slackQueued === undefined ? {} : { slack_queued: slackQueued }) },
-    text: `Escalation ${escalation.id} ${kinds[action]}: ${escalation.status}, SLA ${escalation.sla_state} (due ${escalation.sla_due_at}, ${escalation.sla_hours_left} h left).`,
+    text: `Escalation ${escalation.id} ${EVENT_KINDS[action]}: ${escalation.status}, SLA ${escalation.sla_state} (due ${escalation.sla_due_at}, ${escalation.sla_hours_left} h left).`,
   };
 }
 
 async function listEscalations(ctx: ToolContext, args: EscalationArgs) {
-  const workspaceId = ctx.principal.workspaceId;
   const statusFilter = args.status ?? "active";
   const statuses: Status[] =
     statusFilter === "active" ? ["open", "in_progress"] : statusFilter === "all" ? [...STATUSES] : [statusFilter];
@@ -551,68 +519,43 @@ async function listEscalations(ctx: ToolContext, args: EscalationArgs) {
     owner?.id ?? null,
   ]);
   const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-  // Only the filters given are in the SQL, so an unfiltered count reads the status index alone.
-  const params: (string | number | null)[] = [workspaceId];
-  const bind = (value: string | number | null) => `?${params.push(value)}`;
-  const given = [
-    args.account_id === undefined ? null : `e.account_id = ${bind(args.account_id)}`,
-    args.severity === undefined ? null : `e.severity = ${bind(args.severity)}`,
-    owner ? `e.owner_user_id = ${bind(owner.id)}` : null,
-  ].flatMap((c) => (c ? [` AND ${c}`] : []));
-  const filter = `e.workspace_id = ?1${given.join("")}`;
-  const totalsSql = `SELECT count(*) AS matching, coalesce(sum(e.status <> 'resolved' AND e.sla_due_at < ?${params.length + 1}), 0) AS breached
-      FROM escalations e WHERE ${filter} AND e.status IN (SELECT value FROM json_each(?${params.length + 2}))`;
-  const totalsParams = [...params, ctx.now.toISOString(), JSON.stringify(statuses)];
-  const after = position
-    ? ` AND (e.sla_due_at, e.id) > (${bind(String(position.k[0] ?? ""))}, ${bind(position.id)})`
-    : "";
-  const pageSize = bind(args.limit + 1);
-  // Each status is read in (sla_due_at, id) order up to the page size; the page is the first of their union.
-  const byStatus = statuses.map(
-    (status) => `SELECT * FROM (SELECT e.id, e.sla_due_at FROM escalations e
-       WHERE ${filter} AND e.status = ${bind(status)}${after} ORDER BY e.sla_due_at, e.id LIMIT ${pageSize})`,
-  );
-  const [page, totals] = await ctx.env.DB.batch([
-    ctx.env.DB.prepare(
-      // "+e.workspace_id" has the page's ids looked up by key rather than the workspace's escalations scanned.
-      `${SELECT_ESCALATIONS} WHERE +e.workspace_id = ?1 AND e.id IN (
-         SELECT id FROM (${byStatus.join(" UNION ALL ")}) ORDER BY sla_due_at, id LIMIT ${pageSize})
-        ORDER BY e.sla_due_at, e.id`,
-    ).bind(...params),
-    ctx.env.DB.prepare(totalsSql).bind(...totalsParams),
-  ]);
-  const rows = (page?.results ?? []) as EscalationRow[];
+  const { rows, matching, breached } = await escalationPage(ctx.env.DB, ctx.principal.workspaceId, {
+    statuses,
+    accountId: args.account_id,
+    severity: args.severity,
+    ownerUserId: owner?.id,
+    after: position ? { slaDueAt: String(position.k[0] ?? ""), id: position.id } : null,
+    limit: args.limit + 1,
+    now: ctx.now.toISOString(),
+  });
   const shown = rows.slice(0, args.limit).map((row) => toOut(row, ctx.now));
   const last = shown.at(-1);
   const next =
     rows.length > args.limit && last ? encodeCursor({ k: [last.sla_due_at], id: last.id, q: fingerprint }) : null;
-  const total = (totals?.results[0] ?? { matching: 0, breached: 0 }) as { matching: number; breached: number };
   return {
-    data: {
-      action: "list" as const,
-      escalations: shown,
-      matching: total.matching,
-      breached: total.breached,
-      next_cursor: next,
-    },
+    data: { action: "list" as const, escalations: shown, matching, breached, next_cursor: next },
     text: [
-      `${total.matching} ${statusFilter} escalation(s), ${total.breached} past their SLA now${next ? "; more with next_cursor" : ""}.`,
-      markdownTable(
-        ["Id", "Severity", "Account", "Title", "Status", "SLA due", "SLA", "Hours left", "Owner"],
-        shown.map((e) => [
-          e.id,
-          e.severity,
-          e.account_name,
-          e.title,
-          e.status,
-          e.sla_due_at,
-          e.sla_state,
-          e.sla_hours_left,
-          e.owner_name,
-        ]),
-      ),
+      `${matching} ${statusFilter} escalation(s), ${breached} past their SLA now${next ? "; more with next_cursor" : ""}.`,
+      escalationTable(shown),
     ].join("\n"),
   };
+}
+
+function escalationTable(shown: readonly EscalationOut[]): string {
+  return markdownTable(
+    ["Id", "Severity", "Account", "Title", "Status", "SLA due", "SLA", "Hours left", "Owner"],
+    shown.map((e) => [
+      e.id,
+      e.severity,
+      e.account_name,
+      e.title,
+      e.status,
+      e.sla_due_at,
+      e.sla_state,
+      e.sla_hours_left,
+      e.owner_name,
+    ]),
+  );
 }
 
 const percent = (value: number | null) => (value === null ? "–" : `${value}%`);
@@ -621,50 +564,19 @@ async function stats(ctx: ToolContext, args: EscalationArgs) {
   const window = dayWindow(ctx.now, args.window_days ?? 90, args.from, args.to);
   if ("error" in window) throw new ToolError(window.error);
   const workspaceId = ctx.principal.workspaceId;
-  const { results } = await ctx.env.DB.prepare(
-    `SELECT id, account_id, severity, status, opened_at, resolved_at, sla_due_at, reopen_count FROM escalations
-      WHERE workspace_id = ?1 AND opened_at >= ?2 AND opened_at < ?3`,
-  )
-    .bind(workspaceId, window.from, window.end_exclusive)
-    .all<EscalationFacts & { id: string; account_id: string }>();
-  const summary = escalationStats(results);
+  const rows = await escalationsOpenedIn(ctx.env.DB, workspaceId, {
+    from: window.from,
+    endExclusive: window.end_exclusive,
+  });
+  const summary = escalationStats(rows);
   // Each account's post-resolution windows merged, so every CSAT response is summed once without DISTINCT.
-  const afterResolution = mergeAccountWindows(
-    results
-      .filter((r) => r.status === "resolved" && r.resolved_at)
-      .map((r) => ({
-        account_id: r.account_id,
-        after: r.resolved_at as string,
-        until: new Date(Date.parse(r.resolved_at as string) + POST_RESOLUTION_DAYS * 86_400_000).toISOString(),
-      })),
-  ).map((w) => ({ a: w.account_id, r: w.after, u: w.until }));
-  const chunks = jsonChunks(afterResolution);
-  let answered = 0;
-  let scoreSum = 0;
-  if (chunks.length > 0) {
-    const batches = await ctx.env.DB.batch<{ n: number; total: number | null }>(
-      chunks.map((chunk) =>
-        ctx.env.DB.prepare(
-          // CROSS JOIN drives from the windows, so each reads its account's (workspace, account, time)
-          // index range; "+r.kind" keeps that index in use rather than scanning all CSAT.
-          `SELECT count(*) AS n, sum(r.score) AS total FROM json_each(?2) j
-             CROSS JOIN survey_responses r ON r.workspace_id = ?1 AND r.account_id = j.value ->> '$.a'
-              AND r.responded_at > j.value ->> '$.r' AND r.responded_at <= j.value ->> '$.u'
-            WHERE +r.kind = 'csat'`,
-        ).bind(workspaceId, chunk),
-      ),
-    );
-    for (const batch of batches) {
-      answered += batch.results[0]?.n ?? 0;
-      scoreSum += batch.results[0]?.total ?? 0;
-    }
-  }
+  const afterResolution = postResolutionWindows(rows, POST_RESOLUTION_DAYS);
+  const { answered, scoreSum } = await csatInAccountWindows(ctx.env.DB, workspaceId, afterResolution);
   const csat = meanOf(scoreSum, answered);
-  const windowOut = { from: window.from, to: window.to, window_days: window.window_days };
   return {
     data: {
       action: "stats" as const,
-      window: windowOut,
+      window: { from: window.from, to: window.to, window_days: window.window_days },
       by_severity: summary.by_severity,
       overall: summary.overall,
       reopen: {
@@ -674,15 +586,19 @@ async function stats(ctx: ToolContext, args: EscalationArgs) {
       },
       post_resolution_csat: { ...csat, days_after: POST_RESOLUTION_DAYS },
     },
-    text: [
-      `Escalations opened ${window.from}..${window.to}: ${summary.overall.opened} (${summary.overall.resolved} resolved, SLA met ${percent(summary.overall.sla_met_pct)}); reopen rate ${percent(summary.reopen_rate_pct)} (${summary.reopened}/${summary.ever_resolved}); post-resolution CSAT ${csat.mean ?? "–"} (n ${csat.n}).`,
-      markdownTable(
-        ["Severity", "Opened", "Resolved", "Median h", "Mean h", "SLA met %"],
-        SEVERITIES.map((s) => {
-          const v = summary.by_severity[s];
-          return [s, v.opened, v.resolved, v.median_hours_to_resolve, v.mean_hours_to_resolve, v.sla_met_pct];
-        }),
-      ),
-    ].join("\n"),
+    text: statsText(window, summary, csat),
   };
+}
+
+function statsText(window: DayWindow, summary: EscalationStats, csat: { mean: number | null; n: number }): string {
+  return [
+    `Escalations opened ${window.from}..${window.to}: ${summary.overall.opened} (${summary.overall.resolved} resolved, SLA met ${percent(summary.overall.sla_met_pct)}); reopen rate ${percent(summary.reopen_rate_pct)} (${summary.reopened}/${summary.ever_resolved}); post-resolution CSAT ${csat.mean ?? "–"} (n ${csat.n}).`,
+    markdownTable(
+      ["Severity", "Opened", "Resolved", "Median h", "Mean h", "SLA met %"],
+      SEVERITIES.map((s) => {
+        const v = summary.by_severity[s];
+        return [s, v.opened, v.resolved, v.median_hours_to_resolve, v.mean_hours_to_resolve, v.sla_met_pct];
+      }),
+    ),
+  ].join("\n");
 }

@@ -1,14 +1,12 @@
 import { z } from "zod";
 import { queueEmail } from "../../email/queue-email";
-import { escapeHtml, firstName, renderEmail, type TemplateValues } from "../../email/render";
-import { jsonChunks } from "../../platform/db/json-chunks";
+import { escapeHtml, renderEmail, templateValues } from "../../email/render";
 import { sha256Hex } from "../../platform/lib/crypto";
 import { base64url, newId } from "../../platform/lib/ids";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { addDays, isoDay } from "../../platform/lib/time";
-import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
 import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../platform/mcp/confirmation";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
@@ -18,6 +16,7 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { requireAccount } from "../../records/accounts";
 import { workspaceSettings } from "../../records/workspace-settings";
 import {
   DEFAULT_QUESTIONS,
@@ -32,10 +31,31 @@ import {
   summarizeGroups,
 } from "./domain/satisfaction-scores";
 import { type DayWindow, dayWindow } from "./domain/satisfaction-window";
+import { type Audience, answeredCutoff, audienceOf, audienceSchema } from "./domain/survey-audience";
+import {
+  createFollowUpTasks,
+  detractorPage,
+  type HistogramRow,
+  type ResponseWindow,
+  scoresInWindow,
+} from "./queries/satisfaction";
+import {
+  answeredInvitation,
+  audienceRecipients,
+  claimInvitations,
+  existingAccountIds,
+  findContactAccount,
+  findSurvey,
+  insertSurvey,
+  invitationState,
+  linkInvitations,
+  markSurveySent,
+  responseStatements,
+  type SurveyRecipient,
+  type SurveyRow,
+} from "./queries/surveys";
 
-const TOOL_NAME = "monitor_satisfaction";
 const ACTIONS = ["create", "send", "respond", "scores", "detractors", "follow_up"] as const;
-type Action = (typeof ACTIONS)[number];
 
 /** Most contacts one survey sends to: each email is its own outbox write and queue message. */
 export const MAX_RECIPIENTS = 400;
@@ -45,45 +65,12 @@ const PREVIEW_RECIPIENTS = 5;
 const RATE_SURVEYS = 50;
 /** Days from follow-up task creation to its due date. */
 const FOLLOW_UP_DUE_DAYS = 2;
-/** Task ids of follow-ups are fixed per response, so creating them twice is a no-op. */
-const FOLLOW_UP_TASK_PREFIX = "tsk_followup_";
 
 /** Path of a survey response link; the page is served by the survey routes. */
 export const SURVEY_LINK_PATH = "/s/";
 
 const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 const kindEnum = z.enum(SURVEY_KINDS);
-
-/** The audience a survey was created with, stored on the survey. */
-const audienceSchema = z.object({
-  mode: z.enum(["accounts", "segment", "all_active"]),
-  account_ids: z.array(z.string()).optional(),
-  segment: z.string().optional(),
-  skip_answered_within_days: z.number().int(),
-});
-type Audience = z.output<typeof audienceSchema>;
-
-interface Recipient {
-  contact_id: string;
-  contact_name: string;
-  contact_email: string;
-  contact_title: string | null;
-  account_id: string;
-  account_name: string;
-  account_domain: string | null;
-  csm_name: string | null;
-  csm_email: string | null;
-}
-
-interface SurveyRow {
-  id: string;
-  kind: SurveyKind;
-  name: string;
-  question: string;
-  status: "draft" | "sent" | "closed";
-  audience: string;
-  sent_at: string | null;
-}
 
 const summaryOut = z.object({
   kind: kindEnum,
@@ -128,8 +115,8 @@ const detractorOut = z.object({
   follow_up_task_status: z.string().nullable(),
 });
 
-export const monitorSatisfaction = defineTool({
-  name: TOOL_NAME,
+export const monitorSatisfaction = defineActionTool({
+  name: "monitor_satisfaction",
   title: "Monitor satisfaction (NPS, CSAT, CES)",
   toolset: "retention",
   description:
@@ -303,48 +290,46 @@ export const monitorSatisfaction = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
-  actions: {
-    create: { writes: true, role: "csm" },
-    send: { writes: true, role: "csm" },
-    respond: { writes: true, role: "csm" },
-    scores: { writes: false },
-    detractors: { writes: false },
-    follow_up: { writes: true, role: "csm" },
-  },
   examples: [
     { title: "NPS, CSAT and CES of the last 90 days", args: () => ({ action: "scores" }) },
     { title: "NPS over a year", args: () => ({ action: "scores", kind: "nps", window_days: 365 }) },
     { title: "Detractors to follow up", args: () => ({ action: "detractors" }) },
   ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  async handler(args, ctx) {
-    refuseMisplacedFields(args, FIELDS[args.action], ["limit"]);
-    switch (args.action) {
-      case "create":
-        return createSurvey(ctx, args);
-      case "send":
-        return sendSurvey(ctx, args);
-      case "respond":
-        return recordResponse(ctx, args);
-      case "scores":
-        return scores(ctx, args);
-      case "detractors":
-        return detractors(ctx, args);
-      case "follow_up":
-        return followUp(ctx, args);
-    }
+  commonFields: ["limit"],
+  actions: {
+    create: {
+      writes: true,
+      role: "csm",
+      fields: ["kind", "name", "question", "account_ids", "segment", "skip_answered_within_days"],
+      run: (args, ctx) => createSurvey(ctx, args),
+    },
+    send: {
+      writes: true,
+      role: "csm",
+      fields: ["survey_id", "dry_run", "confirmation_token"],
+      run: (args, ctx) => sendSurvey(ctx, args),
+    },
+    respond: {
+      writes: true,
+      role: "csm",
+      fields: ["survey_id", "kind", "contact_id", "account_id", "score", "comment"],
+      run: (args, ctx) => recordResponse(ctx, args),
+    },
+    scores: { writes: false, fields: ["kind", "window_days", "from", "to"], run: (args, ctx) => scores(ctx, args) },
+    detractors: {
+      writes: false,
+      fields: ["kind", "window_days", "from", "to", "limit", "cursor"],
+      run: (args, ctx) => detractors(ctx, args),
+    },
+    follow_up: {
+      writes: true,
+      role: "csm",
+      fields: ["kind", "window_days", "from", "to"],
+      run: (args, ctx) => followUp(ctx, args),
+    },
   },
 });
-
-/** The fields each action reads; any other one given is refused rather than ignored. */
-const FIELDS: Record<Action, string[]> = {
-  create: ["kind", "name", "question", "account_ids", "segment", "skip_answered_within_days"],
-  send: ["survey_id", "dry_run", "confirmation_token"],
-  respond: ["survey_id", "kind", "contact_id", "account_id", "score", "comment"],
-  scores: ["kind", "window_days", "from", "to"],
-  detractors: ["kind", "window_days", "from", "to", "limit", "cursor"],
-  follow_up: ["kind", "window_days", "from", "to"],
-};
 
 interface SatisfactionArgs {
   kind?: SurveyKind;
@@ -367,54 +352,14 @@ interface SatisfactionArgs {
   cursor?: string;
 }
 
-/**
- * The contacts an audience resolves to now, by contact id: reachable contacts (an email, not
- * unsubscribed, bounced, spam-reporting or gone) of the audience's accounts, less those who
- * answered the same kind since the cut-off.
- */
-async function resolveAudience(ctx: ToolContext, kind: SurveyKind, audience: Audience): Promise<Recipient[]> {
-  // CROSS JOIN fixes the join order: the audience's accounts drive, their contacts are read by account.
-  const accountSource =
-    audience.mode === "accounts"
-      ? "json_each(?4) AS j CROSS JOIN accounts a ON a.id = j.value AND a.workspace_id = ?1"
-      : "accounts a";
-  const accountFilter =
-    audience.mode === "accounts"
-      ? "true"
-      : audience.mode === "segment"
-        ? "a.workspace_id = ?1 AND a.status = 'active' AND a.segment = ?4"
-        : "a.workspace_id = ?1 AND a.status = 'active' AND ?4 IS NULL";
-  const parameter =
-    audience.mode === "accounts"
-      ? JSON.stringify(audience.account_ids ?? [])
-      : audience.mode === "segment"
-        ? (audience.segment ?? "")
-        : null;
-  const cutoff =
-    audience.skip_answered_within_days > 0
-      ? new Date(ctx.now.getTime() - audience.skip_answered_within_days * 86_400_000).toISOString()
-      : null;
-  const { results } = await ctx.env.DB.prepare(
-    `SELECT c.id AS contact_id, c.name AS contact_name, c.email AS contact_email, c.title AS contact_title,
-            a.id AS account_id, a.name AS account_name, a.domain AS account_domain,
-            u.name AS csm_name, u.email AS csm_email
-       FROM ${accountSource}
-       CROSS JOIN contacts c ON c.workspace_id = ?1 AND c.account_id = a.id
-       LEFT JOIN users u ON u.workspace_id = ?1 AND u.id = a.owner_user_id
-      WHERE ${accountFilter}
-        AND trim(c.email) <> '' AND c.unsubscribed = 0 AND c.bounced = 0
-        AND c.spam_reported = 0 AND c.left_at IS NULL
-        -- "+r.kind" keeps the (workspace, account, time) index for this per-contact check.
-        AND (?3 IS NULL OR NOT EXISTS (
-              SELECT 1 FROM survey_responses r
-               WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.responded_at >= ?3
-                 AND r.contact_id = c.id AND +r.kind = ?2))
-      ORDER BY c.id
-      LIMIT ?5`,
-  )
-    .bind(ctx.principal.workspaceId, kind, cutoff, parameter, MAX_RECIPIENTS + 1)
-    .all<Recipient>();
-  return results;
+/** The contacts an audience resolves to now (one more than {@link MAX_RECIPIENTS} at most), by contact id. */
+function resolveAudience(ctx: ToolContext, kind: SurveyKind, audience: Audience): Promise<SurveyRecipient[]> {
+  return audienceRecipients(ctx.env.DB, ctx.principal.workspaceId, {
+    kind,
+    audience,
+    answeredSince: answeredCutoff(ctx.now, audience),
+    limit: MAX_RECIPIENTS + 1,
+  });
 }
 
 function tooMany(): ToolError {
@@ -432,43 +377,24 @@ async function createSurvey(ctx: ToolContext, args: SatisfactionArgs) {
   const workspaceId = ctx.principal.workspaceId;
   if (args.account_ids) {
     const ids = [...new Set(args.account_ids)];
-    const { results } = await ctx.env.DB.prepare(
-      "SELECT id FROM accounts WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-    )
-      .bind(workspaceId, JSON.stringify(ids))
-      .all<{ id: string }>();
-    const found = new Set(results.map((r) => r.id));
+    const found = await existingAccountIds(ctx.env.DB, workspaceId, ids);
     const missing = ids.find((id) => !found.has(id));
     if (missing) throw notFound("account", missing);
   }
-  const audience: Audience = args.account_ids
-    ? {
-        mode: "accounts",
-        account_ids: [...new Set(args.account_ids)].sort(),
-        skip_answered_within_days: args.skip_answered_within_days ?? 90,
-      }
-    : args.segment
-      ? { mode: "segment", segment: args.segment, skip_answered_within_days: args.skip_answered_within_days ?? 90 }
-      : { mode: "all_active", skip_answered_within_days: args.skip_answered_within_days ?? 90 };
+  const audience = audienceOf(args);
   const recipients = await resolveAudience(ctx, args.kind, audience);
   if (recipients.length > MAX_RECIPIENTS) throw tooMany();
   const id = newId("svy");
   const question = args.question ?? DEFAULT_QUESTIONS[args.kind];
-  await ctx.env.DB.prepare(
-    `INSERT INTO surveys (id, workspace_id, kind, name, question, status, audience, created_by, created_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, 'draft', ?6, ?7, ?8)`,
-  )
-    .bind(
-      id,
-      workspaceId,
-      args.kind,
-      args.name,
-      question,
-      JSON.stringify(audience),
-      ctx.principal.userId,
-      ctx.now.toISOString(),
-    )
-    .run();
+  await insertSurvey(ctx.env.DB, workspaceId, {
+    id,
+    kind: args.kind,
+    name: args.name,
+    question,
+    audience,
+    createdBy: ctx.principal.userId,
+    createdAt: ctx.now.toISOString(),
+  });
   ctx.audit({
     action: "create",
     targetType: "survey",
@@ -486,11 +412,7 @@ async function createSurvey(ctx: ToolContext, args: SatisfactionArgs) {
 }
 
 async function loadSurvey(ctx: ToolContext, surveyId: string): Promise<SurveyRow & { audienceFilter: Audience }> {
-  const row = await ctx.env.DB.prepare(
-    "SELECT id, kind, name, question, status, audience, sent_at FROM surveys WHERE workspace_id = ?1 AND id = ?2",
-  )
-    .bind(ctx.principal.workspaceId, surveyId)
-    .first<SurveyRow>();
+  const row = await findSurvey(ctx.env.DB, ctx.principal.workspaceId, surveyId);
   if (!row) throw notFound("survey", surveyId);
   return { ...row, audienceFilter: audienceSchema.parse(JSON.parse(row.audience)) };
 }
@@ -519,13 +441,12 @@ function invitationKey(surveyId: string, contactId: string): string {
   return `survey:${surveyId}:${contactId}`;
 }
 
-async function sendSurvey(ctx: ToolContext, args: SatisfactionArgs) {
-  if (!args.survey_id) throw new ToolError("action send needs `survey_id`.");
-  const dryRun = args.dry_run ?? true;
-  if (dryRun && args.confirmation_token) {
-    throw new ToolError("confirmation_token is used with dry_run=false; leave it out of a dry run.");
-  }
-  const survey = await loadSurvey(ctx, args.survey_id);
+type LoadedSurvey = Awaited<ReturnType<typeof loadSurvey>>;
+type Sender = { name: string; email: string };
+
+/** What a send reads before previewing or sending: the survey, the sender and the recipients now. */
+async function sendTarget(ctx: ToolContext, surveyId: string) {
+  const survey = await loadSurvey(ctx, surveyId);
   if (survey.status === "closed") throw new ToolError(`Survey ${survey.id} is closed; create a new one.`);
   const settings = await workspaceSettings(ctx);
   const sender = settings.email_sender;
@@ -541,9 +462,11 @@ async function sendSurvey(ctx: ToolContext, args: SatisfactionArgs) {
       `Survey ${survey.id} has no reachable recipients now (contacts with an email, not unsubscribed or bounced, not recently surveyed).`,
     );
   }
-  const scope = confirmationScope(ctx.principal, TOOL_NAME);
-  const payload = { action: "send", survey_id: survey.id, contact_ids: recipients.map((r) => r.contact_id) };
-  const surveyOut = {
+  return { survey, sender, recipients };
+}
+
+function surveyOutOf(survey: LoadedSurvey) {
+  return {
     id: survey.id,
     kind: survey.kind,
     name: survey.name,
@@ -551,36 +474,19 @@ async function sendSurvey(ctx: ToolContext, args: SatisfactionArgs) {
     status: survey.status,
     audience: survey.audienceFilter,
   };
+}
 
-  if (dryRun) {
-    const first = recipients[0] as Recipient;
-    const rendered = renderEmail(
-      invitationTemplates(survey.question, surveyLink(ctx, "<personal-link-token>")),
-      templateValues(first, sender),
-    );
-    if (!rendered.ok) throw new ToolError(rendered.error);
-    const confirmation = await issueConfirmation(ctx.env, scope, payload, ctx.now);
-    const preview = recipients.slice(0, PREVIEW_RECIPIENTS).map(recipientOf);
-    return {
-      data: {
-        action: "send" as const,
-        survey: surveyOut,
-        recipients_count: recipients.length,
-        recipients_preview: preview,
-        email_preview: { to: first.contact_email, subject: rendered.subject, text: rendered.text },
-        confirmation_token: confirmation.token,
-        expires_at: confirmation.expires_at,
-      },
-      text: [
-        `Dry run: survey ${survey.id} would email ${recipients.length} contact(s), each with a personal link. Nothing was sent. To send, call again with dry_run=false and confirmation_token (valid until ${confirmation.expires_at}).`,
-        markdownTable(
-          ["Contact", "Email", "Account"],
-          preview.map((r) => [r.contact_name, r.contact_email, r.account_name]),
-        ),
-      ].join("\n"),
-    };
+async function sendSurvey(ctx: ToolContext, args: SatisfactionArgs) {
+  if (!args.survey_id) throw new ToolError("action send needs `survey_id`.");
+  const dryRun = args.dry_run ?? true;
+  if (dryRun && args.confirmation_token) {
+    throw new ToolError("confirmation_token is used with dry_run=false; leave it out of a dry run.");
   }
-
+  const { survey, sender, recipients } = await sendTarget(ctx, args.survey_id);
+  const scope = confirmationScope(ctx.principal, monitorSatisfaction.name);
+  const payload = { action: "send", survey_id: survey.id, contact_ids: recipients.map((r) => r.contact_id) };
+  if (dryRun)
+    return previewSend(ctx, { survey, sender, recipients }, () => issueConfirmation(ctx.env, scope, payload, ctx.now));
   if (!args.confirmation_token) {
     throw new ToolError(
       "Sending needs confirmation_token: run action send with dry_run=true first and pass its token.",
@@ -588,12 +494,7 @@ async function sendSurvey(ctx: ToolContext, args: SatisfactionArgs) {
   }
   await verifyConfirmation(ctx.env, scope, payload, args.confirmation_token, ctx.now);
   const delivery = await deliverInvitations(ctx, survey, recipients);
-  const stamp = ctx.now.toISOString();
-  await ctx.env.DB.prepare(
-    "UPDATE surveys SET status = 'sent', sent_at = coalesce(sent_at, ?3) WHERE workspace_id = ?1 AND id = ?2",
-  )
-    .bind(ctx.principal.workspaceId, survey.id, stamp)
-    .run();
+  await markSurveySent(ctx.env.DB, ctx.principal.workspaceId, survey.id, ctx.now.toISOString());
   ctx.audit({
     action: "send",
     targetType: "survey",
@@ -603,7 +504,7 @@ async function sendSurvey(ctx: ToolContext, args: SatisfactionArgs) {
   return {
     data: {
       action: "send" as const,
-      survey: { ...surveyOut, status: "sent" as const },
+      survey: { ...surveyOutOf(survey), status: "sent" as const },
       recipients_count: recipients.length,
       delivery,
     },
@@ -611,29 +512,47 @@ async function sendSurvey(ctx: ToolContext, args: SatisfactionArgs) {
   };
 }
 
-function recipientOf(r: Recipient) {
+/** The dry run of a send: the recipients, the first one's email and, once it renders, the confirmation to send. */
+async function previewSend(
+  ctx: ToolContext,
+  { survey, sender, recipients }: { survey: LoadedSurvey; sender: Sender; recipients: SurveyRecipient[] },
+  confirm: () => Promise<{ token: string; expires_at: string }>,
+) {
+  const first = recipients[0] as SurveyRecipient;
+  const rendered = renderEmail(
+    invitationTemplates(survey.question, surveyLink(ctx, "<personal-link-token>")),
+    templateValues(first, sender),
+  );
+  if (!rendered.ok) throw new ToolError(rendered.error);
+  const confirmation = await confirm();
+  const preview = recipients.slice(0, PREVIEW_RECIPIENTS).map(recipientOf);
+  return {
+    data: {
+      action: "send" as const,
+      survey: surveyOutOf(survey),
+      recipients_count: recipients.length,
+      recipients_preview: preview,
+      email_preview: { to: first.contact_email, subject: rendered.subject, text: rendered.text },
+      confirmation_token: confirmation.token,
+      expires_at: confirmation.expires_at,
+    },
+    text: [
+      `Dry run: survey ${survey.id} would email ${recipients.length} contact(s), each with a personal link. Nothing was sent. To send, call again with dry_run=false and confirmation_token (valid until ${confirmation.expires_at}).`,
+      markdownTable(
+        ["Contact", "Email", "Account"],
+        preview.map((r) => [r.contact_name, r.contact_email, r.account_name]),
+      ),
+    ].join("\n"),
+  };
+}
+
+function recipientOf(r: SurveyRecipient) {
   return {
     contact_id: r.contact_id,
     contact_name: r.contact_name,
     contact_email: r.contact_email,
     account_id: r.account_id,
     account_name: r.account_name,
-  };
-}
-
-function templateValues(r: Recipient, sender: { name: string; email: string }): TemplateValues {
-  return {
-    "contact.name": r.contact_name,
-    "contact.first_name": firstName(r.contact_name),
-    "contact.email": r.contact_email,
-    "contact.title": r.contact_title,
-    "account.name": r.account_name,
-    "account.domain": r.account_domain,
-    "csm.name": r.csm_name,
-    "csm.first_name": firstName(r.csm_name),
-    "csm.email": r.csm_email,
-    "sender.name": sender.name,
-    "sender.email": sender.email,
   };
 }
 
@@ -644,68 +563,8 @@ function templateValues(r: Recipient, sender: { name: string; email: string }): 
  * Invitations are claimed with insert-if-absent / compare-and-swap, so concurrent calls never
  * queue two emails with different links.
  */
-async function deliverInvitations(ctx: ToolContext, survey: SurveyRow, recipients: Recipient[]) {
-  const workspaceId = ctx.principal.workspaceId;
-  const ids = JSON.stringify(recipients.map((r) => r.contact_id));
-  const [existingResult, outboxResult] = await ctx.env.DB.batch<{
-    contact_id: string;
-    token_hash: string;
-    outbox_id: string | null;
-  }>([
-    ctx.env.DB.prepare(
-      `SELECT contact_id, token_hash, outbox_id FROM survey_invitations
-        WHERE workspace_id = ?1 AND survey_id = ?2 AND contact_id IN (SELECT value FROM json_each(?3))`,
-    ).bind(workspaceId, survey.id, ids),
-    ctx.env.DB.prepare(
-      `SELECT substr(idempotency_key, length(?2) + 1) AS contact_id, '' AS token_hash, id AS outbox_id FROM outbox_messages
-        WHERE workspace_id = ?1 AND idempotency_key IN (SELECT ?2 || value FROM json_each(?3))`,
-    ).bind(workspaceId, `survey:${survey.id}:`, ids),
-  ]);
-  const existing = new Map((existingResult?.results ?? []).map((row) => [row.contact_id, row]));
-  const inOutbox = new Map((outboxResult?.results ?? []).map((row) => [row.contact_id, row.outbox_id as string]));
-
-  // Invitations whose email exists but was never linked (interrupted after queueing) are linked now.
-  const relink = [...inOutbox].filter(([contactId]) => existing.has(contactId) && !existing.get(contactId)?.outbox_id);
-  const pending = recipients.filter((r) => !existing.get(r.contact_id)?.outbox_id && !inOutbox.has(r.contact_id));
-  const tokens = new Map<string, { token: string; hash: string }>();
-  for (const r of pending) {
-    const token = newLinkToken();
-    tokens.set(r.contact_id, { token, hash: await sha256Hex(token) });
-  }
-  const fresh = pending
-    .filter((r) => !existing.has(r.contact_id))
-    .map((r) => ({ id: newId("inv"), c: r.contact_id, a: r.account_id, h: tokens.get(r.contact_id)?.hash }));
-  const retoken = pending
-    .filter((r) => existing.has(r.contact_id))
-    .map((r) => ({ c: r.contact_id, old: existing.get(r.contact_id)?.token_hash, h: tokens.get(r.contact_id)?.hash }));
-  const claims: D1PreparedStatement[] = [];
-  for (const chunk of jsonChunks(fresh)) {
-    claims.push(
-      ctx.env.DB.prepare(
-        `INSERT INTO survey_invitations (id, workspace_id, survey_id, account_id, contact_id, token_hash)
-         SELECT value ->> '$.id', ?1, ?2, value ->> '$.a', value ->> '$.c', value ->> '$.h' FROM json_each(?3) WHERE true
-         ON CONFLICT (workspace_id, survey_id, contact_id) DO NOTHING RETURNING contact_id`,
-      ).bind(workspaceId, survey.id, chunk),
-    );
-  }
-  for (const chunk of jsonChunks(retoken)) {
-    claims.push(
-      ctx.env.DB.prepare(
-        `UPDATE survey_invitations SET token_hash = j.h
-           FROM (SELECT value ->> '$.c' AS c, value ->> '$.old' AS old, value ->> '$.h' AS h FROM json_each(?3)) AS j
-          WHERE survey_invitations.workspace_id = ?1 AND survey_invitations.survey_id = ?2
-            AND survey_invitations.contact_id = j.c AND survey_invitations.token_hash = j.old
-            AND survey_invitations.outbox_id IS NULL
-         RETURNING survey_invitations.contact_id`,
-      ).bind(workspaceId, survey.id, chunk),
-    );
-  }
-  const claimed = new Set(
-    (claims.length > 0 ? await ctx.env.DB.batch<{ contact_id: string }>(claims) : []).flatMap((r) =>
-      r.results.map((row) => row.contact_id),
-    ),
-  );
-
+async function deliverInvitations(ctx: ToolContext, survey: SurveyRow, recipients: SurveyRecipient[]) {
+  const { tokens, claimed, relink } = await claimRecipients(ctx, survey, recipients);
   const counts = { queued: 0, suppressed: 0, failed: 0, already_invited: 0 };
   const sent: { c: string; o: string }[] = relink.map(([c, o]) => ({ c, o }));
   for (const r of recipients) {
@@ -716,7 +575,7 @@ async function deliverInvitations(ctx: ToolContext, survey: SurveyRow, recipient
     }
     const templates = invitationTemplates(survey.question, surveyLink(ctx, token.token));
     const queued = await queueEmail(ctx.env, {
-      workspaceId,
+      workspaceId: ctx.principal.workspaceId,
       to: r.contact_email,
       contactId: r.contact_id,
       accountId: r.account_id,
@@ -732,108 +591,115 @@ async function deliverInvitations(ctx: ToolContext, survey: SurveyRow, recipient
     else if (queued.status === "failed") counts.failed++;
     else counts.queued++;
   }
-  const links: D1PreparedStatement[] = jsonChunks(sent).map((chunk) =>
-    ctx.env.DB.prepare(
-      `UPDATE survey_invitations SET outbox_id = j.o, sent_at = ?3
-         FROM (SELECT value ->> '$.c' AS c, value ->> '$.o' AS o FROM json_each(?4)) AS j
-        WHERE survey_invitations.workspace_id = ?1 AND survey_invitations.survey_id = ?2
-          AND survey_invitations.contact_id = j.c AND survey_invitations.outbox_id IS NULL`,
-    ).bind(workspaceId, survey.id, ctx.now.toISOString(), chunk),
-  );
-  if (links.length > 0) await ctx.env.DB.batch(links);
+  await linkInvitations(ctx.env.DB, ctx.principal.workspaceId, survey.id, ctx.now.toISOString(), sent);
   return counts;
 }
 
-async function recordResponse(ctx: ToolContext, args: SatisfactionArgs) {
-  const workspaceId = ctx.principal.workspaceId;
+/**
+ * Claims an invitation with a fresh link token for each recipient without an invitation email:
+ * returns the tokens, the contacts this call claimed, and the invitations whose email exists but
+ * was never linked (interrupted after queueing), with their outbox ids, to link now.
+ */
+async function claimRecipients(ctx: ToolContext, survey: SurveyRow, recipients: SurveyRecipient[]) {
+  const { invitations, outbox: inOutbox } = await invitationState(
+    ctx.env.DB,
+    ctx.principal.workspaceId,
+    survey.id,
+    recipients.map((r) => r.contact_id),
+  );
+  const existing = new Map(invitations.map((row) => [row.contact_id, row]));
+  const relink = [...inOutbox].filter(([contactId]) => existing.has(contactId) && !existing.get(contactId)?.outbox_id);
+  const pending = recipients.filter((r) => !existing.get(r.contact_id)?.outbox_id && !inOutbox.has(r.contact_id));
+  const tokens = new Map<string, { token: string; hash: string }>();
+  for (const r of pending) {
+    const token = newLinkToken();
+    tokens.set(r.contact_id, { token, hash: await sha256Hex(token) });
+  }
+  const fresh = pending
+    .filter((r) => !existing.has(r.contact_id))
+    .map((r) => ({ id: newId("inv"), c: r.contact_id, a: r.account_id, h: tokens.get(r.contact_id)?.hash }));
+  const retoken = pending
+    .filter((r) => existing.has(r.contact_id))
+    .map((r) => ({ c: r.contact_id, old: existing.get(r.contact_id)?.token_hash, h: tokens.get(r.contact_id)?.hash }));
+  const claimed = await claimInvitations(ctx.env.DB, ctx.principal.workspaceId, survey.id, fresh, retoken);
+  return { tokens, claimed, relink };
+}
+
+/** The survey a response answers and its kind, checked against the kind given. */
+async function responseKind(ctx: ToolContext, args: SatisfactionArgs) {
   const survey = args.survey_id ? await loadSurvey(ctx, args.survey_id) : null;
   if (survey && args.kind && args.kind !== survey.kind) {
     throw new ToolError(`Survey ${survey.id} is a ${survey.kind} survey; leave kind out or set it to ${survey.kind}.`);
   }
   const kind = survey?.kind ?? args.kind;
   if (!kind) throw new ToolError("action respond needs `survey_id` or `kind` (nps, csat or ces).");
-  if (args.score === undefined) throw new ToolError("action respond needs `score`.");
-  const scale = SCALES[kind];
-  if (!inRange(kind, args.score)) {
-    throw new ToolError(`A ${kind} score is a whole number from ${scale.min} to ${scale.max}; got ${args.score}.`);
-  }
+  return { survey, kind };
+}
+
+/** The account a response is recorded on: the one given, checked against the contact's, else the contact's. */
+async function respondentAccount(ctx: ToolContext, args: SatisfactionArgs): Promise<string | null> {
   if (!args.contact_id && !args.account_id) throw new ToolError("action respond needs `contact_id` or `account_id`.");
+  const workspaceId = ctx.principal.workspaceId;
   let accountId = args.account_id ?? null;
   if (args.contact_id) {
-    const contact = await ctx.env.DB.prepare("SELECT account_id FROM contacts WHERE workspace_id = ?1 AND id = ?2")
-      .bind(workspaceId, args.contact_id)
-      .first<{ account_id: string | null }>();
+    const contact = await findContactAccount(ctx.env.DB, workspaceId, args.contact_id);
     if (!contact) throw notFound("contact", args.contact_id);
     if (accountId && contact.account_id && contact.account_id !== accountId) {
       throw new ToolError(`Contact ${args.contact_id} belongs to account ${contact.account_id}, not ${accountId}.`);
     }
     accountId = accountId ?? contact.account_id;
   }
-  if (args.account_id) {
-    const account = await ctx.env.DB.prepare("SELECT id FROM accounts WHERE workspace_id = ?1 AND id = ?2")
-      .bind(workspaceId, args.account_id)
-      .first();
-    if (!account) throw notFound("account", args.account_id);
+  if (args.account_id) await requireAccount(ctx.env.DB, workspaceId, args.account_id);
+  return accountId;
+}
+
+async function recordResponse(ctx: ToolContext, args: SatisfactionArgs) {
+  const workspaceId = ctx.principal.workspaceId;
+  const { survey, kind } = await responseKind(ctx, args);
+  if (args.score === undefined) throw new ToolError("action respond needs `score`.");
+  const scale = SCALES[kind];
+  if (!inRange(kind, args.score)) {
+    throw new ToolError(`A ${kind} score is a whole number from ${scale.min} to ${scale.max}; got ${args.score}.`);
   }
+  const accountId = await respondentAccount(ctx, args);
   if (survey && args.contact_id) {
-    const answered = await ctx.env.DB.prepare(
-      "SELECT response_id FROM survey_invitations WHERE workspace_id = ?1 AND survey_id = ?2 AND contact_id = ?3 AND responded_at IS NOT NULL",
-    )
-      .bind(workspaceId, survey.id, args.contact_id)
-      .first<{ response_id: string | null }>();
+    const answered = await answeredInvitation(ctx.env.DB, workspaceId, survey.id, args.contact_id);
     if (answered) {
       throw new ToolError(
         `Contact ${args.contact_id} already answered survey ${survey.id} (response ${answered.response_id}); one answer per invitation is kept.`,
       );
     }
   }
-  const id = newId("srv");
-  const respondedAt = ctx.now.toISOString();
-  const writes = [
-    ctx.env.DB.prepare(
-      `INSERT INTO survey_responses (id, workspace_id, account_id, contact_id, kind, score, survey_id, comment, responded_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
-    ).bind(
-      id,
-      workspaceId,
+  const response = {
+    id: newId("srv"),
+    kind,
+    score: args.score,
+    survey_id: survey?.id ?? null,
+    contact_id: args.contact_id ?? null,
+    account_id: accountId,
+    responded_at: ctx.now.toISOString(),
+  };
+  await ctx.env.DB.batch(
+    responseStatements(ctx.env.DB, workspaceId, {
+      id: response.id,
       accountId,
-      args.contact_id ?? null,
+      contactId: response.contact_id,
       kind,
-      args.score,
-      survey?.id ?? null,
-      args.comment ?? null,
-      respondedAt,
-    ),
-  ];
-  if (survey && args.contact_id) {
-    writes.push(
-      ctx.env.DB.prepare(
-        `UPDATE survey_invitations SET responded_at = ?4, response_id = ?5
-          WHERE workspace_id = ?1 AND survey_id = ?2 AND contact_id = ?3 AND responded_at IS NULL`,
-      ).bind(workspaceId, survey.id, args.contact_id, respondedAt, id),
-    );
-  }
-  await ctx.env.DB.batch(writes);
+      score: args.score,
+      surveyId: response.survey_id,
+      comment: args.comment ?? null,
+      respondedAt: response.responded_at,
+    }),
+  );
   ctx.audit({
     action: "respond",
     targetType: "survey_response",
-    targetId: id,
-    details: { kind, score: args.score, survey_id: survey?.id ?? null, account_id: accountId },
+    targetId: response.id,
+    details: { kind, score: args.score, survey_id: response.survey_id, account_id: accountId },
   });
   return {
-    data: {
-      action: "respond" as const,
-      response: {
-        id,
-        kind,
-        score: args.score,
-        survey_id: survey?.id ?? null,
-        contact_id: args.contact_id ?? null,
-        account_id: accountId,
-        responded_at: respondedAt,
-      },
-    },
-    text: `Recorded ${kind.toUpperCase()} ${args.score} as response ${id}${survey ? ` to survey ${survey.id}` : ""}.`,
+    data: { action: "respond" as const, response },
+    text: `Recorded ${kind.toUpperCase()} ${args.score} as response ${response.id}${survey ? ` to survey ${survey.id}` : ""}.`,
   };
 }
 
@@ -843,49 +709,27 @@ function windowOf(ctx: ToolContext, args: SatisfactionArgs): DayWindow {
   return window;
 }
 
-/** The kinds asked for as a JSON list, so `kind IN (json_each)` keeps the (workspace, kind, time) index in use. */
-const kindsParam = (args: SatisfactionArgs) => JSON.stringify(args.kind ? [args.kind] : SURVEY_KINDS);
+/** The responses a read or follow-up covers: the window's, of the kind asked for or all. */
+const responsesIn = (window: DayWindow, args: SatisfactionArgs): ResponseWindow => ({
+  from: window.from,
+  endExclusive: window.end_exclusive,
+  kind: args.kind,
+});
 
 const windowFields = (w: DayWindow) => ({ from: w.from, to: w.to, window_days: w.window_days });
-
-/** SQL condition: the response needs a follow-up (NPS 0–6, CSAT 1–2, CES 1–3). */
-const NEGATIVE_SQL = `(${SURVEY_KINDS.map((kind) => `(r.kind = '${kind}' AND r.score <= ${SCALES[kind].negativeMax})`).join(" OR ")})`;
 
 const summaryCell = (s: ScoreSummary) =>
   s.score === null ? "–" : s.kind === "nps" ? `NPS ${s.score}` : `${s.kind.toUpperCase()} ${s.score}`;
 
 async function scores(ctx: ToolContext, args: SatisfactionArgs) {
   const window = windowOf(ctx, args);
-  const workspaceId = ctx.principal.workspaceId;
-  const [histogram, surveyRates] = await ctx.env.DB.batch([
-    // "+a.workspace_id": each response's account is found by its key alone, one row read rather than two.
-    ctx.env.DB.prepare(
-      `SELECT r.kind AS kind, r.score AS score, substr(r.responded_at, 1, 7) AS month, a.segment AS segment, count(*) AS n
-         FROM survey_responses r
-         LEFT JOIN accounts a ON +a.workspace_id = ?1 AND a.id = r.account_id
-        WHERE r.workspace_id = ?1 AND r.responded_at >= ?2 AND r.responded_at < ?3 AND r.kind IN (SELECT value FROM json_each(?4))
-        GROUP BY r.kind, r.score, month, segment`,
-    ).bind(workspaceId, window.from, window.end_exclusive, kindsParam(args)),
-    ctx.env.DB.prepare(
-      `SELECT s.id AS survey_id, s.name AS name, s.kind AS kind, s.sent_at AS sent_at,
-              coalesce(sum(i.sent_at IS NOT NULL), 0) AS invitations_sent,
-              coalesce(sum(i.sent_at IS NOT NULL AND i.responded_at IS NOT NULL), 0) AS responded
-         FROM surveys s
-         LEFT JOIN survey_invitations i ON i.workspace_id = ?1 AND i.survey_id = s.id
-        WHERE s.workspace_id = ?1 AND s.sent_at >= ?2 AND s.sent_at < ?3 AND (?4 IS NULL OR s.kind = ?4)
-        GROUP BY s.id
-        ORDER BY s.sent_at DESC, s.id
-        LIMIT ?5`,
-    ).bind(workspaceId, window.from, window.end_exclusive, args.kind ?? null, RATE_SURVEYS),
-  ]);
-  const rows = (histogram?.results ?? []) as {
-    kind: SurveyKind;
-    score: number;
-    month: string;
-    segment: string | null;
-    n: number;
-  }[];
-  const grouped = (key: (row: (typeof rows)[number]) => string | null): GroupedCount[] =>
+  const { histogram: rows, surveys: rates } = await scoresInWindow(
+    ctx.env.DB,
+    ctx.principal.workspaceId,
+    responsesIn(window, args),
+    RATE_SURVEYS,
+  );
+  const grouped = (key: (row: HistogramRow) => string | null): GroupedCount[] =>
     rows.map((row) => ({ key: key(row), kind: row.kind, score: row.score, count: row.n }));
   const overall = summarizeGroups(grouped(() => "all")).map((g) => g.summary);
   const byMonth = summarizeGroups(grouped((row) => row.month)).map((g) => ({
@@ -893,22 +737,7 @@ async function scores(ctx: ToolContext, args: SatisfactionArgs) {
     summary: g.summary,
   }));
   const bySegment = summarizeGroups(grouped((row) => row.segment)).map((g) => ({ segment: g.key, summary: g.summary }));
-  const surveys = (
-    (surveyRates?.results ?? []) as {
-      survey_id: string;
-      name: string;
-      kind: SurveyKind;
-      sent_at: string | null;
-      invitations_sent: number;
-      responded: number;
-    }[]
-  ).map((s) => ({ ...s, response_rate_pct: responseRate(s.responded, s.invitations_sent) }));
-  const headline =
-    overall.length === 0
-      ? "no responses"
-      : overall
-          .map((s) => `${summaryCell(s)} (n ${s.n}${s.kind === "csat" ? `, ${s.positive_pct}% 4–5` : ""})`)
-          .join("; ");
+  const surveys = rates.map((s) => ({ ...s, response_rate_pct: responseRate(s.responded, s.invitations_sent) }));
   return {
     data: {
       action: "scores" as const,
@@ -918,88 +747,68 @@ async function scores(ctx: ToolContext, args: SatisfactionArgs) {
       by_segment: bySegment,
       surveys,
     },
-    text: [
-      `Satisfaction ${window.from}..${window.to}: ${headline}.`,
-      markdownTable(
-        ["Month", "Kind", "Score", "n", "+/=/−"],
-        byMonth.map((m) => [
-          m.month,
-          m.summary.kind,
-          m.summary.score,
-          m.summary.n,
-          `${m.summary.positive}/${m.summary.neutral}/${m.summary.negative}`,
-        ]),
-      ),
-    ].join("\n"),
+    text: scoresText(window, overall, byMonth),
   };
 }
 
-interface DetractorRow {
-  response_id: string;
-  kind: SurveyKind;
-  score: number;
-  responded_at: string;
-  survey_id: string | null;
-  contact_id: string | null;
-  contact_name: string | null;
-  contact_email: string | null;
-  account_id: string | null;
-  account_name: string | null;
-  arr: number | null;
-  customer_text: string | null;
-  follow_up_task_id: string | null;
-  follow_up_task_status: string | null;
+function scoresText(window: DayWindow, overall: ScoreSummary[], byMonth: { month: string; summary: ScoreSummary }[]) {
+  const headline =
+    overall.length === 0
+      ? "no responses"
+      : overall
+          .map((s) => `${summaryCell(s)} (n ${s.n}${s.kind === "csat" ? `, ${s.positive_pct}% 4–5` : ""})`)
+          .join("; ");
+  return [
+    `Satisfaction ${window.from}..${window.to}: ${headline}.`,
+    markdownTable(
+      ["Month", "Kind", "Score", "n", "+/=/−"],
+      byMonth.map((m) => [
+        m.month,
+        m.summary.kind,
+        m.summary.score,
+        m.summary.n,
+        `${m.summary.positive}/${m.summary.neutral}/${m.summary.negative}`,
+      ]),
+    ),
+  ].join("\n");
 }
 
 async function detractors(ctx: ToolContext, args: SatisfactionArgs) {
   const window = windowOf(ctx, args);
-  const workspaceId = ctx.principal.workspaceId;
-  const fingerprint = queryFingerprint([TOOL_NAME, "detractors", window.from, window.to, args.kind ?? null]);
-  const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-  const after = position ? [String(position.k[0] ?? ""), position.id] : [null, null];
-  const filter = `r.workspace_id = ?1 AND r.responded_at >= ?2 AND r.responded_at < ?3 AND r.kind IN (SELECT value FROM json_each(?4)) AND ${NEGATIVE_SQL}`;
-  const [page, totals] = await ctx.env.DB.batch([
-    ctx.env.DB.prepare(
-      `SELECT r.id AS response_id, r.kind, r.score, r.responded_at, r.survey_id, r.contact_id,
-              c.name AS contact_name, c.email AS contact_email, r.account_id, a.name AS account_name, a.arr,
-              r.comment AS customer_text, t.id AS follow_up_task_id, t.status AS follow_up_task_status
-         FROM survey_responses r
-         LEFT JOIN contacts c ON c.workspace_id = ?1 AND c.id = r.contact_id
-         LEFT JOIN accounts a ON a.workspace_id = ?1 AND a.id = r.account_id
-         LEFT JOIN tasks t ON t.workspace_id = ?1 AND t.id = '${FOLLOW_UP_TASK_PREFIX}' || r.id
-        WHERE ${filter} AND (?5 IS NULL OR (r.responded_at, r.id) < (?5, ?6))
-        ORDER BY r.responded_at DESC, r.id DESC
-        LIMIT ?7`,
-    ).bind(workspaceId, window.from, window.end_exclusive, kindsParam(args), after[0], after[1], args.limit + 1),
-    ctx.env.DB.prepare(
-      `SELECT count(*) AS total, coalesce(sum(t.id IS NULL), 0) AS without_follow_up
-         FROM survey_responses r
-         LEFT JOIN tasks t ON t.workspace_id = ?1 AND t.id = '${FOLLOW_UP_TASK_PREFIX}' || r.id
-        WHERE ${filter}`,
-    ).bind(workspaceId, window.from, window.end_exclusive, kindsParam(args)),
+  const fingerprint = queryFingerprint([
+    monitorSatisfaction.name,
+    "detractors",
+    window.from,
+    window.to,
+    args.kind ?? null,
   ]);
-  const rows = (page?.results ?? []) as DetractorRow[];
+  const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
+  const { rows, total, without_follow_up } = await detractorPage(
+    ctx.env.DB,
+    ctx.principal.workspaceId,
+    responsesIn(window, args),
+    {
+      after: position ? { respondedAt: String(position.k[0] ?? ""), id: position.id } : null,
+      limit: args.limit + 1,
+    },
+  );
   const shown = rows.slice(0, args.limit);
   const last = shown.at(-1);
   const next =
     rows.length > args.limit && last
       ? encodeCursor({ k: [last.responded_at], id: last.response_id, q: fingerprint })
       : null;
-  const total = (totals?.results[0] ?? { total: 0, without_follow_up: 0 }) as {
-    total: number;
-    without_follow_up: number;
-  };
   return {
     data: {
       action: "detractors" as const,
       window: windowFields(window),
-      detractors_total: total.total,
-      without_follow_up: total.without_follow_up,
+      detractors_total: total,
+      without_follow_up,
       detractors: shown,
       next_cursor: next,
     },
     text: [
-      `${total.total} response(s) needing follow-up ${window.from}..${window.to} (NPS 0–6, CSAT 1–2, CES 1–3), ${total.without_follow_up} without a follow-up task${next ? "; more with next_cursor" : ""}.`,
+      `${total} response(s) needing follow-up ${window.from}..${window.to} (NPS 0–6, CSAT 1–2, CES 1–3), ${without_follow_up} without a follow-up task${next ? "; more with next_cursor" : ""}.`,
       markdownTable(
         ["Responded", "Kind", "Score", "Contact", "Account", "ARR", "Task"],
         shown.map((d) => [
@@ -1020,32 +829,13 @@ async function followUp(ctx: ToolContext, args: SatisfactionArgs) {
   const window = windowOf(ctx, args);
   const workspaceId = ctx.principal.workspaceId;
   const due = addDays(isoDay(ctx.now), FOLLOW_UP_DUE_DAYS);
-  const { results } = await ctx.env.DB.prepare(
-    `INSERT INTO tasks (id, workspace_id, account_id, title, description, owner_user_id, due_date, priority, status,
-                        source, created_by, created_at)
-     SELECT '${FOLLOW_UP_TASK_PREFIX}' || r.id, ?1, r.account_id,
-            'Follow up on ' || upper(r.kind) || ' ' || r.score || ' from ' || coalesce(c.name, a.name, 'a respondent'),
-            'Survey response ' || r.id || ' (' || upper(r.kind) || ' ' || r.score || ' on ' || substr(r.responded_at, 1, 10)
-              || '). Read the comment with monitor_satisfaction action detractors.',
-            a.owner_user_id, ?5, 'high', 'open', 'survey_follow_up', ?6, ?7
-       FROM survey_responses r
-       LEFT JOIN contacts c ON c.workspace_id = ?1 AND c.id = r.contact_id
-       LEFT JOIN accounts a ON a.workspace_id = ?1 AND a.id = r.account_id
-      WHERE r.workspace_id = ?1 AND r.responded_at >= ?2 AND r.responded_at < ?3 AND r.kind IN (SELECT value FROM json_each(?4))
-        AND ${NEGATIVE_SQL}
-     ON CONFLICT (id) DO NOTHING RETURNING id`,
-  )
-    .bind(
-      workspaceId,
-      window.from,
-      window.end_exclusive,
-      kindsParam(args),
-      due,
-      ctx.principal.userId,
-      ctx.now.toISOString(),
-    )
-    .all<{ id: string }>();
-  const created = results.map((r) => r.id).sort();
+  const created = (
+    await createFollowUpTasks(ctx.env.DB, workspaceId, responsesIn(window, args), {
+      dueDate: due,
+      createdBy: ctx.principal.userId,
+      createdAt: ctx.now.toISOString(),
+    })
+  ).sort();
   ctx.audit({
     action: "follow_up",
     targetType: "workspace",

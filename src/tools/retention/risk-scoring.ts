@@ -1,23 +1,33 @@
 import { z } from "zod";
-import { jsonChunks } from "../../platform/db/json-chunks";
 import { clock } from "../../platform/lib/clock";
-import { newId } from "../../platform/lib/ids";
-import { addDays, daysBetween } from "../../platform/lib/time";
+import { round } from "../../platform/lib/stats";
+import { addDays } from "../../platform/lib/time";
 import type { CronJob } from "../../platform/queue/cron";
 import { defineJob } from "../../platform/queue/jobs";
-import { RISK_FACTORS, type RiskFactorName, type StoredRiskFactor } from "./domain/risk-factor-names";
+import type { ActiveModel } from "./domain/risk-display";
+import { type FactorPoint, factorValuesAt } from "./domain/risk-factor-values";
 import { emptyValues, type FactorValues, type Intervention, suggestIntervention } from "./domain/risk-library";
 import {
   type AccountRisk,
   DEFAULT_HORIZON_DAYS,
-  type ModelFeature,
-  type ModelMetrics,
+  priorModel,
   type RiskModelSpec,
   type StoredRiskModel,
   scoreAccount,
   type TrainingExample,
   trainRiskModel,
 } from "./domain/risk-model";
+import { storeRiskScoreStatements } from "./queries/risk";
+import { accountArrs, pointFacts, renewalPoints } from "./queries/risk-factors";
+import {
+  findLatestRiskModel,
+  hasModelTrainedBy,
+  insertNextRiskModel,
+  workspacesWithAccounts,
+  workspacesWithoutRiskModel,
+} from "./queries/risk-models";
+
+export type { FactorPoint } from "./domain/risk-factor-values";
 
 /** Points (example or account at a cut-off) whose factors one statement computes. */
 export const RISK_FEATURE_CHUNK = 500;
@@ -25,56 +35,6 @@ export const RISK_FEATURE_CHUNK = 500;
 export const RISK_RETRAIN_CRON = "0 4 * * 1";
 /** Most messages one `sendBatch` call carries. */
 const SEND_BATCH_SIZE = 100;
-
-/** One account (or past example) at a cut-off day: its factors use records dated strictly before it. */
-export interface FactorPoint {
-  /** Key of the point in the answer (an example id, or the account id). */
-  id: string;
-  account_id: string;
-  /** `YYYY-MM-DD`; nothing dated on or after this day enters. */
-  cutoff: string;
-}
-
-interface UsageRow {
-  e: string;
-  events_30: number;
-  events_prior_30: number;
-  events_90: number;
-  events_prior_90: number;
-  active_user_days_30: number;
-  days_30: number;
-}
-interface ContractRow {
-  e: string;
-  arr: number;
-  renewal: string | null;
-  seats: number;
-}
-interface StateRow {
-  e: string;
-  customer_since: string | null;
-  first_start: string | null;
-  health_now: number | null;
-  health_30: number | null;
-  nps: number | null;
-  csat: number | null;
-  champions_gone: number;
-}
-interface CountRow {
-  e: string;
-  n: number;
-  urgent?: number;
-}
-
-/**
- * The points of one statement, with their window bounds computed once per point: materialized,
- * because an inlined CTE would evaluate each `date()` once per joined row (six times per usage day).
- */
-const POINTS = `WITH ex AS MATERIALIZED (
-  SELECT value ->> '$.e' AS e, value ->> '$.a' AS a, value ->> '$.c' AS c,
-         date(value ->> '$.c', '-30 days') AS d30, date(value ->> '$.c', '-60 days') AS d60,
-         date(value ->> '$.c', '-90 days') AS d90, date(value ->> '$.c', '-180 days') AS d180
-    FROM json_each(?2))`;
 
 /**
  * Computes every factor of many points set-based: per chunk of {@link RISK_FEATURE_CHUNK}
@@ -92,109 +52,8 @@ export async function computeFactorValues(
   const out = new Map<string, FactorValues>();
   for (let i = 0; i < points.length; i += RISK_FEATURE_CHUNK) {
     const chunk = points.slice(i, i + RISK_FEATURE_CHUNK);
-    const list = JSON.stringify(chunk.map((p) => ({ e: p.id, a: p.account_id, c: p.cutoff })));
-    const [usageRes, contractRes, stateRes, ticketRes, escalationRes, paymentRes] = await env.DB.batch([
-      env.DB.prepare(
-        `${POINTS}
-         SELECT ex.e,
-                sum(CASE WHEN u.day >= ex.d30 THEN u.events ELSE 0 END) AS events_30,
-                sum(CASE WHEN u.day >= ex.d60 AND u.day < ex.d30 THEN u.events ELSE 0 END) AS events_prior_30,
-                sum(CASE WHEN u.day >= ex.d90 THEN u.events ELSE 0 END) AS events_90,
-                sum(CASE WHEN u.day < ex.d90 THEN u.events ELSE 0 END) AS events_prior_90,
-                sum(CASE WHEN u.day >= ex.d30 THEN u.active_users ELSE 0 END) AS active_user_days_30,
-                sum(CASE WHEN u.day >= ex.d30 THEN 1 ELSE 0 END) AS days_30
-           FROM ex CROSS JOIN usage_daily u
-             ON u.workspace_id = ?1 AND u.account_id = ex.a AND u.day >= ex.d180 AND u.day < ex.c
-          GROUP BY ex.e`,
-      ).bind(workspaceId, list),
-      // Seats per contract as LICENSED_SEATS_SQL defines them: plan items, else the largest item.
-      env.DB.prepare(
-        `${POINTS}
-         SELECT e, sum(arr) AS arr, min(end_date) AS renewal, coalesce(sum(seats), 0) AS seats FROM (
-           SELECT ex.e, c.arr, c.end_date,
-                  (SELECT CASE WHEN max(p.kind = 'plan') = 1 THEN sum(CASE WHEN p.kind = 'plan' THEN ci.seats ELSE 0 END)
-                               ELSE max(ci.seats) END
-                     FROM contract_items ci
-                     LEFT JOIN products p ON p.workspace_id = ci.workspace_id AND p.id = ci.product_id
-                    WHERE ci.workspace_id = ?1 AND ci.contract_id = c.id) AS seats
-             FROM ex CROSS JOIN contracts c
-               ON c.workspace_id = ?1 AND c.account_id = ex.a AND c.start_date < ex.c AND c.end_date >= ex.c
-              AND (c.outcome IS NOT 'churned' OR c.outcome_date IS NULL OR substr(c.outcome_date, 1, 10) >= ex.c)
-              AND NOT (c.status = 'cancelled' AND c.outcome_date IS NULL))
-          GROUP BY e`,
-      ).bind(workspaceId, list),
-      env.DB.prepare(
-        `${POINTS}
-         SELECT ex.e, CASE WHEN a.customer_since < ex.c THEN a.customer_since END AS customer_since,
-                (SELECT min(c.start_date) FROM contracts c
-                  WHERE c.workspace_id = ?1 AND c.account_id = ex.a AND c.start_date < ex.c) AS first_start,
-                (SELECT h.score FROM health_scores h WHERE h.workspace_id = ?1 AND h.account_id = ex.a AND h.day < ex.c
-                  ORDER BY h.day DESC LIMIT 1) AS health_now,
-                (SELECT h.score FROM health_scores h WHERE h.workspace_id = ?1 AND h.account_id = ex.a AND h.day < ex.d30
-                  ORDER BY h.day DESC LIMIT 1) AS health_30,
-                (SELECT s.score FROM survey_responses s WHERE s.workspace_id = ?1 AND s.account_id = ex.a AND s.responded_at < ex.c
-                    AND +s.kind = 'nps' ORDER BY s.responded_at DESC, s.id DESC LIMIT 1) AS nps,
-                (SELECT s.score FROM survey_responses s WHERE s.workspace_id = ?1 AND s.account_id = ex.a AND s.responded_at < ex.c
-                    AND +s.kind = 'csat' ORDER BY s.responded_at DESC, s.id DESC LIMIT 1) AS csat,
-                (SELECT count(*) FROM contacts k WHERE k.workspace_id = ?1 AND k.account_id = ex.a
-                    AND (k.is_champion = 1 OR k.is_decision_maker = 1) AND k.left_at < ex.c) AS champions_gone
-           FROM ex LEFT JOIN accounts a ON +a.workspace_id = ?1 AND a.id = ex.a`,
-      ).bind(workspaceId, list),
-      env.DB.prepare(
-        `${POINTS}
-         SELECT ex.e, count(*) AS n, sum(t.priority IN ('urgent', 'high')) AS urgent
-           FROM ex CROSS JOIN tickets t
-             ON t.workspace_id = ?1 AND t.account_id = ex.a AND t.created_at >= ex.d90 AND t.created_at < ex.c
-          GROUP BY ex.e`,
-      ).bind(workspaceId, list),
-      env.DB.prepare(
-        `${POINTS}
-         SELECT ex.e, count(*) AS n
-           FROM ex CROSS JOIN escalations x
-             ON x.workspace_id = ?1 AND x.account_id = ex.a AND x.opened_at >= ex.d90 AND x.opened_at < ex.c
-          GROUP BY ex.e`,
-      ).bind(workspaceId, list),
-      env.DB.prepare(
-        `${POINTS}
-         SELECT e, count(*) AS n FROM (
-           SELECT ex.e, ex.c, ex.d90, coalesce(p.failed_at, CASE WHEN p.status = 'failed' THEN p.created_at END) AS failed
-             FROM ex CROSS JOIN payments p ON p.workspace_id = ?1 AND p.account_id = ex.a AND p.created_at < ex.c)
-          WHERE failed >= d90 AND failed < c
-          GROUP BY e`,
-      ).bind(workspaceId, list),
-    ]);
-    const rows = <T extends { e: string }>(res: D1Result<unknown> | undefined) =>
-      new Map(((res?.results ?? []) as T[]).map((r) => [r.e, r]));
-    const usage = rows<UsageRow>(usageRes);
-    const contracts = rows<ContractRow>(contractRes);
-    const state = rows<StateRow>(stateRes);
-    const tickets = rows<CountRow>(ticketRes);
-    const escalations = rows<CountRow>(escalationRes);
-    const payments = rows<CountRow>(paymentRes);
-    for (const point of chunk) {
-      const u = usage.get(point.id);
-      const c = contracts.get(point.id);
-      const s = state.get(point.id);
-      const t = tickets.get(point.id);
-      const values = emptyValues();
-      if (u && u.events_prior_30 > 0) values.usage_trend_30d = u.events_30 / u.events_prior_30 - 1;
-      if (u && u.events_prior_90 > 0) values.usage_trend_90d = u.events_90 / u.events_prior_90 - 1;
-      if (u && u.days_30 > 0 && c && c.seats > 0)
-        values.license_utilization = u.active_user_days_30 / u.days_30 / c.seats;
-      values.health_score = s?.health_now ?? null;
-      if (s && s.health_now !== null && s.health_30 !== null) values.health_trend_30d = s.health_now - s.health_30;
-      values.tickets_90d = t?.n ?? 0;
-      values.escalations_90d = (t?.urgent ?? 0) + (escalations.get(point.id)?.n ?? 0);
-      values.latest_nps = s?.nps ?? null;
-      values.latest_csat = s?.csat ?? null;
-      values.champion_gone = (s?.champions_gone ?? 0) > 0 ? 1 : 0;
-      values.payment_failures_90d = payments.get(point.id)?.n ?? 0;
-      const starts = [s?.customer_since, s?.first_start].filter((d): d is string => Boolean(d)).sort();
-      if (starts[0]) values.tenure_days = daysBetween(starts[0], point.cutoff);
-      if (c?.renewal) values.days_to_renewal = daysBetween(point.cutoff, c.renewal);
-      if (c && c.arr > 0) values.arr_band = Math.log10(c.arr);
-      out.set(point.id, values);
-    }
+    const facts = await pointFacts(env.DB, workspaceId, chunk);
+    for (const point of chunk) out.set(point.id, factorValuesAt(point.cutoff, facts.get(point.id) ?? {}));
   }
   return out;
 }
@@ -210,17 +69,8 @@ export async function buildExamples(
   day: string,
   horizonDays = DEFAULT_HORIZON_DAYS,
 ): Promise<TrainingExample[]> {
-  const points = await env.DB.prepare(
-    `SELECT account_id, point, max(outcome = 'churned') AS churned FROM (
-       SELECT account_id, outcome, substr(coalesce(outcome_date, end_date), 1, 10) AS point
-         FROM contracts WHERE workspace_id = ?1 AND outcome IS NOT NULL)
-      WHERE point <= ?2
-      GROUP BY account_id, point
-      ORDER BY point, account_id`,
-  )
-    .bind(workspaceId, day)
-    .all<{ account_id: string; point: string; churned: number }>();
-  const examples = points.results.map((r) => ({
+  const points = await renewalPoints(env.DB, workspaceId, day);
+  const examples = points.map((r) => ({
     id: `${r.account_id}@${r.point}`,
     account_id: r.account_id,
     point: r.point,
@@ -231,81 +81,24 @@ export async function buildExamples(
   return examples.map((e) => ({ ...e, values: values.get(e.id) ?? emptyValues() }));
 }
 
-interface ModelRow {
-  id: string;
-  version: number;
-  kind: "logistic" | "prior";
-  calibrated: number;
-  horizon_days: number;
-  features: string;
-  coefficients: string;
-  intercept: number;
-  metrics: string;
-  trained_at: string;
-  trained_by: string | null;
-}
-
-function parseModel(row: ModelRow): StoredRiskModel {
-  const coefficients = JSON.parse(row.coefficients) as Partial<Record<RiskFactorName, number>>;
-  return {
-    id: row.id,
-    version: row.version,
-    kind: row.kind,
-    calibrated: Boolean(row.calibrated),
-    horizon_days: row.horizon_days,
-    features: JSON.parse(row.features) as ModelFeature[],
-    coefficients: Object.fromEntries(RISK_FACTORS.map((f) => [f, coefficients[f] ?? 0])) as Record<
-      RiskFactorName,
-      number
-    >,
-    intercept: row.intercept,
-    metrics: JSON.parse(row.metrics) as ModelMetrics,
-    trained_at: row.trained_at,
-    trained_by: row.trained_by,
-  };
-}
-
 /** The workspace's latest stored model, or null before the first. */
 export async function latestRiskModel(env: Env, workspaceId: string): Promise<StoredRiskModel | null> {
-  const row = await env.DB.prepare("SELECT * FROM risk_models WHERE workspace_id = ?1 ORDER BY version DESC LIMIT 1")
-    .bind(workspaceId)
-    .first<ModelRow>();
-  return row ? parseModel(row) : null;
+  return findLatestRiskModel(env.DB, workspaceId);
 }
 
-/** Stores a model as the next version; with `onlyIfNone`, only when the workspace has none yet. */
-async function storeModel(
-  env: Env,
-  workspaceId: string,
-  spec: RiskModelSpec,
-  trainedAt: string,
-  trainedBy: string | null,
-  onlyIfNone: boolean,
-): Promise<boolean> {
-  const inserted = await env.DB.prepare(
-    `INSERT INTO risk_models (id, workspace_id, version, kind, calibrated, horizon_days, features, coefficients,
-                              intercept, metrics, trained_at, trained_by)
-     SELECT ?2, ?1, latest + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
-       FROM (SELECT coalesce(max(version), 0) AS latest FROM risk_models WHERE workspace_id = ?1)
-      WHERE ?12 = 0 OR latest = 0
-     ON CONFLICT (workspace_id, version) DO NOTHING RETURNING version`,
-  )
-    .bind(
-      workspaceId,
-      newId("rsm"),
-      spec.kind,
-      spec.calibrated ? 1 : 0,
-      spec.horizon_days,
-      JSON.stringify(spec.features),
-      JSON.stringify(spec.coefficients),
-      spec.intercept,
-      JSON.stringify(spec.metrics),
-      trainedAt,
-      trainedBy,
-      onlyIfNone ? 1 : 0,
-    )
-    .first<{ version: number }>();
-  return inserted !== null;
+/** The workspace's latest stored model, or the documented prior while none is stored. */
+export async function activeRiskModel(env: Env, workspaceId: string): Promise<ActiveModel> {
+  const stored = await latestRiskModel(env, workspaceId);
+  if (stored) return stored;
+  const prior = priorModel({ n: 0, churned: 0, renewed: 0, from: null, to: null });
+  return {
+    ...prior,
+    metrics: {
+      ...prior.metrics,
+      basis:
+        "no model stored yet: the documented prior is used until the first nightly scoring or score_risk_factors action train stores one",
+    },
+  };
 }
 
 /**
@@ -321,10 +114,10 @@ export async function trainAndStore(
   const examples = await buildExamples(env, workspaceId, options.day);
   const spec = trainRiskModel(examples);
   const onlyIfNone = options.onlyIfNone ?? false;
-  const at = options.trainedAt.toISOString();
+  const model = { spec, trainedAt: options.trainedAt.toISOString(), trainedBy: options.trainedBy };
   const stored =
-    (await storeModel(env, workspaceId, spec, at, options.trainedBy, onlyIfNone)) ||
-    (!onlyIfNone && (await storeModel(env, workspaceId, spec, at, options.trainedBy, false)));
+    (await insertNextRiskModel(env.DB, workspaceId, { ...model, onlyIfNone })) ||
+    (!onlyIfNone && (await insertNextRiskModel(env.DB, workspaceId, { ...model, onlyIfNone: false })));
   const latest = await latestRiskModel(env, workspaceId);
   if (!latest) throw new Error(stored ? "stored model not found" : "risk model could not be stored");
   return latest;
@@ -358,12 +151,8 @@ export async function scoreAccounts(
   );
   const arr = new Map<string, number>();
   for (let i = 0; i < accountIds.length; i += RISK_FEATURE_CHUNK) {
-    const rows = await env.DB.prepare(
-      "SELECT id, arr FROM accounts WHERE +workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-    )
-      .bind(workspaceId, JSON.stringify(accountIds.slice(i, i + RISK_FEATURE_CHUNK)))
-      .all<{ id: string; arr: number }>();
-    for (const r of rows.results) arr.set(r.id, r.arr);
+    const rows = await accountArrs(env.DB, workspaceId, accountIds.slice(i, i + RISK_FEATURE_CHUNK));
+    for (const r of rows) arr.set(r.id, r.arr);
   }
   return accountIds
     .filter((id) => arr.has(id))
@@ -373,7 +162,7 @@ export async function scoreAccounts(
       return {
         account_id: id,
         arr: accountArr,
-        arr_at_risk: Math.round(risk.probability * accountArr * 100) / 100,
+        arr_at_risk: round(risk.probability * accountArr),
         intervention: suggestIntervention(risk.factors),
         ...risk,
       };
@@ -400,32 +189,17 @@ export async function scoreAndStoreRisk(
       onlyIfNone: true,
     }));
   const scored = await scoreAccounts(env, workspaceId, accountIds, day, model);
-  const writes: D1PreparedStatement[] = [];
-  const rows = scored.map((s) => ({
-    id: s.account_id,
-    p: s.probability,
-    r: s.arr_at_risk,
-    f: s.factors satisfies StoredRiskFactor[],
-    i: s.intervention?.playbook ?? null,
-  }));
-  for (const chunk of jsonChunks(rows)) {
-    writes.push(
-      env.DB.prepare(
-        `INSERT INTO risk_scores (workspace_id, account_id, day, model_id, probability, arr_at_risk, factors, intervention)
-         SELECT ?1, value ->> '$.id', ?2, ?3, value ->> '$.p', value ->> '$.r', json(value -> '$.f'), value ->> '$.i'
-           FROM json_each(?4) WHERE true
-         ON CONFLICT (workspace_id, account_id, day) DO UPDATE SET model_id = excluded.model_id,
-           probability = excluded.probability, arr_at_risk = excluded.arr_at_risk, factors = excluded.factors,
-           intervention = excluded.intervention`,
-      ).bind(workspaceId, day, model.id, chunk),
-      env.DB.prepare(
-        // By primary key from the id list (`+workspace_id`), not once per account of the workspace.
-        `UPDATE accounts SET churn_probability = v.p
-           FROM (SELECT value ->> '$.id' AS id, value ->> '$.p' AS p FROM json_each(?2)) AS v
-          WHERE +accounts.workspace_id = ?1 AND accounts.id = v.id`,
-      ).bind(workspaceId, chunk),
-    );
-  }
+  const writes = storeRiskScoreStatements(env.DB, workspaceId, {
+    day,
+    modelId: model.id,
+    scores: scored.map((s) => ({
+      accountId: s.account_id,
+      probability: s.probability,
+      arrAtRisk: s.arr_at_risk,
+      factors: s.factors,
+      intervention: s.intervention?.playbook ?? null,
+    })),
+  });
   if (writes.length > 0) await env.DB.batch(writes);
   return { model, scored };
 }
@@ -440,12 +214,10 @@ export const weeklyTrainer = (scheduledTime: string) => `weekly retrain ${schedu
 export const riskRetrain: CronJob = {
   name: "risk_retrain",
   async run(env, scheduledTime) {
-    const workspaces = await env.DB.prepare(
-      "SELECT w.id FROM workspaces w WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.workspace_id = w.id) ORDER BY w.id",
-    ).all<{ id: string }>();
-    const messages: RiskRetrainMessage[] = workspaces.results.map((w) => ({
+    const workspaces = await workspacesWithAccounts(env.DB);
+    const messages: RiskRetrainMessage[] = workspaces.map((workspaceId) => ({
       type: "risk_retrain",
-      workspaceId: w.id,
+      workspaceId,
       scheduledTime: scheduledTime.toISOString(),
     }));
     for (let i = 0; i < messages.length; i += SEND_BATCH_SIZE) {
@@ -464,21 +236,16 @@ export const firstRiskModels: CronJob = {
   name: "first_risk_models",
   order: 20,
   async run(env, scheduledTime) {
-    const { results } = await env.DB.prepare(
-      `SELECT w.id FROM workspaces w
-        WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.workspace_id = w.id AND a.status = 'active')
-          AND NOT EXISTS (SELECT 1 FROM risk_models r WHERE r.workspace_id = w.id)
-        ORDER BY w.id`,
-    ).all<{ id: string }>();
-    for (const workspace of results) {
-      await trainAndStore(env, workspace.id, {
+    const workspaces = await workspacesWithoutRiskModel(env.DB);
+    for (const workspaceId of workspaces) {
+      await trainAndStore(env, workspaceId, {
         day: scheduledTime.toISOString().slice(0, 10),
         trainedAt: clock.now(),
         trainedBy: "first nightly run",
         onlyIfNone: true,
       });
     }
-    return { workspaces_trained: results.length };
+    return { workspaces_trained: workspaces.length };
   },
 };
 
@@ -495,10 +262,7 @@ export async function handleRiskRetrains(env: Env, jobs: readonly RiskRetrainJob
   for (const job of jobs) {
     try {
       const trainer = weeklyTrainer(job.scheduledTime);
-      const done = await env.DB.prepare("SELECT 1 AS done FROM risk_models WHERE workspace_id = ?1 AND trained_by = ?2")
-        .bind(job.workspaceId, trainer)
-        .first();
-      if (!done) {
+      if (!(await hasModelTrainedBy(env.DB, job.workspaceId, trainer))) {
         await trainAndStore(env, job.workspaceId, {
           day: job.scheduledTime.slice(0, 10),
           trainedAt: clock.now(),

@@ -233,6 +233,9 @@ describe("identify_churn_risk and score_risk_factors with a stored model", () =>
       flagged: false,
     });
     expect(await callError(viewer, "score_risk_factors", { action: "account" })).toContain("account_id");
+    expect(await callError(viewer, "score_risk_factors", { action: "model", account_id: "acc_rt_alpha" })).toContain(
+      "account_id does not apply to action model",
+    );
   });
 
   it("stores scores once per account and day, and the listing reads them back", async () => {

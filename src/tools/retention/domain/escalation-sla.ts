@@ -3,6 +3,8 @@
  * instants; durations are hours.
  */
 
+import { mean, median, round } from "../../../platform/lib/stats";
+
 /** Escalation severities, most urgent first. */
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -14,7 +16,6 @@ export type SlaHours = Record<Severity, number>;
 export const AT_RISK_SHARE = 0.25;
 
 const HOUR_MS = 3_600_000;
-const round2 = (value: number) => Math.round(value * 100) / 100;
 
 /** Hours from one instant to another (negative when `to` is earlier). */
 export function hoursBetween(from: string, to: string): number {
@@ -44,20 +45,12 @@ export interface SlaStatus {
 export function slaStatus(input: { windowStart: string; dueAt: string; now: string; resolvedAt: string | null }) {
   if (input.resolvedAt !== null) {
     const left = hoursBetween(input.resolvedAt, input.dueAt);
-    return { state: left >= 0 ? "met" : "breached", hours_left: round2(left) } satisfies SlaStatus;
+    return { state: left >= 0 ? "met" : "breached", hours_left: round(left) } satisfies SlaStatus;
   }
   const left = hoursBetween(input.now, input.dueAt);
   const window = hoursBetween(input.windowStart, input.dueAt);
   const state: SlaState = left < 0 ? "breached" : left < window * AT_RISK_SHARE ? "at_risk" : "on_track";
-  return { state, hours_left: round2(left) } satisfies SlaStatus;
-}
-
-/** Median of numbers, null when there are none. */
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return { state, hours_left: round(left) } satisfies SlaStatus;
 }
 
 /** One escalation as the statistics read it. */
@@ -98,12 +91,13 @@ function severityStats(rows: readonly EscalationFacts[]): SeverityStats {
   const hours = resolved.map((r) => hoursBetween(r.opened_at, r.resolved_at as string));
   const met = resolved.filter((r) => hoursBetween(r.resolved_at as string, r.sla_due_at) >= 0).length;
   const medianHours = median(hours);
+  const meanHours = mean(hours);
   return {
     opened: rows.length,
     resolved: resolved.length,
-    median_hours_to_resolve: medianHours === null ? null : round2(medianHours),
-    mean_hours_to_resolve: hours.length === 0 ? null : round2(hours.reduce((a, b) => a + b, 0) / hours.length),
-    sla_met_pct: resolved.length === 0 ? null : round2((met / resolved.length) * 100),
+    median_hours_to_resolve: medianHours === null ? null : round(medianHours),
+    mean_hours_to_resolve: meanHours === null ? null : round(meanHours),
+    sla_met_pct: resolved.length === 0 ? null : round((met / resolved.length) * 100),
   };
 }
 
@@ -123,7 +117,7 @@ export function escalationStats(rows: readonly EscalationFacts[]): EscalationSta
     overall: severityStats(rows),
     ever_resolved: everResolved.length,
     reopened,
-    reopen_rate_pct: everResolved.length === 0 ? null : round2((reopened / everResolved.length) * 100),
+    reopen_rate_pct: everResolved.length === 0 ? null : round((reopened / everResolved.length) * 100),
   };
 }
 
@@ -137,7 +131,7 @@ export function meanWithCount(scores: readonly number[]): { mean: number | null;
 
 /** Mean from a sum over `n` values with the count, the mean rounded to two decimals. */
 export function meanOf(sum: number, n: number): { mean: number | null; n: number } {
-  return n === 0 ? { mean: null, n: 0 } : { mean: round2(sum / n), n };
+  return n === 0 ? { mean: null, n: 0 } : { mean: round(sum / n), n };
 }
 
 /** An account's time window (after, until]: ISO instants compared as stored text. */
@@ -173,4 +167,23 @@ export function mergeAccountWindows(windows: readonly AccountWindow[]): AccountW
     }
   }
   return merged;
+}
+
+/**
+ * The windows (resolution, resolution + `days`] of the resolved escalations, merged per account
+ * (see {@link mergeAccountWindows}): where an account's CSAT answers count as post-resolution.
+ */
+export function postResolutionWindows(
+  rows: readonly (Pick<EscalationFacts, "status" | "resolved_at"> & { account_id: string })[],
+  days: number,
+): AccountWindow[] {
+  return mergeAccountWindows(
+    rows
+      .filter((r) => r.status === "resolved" && r.resolved_at)
+      .map((r) => ({
+        account_id: r.account_id,
+        after: r.resolved_at as string,
+        until: new Date(Date.parse(r.resolved_at as string) + days * 86_400_000).toISOString(),
+      })),
+  );
 }

@@ -1,4 +1,5 @@
-import { median } from "../../health/domain/segments";
+import { median, round } from "../../../platform/lib/stats";
+import { daysBetween } from "../../../platform/lib/time";
 import type { Outcome } from "./playbooks";
 
 /** One intervention as the outcome statistics read it. */
@@ -35,7 +36,7 @@ export interface PlaybookOutcomes {
   median_days_to_close: number | null;
 }
 
-const rate = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : null);
+const rate = (part: number, whole: number) => (whole > 0 ? round(part / whole, 4) : null);
 
 function summarize(playbook: string, rows: readonly InterventionFacts[]): PlaybookOutcomes {
   const closed = rows.filter((r) => r.outcome !== null);
@@ -78,4 +79,32 @@ export function outcomesByPlaybook(rows: readonly InterventionFacts[]): {
     ),
     total: summarize("all", rows),
   };
+}
+
+/**
+ * The outcome facts of interventions read for the window starting `from` (YYYY-MM-DD): only those
+ * closed on or after it count as closed, with their whole days from opening to closing.
+ */
+export function interventionFacts(
+  rows: readonly {
+    playbook: string;
+    opened_at: string;
+    closed_at: string | null;
+    outcome: Outcome | null;
+    arr_at_open: number;
+    arr_at_close: number | null;
+  }[],
+  from: string,
+): InterventionFacts[] {
+  return rows.map((r) => {
+    const closedInWindow = r.closed_at !== null && r.closed_at >= from;
+    return {
+      playbook: r.playbook,
+      opened_in_window: r.opened_at >= from,
+      outcome: closedInWindow ? r.outcome : null,
+      arr_at_open: r.arr_at_open,
+      arr_at_close: r.arr_at_close,
+      days_to_close: closedInWindow && r.closed_at ? daysBetween(r.opened_at, r.closed_at) : null,
+    };
+  });
 }

@@ -1,5 +1,5 @@
+import { median } from "../../../platform/lib/stats";
 import { addDays, daysBetween } from "../../../platform/lib/time";
-import { median } from "../../health/domain/segments";
 
 /**
  * Churn post-mortem arithmetic over plain data: loss by group, tenure bands, trajectory means,

@@ -1,4 +1,9 @@
+import { round } from "../../../platform/lib/stats";
+import { isUsageDecline, RISK_SIGNALS } from "../../../records/risk-signals";
 import { RISK_FACTORS, type RiskFactorName, type StoredRiskFactor } from "./risk-factor-names";
+
+/** The usage-decline flag rule in words: the shared threshold as a percentage and as a change. */
+const USAGE_DECLINE_RULE = `usage down ${RISK_SIGNALS.usageDeclinePct}% or more (≤ −${(RISK_SIGNALS.usageDeclinePct / 100).toFixed(2)})`;
 
 /** Whether a higher raw value raises churn risk or lowers it. */
 export type FactorDirection = "higher_raises_risk" | "lower_raises_risk";
@@ -25,8 +30,8 @@ export const FACTOR_LIBRARY: Record<RiskFactorName, FactorDefinition> = {
       "Usage events (usage_daily) of the 30 days before the cut-off ÷ events of the 30 days before those − 1; missing when the earlier window has no events.",
     window_days: 60,
     direction: "lower_raises_risk",
-    flag_rule: "usage down 30% or more (≤ −0.30)",
-    flag: (v) => v <= -0.3,
+    flag_rule: USAGE_DECLINE_RULE,
+    flag: isUsageDecline,
   },
   usage_trend_90d: {
     factor: "usage_trend_90d",
@@ -34,8 +39,8 @@ export const FACTOR_LIBRARY: Record<RiskFactorName, FactorDefinition> = {
       "Usage events of the 90 days before the cut-off ÷ events of the 90 days before those − 1; missing when the earlier window has no events.",
     window_days: 180,
     direction: "lower_raises_risk",
-    flag_rule: "usage down 30% or more (≤ −0.30)",
-    flag: (v) => v <= -0.3,
+    flag_rule: USAGE_DECLINE_RULE,
+    flag: isUsageDecline,
   },
   license_utilization: {
     factor: "license_utilization",
@@ -43,8 +48,8 @@ export const FACTOR_LIBRARY: Record<RiskFactorName, FactorDefinition> = {
       "Average daily active users over the days with usage data among the 30 days before the cut-off ÷ licensed seats (plan items of the contracts in force at the cut-off; a contract without a plan item counts its largest item), as the health score defines it; missing without usage days or seats.",
     window_days: 30,
     direction: "lower_raises_risk",
-    flag_rule: "below 0.5 (under half the seats used)",
-    flag: (v) => v < 0.5,
+    flag_rule: `below ${RISK_SIGNALS.utilizationBelow} (under half the seats used)`,
+    flag: (v) => v < RISK_SIGNALS.utilizationBelow,
   },
   health_score: {
     factor: "health_score",
@@ -85,8 +90,8 @@ export const FACTOR_LIBRARY: Record<RiskFactorName, FactorDefinition> = {
     definition: "Score (0–10) of the latest NPS response before the cut-off; missing without one.",
     window_days: 0,
     direction: "lower_raises_risk",
-    flag_rule: "detractor (6 or lower)",
-    flag: (v) => v <= 6,
+    flag_rule: `detractor (${RISK_SIGNALS.detractorNpsAtMost} or lower)`,
+    flag: (v) => v <= RISK_SIGNALS.detractorNpsAtMost,
   },
   latest_csat: {
     factor: "latest_csat",
@@ -128,8 +133,8 @@ export const FACTOR_LIBRARY: Record<RiskFactorName, FactorDefinition> = {
     definition: "Days from the cut-off to the earliest end date of the contracts in force at it; missing without one.",
     window_days: 0,
     direction: "lower_raises_risk",
-    flag_rule: "90 days or fewer",
-    flag: (v) => v <= 90,
+    flag_rule: `${RISK_SIGNALS.renewalWithinDays} days or fewer`,
+    flag: (v) => v <= RISK_SIGNALS.renewalWithinDays,
   },
   arr_band: {
     factor: "arr_band",
@@ -203,7 +208,7 @@ export function suggestIntervention(factors: readonly StoredRiskFactor[]): Inter
   if (!top) return null;
   return {
     ...INTERVENTION_BY_FACTOR[top.factor],
-    rule: `top risk-raising factor is ${top.factor} (contribution ${round4(top.contribution)})`,
+    rule: `top risk-raising factor is ${top.factor} (contribution ${round(top.contribution, 4)})`,
   };
 }
 
@@ -213,9 +218,4 @@ export function topFactors(factors: readonly StoredRiskFactor[], count = 3): Sto
     .filter((f) => f.contribution > 0)
     .sort((a, b) => b.contribution - a.contribution || a.factor.localeCompare(b.factor))
     .slice(0, count);
-}
-
-/** Rounds to 4 decimals for display and storage. */
-export function round4(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
 }

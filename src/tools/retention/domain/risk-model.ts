@@ -1,6 +1,7 @@
+import { mean, round } from "../../../platform/lib/stats";
 import { fitLogistic, sigmoid } from "./logistic";
 import { RISK_FACTORS, type RiskFactorName, type StoredRiskFactor } from "./risk-factor-names";
-import { type FactorValues, isFlagged, round4 } from "./risk-library";
+import { type FactorValues, isFlagged } from "./risk-library";
 import { auc, brier, type CalibrationBin, calibrationByDecile, type Scored } from "./risk-metrics";
 
 /** Days between the features' cut-off and the renewal point they predict. */
@@ -181,15 +182,15 @@ export function featureScales(examples: readonly TrainingExample[]): ModelFeatur
   const minimum = Math.max(MIN_OBSERVED, Math.ceil(0.05 * examples.length));
   return RISK_FACTORS.map((factor) => {
     const values = examples.map((e) => e.values[factor]).filter((v): v is number => v !== null);
-    const mean = values.length > 0 ? values.reduce((s, v) => s + v, 0) / values.length : null;
-    const sd = mean === null ? null : Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
+    const centre = mean(values);
+    const sd = centre === null ? null : Math.sqrt(values.reduce((s, v) => s + (v - centre) ** 2, 0) / values.length);
     let note: string | null = null;
     if (NOT_FITTED.has(factor))
       note = "not fitted: at a fixed horizon before each renewal it only measures how early the outcome was recorded";
     else if (values.length < minimum)
       note = `too few training values (${values.length} of ${examples.length}; at least ${minimum})`;
     else if (!sd) note = "the same value in every training example";
-    return { factor, mean, sd, observed: values.length, used: note === null, note };
+    return { factor, mean: centre, sd, observed: values.length, used: note === null, note };
   });
 }
 
@@ -292,13 +293,13 @@ export function scoreAccount(
     z += contribution;
     return {
       factor: feature.factor,
-      value: value === null ? null : round4(value),
-      standardized: round4(standardized),
-      coefficient: round4(coefficient),
-      contribution: round4(contribution),
+      value: value === null ? null : round(value, 4),
+      standardized: round(standardized, 4),
+      coefficient: round(coefficient, 4),
+      contribution: round(contribution, 4),
       flagged: isFlagged(feature.factor, value),
     };
   });
   factors.sort((a, b) => b.contribution - a.contribution || a.factor.localeCompare(b.factor));
-  return { probability: round4(sigmoid(z)), factors };
+  return { probability: round(sigmoid(z), 4), factors };
 }

@@ -10,6 +10,8 @@
  * (NPS detractor, CSAT 1–2, CES 1–3) is one that needs a follow-up.
  */
 
+import { round } from "../../../platform/lib/stats";
+
 /** The three survey kinds. */
 export const SURVEY_KINDS = ["nps", "csat", "ces"] as const;
 export type SurveyKind = (typeof SURVEY_KINDS)[number];
@@ -59,8 +61,6 @@ export interface ScoreSummary {
   negative_pct: number | null;
 }
 
-const round2 = (value: number) => Math.round(value * 100) / 100;
-
 /** True when `score` is a whole number on the kind's scale. */
 export function inRange(kind: SurveyKind, score: number): boolean {
   const scale = SCALES[kind];
@@ -86,9 +86,8 @@ export function summarize(kind: SurveyKind, counts: readonly ScoreCount[]): Scor
     sum += score * count;
     bands[bandOf(kind, score)] += count;
   }
-  const pct = (part: number) => (n === 0 ? null : round2((part / n) * 100));
-  const score =
-    n === 0 ? null : kind === "nps" ? round2(((bands.positive - bands.negative) / n) * 100) : round2(sum / n);
+  const pct = (part: number) => (n === 0 ? null : round((part / n) * 100));
+  const score = n === 0 ? null : kind === "nps" ? round(((bands.positive - bands.negative) / n) * 100) : round(sum / n);
   return { kind, n, score, ...bands, positive_pct: pct(bands.positive), negative_pct: pct(bands.negative) };
 }
 
@@ -120,5 +119,5 @@ export function summarizeGroups(rows: readonly GroupedCount[]): { key: string | 
 
 /** Responses / invitations sent, in percent (null when nothing was sent). */
 export function responseRate(responded: number, sent: number): number | null {
-  return sent === 0 ? null : round2((responded / sent) * 100);
+  return sent === 0 ? null : round((responded / sent) * 100);
 }

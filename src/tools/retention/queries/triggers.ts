@@ -145,6 +145,28 @@ function notAdoptedSql(account: string, ws: string, day: string, feature: string
 /** Rank of a band expression (red 0 < yellow 1 < green 2), in SQL. */
 const bandRank = (expr: string) => `(CASE ${expr} WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 END)`;
 
+/**
+ * The facts trigger rules read, one row `f` per active account (all of the workspace, or those
+ * in the JSON id list bound at `idsParam`): ?1 workspace, ?2 the evaluation day, ?3 seven days
+ * earlier. Every lookup is a primary-key read of health_scores or risk_scores.
+ */
+export function triggerFactsCte(idsParam: string | null): string {
+  // A chunk's id list drives the loop (CROSS JOIN keeps that order), so each account is a primary-key read.
+  const source = idsParam ? `json_each(${idsParam}) AS ids CROSS JOIN accounts a ON a.id = ids.value` : "accounts a";
+  return `WITH f AS (
+    SELECT a.id AS account_id, a.name AS account_name, a.churn_probability, a.health_band AS band,
+           t.band AS band_today, t.score AS score_today,
+           (SELECT h.band FROM health_scores h WHERE h.workspace_id = ?1 AND h.account_id = a.id AND h.day < ?2
+             ORDER BY h.day DESC LIMIT 1) AS band_before,
+           (SELECT h.score FROM health_scores h WHERE h.workspace_id = ?1 AND h.account_id = a.id AND h.day <= ?3
+             ORDER BY h.day DESC LIMIT 1) AS score_7d_ago,
+           (SELECT r.factors FROM risk_scores r WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.day <= ?2
+             ORDER BY r.day DESC LIMIT 1) AS factors
+      FROM ${source}
+      LEFT JOIN health_scores t ON t.workspace_id = ?1 AND t.account_id = a.id AND t.day = ?2
+     WHERE a.workspace_id = ?1 AND a.status = 'active')`;
+}
+
 /** SQL pieces of a rule set, with the parameters they bind from `firstParam` on. */
 export interface RuleSql {
   /** True when any rule matches. */
