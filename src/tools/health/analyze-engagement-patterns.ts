@@ -1,36 +1,38 @@
 import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
+import { round } from "../../platform/lib/stats";
 import { addDays, isoDay } from "../../platform/lib/time";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
-import { bestChannel, channelRates, isQuiet, meanGapDays, WEEKDAYS, weekdayShares } from "./domain/engagement";
-import { round, usageWindows } from "./domain/usage-metrics";
+import { requireAccount } from "../../records/accounts";
+import {
+  activityCount,
+  bestChannel,
+  busiestOpen,
+  channelRates,
+  isQuiet,
+  meanGapDays,
+  meetingSpan,
+  WEEKDAYS,
+  weekdayShares,
+} from "./domain/engagement";
+import { usageWindows } from "./domain/usage-metrics";
+import {
+  type ActivityGroup,
+  type EngagementRecords,
+  engagementRecords,
+  findContactAccount,
+  type QuietCandidate,
+} from "./queries/engagement";
 
 const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 const rate = z.number().nullable();
 
-/** Outbox statuses of a message that went out (counted as sent). */
-const SENT_STATUSES = "('sent', 'delivered', 'opened', 'clicked')";
-
-interface ActivityGroup {
-  kind: "call" | "meeting" | "note" | "email";
-  direction: string;
-  n: number;
-  first_at: string;
-  last_at: string;
-}
-
-interface QuietRow {
-  id: string;
-  name: string;
-  email: string | null;
-  is_champion: number;
-  is_decision_maker: number;
-  last_seen_at: string | null;
-  last_activity_at: string | null;
-}
-
 const r = (v: number | null, digits: number) => (v === null ? null : round(v, digits));
+const pct = (v: number | null) => (v === null ? "n/a" : `${round(v * 100, 1)}%`);
+
+const BASIS =
+  "Outbox messages and activities created/occurring in the window; usage_daily rollups (daily, so no hour of day for usage); quiet = no activity with the contact and no last_seen_at on or after `since`.";
 
 /** Email, reply, meeting and usage patterns of an account or contact; best channel; quiet champions. */
 export const analyzeEngagementPatterns = defineTool({
@@ -133,158 +135,43 @@ export const analyzeEngagementPatterns = defineTool({
   async handler(args, { env, principal, now }) {
     const ws = principal.workspaceId;
     if (!args.account_id && !args.contact_id) throw new ToolError("Give account_id or contact_id.");
-    let accountId = args.account_id ?? "";
     const contactId = args.contact_id ?? null;
-    if (contactId) {
-      const contact = await env.DB.prepare("SELECT account_id FROM contacts WHERE workspace_id = ?1 AND id = ?2")
-        .bind(ws, contactId)
-        .first<{ account_id: string | null }>();
-      if (!contact) throw notFound("contact", contactId);
-      if (!contact.account_id) throw new ToolError(`Contact "${contactId}" belongs to no account.`);
-      if (args.account_id && args.account_id !== contact.account_id) {
-        throw new ToolError(`Contact "${contactId}" is not a contact of account "${args.account_id}".`);
-      }
-      accountId = contact.account_id;
-    }
-    const account = await env.DB.prepare("SELECT id FROM accounts WHERE workspace_id = ?1 AND id = ?2")
-      .bind(ws, accountId)
-      .first<{ id: string }>();
-    if (!account) throw notFound("account", accountId);
+    const accountId = contactId
+      ? await contactAccount(env.DB, ws, contactId, args.account_id)
+      : (args.account_id ?? "");
+    await requireAccount(env.DB, ws, accountId);
 
     const today = isoDay(now);
     const { current } = usageWindows(today, args.days, args.to);
     const end = addDays(current.to, 1); // timestamps before the day after the window
     const since = addDays(today, -args.quiet_days);
-    // ?1 ws, ?2 account, ?3 from, ?4 end (exclusive), then ?5 contact when given.
-    const byContact = contactId ? " AND contact_id = ?5" : "";
-    const window = [ws, accountId, current.from, end, ...(contactId ? [contactId] : [])];
-    const opened = "(opened_at IS NOT NULL OR clicked_at IS NOT NULL OR status IN ('opened', 'clicked'))";
+    const records = await engagementRecords(env.DB, ws, {
+      accountId,
+      contactId,
+      from: current.from,
+      to: current.to,
+      end,
+    });
 
-    const [emailResult, openTimes, activityResult, weekdayResult, quietResult] = await env.DB.batch([
-      env.DB.prepare(
-        `SELECT count(*) AS messages,
-                coalesce(sum(status IN ${SENT_STATUSES}), 0) AS sent,
-                coalesce(sum(status IN ${SENT_STATUSES} AND ${opened}), 0) AS opened,
-                coalesce(sum(status IN ${SENT_STATUSES} AND (clicked_at IS NOT NULL OR status = 'clicked')), 0) AS clicked,
-                coalesce(sum(status = 'bounced'), 0) AS bounced
-           FROM outbox_messages
-          WHERE workspace_id = ?1 AND account_id = ?2 AND created_at >= ?3 AND created_at < ?4${byContact}`,
-      ).bind(...window),
-      env.DB.prepare(
-        `SELECT CAST(strftime('%w', opened_at) AS INTEGER) AS weekday, CAST(strftime('%H', opened_at) AS INTEGER) AS hour,
-                count(*) AS n
-           FROM outbox_messages
-          WHERE workspace_id = ?1 AND account_id = ?2 AND created_at >= ?3 AND created_at < ?4${byContact}
-            AND opened_at IS NOT NULL
-          GROUP BY weekday, hour`,
-      ).bind(...window),
-      env.DB.prepare(
-        `SELECT kind, coalesce(direction, '') AS direction, count(*) AS n, min(occurred_at) AS first_at, max(occurred_at) AS last_at
-           FROM activities
-          WHERE workspace_id = ?1 AND account_id = ?2 AND occurred_at >= ?3 AND occurred_at < ?4${byContact}
-          GROUP BY kind, direction`,
-      ).bind(...window),
-      env.DB.prepare(
-        `SELECT CAST(strftime('%w', day) AS INTEGER) AS weekday, sum(events) AS events, count(*) AS days
-           FROM usage_daily WHERE workspace_id = ?1 AND account_id = ?2 AND day BETWEEN ?3 AND ?4
-          GROUP BY weekday`,
-      ).bind(ws, accountId, current.from, current.to),
-      env.DB.prepare(
-        `SELECT c.id, c.name, c.email, c.is_champion, c.is_decision_maker, c.last_seen_at,
-                (SELECT max(a.occurred_at) FROM activities a
-                  WHERE a.workspace_id = ?1 AND a.account_id = ?2 AND a.contact_id = c.id) AS last_activity_at
-           FROM contacts c
-          WHERE c.workspace_id = ?1 AND c.account_id = ?2 AND c.left_at IS NULL
-            AND (c.is_champion = 1 OR c.is_decision_maker = 1 OR c.role IN ('champion', 'decision_maker'))${contactId ? " AND c.id = ?3" : ""}
-          ORDER BY c.name, c.id`,
-      ).bind(ws, accountId, ...(contactId ? [contactId] : [])),
-    ]);
-
-    const mail = emailResult!.results[0] as {
-      messages: number;
-      sent: number;
-      opened: number;
-      clicked: number;
-      bounced: number;
-    };
-    const activities = activityResult!.results as unknown as ActivityGroup[];
-    const count = (kind: string, direction?: string) =>
-      activities
-        .filter((a) => a.kind === kind && (direction === undefined || a.direction === direction))
-        .reduce((sum, a) => sum + a.n, 0);
-    const replies = count("email", "inbound");
-    const loggedOutbound = count("email", "outbound");
-
-    // Opens by weekday and by hour: the busiest of each.
-    const opens = openTimes!.results as { weekday: number; hour: number; n: number }[];
-    const top = (key: "weekday" | "hour") => {
-      const totals = new Map<number, number>();
-      for (const o of opens) totals.set(o[key], (totals.get(o[key]) ?? 0) + o.n);
-      let best: [number, number] | null = null;
-      for (const entry of totals)
-        if (!best || entry[1] > best[1] || (entry[1] === best[1] && entry[0] < best[0])) best = entry;
-      return best ? best[0] : null;
-    };
-    const topWeekday = top("weekday");
-
-    const touches = activities.filter((a) => a.kind === "meeting" || a.kind === "call");
-    const touchCount = touches.reduce((sum, a) => sum + a.n, 0);
-    const firstAt = touches.reduce<string | null>((m, a) => (m === null || a.first_at < m ? a.first_at : m), null);
-    const lastAt = touches.reduce<string | null>((m, a) => (m === null || a.last_at > m ? a.last_at : m), null);
-
+    const email = emailFigures(records);
+    const meetings = meetingFigures(records.activities);
     const channelInput = [
-      { channel: "email", outbound: mail.sent + loggedOutbound, responses: replies },
-      { channel: "call", outbound: count("call", "outbound"), responses: count("call", "inbound") },
+      { channel: "email", outbound: records.email.sent + email.logged_outbound, responses: email.replies },
+      {
+        channel: "call",
+        outbound: activityCount(records.activities, "call", "outbound"),
+        responses: activityCount(records.activities, "call", "inbound"),
+      },
     ];
     const channels = channelRates(channelInput).map((c) => ({ ...c, response_rate: r(c.response_rate, 4) }));
     const best = bestChannel(channelInput);
-
-    const weekdays = weekdayShares(weekdayResult!.results as { weekday: number; events: number; days: number }[]).map(
-      (w) => ({ ...w, share: r(w.share, 4) }),
-    );
+    const weekdays = weekdayShares(records.weekdays).map((w) => ({ ...w, share: r(w.share, 4) }));
     const usageEvents = weekdays.reduce((sum, w) => sum + w.events, 0);
-
-    const candidates = quietResult!.results as unknown as QuietRow[];
-    const quietContacts = candidates
-      .filter((c) => isQuiet(c.last_activity_at, c.last_seen_at, since))
-      .map((c) => ({
-        contact_id: c.id,
-        name: c.name,
-        email: c.email,
-        champion: c.is_champion === 1,
-        decision_maker: c.is_decision_maker === 1,
-        last_activity_at: c.last_activity_at,
-        last_seen_at: c.last_seen_at,
-      }));
-
-    const email = {
-      messages: mail.messages,
-      sent: mail.sent,
-      opened: mail.opened,
-      clicked: mail.clicked,
-      bounced: mail.bounced,
-      open_rate: r(mail.sent > 0 ? mail.opened / mail.sent : null, 4),
-      click_rate: r(mail.sent > 0 ? mail.clicked / mail.sent : null, 4),
-      replies,
-      logged_outbound: loggedOutbound,
-      reply_rate: r(mail.sent + loggedOutbound > 0 ? replies / (mail.sent + loggedOutbound) : null, 4),
-      opens_with_time: opens.reduce((sum, o) => sum + o.n, 0),
-      top_open_weekday: topWeekday === null ? null : (WEEKDAYS[topWeekday] ?? null),
-      top_open_hour_utc: top("hour"),
-    };
-    const meetings = {
-      meetings: count("meeting"),
-      calls: count("call"),
-      first_at: firstAt,
-      last_at: lastAt,
-      mean_days_between: r(meanGapDays(touchCount, firstAt, lastAt), 2),
-    };
-    const pct = (v: number | null) => (v === null ? "n/a" : `${round(v * 100, 1)}%`);
-    const basis =
-      "Outbox messages and activities created/occurring in the window; usage_daily rollups (daily, so no hour of day for usage); quiet = no activity with the contact and no last_seen_at on or after `since`.";
+    const candidates = records.candidates;
+    const quietContacts = candidates.filter((c) => isQuiet(c.last_activity_at, c.last_seen_at, since)).map(quietOut);
     const text = [
       `Engagement of ${contactId ? `contact ${contactId} (account ${accountId})` : `account ${accountId}`}, ${current.from}..${current.to} (${current.days} days).`,
-      `Email: ${email.sent} sent, open ${pct(email.open_rate)}, click ${pct(email.click_rate)}, ${replies} repl(ies) (${pct(email.reply_rate)}); ${email.top_open_weekday === null ? "no opens to time" : `most opens ${email.top_open_weekday} at ${email.top_open_hour_utc}h UTC`}.`,
+      `Email: ${email.sent} sent, open ${pct(email.open_rate)}, click ${pct(email.click_rate)}, ${email.replies} repl(ies) (${pct(email.reply_rate)}); ${email.top_open_weekday === null ? "no opens to time" : `most opens ${email.top_open_weekday} at ${email.top_open_hour_utc}h UTC`}.`,
       `Meetings ${meetings.meetings}, calls ${meetings.calls}; mean ${meetings.mean_days_between ?? "n/a"} days between them.`,
       `Best channel: ${best ? `${best.channel} (${best.responses}/${best.outbound} = ${pct(best.response_rate)})` : "none drew a response"}.`,
       markdownTable(
@@ -299,7 +186,7 @@ export const analyzeEngagementPatterns = defineTool({
         account_id: accountId,
         contact_id: contactId,
         window: current,
-        basis,
+        basis: BASIS,
         email,
         meetings,
         channels,
@@ -312,3 +199,67 @@ export const analyzeEngagementPatterns = defineTool({
     };
   },
 });
+
+/** The account of a contact, refusing a missing contact, one without an account, or one of another given account. */
+async function contactAccount(
+  db: D1Database,
+  workspaceId: string,
+  contactId: string,
+  accountId: string | undefined,
+): Promise<string> {
+  const contact = await findContactAccount(db, workspaceId, contactId);
+  if (!contact) throw notFound("contact", contactId);
+  if (!contact.account_id) throw new ToolError(`Contact "${contactId}" belongs to no account.`);
+  if (accountId && accountId !== contact.account_id) {
+    throw new ToolError(`Contact "${contactId}" is not a contact of account "${accountId}".`);
+  }
+  return contact.account_id;
+}
+
+/** Email rates of the messages that went out, replies and logged outbound emails, and the busiest open time. */
+function emailFigures(records: EngagementRecords) {
+  const mail = records.email;
+  const replies = activityCount(records.activities, "email", "inbound");
+  const loggedOutbound = activityCount(records.activities, "email", "outbound");
+  const topWeekday = busiestOpen(records.openTimes, "weekday");
+  return {
+    messages: mail.messages,
+    sent: mail.sent,
+    opened: mail.opened,
+    clicked: mail.clicked,
+    bounced: mail.bounced,
+    open_rate: r(mail.sent > 0 ? mail.opened / mail.sent : null, 4),
+    click_rate: r(mail.sent > 0 ? mail.clicked / mail.sent : null, 4),
+    replies,
+    logged_outbound: loggedOutbound,
+    reply_rate: r(mail.sent + loggedOutbound > 0 ? replies / (mail.sent + loggedOutbound) : null, 4),
+    opens_with_time: records.openTimes.reduce((sum, o) => sum + o.n, 0),
+    top_open_weekday: topWeekday === null ? null : (WEEKDAYS[topWeekday] ?? null),
+    top_open_hour_utc: busiestOpen(records.openTimes, "hour"),
+  };
+}
+
+/** Meeting and call counts and the mean days between consecutive ones. */
+function meetingFigures(activities: readonly ActivityGroup[]) {
+  const span = meetingSpan(activities);
+  return {
+    meetings: activityCount(activities, "meeting"),
+    calls: activityCount(activities, "call"),
+    first_at: span.first_at,
+    last_at: span.last_at,
+    mean_days_between: r(meanGapDays(span.count, span.first_at, span.last_at), 2),
+  };
+}
+
+/** A quiet champion or decision maker as answered. */
+function quietOut(c: QuietCandidate) {
+  return {
+    contact_id: c.id,
+    name: c.name,
+    email: c.email,
+    champion: c.is_champion === 1,
+    decision_maker: c.is_decision_maker === 1,
+    last_activity_at: c.last_activity_at,
+    last_seen_at: c.last_seen_at,
+  };
+}

@@ -11,8 +11,11 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { findAccountByRef } from "../../records/accounts";
+import type { AccountHealth, HealthRunConfig } from "./domain/health-run";
 import { COMPONENTS, MEASURES, PRESET_DESCRIPTIONS, PRESETS } from "./domain/model";
-import { type AccountHealth, computeHealth, HEALTH_CHUNK_SIZE, loadHealthConfig } from "./jobs";
+import { computeHealth, HEALTH_CHUNK_SIZE, loadHealthConfig } from "./jobs";
+import { activeAccountIdsPage } from "./queries/scored-accounts";
 
 const bandSchema = z.enum(["red", "yellow", "green"]);
 
@@ -113,65 +116,6 @@ const explanationSchema = z.object({
     .nullable(),
 });
 
-function explain(a: AccountHealth): z.input<typeof explanationSchema> {
-  return {
-    account_id: a.account_id,
-    account_name: a.account_name,
-    day: a.day,
-    scorecard: a.scorecard,
-    preset: a.result.preset,
-    bands: a.bands,
-    score: a.result.score ?? 0,
-    band: a.result.band ?? "red",
-    components: a.result.components.map((c) => ({
-      component: c.component,
-      normalized: c.normalized,
-      weight_configured: c.weight_configured,
-      weight_effective: c.weight_effective,
-      contribution: c.contribution,
-      measures: c.measures.map((m) => {
-        const definition = MEASURES.find((d) => d.name === m.name);
-        return {
-          name: m.name,
-          description: definition?.description ?? "",
-          window_days: m.window_days,
-          weight_in_component: m.weight,
-          raw: m.raw,
-          score: m.score,
-          scale: m.scale,
-        };
-      }),
-    })),
-    dropped: a.result.dropped,
-    evidence: { ...a.evidence },
-    previous: a.previous,
-    score_7d_ago: a.score_7d_ago,
-    score_30d_ago: a.score_30d_ago,
-    trend_7d: a.trend_7d,
-    trend_30d: a.trend_30d,
-    next_band_up: a.moves.up,
-    next_band_down: a.moves.down,
-    alert: a.alert,
-  };
-}
-
-function row(a: AccountHealth): z.input<typeof accountRowSchema> {
-  return {
-    account_id: a.account_id,
-    account_name: a.account_name,
-    scorecard: a.scorecard,
-    score: a.result.score ?? 0,
-    band: a.result.band ?? "red",
-    previous_band: a.previous?.band ?? null,
-    trend_7d: a.trend_7d,
-    trend_30d: a.trend_30d,
-    dropped: a.result.dropped.map((d) => d.component),
-    alert: a.alert?.reason ?? null,
-  };
-}
-
-const signed = (v: number | null) => (v === null ? "–" : v > 0 ? `+${v}` : `${v}`);
-
 export const calculateHealthScore = defineTool({
   name: "calculate_health_score",
   title: "Calculate health score",
@@ -233,39 +177,8 @@ export const calculateHealthScore = defineTool({
     if (selectors.filter(Boolean).length !== 1) {
       throw new ToolError("Give exactly one of: account_id, a filter (segment and/or owner), or all=true.");
     }
-    let ids: string[];
-    let nextCursor: string | null = null;
-    if (args.account_id !== undefined) {
-      const found = await ctx.env.DB.prepare(
-        "SELECT id FROM accounts WHERE workspace_id = ?1 AND (id = ?2 OR external_id = ?2) ORDER BY id = ?2 DESC LIMIT 1",
-      )
-        .bind(workspaceId, args.account_id)
-        .first<{ id: string }>();
-      if (!found) throw notFound("account", args.account_id);
-      ids = [found.id];
-    } else {
-      const fingerprint = queryFingerprint({ t: "health", segment: args.segment, owner: args.owner });
-      const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
-      const page = await ctx.env.DB.prepare(
-        `SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active' AND id > ?2
-           AND (?3 IS NULL OR segment = ?3) AND (?4 IS NULL OR owner_user_id = ?4)
-         ORDER BY id LIMIT ?5`,
-      )
-        .bind(workspaceId, after, args.segment ?? null, args.owner ?? null, args.limit + 1)
-        .all<{ id: string }>();
-      ids = page.results.slice(0, args.limit).map((r) => r.id);
-      const last = ids.at(-1);
-      if (page.results.length > args.limit && last) nextCursor = encodeCursor({ k: [], id: last, q: fingerprint });
-    }
-    const computed: AccountHealth[] = [];
-    const notScored: string[] = [];
-    let alertsCreated = 0;
-    for (let i = 0; i < ids.length; i += HEALTH_CHUNK_SIZE) {
-      const summary = await computeHealth(ctx.env, workspaceId, ids.slice(i, i + HEALTH_CHUNK_SIZE), day);
-      computed.push(...summary.accounts);
-      notScored.push(...summary.not_scored);
-      alertsCreated += summary.alerts_created;
-    }
+    const { ids, nextCursor } = await accountsToScore(ctx.env.DB, workspaceId, args);
+    const { computed, notScored, alertsCreated } = await scoreInChunks(ctx.env, workspaceId, ids, day);
     ctx.audit({
       action: "calculate",
       targetType: args.account_id !== undefined ? "account" : "accounts",
@@ -273,41 +186,6 @@ export const calculateHealthScore = defineTool({
       details: { day, accounts: computed.length, alerts_created: alertsCreated, preset: config.preset },
     });
     const single = args.account_id !== undefined ? computed[0] : undefined;
-    const weights = COMPONENTS.map((c) => `${c} ${config.weights[c]}`).join(", ");
-    const head = `Health on ${day}, preset ${config.preset}, weights ${weights}; bands red < ${config.bands.red_below} ≤ yellow < ${config.bands.green_from} ≤ green.`;
-    let text: string;
-    if (single) {
-      const e = explain(single);
-      const table = markdownTable(
-        ["component", "normalized", "weight (eff.)", "contribution"],
-        e.components.map((c) => [
-          c.component,
-          c.normalized === null ? "dropped" : String(c.normalized),
-          `${c.weight_configured} (${c.weight_effective})`,
-          String(c.contribution),
-        ]),
-      );
-      const up = single.moves.up
-        ? ` Next band up (${single.moves.up.to_band}): +${single.moves.up.normalized_points} normalized points of ${single.moves.up.component}.`
-        : "";
-      text = `${head}\n${single.account_name}: ${e.score} (${e.band}), 7d ${signed(e.trend_7d)}, 30d ${signed(e.trend_30d)}.${up}${
-        e.dropped.length ? ` Dropped: ${e.dropped.map((d) => `${d.component} (${d.reason})`).join("; ")}.` : ""
-      }${single.alert?.created ? ` Alert: ${single.alert.reason}.` : ""}\n${table}`;
-    } else if (args.account_id !== undefined) {
-      text = `${head}\nNo component of this account carries weight: nothing stored.`;
-    } else {
-      const table = markdownTable(
-        ["account", "score", "band", "7d", "alert"],
-        computed.map((a) => [
-          a.account_name,
-          String(a.result.score),
-          a.result.band ?? "",
-          signed(a.trend_7d),
-          a.alert?.created ? "new" : "",
-        ]),
-      );
-      text = `${head}\n${computed.length} accounts scored, ${alertsCreated} alerts raised${nextCursor ? "; more with next_cursor" : ""}.\n${table}`;
-    }
     return {
       data: {
         day,
@@ -324,7 +202,163 @@ export const calculateHealthScore = defineTool({
         accounts: computed.map(row),
         next_cursor: nextCursor,
       },
-      text,
+      text: healthText(config, day, {
+        single,
+        oneAccount: args.account_id !== undefined,
+        computed,
+        alertsCreated,
+        nextCursor,
+      }),
     };
   },
 });
+
+/** The accounts to score: one by id or external id, or a page of active accounts matching the filter. */
+async function accountsToScore(
+  db: D1Database,
+  workspaceId: string,
+  args: { account_id?: string; segment?: string; owner?: string; limit: number; cursor?: string },
+): Promise<{ ids: string[]; nextCursor: string | null }> {
+  if (args.account_id !== undefined) {
+    const found = (await findAccountByRef(db, workspaceId, args.account_id))?.id ?? null;
+    if (!found) throw notFound("account", args.account_id);
+    return { ids: [found], nextCursor: null };
+  }
+  const fingerprint = queryFingerprint({ t: "health", segment: args.segment, owner: args.owner });
+  const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
+  const page = await activeAccountIdsPage(db, workspaceId, {
+    segment: args.segment,
+    owner: args.owner,
+    after,
+    limit: args.limit,
+  });
+  const ids = page.slice(0, args.limit);
+  const last = ids.at(-1);
+  const nextCursor = page.length > args.limit && last ? encodeCursor({ k: [], id: last, q: fingerprint }) : null;
+  return { ids, nextCursor };
+}
+
+/** Computes and stores the accounts' health in chunks of {@link HEALTH_CHUNK_SIZE}. */
+async function scoreInChunks(env: Env, workspaceId: string, ids: readonly string[], day: string) {
+  const computed: AccountHealth[] = [];
+  const notScored: string[] = [];
+  let alertsCreated = 0;
+  for (let i = 0; i < ids.length; i += HEALTH_CHUNK_SIZE) {
+    const summary = await computeHealth(env, workspaceId, ids.slice(i, i + HEALTH_CHUNK_SIZE), day);
+    computed.push(...summary.accounts);
+    notScored.push(...summary.not_scored);
+    alertsCreated += summary.alerts_created;
+  }
+  return { computed, notScored, alertsCreated };
+}
+
+/** The answer's text: the model in force, then one account's explanation or the many-accounts table. */
+function healthText(
+  config: HealthRunConfig,
+  day: string,
+  run: {
+    single: AccountHealth | undefined;
+    oneAccount: boolean;
+    computed: AccountHealth[];
+    alertsCreated: number;
+    nextCursor: string | null;
+  },
+): string {
+  const weights = COMPONENTS.map((c) => `${c} ${config.weights[c]}`).join(", ");
+  const head = `Health on ${day}, preset ${config.preset}, weights ${weights}; bands red < ${config.bands.red_below} ≤ yellow < ${config.bands.green_from} ≤ green.`;
+  const { single } = run;
+  if (single) {
+    const e = explain(single);
+    const table = markdownTable(
+      ["component", "normalized", "weight (eff.)", "contribution"],
+      e.components.map((c) => [
+        c.component,
+        c.normalized === null ? "dropped" : String(c.normalized),
+        `${c.weight_configured} (${c.weight_effective})`,
+        String(c.contribution),
+      ]),
+    );
+    const up = single.moves.up
+      ? ` Next band up (${single.moves.up.to_band}): +${single.moves.up.normalized_points} normalized points of ${single.moves.up.component}.`
+      : "";
+    return `${head}\n${single.account_name}: ${e.score} (${e.band}), 7d ${signed(e.trend_7d)}, 30d ${signed(e.trend_30d)}.${up}${
+      e.dropped.length ? ` Dropped: ${e.dropped.map((d) => `${d.component} (${d.reason})`).join("; ")}.` : ""
+    }${single.alert?.created ? ` Alert: ${single.alert.reason}.` : ""}\n${table}`;
+  }
+  if (run.oneAccount) return `${head}\nNo component of this account carries weight: nothing stored.`;
+  const table = markdownTable(
+    ["account", "score", "band", "7d", "alert"],
+    run.computed.map((a) => [
+      a.account_name,
+      String(a.result.score),
+      a.result.band ?? "",
+      signed(a.trend_7d),
+      a.alert?.created ? "new" : "",
+    ]),
+  );
+  return `${head}\n${run.computed.length} accounts scored, ${run.alertsCreated} alerts raised${run.nextCursor ? "; more with next_cursor" : ""}.\n${table}`;
+}
+
+/** One account's full explanation: measures, components, evidence, history, next band moves and alert. */
+function explain(a: AccountHealth): z.input<typeof explanationSchema> {
+  return {
+    account_id: a.account_id,
+    account_name: a.account_name,
+    day: a.day,
+    scorecard: a.scorecard,
+    preset: a.result.preset,
+    bands: a.bands,
+    score: a.result.score ?? 0,
+    band: a.result.band ?? "red",
+    components: a.result.components.map((c) => ({
+      component: c.component,
+      normalized: c.normalized,
+      weight_configured: c.weight_configured,
+      weight_effective: c.weight_effective,
+      contribution: c.contribution,
+      measures: c.measures.map((m) => {
+        const definition = MEASURES.find((d) => d.name === m.name);
+        return {
+          name: m.name,
+          description: definition?.description ?? "",
+          window_days: m.window_days,
+          weight_in_component: m.weight,
+          raw: m.raw,
+          score: m.score,
+          scale: m.scale,
+        };
+      }),
+    })),
+    dropped: a.result.dropped,
+    evidence: { ...a.evidence },
+    previous: a.previous,
+    score_7d_ago: a.score_7d_ago,
+    score_30d_ago: a.score_30d_ago,
+    trend_7d: a.trend_7d,
+    trend_30d: a.trend_30d,
+    next_band_up: a.moves.up,
+    next_band_down: a.moves.down,
+    alert: a.alert,
+  };
+}
+
+/** One account's row of the many-accounts table. */
+function row(a: AccountHealth): z.input<typeof accountRowSchema> {
+  return {
+    account_id: a.account_id,
+    account_name: a.account_name,
+    scorecard: a.scorecard,
+    score: a.result.score ?? 0,
+    band: a.result.band ?? "red",
+    previous_band: a.previous?.band ?? null,
+    trend_7d: a.trend_7d,
+    trend_30d: a.trend_30d,
+    dropped: a.result.dropped.map((d) => d.component),
+    alert: a.alert?.reason ?? null,
+  };
+}
+
+/** A trend with its sign, or – without one. */
+function signed(v: number | null): string {
+  return v === null ? "–" : v > 0 ? `+${v}` : `${v}`;
+}

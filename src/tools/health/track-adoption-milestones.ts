@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
-import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
+import { addDays, isoDay } from "../../platform/lib/time";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound } from "../../platform/mcp/errors";
 import {
@@ -12,7 +12,8 @@ import {
   queryFingerprint,
 } from "../../platform/mcp/pagination";
 import { loadWorkspaceSettings } from "../../records/workspace-settings";
-import { milestoneProgress } from "./domain/lifecycle";
+import { milestoneStatus } from "./domain/milestones";
+import { milestoneAccounts, milestoneBests } from "./queries/milestones";
 
 /** Per-account adoption milestones from usage rollups: date achieved, progress, newly achieved, stalled. */
 export const trackAdoptionMilestones = defineTool({
@@ -90,61 +91,21 @@ export const trackAdoptionMilestones = defineTool({
 
     const fingerprint = queryFingerprint(["milestones", args.account_id ?? null]);
     const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
-    const { results } = await (args.account_id
-      ? env.DB.prepare("SELECT id, name, customer_since FROM accounts WHERE workspace_id = ?1 AND id = ?2").bind(
-          ws,
-          args.account_id,
-        )
-      : env.DB.prepare(
-          "SELECT id, name, customer_since FROM accounts WHERE workspace_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-        ).bind(ws, after, args.limit + 1)
-    ).all<{ id: string; name: string; customer_since: string | null }>();
+    const results = await milestoneAccounts(env.DB, ws, { accountId: args.account_id, after, limit: args.limit });
     if (args.account_id && results.length === 0) throw notFound("account", args.account_id);
     const page = results.slice(0, args.limit);
-    const ids = JSON.stringify(page.map((a) => a.id));
-
-    // One grouped statement per milestone over this page's accounts: first qualifying day and best day.
-    const statements = milestones.map((m) => {
-      if (m.kind === "active_users_at_least" || m.kind === "events_in_day_at_least") {
-        const col = m.kind === "active_users_at_least" ? "active_users" : "events";
-        return env.DB.prepare(
-          `SELECT account_id, min(CASE WHEN ${col} >= ?3 THEN day END) AS achieved_on, max(${col}) AS best
-             FROM usage_daily WHERE workspace_id = ?1 AND account_id IN (SELECT value FROM json_each(?2))
-            GROUP BY account_id`,
-        ).bind(ws, ids, m.value);
-      }
-      return env.DB.prepare(
-        `SELECT account_id, min(CASE WHEN events >= ?3 THEN day END) AS achieved_on, max(events) AS best
-           FROM usage_feature_daily WHERE workspace_id = ?1 AND account_id IN (SELECT value FROM json_each(?2))
-            AND feature = ?4 GROUP BY account_id`,
-      ).bind(ws, ids, m.value, m.feature ?? "");
-    });
-    const answers =
-      page.length > 0 && statements.length > 0
-        ? await env.DB.batch<{ account_id: string; achieved_on: string | null; best: number }>(statements)
-        : [];
-    const byMilestone = answers.map((a) => new Map(a.results.map((r) => [r.account_id, r])));
-    const newlyFrom = addDays(today, -args.newly_days);
+    const answers = await milestoneBests(env.DB, ws, { milestones, accountIds: page.map((a) => a.id) });
+    const byMilestone = answers.map((rows) => new Map(rows.map((r) => [r.account_id, r])));
+    const options = { today, newlyFrom: addDays(today, -args.newly_days), stalledAfterDays: args.stalled_after_days };
 
     const accounts = page.map((a) => {
       const list = milestones.map((m, i) => {
         const row = byMilestone[i]?.get(a.id);
-        const achievedOn = row?.achieved_on ?? null;
-        const best = row?.best ?? 0;
-        return {
-          name: m.name,
-          achieved_on: achievedOn,
-          best,
-          target: m.value,
-          progress: milestoneProgress(best, m.value),
-          newly_achieved: achievedOn !== null && achievedOn >= newlyFrom,
-          stalled:
-            achievedOn !== null
-              ? false
-              : a.customer_since === null
-                ? null
-                : daysBetween(a.customer_since, today) > args.stalled_after_days,
-        };
+        return milestoneStatus(
+          { name: m.name, achievedOn: row?.achieved_on ?? null, best: row?.best ?? 0, target: m.value },
+          a.customer_since,
+          options,
+        );
       });
       return {
         account_id: a.id,

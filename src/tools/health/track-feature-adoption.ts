@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { SqlParams } from "../../platform/db/sql-params";
 import { markdownTable } from "../../platform/lib/markdown-table";
+import { round } from "../../platform/lib/stats";
 import { addDays, isoDay } from "../../platform/lib/time";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
-import { notFound, ToolError } from "../../platform/mcp/errors";
+import { ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
   decodeCursor,
@@ -12,18 +12,10 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
-import { FEATURES_USED_SQL, fillSql } from "../../records/usage";
-import {
-  type AdopterTotals,
-  adopterTotals,
-  adoptionFromTotals,
-  featureGaps,
-  type GroupTotals,
-} from "./domain/adoption";
-import { round, usageWindows } from "./domain/usage-metrics";
-
-/** Packs an account-feature's events and days to date in one integer: events × PACK + days. */
-const PACK = 65536;
+import { requireAccount } from "../../records/accounts";
+import { adopterTotals, adoptionFromTotals, featureGaps, type GroupTotals } from "./domain/adoption";
+import { usageWindows } from "./domain/usage-metrics";
+import { type AdopterSumsRow, activeTotalsAndFeatures, adopterSums, peerFeatureUse } from "./queries/adoption";
 
 const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 
@@ -36,6 +28,10 @@ const groupSchema = z.object({
 });
 
 const r = (v: number | null, digits: number) => (v === null ? null : round(v, digits));
+const pctText = (v: number | null) => (v === null ? "n/a" : `${round(v * 100, 1)}%`);
+
+const BASIS =
+  "Account-feature daily rollups with events > 0; first use = the first day with feature events, kept after the rollups are purged; active accounts = accounts with an account-day usage rollup in the window; health = accounts.health_score (latest stored); churned = accounts.status.";
 
 /** Per-feature adoption rate, depth, time to adopt and adopters vs non-adopters; an account's feature gaps. */
 export const trackFeatureAdoption = defineTool({
@@ -121,30 +117,9 @@ export const trackFeatureAdoption = defineTool({
     const today = isoDay(now);
     const { current } = usageWindows(today, args.days, args.to);
     const earliest = addDays(today, -retention);
+    const gapsAccount = args.account_id ? await requireAccount(env.DB, ws, args.account_id) : null;
 
-    let gapsAccount: { id: string; segment: string | null } | null = null;
-    if (args.account_id) {
-      gapsAccount = await env.DB.prepare("SELECT id, segment FROM accounts WHERE workspace_id = ?1 AND id = ?2")
-        .bind(ws, args.account_id)
-        .first<{ id: string; segment: string | null }>();
-      if (!gapsAccount) throw notFound("account", args.account_id);
-    }
-
-    // Active accounts: an account-day usage rollup in the window, optionally one segment.
-    const p = new SqlParams();
-    p.add(ws);
-    const from = p.add(current.from);
-    const to = p.add(current.to);
-    const segmentParam = args.segment ? p.add(args.segment) : null;
-    const rollupInSegment = segmentParam
-      ? ` AND f.account_id IN (SELECT id FROM accounts WHERE workspace_id = ?1 AND segment = ${segmentParam})`
-      : "";
-    const accountInSegment = segmentParam ? ` AND a.segment = ${segmentParam}` : "";
-    // Feature rollups come from the same events as account-day rollups, so the latter name every active account.
-    // Probing each account's primary-key range reads one row per account, not every account-day of the window.
-    const activeSql = `SELECT a.id AS account_id FROM accounts a WHERE a.workspace_id = ?1${accountInSegment}
-        AND EXISTS (SELECT 1 FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ${from} AND ${to})`;
-    const baseValues = [...p.values];
+    const window = { from: current.from, to: current.to, segment: args.segment };
     const fingerprint = queryFingerprint([
       "adoption",
       current.from,
@@ -153,166 +128,43 @@ export const trackFeatureAdoption = defineTool({
       args.feature ?? null,
     ]);
     const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
-    const q = new SqlParams();
-    for (const v of baseValues) q.add(v);
-    const featureFilter = args.feature ? ` AND f.feature = ${q.add(args.feature)}` : "";
-    const afterParam = q.add(after);
-    const limitParam = q.add(args.limit + 1);
-
-    const [totalsResult, featuresResult] = await env.DB.batch([
-      env.DB.prepare(
-        `SELECT count(*) AS accounts, count(a.health_score) AS scored, coalesce(sum(a.health_score), 0) AS score_sum,
-                coalesce(sum(a.status = 'churned'), 0) AS churned
-           FROM (${activeSql}) act JOIN accounts a ON a.workspace_id = ?1 AND a.id = act.account_id`,
-      ).bind(...baseValues),
-      env.DB.prepare(
-        `${fillSql(FEATURES_USED_SQL, { from, to, after: afterParam, scope: `${rollupInSegment}${featureFilter}` })}
-          ORDER BY feature LIMIT ${limitParam}`,
-      ).bind(...q.values),
-    ]);
-    const active = totalsResult!.results[0] as unknown as GroupTotals;
-    const featureNames = (featuresResult!.results as { feature: string }[]).map((f) => f.feature);
+    const { active, features: featureNames } = await activeTotalsAndFeatures(env.DB, ws, {
+      ...window,
+      feature: args.feature,
+      after,
+      limit: args.limit,
+    });
     const hasMore = featureNames.length > args.limit;
     const page = featureNames.slice(0, args.limit);
+    const sums = await adopterSums(env.DB, ws, { ...window, features: page });
+    const features = featureRows(page, sums, active);
 
-    // Adopters of each feature of this page, summed per feature in SQL (tens of thousands of adopters
-    // at scale). An account's events and active days in the window are the difference of the running
-    // totals at its last day with events up to the window's end and just before its first day with
-    // events in the window: two seeks, not a read of every day. Each seek yields both totals packed
-    // in one integer (events × 65536 + days; days to date stay far below 65536), so the difference
-    // unpacks into events and days. The account's feature first uses are read along its primary-key
-    // range (the `+` keeps the page's names a filter, not one probe each). Days to adopt: whole days
-    // from the start to the first use, 0 when the use came first, none without a start day.
-    const fp = new SqlParams();
-    for (const v of baseValues) fp.add(v);
-    const names = fp.add(JSON.stringify(page));
-    const adopterRows = page.length
-      ? ((
-          await env.DB.prepare(
-            `WITH adopters AS MATERIALIZED (
-               SELECT p.feature, p.first_day, a.health_score, a.status,
-                      coalesce(substr(a.customer_since, 1, 10),
-                        (SELECT min(u.day) FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id)) AS start_day,
-                      (SELECT r.events_to_date * ${PACK} + r.days_to_date FROM usage_feature_running r
-                        WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.feature = p.feature AND r.day <= ${to}
-                        ORDER BY r.day DESC LIMIT 1)
-                      - (SELECT (r.events_to_date - r.events) * ${PACK} + r.days_to_date - 1 FROM usage_feature_running r
-                        WHERE r.workspace_id = ?1 AND r.account_id = a.id AND r.feature = p.feature
-                          AND r.day BETWEEN ${from} AND ${to}
-                        ORDER BY r.day LIMIT 1) AS in_window
-                 FROM accounts a
-                 CROSS JOIN feature_first_use p
-                   ON p.workspace_id = ?1 AND p.account_id = a.id AND +p.feature IN (SELECT value FROM json_each(${names}))
-                  AND p.first_day <= ${to}
-                WHERE a.workspace_id = ?1${accountInSegment})
-             SELECT feature, count(*) AS accounts, count(health_score) AS scored,
-                    coalesce(sum(health_score), 0) AS score_sum, coalesce(sum(status = 'churned'), 0) AS churned,
-                    coalesce(sum(CASE WHEN in_window % ${PACK} > 0
-                                      THEN (in_window / ${PACK}) * 1.0 / (in_window % ${PACK}) END), 0) AS depth_sum,
-                    coalesce(sum(in_window % ${PACK} > 0), 0) AS depth_counted,
-                    group_concat(max(0, CAST(round(julianday(first_day) - julianday(start_day)) AS INTEGER))) AS days_to_adopt
-               FROM adopters WHERE in_window IS NOT NULL
-              GROUP BY feature`,
-          )
-            .bind(...fp.values)
-            .all<Omit<AdopterTotals, "days_to_adopt"> & { feature: string; days_to_adopt: string | null }>()
-        ).results ?? [])
-      : [];
-    const totalsByFeature = new Map(
-      adopterRows.map(({ feature, days_to_adopt, ...sums }) => [
-        feature,
-        { ...sums, days_to_adopt: days_to_adopt ? days_to_adopt.split(",").map(Number) : [] },
-      ]),
-    );
-    const noAdopters = adopterTotals([]);
-
-    const features = page.map((feature) => {
-      const f = adoptionFromTotals(totalsByFeature.get(feature) ?? noAdopters, active);
-      const group = (g: typeof f.adopter_stats) => ({
-        ...g,
-        mean_health_score: r(g.mean_health_score, 1),
-        churned_share: r(g.churned_share, 4),
-      });
-      return {
-        feature,
-        ...f,
-        adoption_rate: r(f.adoption_rate, 4),
-        depth: r(f.depth, 2),
-        adopter_stats: group(f.adopter_stats),
-        non_adopter_stats: group(f.non_adopter_stats),
-      };
-    });
-
-    let accountGaps = null;
+    let accountGaps: AccountGaps | null = null;
     if (gapsAccount) {
-      const g = new SqlParams();
-      g.add(ws);
-      const gFrom = g.add(current.from);
-      const gTo = g.add(current.to);
-      const self = g.add(gapsAccount.id);
-      const peerFilter = gapsAccount.segment === null ? "" : ` AND a.segment = ${g.add(gapsAccount.segment)}`;
-      const peersSql = `SELECT a.id AS account_id FROM accounts a WHERE a.workspace_id = ?1 AND a.id <> ${self}${peerFilter}
-          AND EXISTS (SELECT 1 FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ${gFrom} AND ${gTo})`;
-      const [peerCount, peerUse] = await env.DB.batch([
-        env.DB.prepare(`SELECT count(*) AS n FROM (${peersSql})`).bind(...g.values),
-        env.DB.prepare(
-          // A peer used a feature in the window when one of its running-total rows falls in it (one seek).
-          `SELECT p.feature, count(*) AS peers_using
-             FROM (${peersSql}) peer
-             CROSS JOIN feature_first_use p ON p.workspace_id = ?1 AND p.account_id = peer.account_id AND p.first_day <= ${gTo}
-            WHERE EXISTS (SELECT 1 FROM usage_feature_running r WHERE r.workspace_id = ?1 AND r.account_id = p.account_id
-                    AND r.feature = p.feature AND r.day BETWEEN ${gFrom} AND ${gTo})
-              AND p.feature NOT IN (SELECT feature FROM usage_feature_daily
-                    WHERE workspace_id = ?1 AND account_id = ${self} AND day BETWEEN ${gFrom} AND ${gTo} AND events > 0)
-            GROUP BY p.feature`,
-        ).bind(...g.values),
-      ]);
-      const peers = (peerCount!.results[0] as { n: number }).n;
+      const peers = await peerFeatureUse(env.DB, ws, {
+        from: current.from,
+        to: current.to,
+        accountId: gapsAccount.id,
+        segment: gapsAccount.segment,
+      });
       accountGaps = {
         account_id: gapsAccount.id,
         segment: gapsAccount.segment,
-        peers_active: peers,
+        peers_active: peers.peers,
         threshold_pct: args.threshold_pct,
-        features: featureGaps(
-          peerUse!.results as { feature: string; peers_using: number }[],
-          peers,
-          args.threshold_pct,
-        ).map((gap) => ({ ...gap, peer_share: round(gap.peer_share, 4) })),
+        features: featureGaps(peers.use, peers.peers, args.threshold_pct).map((gap) => ({
+          ...gap,
+          peer_share: round(gap.peer_share, 4),
+        })),
       };
     }
 
     const last = page.at(-1);
     const nextCursor = hasMore && last ? encodeCursor({ k: [], id: last, q: fingerprint }) : null;
-    const basis =
-      "Account-feature daily rollups with events > 0; first use = the first day with feature events, kept after the rollups are purged; active accounts = accounts with an account-day usage rollup in the window; health = accounts.health_score (latest stored); churned = accounts.status.";
-    const pctText = (v: number | null) => (v === null ? "n/a" : `${round(v * 100, 1)}%`);
     const text = [
       `Feature adoption ${current.from}..${current.to} (${current.days} days${args.segment ? `, segment ${args.segment}` : ""}): ${active.accounts} active account(s), ${features.length} feature(s) on this page. Feature rollups kept ${retention} days (from ${earliest}).`,
-      features.length
-        ? markdownTable(
-            [
-              "feature",
-              "adopters",
-              "rate",
-              "depth/day",
-              "median days to adopt",
-              "health adopters / others",
-              "churned adopters / others",
-            ],
-            features.map((f) => [
-              f.feature,
-              f.adopters,
-              pctText(f.adoption_rate),
-              f.depth,
-              f.time_to_adopt_median_days,
-              `${f.adopter_stats.mean_health_score ?? "n/a"} / ${f.non_adopter_stats.mean_health_score ?? "n/a"}`,
-              `${pctText(f.adopter_stats.churned_share)} / ${pctText(f.non_adopter_stats.churned_share)}`,
-            ]),
-          )
-        : "No feature usage in the window.",
-      accountGaps
-        ? `Account ${accountGaps.account_id}: ${accountGaps.features.length} feature(s) not adopted that ≥ ${args.threshold_pct}% of ${accountGaps.peers_active} active peer(s) use${accountGaps.features.length ? `: ${accountGaps.features.map((f) => `${f.feature} (${pctText(f.peer_share)})`).join(", ")}` : ""}.`
-        : "",
+      features.length ? featureTable(features) : "No feature usage in the window.",
+      accountGaps ? gapsText(accountGaps, args.threshold_pct) : "",
       nextCursor ? "More features: pass next_cursor." : "",
     ]
       .filter(Boolean)
@@ -321,7 +173,7 @@ export const trackFeatureAdoption = defineTool({
     return {
       data: {
         window: current,
-        basis,
+        basis: BASIS,
         retention_days: retention,
         earliest_retained_day: earliest,
         active_accounts: active.accounts,
@@ -333,3 +185,70 @@ export const trackFeatureAdoption = defineTool({
     };
   },
 });
+
+/** Features not adopted by one account that its peers use, as answered. */
+interface AccountGaps {
+  account_id: string;
+  segment: string | null;
+  peers_active: number;
+  threshold_pct: number;
+  features: { feature: string; peers_using: number; peer_share: number }[];
+}
+
+type FeatureRow = ReturnType<typeof featureRows>[number];
+
+/** Each feature of the page with its adoption figures, rounded as answered (no adopters: zeros). */
+function featureRows(page: readonly string[], sums: readonly AdopterSumsRow[], active: GroupTotals) {
+  const totalsByFeature = new Map(
+    sums.map(({ feature, days_to_adopt, ...rest }) => [
+      feature,
+      { ...rest, days_to_adopt: days_to_adopt ? days_to_adopt.split(",").map(Number) : [] },
+    ]),
+  );
+  const noAdopters = adopterTotals([]);
+  return page.map((feature) => {
+    const f = adoptionFromTotals(totalsByFeature.get(feature) ?? noAdopters, active);
+    const group = (g: typeof f.adopter_stats) => ({
+      ...g,
+      mean_health_score: r(g.mean_health_score, 1),
+      churned_share: r(g.churned_share, 4),
+    });
+    return {
+      feature,
+      ...f,
+      adoption_rate: r(f.adoption_rate, 4),
+      depth: r(f.depth, 2),
+      adopter_stats: group(f.adopter_stats),
+      non_adopter_stats: group(f.non_adopter_stats),
+    };
+  });
+}
+
+/** The features table of the text. */
+function featureTable(features: readonly FeatureRow[]): string {
+  return markdownTable(
+    [
+      "feature",
+      "adopters",
+      "rate",
+      "depth/day",
+      "median days to adopt",
+      "health adopters / others",
+      "churned adopters / others",
+    ],
+    features.map((f) => [
+      f.feature,
+      f.adopters,
+      pctText(f.adoption_rate),
+      f.depth,
+      f.time_to_adopt_median_days,
+      `${f.adopter_stats.mean_health_score ?? "n/a"} / ${f.non_adopter_stats.mean_health_score ?? "n/a"}`,
+      `${pctText(f.adopter_stats.churned_share)} / ${pctText(f.non_adopter_stats.churned_share)}`,
+    ]),
+  );
+}
+
+/** The account-gaps line of the text. */
+function gapsText(gaps: AccountGaps, thresholdPct: number): string {
+  return `Account ${gaps.account_id}: ${gaps.features.length} feature(s) not adopted that ≥ ${thresholdPct}% of ${gaps.peers_active} active peer(s) use${gaps.features.length ? `: ${gaps.features.map((f) => `${f.feature} (${pctText(f.peer_share)})`).join(", ")}` : ""}.`;
+}

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { SqlParams } from "../../platform/db/sql-params";
 import { markdownTable } from "../../platform/lib/markdown-table";
+import { round } from "../../platform/lib/stats";
 import { isoDay } from "../../platform/lib/time";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
@@ -12,23 +12,8 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
-import {
-  ACTIVE_ACCOUNTS_SERIES_SQL,
-  FEATURES_USED_SQL,
-  fillSql,
-  SCOPE_SERIES_SQL,
-  SEATS_BY_ACCOUNT_SQL,
-  WEEK_MONDAY_SQL,
-  withAccounts,
-} from "../../records/usage";
-import {
-  changePct,
-  licenseUtilization,
-  round,
-  summarizeUsage,
-  type UsageDay,
-  usageWindows,
-} from "./domain/usage-metrics";
+import { changePct, type DayWindow, licenseUtilization, summarizeUsage, usageWindows } from "./domain/usage-metrics";
+import { type UsageAccountRow, type UsageFigures, usageFigures, usageScopeAccounts } from "./queries/usage";
 
 const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 
@@ -53,23 +38,7 @@ const metricsShape = {
   sessions_change_pct: num.describe("Sessions change vs the previous window, percent."),
 };
 
-interface AccountRow {
-  id: string;
-  name: string;
-  segment: string | null;
-}
-
-interface MetricsRow {
-  account_id: string;
-  days_with_data: number;
-  dau: number | null;
-  mau: number | null;
-  events: number;
-  sessions: number;
-  prior_dau: number | null;
-  prior_events: number;
-  prior_sessions: number;
-}
+type Scope = "account" | "segment" | "all";
 
 type Metrics = z.input<z.ZodObject<typeof metricsShape>>;
 
@@ -109,6 +78,9 @@ function metrics(input: {
 
 const pct = (v: number | null | undefined, digits = 1) =>
   v === null || v === undefined ? "n/a" : `${round(v * 100, digits)}%`;
+
+const BASIS =
+  "Daily usage rollups: DAU = mean daily active users over days with data; WAU = mean of each ISO week's highest daily active users; MAU = highest daily active users in the window (daily rollups hold no distinct users across days, so WAU and MAU are lower-bound proxies); stickiness = DAU/MAU; license utilization = DAU / licensed seats of active contracts; totals sum active users over the accounts in scope per day.";
 
 /** DAU/WAU/MAU, stickiness, sessions, feature breadth, license utilization and change, from daily rollups. */
 export const trackUsageEngagement = defineTool({
@@ -155,175 +127,41 @@ export const trackUsageEngagement = defineTool({
     if (args.account_id && args.segment) throw new ToolError("Give account_id or segment, not both.");
     const today = isoDay(now);
     const { current, prior } = usageWindows(today, args.days, args.to);
-    const scope: "account" | "segment" | "all" = args.account_id ? "account" : args.segment ? "segment" : "all";
-
-    // Accounts in scope as a subquery, and this page of them.
-    const params = new SqlParams();
-    params.add(ws);
-    let scopeSql: string;
-    // How rollup rows are limited to the scope: one account by equality, so its primary-key range is used.
-    let inScope: string | undefined;
-    if (args.account_id) {
-      const id = params.add(args.account_id);
-      scopeSql = `SELECT id FROM accounts WHERE workspace_id = ?1 AND id = ${id}`;
-      inScope = `account_id = ${id}`;
-    } else if (args.segment) {
-      scopeSql = `SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active' AND segment = ${params.add(args.segment)}`;
-    } else {
-      scopeSql = "SELECT id FROM accounts WHERE workspace_id = ?1 AND status = 'active'";
-    }
-    inScope ??= `account_id IN (${scopeSql})`;
+    const scope: Scope = args.account_id ? "account" : args.segment ? "segment" : "all";
+    const filter = { accountId: args.account_id, segment: args.segment };
     const fingerprint = queryFingerprint(["usage", scope, args.segment ?? null, current.from, current.to]);
     const after = args.cursor ? decodeCursor(args.cursor, fingerprint).id : "";
-    const scopeValues = [...params.values];
-    const pageParam = `?${scopeValues.length + 1}`;
-    const limitParam = `?${scopeValues.length + 2}`;
-    const [pageResult, countResult] = await env.DB.batch([
-      env.DB.prepare(
-        `SELECT id, name, segment FROM accounts WHERE workspace_id = ?1 AND id IN (${scopeSql}) AND id > ${pageParam} ORDER BY id LIMIT ${limitParam}`,
-      ).bind(...scopeValues, after, args.limit + 1),
-      env.DB.prepare(`SELECT count(*) AS n FROM (${scopeSql})`).bind(...scopeValues),
-    ]);
-    const pageRows = pageResult!.results as unknown as AccountRow[];
+    const { rows: pageRows, count: accountsInScope } = await usageScopeAccounts(env.DB, ws, filter, {
+      after,
+      limit: args.limit,
+    });
     if (args.account_id && pageRows.length === 0) throw notFound("account", args.account_id);
     const hasMore = pageRows.length > args.limit;
     const page = pageRows.slice(0, args.limit);
-    const accountsInScope = (countResult!.results[0] as { n: number }).n;
 
-    // Scope-wide: the per-day series (summed over accounts), seats, breadth and accounts with data.
-    const n = scopeValues.length;
-    // Statements below bind the scope values, then the window's two ends.
-    const w = { from: `?${n + 1}`, to: `?${n + 2}` };
-    const ids = JSON.stringify(page.map((a) => a.id));
-    const pageIds = "SELECT value FROM json_each(?2)";
-    const [series, scopeSeats, scopeBreadth, scopeCounted, rows, weeks, seats, breadth] = await env.DB.batch([
-      scope === "all"
-        ? env.DB.prepare(ACTIVE_ACCOUNTS_SERIES_SQL).bind(ws, prior.from, current.to)
-        : env.DB.prepare(fillSql(SCOPE_SERIES_SQL, { accounts: scopeSql, ...w })).bind(
-            ...scopeValues,
-            prior.from,
-            current.to,
-          ),
-      env.DB.prepare(
-        `SELECT coalesce(sum(seats), 0) AS seats FROM (${withAccounts(SEATS_BY_ACCOUNT_SQL, scopeSql)})`,
-      ).bind(...scopeValues),
-      env.DB.prepare(
-        // One account: its primary-key range holds its features; many: walk the feature names.
-        scope === "account"
-          ? `SELECT count(DISTINCT feature) AS n FROM usage_feature_daily
-              WHERE workspace_id = ?1 AND day BETWEEN ${w.from} AND ${w.to} AND ${inScope} AND events > 0`
-          : `SELECT count(*) AS n FROM (${fillSql(FEATURES_USED_SQL, { ...w, after: "''", scope: ` AND f.${inScope}` })})`,
-      ).bind(...scopeValues, current.from, current.to),
-      // One primary-key probe per account in scope, not a read of every account-day of the window.
-      env.DB.prepare(
-        `SELECT count(*) AS n FROM (${scopeSql}) s WHERE EXISTS (SELECT 1 FROM usage_daily u
-           WHERE u.workspace_id = ?1 AND u.account_id = s.id AND u.day BETWEEN ${w.from} AND ${w.to})`,
-      ).bind(...scopeValues, current.from, current.to),
-      env.DB.prepare(
-        `SELECT account_id,
-                sum(day >= ?4) AS days_with_data,
-                avg(CASE WHEN day >= ?4 THEN active_users END) AS dau,
-                max(CASE WHEN day >= ?4 THEN active_users END) AS mau,
-                coalesce(sum(CASE WHEN day >= ?4 THEN events END), 0) AS events,
-                coalesce(sum(CASE WHEN day >= ?4 THEN sessions END), 0) AS sessions,
-                avg(CASE WHEN day < ?4 THEN active_users END) AS prior_dau,
-                coalesce(sum(CASE WHEN day < ?4 THEN events END), 0) AS prior_events,
-                coalesce(sum(CASE WHEN day < ?4 THEN sessions END), 0) AS prior_sessions
-           FROM usage_daily
-          WHERE workspace_id = ?1 AND account_id IN (${pageIds}) AND day BETWEEN ?3 AND ?5
-          GROUP BY account_id`,
-      ).bind(ws, ids, prior.from, current.from, current.to),
-      env.DB.prepare(
-        `SELECT account_id, avg(top) AS wau FROM (
-           SELECT account_id, max(active_users) AS top FROM usage_daily
-            WHERE workspace_id = ?1 AND account_id IN (${pageIds}) AND day BETWEEN ?3 AND ?4
-            GROUP BY account_id, ${WEEK_MONDAY_SQL})
-          GROUP BY account_id`,
-      ).bind(ws, ids, current.from, current.to),
-      env.DB.prepare(withAccounts(SEATS_BY_ACCOUNT_SQL, pageIds)).bind(ws, ids),
-      env.DB.prepare(
-        `SELECT account_id, count(DISTINCT feature) AS n FROM usage_feature_daily
-          WHERE workspace_id = ?1 AND account_id IN (${pageIds}) AND day BETWEEN ?3 AND ?4 AND events > 0
-          GROUP BY account_id`,
-      ).bind(ws, ids, current.from, current.to),
-    ]);
-
-    const days = series!.results as unknown as UsageDay[];
-    const cur = summarizeUsage(days.filter((d) => d.day >= current.from));
-    const pri = summarizeUsage(days.filter((d) => d.day < current.from));
-    const totals = metrics({
-      ...cur,
-      feature_breadth: (scopeBreadth!.results[0] as { n: number }).n,
-      seats: (scopeSeats!.results[0] as { seats: number }).seats,
-      prior_dau: pri.dau,
-      prior_events: pri.events,
-      prior_sessions: pri.sessions,
-    });
-
-    const byId = <T extends { account_id: string }>(list: unknown[]) =>
-      new Map((list as T[]).map((r) => [r.account_id, r]));
-    const rowMap = byId<MetricsRow>(rows!.results);
-    const weekMap = byId<{ account_id: string; wau: number }>(weeks!.results);
-    const seatMap = byId<{ account_id: string; seats: number }>(seats!.results);
-    const breadthMap = byId<{ account_id: string; n: number }>(breadth!.results);
-    const accounts = page.map((a) => {
-      const m = rowMap.get(a.id);
-      return {
-        account_id: a.id,
-        name: a.name,
-        segment: a.segment,
-        ...metrics({
-          days_with_data: m?.days_with_data ?? 0,
-          dau: m?.dau ?? null,
-          wau: weekMap.get(a.id)?.wau ?? null,
-          mau: m?.mau ?? null,
-          events: m?.events ?? 0,
-          sessions: m?.sessions ?? 0,
-          feature_breadth: breadthMap.get(a.id)?.n ?? 0,
-          seats: seatMap.get(a.id)?.seats ?? 0,
-          prior_dau: m?.prior_dau ?? null,
-          prior_events: m?.prior_events ?? 0,
-          prior_sessions: m?.prior_sessions ?? 0,
-        }),
-      };
-    });
+    const figures = await usageFigures(env.DB, ws, filter, { pageIds: page.map((a) => a.id), current, prior });
+    const totals = scopeTotals(figures, current.from);
+    const accounts = accountMetrics(page, figures);
     const last = page.at(-1);
     const nextCursor = hasMore && last ? encodeCursor({ k: [], id: last.id, q: fingerprint }) : null;
-    const accountsCounted = (scopeCounted!.results[0] as { n: number }).n;
-
-    const basis =
-      "Daily usage rollups: DAU = mean daily active users over days with data; WAU = mean of each ISO week's highest daily active users; MAU = highest daily active users in the window (daily rollups hold no distinct users across days, so WAU and MAU are lower-bound proxies); stickiness = DAU/MAU; license utilization = DAU / licensed seats of active contracts; totals sum active users over the accounts in scope per day.";
-    const text = [
-      `Usage ${scope === "account" ? `of ${page[0]?.name}` : scope === "segment" ? `of segment ${args.segment}` : "of all active accounts"}, ${current.from}..${current.to} (${current.days} days) vs ${prior.from}..${prior.to}: ` +
-        `${accountsCounted}/${accountsInScope} account(s) with data, ${totals.days_with_data} day(s) with data.`,
-      `DAU ${totals.dau ?? "n/a"}, WAU ${totals.wau ?? "n/a"}, MAU ${totals.mau ?? "n/a"}, stickiness ${pct(totals.stickiness)}; events ${totals.events} (${totals.events_change_pct ?? "n/a"}%), sessions ${totals.sessions}; ` +
-        `feature breadth ${totals.feature_breadth}; utilization ${pct(totals.license_utilization)} of ${totals.licensed_seats} seats; DAU change ${totals.dau_change_pct ?? "n/a"}%.`,
-      scope === "account"
-        ? ""
-        : markdownTable(
-            ["account", "DAU", "MAU", "stickiness", "events", "Δ events %", "utilization", "features"],
-            accounts.map((a) => [
-              a.name,
-              a.dau,
-              a.mau,
-              pct(a.stickiness),
-              a.events,
-              a.events_change_pct,
-              pct(a.license_utilization),
-              a.feature_breadth,
-            ]),
-          ),
-      nextCursor ? "More accounts: pass next_cursor." : "",
-    ]
-      .filter(Boolean)
-      .join("\n");
-
+    const accountsCounted = figures.scopeCounted;
+    const text = usageText({
+      scope,
+      segment: args.segment,
+      accountName: page[0]?.name,
+      current,
+      prior,
+      counts: { counted: accountsCounted, inScope: accountsInScope },
+      totals,
+      accounts,
+      nextCursor,
+    });
     return {
       data: {
         scope,
         window: current,
         prior_window: prior,
-        basis,
+        basis: BASIS,
         accounts_in_scope: accountsInScope,
         accounts_counted: accountsCounted,
         totals,
@@ -334,3 +172,86 @@ export const trackUsageEngagement = defineTool({
     };
   },
 });
+
+/** Figures over the whole scope: the daily series split at the window start, with the scope's seats and breadth. */
+function scopeTotals(figures: UsageFigures, windowFrom: string): Metrics {
+  const cur = summarizeUsage(figures.series.filter((d) => d.day >= windowFrom));
+  const pri = summarizeUsage(figures.series.filter((d) => d.day < windowFrom));
+  return metrics({
+    ...cur,
+    feature_breadth: figures.scopeBreadth,
+    seats: figures.scopeSeats,
+    prior_dau: pri.dau,
+    prior_events: pri.events,
+    prior_sessions: pri.sessions,
+  });
+}
+
+/** Per-account figures of the page, in page order (zeros and nulls for an account without rollups). */
+function accountMetrics(page: readonly UsageAccountRow[], figures: UsageFigures) {
+  const byId = <T extends { account_id: string }>(list: T[]) => new Map(list.map((r) => [r.account_id, r]));
+  const rowMap = byId(figures.rows);
+  const weekMap = byId(figures.weeks);
+  const seatMap = byId(figures.seats);
+  const breadthMap = byId(figures.breadth);
+  return page.map((a) => {
+    const m = rowMap.get(a.id);
+    return {
+      account_id: a.id,
+      name: a.name,
+      segment: a.segment,
+      ...metrics({
+        days_with_data: m?.days_with_data ?? 0,
+        dau: m?.dau ?? null,
+        wau: weekMap.get(a.id)?.wau ?? null,
+        mau: m?.mau ?? null,
+        events: m?.events ?? 0,
+        sessions: m?.sessions ?? 0,
+        feature_breadth: breadthMap.get(a.id)?.n ?? 0,
+        seats: seatMap.get(a.id)?.seats ?? 0,
+        prior_dau: m?.prior_dau ?? null,
+        prior_events: m?.prior_events ?? 0,
+        prior_sessions: m?.prior_sessions ?? 0,
+      }),
+    };
+  });
+}
+
+/** The answer's text: scope and windows, the totals, and a table per account unless one account was measured. */
+function usageText(input: {
+  scope: Scope;
+  segment: string | undefined;
+  accountName: string | undefined;
+  current: DayWindow;
+  prior: DayWindow;
+  counts: { counted: number; inScope: number };
+  totals: Metrics;
+  accounts: (Metrics & { name: string })[];
+  nextCursor: string | null;
+}): string {
+  const { scope, current, prior, totals } = input;
+  return [
+    `Usage ${scope === "account" ? `of ${input.accountName}` : scope === "segment" ? `of segment ${input.segment}` : "of all active accounts"}, ${current.from}..${current.to} (${current.days} days) vs ${prior.from}..${prior.to}: ` +
+      `${input.counts.counted}/${input.counts.inScope} account(s) with data, ${totals.days_with_data} day(s) with data.`,
+    `DAU ${totals.dau ?? "n/a"}, WAU ${totals.wau ?? "n/a"}, MAU ${totals.mau ?? "n/a"}, stickiness ${pct(totals.stickiness)}; events ${totals.events} (${totals.events_change_pct ?? "n/a"}%), sessions ${totals.sessions}; ` +
+      `feature breadth ${totals.feature_breadth}; utilization ${pct(totals.license_utilization)} of ${totals.licensed_seats} seats; DAU change ${totals.dau_change_pct ?? "n/a"}%.`,
+    scope === "account"
+      ? ""
+      : markdownTable(
+          ["account", "DAU", "MAU", "stickiness", "events", "Δ events %", "utilization", "features"],
+          input.accounts.map((a) => [
+            a.name,
+            a.dau,
+            a.mau,
+            pct(a.stickiness),
+            a.events,
+            a.events_change_pct,
+            pct(a.license_utilization),
+            a.feature_breadth,
+          ]),
+        ),
+    input.nextCursor ? "More accounts: pass next_cursor." : "",
+  ]
+    .filter(Boolean)
+    .join("\n");
+}

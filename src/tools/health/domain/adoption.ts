@@ -1,6 +1,7 @@
 /** Feature adoption figures from account-feature rollups, computed over plain rows. */
+
+import { median } from "../../../platform/lib/stats";
 import { daysBetween } from "../../../platform/lib/time";
-import { median } from "./usage-metrics";
 
 /** One account's use of one feature in the window. */
 export interface AdopterRow {

@@ -67,3 +67,46 @@ export function isQuiet(lastActivityAt: string | null, lastSeenAt: string | null
   const recent = (at: string | null) => at !== null && at.slice(0, 10) >= sinceDay;
   return !recent(lastActivityAt) && !recent(lastSeenAt);
 }
+
+/** Activities in a window grouped by kind and direction ('' when none is stored). */
+export interface ActivityCounts {
+  kind: string;
+  direction: string;
+  n: number;
+  first_at: string;
+  last_at: string;
+}
+
+/** Activities of one kind, and of one direction when given, summed over the groups. */
+export function activityCount(groups: readonly ActivityCounts[], kind: string, direction?: string): number {
+  return groups
+    .filter((a) => a.kind === kind && (direction === undefined || a.direction === direction))
+    .reduce((sum, a) => sum + a.n, 0);
+}
+
+/** The weekday or hour with the most opens, the smaller one on a tie; null without opens. */
+export function busiestOpen(
+  opens: readonly { weekday: number; hour: number; n: number }[],
+  key: "weekday" | "hour",
+): number | null {
+  const totals = new Map<number, number>();
+  for (const o of opens) totals.set(o[key], (totals.get(o[key]) ?? 0) + o.n);
+  let best: [number, number] | null = null;
+  for (const entry of totals)
+    if (!best || entry[1] > best[1] || (entry[1] === best[1] && entry[0] < best[0])) best = entry;
+  return best ? best[0] : null;
+}
+
+/** Meetings and calls together: how many, and the first and last of them (null without any). */
+export function meetingSpan(groups: readonly ActivityCounts[]): {
+  count: number;
+  first_at: string | null;
+  last_at: string | null;
+} {
+  const touches = groups.filter((a) => a.kind === "meeting" || a.kind === "call");
+  return {
+    count: touches.reduce((sum, a) => sum + a.n, 0),
+    first_at: touches.reduce<string | null>((m, a) => (m === null || a.first_at < m ? a.first_at : m), null),
+    last_at: touches.reduce<string | null>((m, a) => (m === null || a.last_at > m ? a.last_at : m), null),
+  };
+}

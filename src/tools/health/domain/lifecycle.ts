@@ -77,18 +77,3 @@ export function stageSpans(
     };
   });
 }
-
-/** Median of a list (mean of the middle two for an even count); null when empty. */
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** Progress towards a milestone target: best / target capped at 1, rounded to 4 places. */
-export function milestoneProgress(best: number, target: number): number {
-  return Math.round(Math.min(1, best / target) * 10_000) / 10_000;
-}

@@ -4,8 +4,11 @@
  * Five components, each the weighted mean of its available measures, each measure scored 0–100
  * by a scale kept as data (a linear range, a threshold grid or good/average/poor tiers) so the
  * answer can show it. The score is the weighted mean of the components with data; a component
- * without data is dropped and its weight shared out proportionally over the others.
+ * without data is dropped and its weight shared out proportionally over the others. Every figure
+ * is stored and shown rounded to 2 decimals (`round`).
  */
+
+import { round } from "../../../platform/lib/stats";
 
 /** The five components, in the order they are shown. */
 export const COMPONENTS = ["usage", "engagement", "support", "satisfaction", "financial"] as const;
@@ -293,11 +296,6 @@ export interface HealthResult {
   dropped: { component: ComponentName; reason: string }[];
 }
 
-/** Rounds to 2 decimals, the precision every figure is stored and shown with. */
-export function round2(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
 function clamp(value: number): number {
   return Math.min(100, Math.max(0, value));
 }
@@ -332,7 +330,7 @@ export function scoreHealth(values: MeasureValues, config: HealthConfig): Health
       return {
         name: m.name,
         raw,
-        score: raw === null ? null : round2(applyScale(scale, raw)),
+        score: raw === null ? null : round(applyScale(scale, raw)),
         weight: m.weight,
         window_days: m.window_days,
         scale,
@@ -343,7 +341,7 @@ export function scoreHealth(values: MeasureValues, config: HealthConfig): Health
     const normalized =
       present.length === 0 || subWeight === 0
         ? null
-        : round2(present.reduce((sum, m) => sum + (m.score ?? 0) * m.weight, 0) / subWeight);
+        : round(present.reduce((sum, m) => sum + (m.score ?? 0) * m.weight, 0) / subWeight);
     return { component, normalized, weight_configured: config.weights[component], measures };
   });
   const presentWeight = partial.filter((c) => c.normalized !== null).reduce((sum, c) => sum + c.weight_configured, 0);
@@ -351,8 +349,8 @@ export function scoreHealth(values: MeasureValues, config: HealthConfig): Health
     const effective = c.normalized === null || presentWeight === 0 ? 0 : (c.weight_configured * 100) / presentWeight;
     return {
       ...c,
-      weight_effective: round2(effective),
-      contribution: c.normalized === null ? 0 : round2((c.normalized * effective) / 100),
+      weight_effective: round(effective),
+      contribution: c.normalized === null ? 0 : round((c.normalized * effective) / 100),
     };
   });
   const dropped = components
@@ -360,7 +358,7 @@ export function scoreHealth(values: MeasureValues, config: HealthConfig): Health
     .map((c) => ({ component: c.component, reason: DROP_REASONS[c.component] }));
   if (presentWeight === 0) return { score: null, band: null, preset: config.preset, components, dropped };
   // Sum the unrounded contributions so rounding each one cannot move the score across a band edge.
-  const score = round2(
+  const score = round(
     partial.reduce(
       (sum, c) => sum + (c.normalized === null ? 0 : (c.normalized * c.weight_configured) / presentWeight),
       0,
@@ -393,7 +391,7 @@ function invertScale(scale: Scale, score: number, raw: number, direction: "up" |
   if (scale.kind === "linear") {
     if (scale.y1 === scale.y0) return null;
     if (score < Math.min(scale.y0, scale.y1) || score > Math.max(scale.y0, scale.y1)) return null;
-    return round2(scale.x0 + ((score - scale.y0) * (scale.x1 - scale.x0)) / (scale.y1 - scale.y0));
+    return round(scale.x0 + ((score - scale.y0) * (scale.x1 - scale.x0)) / (scale.y1 - scale.y0));
   }
   if (scale.kind !== "grid") return null;
   let best: number | null = null;
@@ -412,12 +410,12 @@ function invertScale(scale: Scale, score: number, raw: number, direction: "up" |
 
 function moveFor(result: HealthResult, direction: "up" | "down", threshold: number, toBand: Band): BandMove | null {
   if (result.score === null) return null;
-  const points = round2(Math.abs(threshold - result.score));
+  const points = round(Math.abs(threshold - result.score));
   let best: BandMove | null = null;
   for (const c of result.components) {
     if (c.normalized === null || c.weight_effective <= 0) continue;
-    const needed = round2((points * 100) / c.weight_effective);
-    const target = round2(direction === "up" ? c.normalized + needed : c.normalized - needed);
+    const needed = round((points * 100) / c.weight_effective);
+    const target = round(direction === "up" ? c.normalized + needed : c.normalized - needed);
     if (target > 100 || target < 0) continue;
     if (best && best.normalized_points <= needed) continue;
     const subWeight = c.measures.filter((m) => m.score !== null).reduce((sum, m) => sum + m.weight, 0);
@@ -473,5 +471,5 @@ export function bandMoves(
 
 /** Change against a past score, or null without history. */
 export function trend(score: number | null, past: number | null): number | null {
-  return score === null || past === null ? null : round2(score - past);
+  return score === null || past === null ? null : round(score - past);
 }

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { round } from "../../../platform/lib/stats";
+import { addDays } from "../../../platform/lib/time";
 
 /** Account facts a segment or tier rule may test. */
 export const RULE_FIELDS = [
@@ -168,14 +170,6 @@ export function arrGrowth(arrNow: number, arrYearAgo: number): number | null {
   return arrYearAgo > 0 ? (arrNow - arrYearAgo) / arrYearAgo : null;
 }
 
-/** Median of a list, null when empty. */
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** The service an account received, measured from its records. */
 export interface ServiceReceived {
   /** Median first-response hours of its tickets in the window; null when none was answered. */
@@ -203,81 +197,128 @@ export function slaBreaches(received: ServiceReceived, levels: ServiceLevels): s
   return breaches;
 }
 
-/** A string as an SQL text literal spelled in hex, so no value can break out of the statement. */
-export function sqlText(value: string): string {
-  const hex = [...new TextEncoder().encode(value)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `CAST(X'${hex}' AS TEXT)`;
+/** Days of usage summed for `usage_events_30d`: the 30 complete UTC days before today. */
+export const USAGE_WINDOW_DAYS = 30;
+
+/** The windows the computed facts use, stated in every answer. */
+export interface FactWindows {
+  usage_from: string;
+  usage_to: string;
+  arr_growth_reference_day: string;
 }
 
-/** A finite number as an SQL literal. */
-function sqlNumber(value: number): string {
-  if (!Number.isFinite(value)) throw new Error("rule values are finite numbers");
-  return `(${String(value)})`;
+/** The windows of the computed facts as of `today`. */
+export function factWindows(today: string): FactWindows {
+  return {
+    usage_from: addDays(today, -USAGE_WINDOW_DAYS),
+    usage_to: addDays(today, -1),
+    arr_growth_reference_day: addDays(today, -365),
+  };
 }
 
-const IS_NUMBER = (expr: string) => `typeof(${expr}) IN ('integer', 'real')`;
+/** One account with its rule facts and the stored labels. */
+export interface FactRow {
+  id: string;
+  name: string;
+  segment: string | null;
+  tier: string | null;
+  owner_user_id: string | null;
+  owner_name: string | null;
+  health_band: string | null;
+  facts: AccountFacts;
+}
 
-/** SQL for `a === norm(value)` of {@link ruleMatches}: same type, strings compared lower-cased. */
-function equalsSql(expr: string, value: string | number): string {
-  return typeof value === "string"
-    ? `(typeof(${expr}) = 'text' AND lower(${expr}) = ${sqlText(value.toLowerCase())})`
-    : `(${IS_NUMBER(expr)} AND ${expr} = ${sqlNumber(value)})`;
+/** An account with its computed label. */
+export interface Evaluated extends FactRow {
+  match: Match;
+  stored: string | null;
+}
+
+/** Matches every account against the definitions; `column` names the stored label compared with. */
+export function evaluateAll(
+  rows: FactRow[],
+  definitions: readonly { name: string; rules: readonly Rule[] }[],
+  column: "segment" | "tier",
+): Evaluated[] {
+  return rows.map((r) => ({ ...r, match: firstMatch(definitions, r.facts), stored: r[column] }));
+}
+
+/** Evaluated accounts as answered: stored and computed label, matched rule, facts (arr_growth to 4 places). */
+export function evaluatedOut(page: Evaluated[]) {
+  return page.map((e) => ({
+    account_id: e.id,
+    name: e.name,
+    stored: e.stored,
+    computed: e.match.name,
+    matched_rule: e.match.rule,
+    differs: e.match.name !== e.stored,
+    facts: { ...e.facts, arr_growth: e.facts.arr_growth === null ? null : round(Number(e.facts.arr_growth), 4) },
+  }));
+}
+
+/** A definition's rules as listed: `field op value` with the value as JSON, or `catch-all` for none. */
+export function ruleTexts(rules: readonly Rule[]): string[] {
+  return rules.length ? rules.map((r) => `${r.field} ${r.op} ${JSON.stringify(r.value)}`) : ["catch-all"];
+}
+
+/** Accounts sharing a computed label, band and owner, with how many of them store another label. */
+export interface MakeupGroup {
+  computed: string | null;
+  health_band: string | null;
+  owner_user_id: string | null;
+  owner_name: string | null;
+  accounts: number;
+  arr: number;
+  differing: number;
+  /** Smallest account id of the group: the order accounts are met in. */
+  first_id: string;
+}
+
+/** Accounts and ARR of the groups computed into one definition. */
+export function labelTotals(groups: readonly MakeupGroup[], name: string): { accounts: number; arr: number } {
+  const members = groups.filter((g) => g.computed === name);
+  return { accounts: members.reduce((s, m) => s + m.accounts, 0), arr: members.reduce((s, m) => s + m.arr, 0) };
+}
+
+/** One owner's accounts and ARR within a segment. */
+export interface OwnerLoad {
+  owner_user_id: string | null;
+  owner_name: string | null;
+  accounts: number;
+  arr: number;
 }
 
 /**
- * One rule as an SQL condition over the fact expression, true exactly where {@link ruleMatches}
- * holds (a missing fact matches only `neq`). SQLite lower-cases ASCII letters only, so stored
- * strings compare like the rule's only when their upper-case letters are ASCII.
+ * The health band mix (stored band, unscored when none) and the per-owner load of the groups
+ * computed into one segment: heaviest ARR first; ties keep the order owners are met in by account id.
  */
-export function ruleSql(rule: Rule, expr: string): string {
-  const v = rule.value;
-  switch (rule.op) {
-    case "eq":
-      return Array.isArray(v) ? "0" : equalsSql(expr, v);
-    case "neq":
-      return Array.isArray(v) ? `(${expr} IS NULL)` : `(${expr} IS NULL OR NOT ${equalsSql(expr, v)})`;
-    case "in":
-      return Array.isArray(v) && v.length > 0 ? `(${v.map((x) => equalsSql(expr, x)).join(" OR ")})` : "0";
-    case "between":
-      return Array.isArray(v)
-        ? `(${IS_NUMBER(expr)} AND ${expr} >= ${sqlNumber(Number(v[0]))} AND ${expr} <= ${sqlNumber(Number(v[1]))})`
-        : "0";
-    default: {
-      if (Array.isArray(v) || typeof v !== "number") return "0";
-      const op = { gt: ">", gte: ">=", lt: "<", lte: "<=" }[rule.op];
-      return `(${IS_NUMBER(expr)} AND ${expr} ${op} ${sqlNumber(v)})`;
-    }
+export function segmentMakeup(
+  groups: readonly MakeupGroup[],
+  name: string,
+): { health_bands: { green: number; yellow: number; red: number; unscored: number }; per_owner: OwnerLoad[] } {
+  const members = groups.filter((g) => g.computed === name);
+  const bands = { green: 0, yellow: 0, red: 0, unscored: 0 };
+  const owners = new Map<string, OwnerLoad & { first_id: string }>();
+  for (const m of members) {
+    const band = m.health_band as keyof typeof bands | null;
+    bands[band && band in bands ? band : "unscored"] += m.accounts;
+    const key = m.owner_user_id ?? "";
+    const o = owners.get(key) ?? {
+      owner_user_id: m.owner_user_id,
+      owner_name: m.owner_name,
+      accounts: 0,
+      arr: 0,
+      first_id: m.first_id,
+    };
+    o.accounts += m.accounts;
+    o.arr += m.arr;
+    if (m.first_id < o.first_id) o.first_id = m.first_id;
+    owners.set(key, o);
   }
-}
-
-/** Rule index standing for a catch-all definition in a {@link matchCodeSql} code. */
-export const CATCH_ALL_CODE = 99;
-
-/**
- * SQL for {@link firstMatch} as one code: definition index × 100 + rule index (99 for a
- * catch-all), NULL when no definition matches. `facts` maps each field a rule uses to its SQL.
- */
-export function matchCodeSql(
-  definitions: readonly { rules: readonly Rule[] }[],
-  facts: Partial<Record<RuleField, string>>,
-): string {
-  const arms: string[] = [];
-  for (const [d, def] of definitions.entries()) {
-    if (def.rules.length === 0) {
-      arms.push(`WHEN 1 THEN ${d * 100 + CATCH_ALL_CODE}`);
-      break;
-    }
-    for (const [r, rule] of def.rules.entries()) {
-      const expr = facts[rule.field];
-      if (expr === undefined) throw new Error(`no SQL for the fact ${rule.field}`);
-      arms.push(`WHEN ${ruleSql(rule, expr)} THEN ${d * 100 + r}`);
-    }
-  }
-  return arms.length ? `(CASE ${arms.join(" ")} END)` : "NULL";
-}
-
-/** SQL naming the definition of a {@link matchCodeSql} code (NULL for none). */
-export function matchNameSql(definitions: readonly { name: string }[], code: string): string {
-  if (definitions.length === 0) return "NULL";
-  return `(CASE ${code} / 100 ${definitions.map((d, i) => `WHEN ${i} THEN ${sqlText(d.name)}`).join(" ")} END)`;
+  return {
+    health_bands: bands,
+    per_owner: [...owners.values()]
+      .sort((a, b) => b.arr - a.arr || a.accounts - b.accounts || (a.first_id < b.first_id ? -1 : 1))
+      .map(({ first_id: _, ...o }) => o),
+  };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { mean, median } from "../../../platform/lib/stats";
 import { featureAdoption, featureGaps } from "./adoption";
 import { bestChannel, channelRates, isQuiet, meanGapDays, weekdayShares } from "./engagement";
-import { changePct, licenseUtilization, mean, median, summarizeUsage, usageWindows } from "./usage-metrics";
+import { changePct, licenseUtilization, summarizeUsage, usageWindows } from "./usage-metrics";
 
 describe("usage metrics", () => {
   it("summarizes daily rollups into DAU, WAU, MAU and stickiness", () => {
