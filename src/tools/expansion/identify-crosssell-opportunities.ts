@@ -1,10 +1,13 @@
 import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
-import { defineTool } from "../../platform/mcp/define-tool";
+import { round } from "../../platform/lib/stats";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
 import { type AssociationRule, associationRules } from "./domain/association";
+import { matchesFilters, rankedPage } from "./domain/book";
 import {
   bestRule,
+  type CrossSellWeights,
   crossSellScore,
   DEFAULT_CROSSSELL_WEIGHTS,
   expectedArr,
@@ -12,18 +15,14 @@ import {
   ownerSeatShareMedians,
   seatsBasisOfShare,
 } from "./domain/crosssell";
+import { type OpenDealIndex, openDealIndex, type SameDealRule } from "./domain/opportunities";
+import { accountFilters, type Book, loadBook } from "./queries/book";
 import {
-  accountFilters,
-  type Book,
   createArgs,
   createdOpportunitiesField,
   createOpportunities,
-  loadBook,
-  matchesFilters,
-  openOpportunityIndex,
-  rankedPage,
-  type SameDealRule,
-} from "./queries/book";
+  openOpportunitiesOfKind,
+} from "./queries/opportunities";
 
 /** The `source` stored on opportunities this tool creates. */
 export const CROSSSELL_SOURCE = "crosssell_affinity";
@@ -73,83 +72,8 @@ const candidateSchema = z.object({
 
 type Candidate = z.infer<typeof candidateSchema>;
 
-const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
-
-/** The affinity analysis of the whole book: baskets, rules, and every account's candidates. */
-function analyze(
-  book: Book,
-  thresholds: { minSupport: number; minConfidence: number },
-  weights: typeof DEFAULT_CROSSSELL_WEIGHTS,
-  open: { find(accountId: string, productId: string): string | null },
-) {
-  const owning = book.accounts.filter((a) => a.items.length > 0);
-  const sellable = new Set(
-    [...book.products.values()].filter((p) => p.kind === "add_on" || p.kind === "service").map((p) => p.id),
-  );
-  const rules = associationRules(
-    owning.map((a) => a.items.map((i) => i.product_id)),
-    thresholds,
-    sellable,
-  );
-  const name = (id: string) => book.products.get(id)?.name ?? id;
-  const ruleOut = (r: AssociationRule) => ({
-    antecedent_product_id: r.antecedent,
-    antecedent_name: name(r.antecedent),
-    consequent_product_id: r.consequent,
-    consequent_name: name(r.consequent),
-    accounts_with_both: r.accounts_with_both,
-    accounts_with_antecedent: r.accounts_with_antecedent,
-    accounts_with_consequent: r.accounts_with_consequent,
-    support: round4(r.support),
-    confidence: round4(r.confidence),
-    lift: round4(r.lift),
-  });
-  // One answer object per rule, shared by its candidates.
-  const ruleOuts = new Map(rules.map((r) => [r, ruleOut(r)]));
-  const ownedSets = new Map(owning.map((a) => [a.id, new Set(a.items.map((i) => i.product_id))]));
-  const shareMedians = ownerSeatShareMedians(owning);
-  const lookalikes = lookalikeCounts(owning.map((a) => ({ ...a, products: ownedSets.get(a.id) ?? new Set<string>() })));
-  const candidates: Candidate[] = [];
-  for (const a of owning) {
-    if (a.health_band === "red") continue;
-    const owned = ownedSets.get(a.id) ?? new Set<string>();
-    for (const productId of sellable) {
-      if (owned.has(productId)) continue;
-      const rule = bestRule(owned, productId, rules);
-      if (!rule) continue;
-      const product = book.products.get(productId);
-      if (!product) continue;
-      const peers = lookalikes.get(a.id);
-      const peerCount = peers?.lookalikes ?? 0;
-      const peersOwning = peers?.owning(productId) ?? 0;
-      const adoption = peerCount > 0 ? peersOwning / peerCount : 0;
-      const seats = seatsBasisOfShare(a.seats, shareMedians.get(productId) ?? null);
-      candidates.push({
-        account_id: a.id,
-        name: a.name,
-        segment: a.segment,
-        owner_user_id: a.owner_user_id,
-        health_band: a.health_band,
-        product_id: productId,
-        product_name: product.name,
-        product_kind: product.kind,
-        price: product.price,
-        rule: ruleOuts.get(rule) ?? ruleOut(rule),
-        lookalikes: peerCount,
-        lookalikes_owning: peersOwning,
-        lookalike_adoption: round4(adoption),
-        seats_basis: seats,
-        expected_arr: expectedArr(product.price, seats, rule.confidence),
-        score: crossSellScore(rule.confidence, rule.lift, adoption, weights),
-        open_opportunity_id: open.find(a.id, productId),
-      });
-    }
-  }
-  return { accountsCounted: owning.length, rules: [...ruleOuts.values()], candidates };
-}
-
 /** Product affinity rules, cross-sell candidates with look-alikes, and their opportunities. */
-export const identifyCrosssellOpportunities = defineTool({
+export const identifyCrosssellOpportunities = defineActionTool({
   name: "identify_crosssell_opportunities",
   title: "Cross-sell opportunities",
   toolset: "expansion",
@@ -208,181 +132,303 @@ export const identifyCrosssellOpportunities = defineTool({
       .describe("create with account_ids: accounts without a candidate."),
   },
   minRole: "viewer",
-  actions: { rules: { writes: false }, list: { writes: false }, create: { writes: true, role: "csm" } },
   examples: [
     { title: "Products bought together", args: () => ({ action: "rules" }) },
     { title: "Cross-sell candidates", args: () => ({ action: "list" }) },
     { title: "Cross-sell candidates of a segment", args: (ids) => ({ action: "list", segment: ids.segment }) },
   ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  async handler(args, ctx) {
-    const [book, open] = await Promise.all([loadBook(ctx), openOpportunityIndex(ctx, SAME_CROSSSELL)]);
-    const analysis = analyze(
-      book,
-      { minSupport: args.min_support, minConfidence: args.min_confidence },
-      args.weights ?? DEFAULT_CROSSSELL_WEIGHTS,
-      open,
-    );
-    const inScope = analysis.candidates.filter(
-      (c) =>
-        matchesFilters(c, args) &&
-        (args.product_id === undefined || c.product_id === args.product_id) &&
-        c.score >= args.min_score,
-    );
-    const sortValue = (c: Candidate) => (args.sort === "expected_arr" ? c.expected_arr : c.score);
-    const candidateKey = (c: Candidate) => `${c.account_id}|${c.product_id}`;
-    // Sort keys are taken once per candidate, not once per comparison.
-    const sorted = inScope
-      .map((c) => ({ c, value: sortValue(c), key: candidateKey(c) }))
-      .sort((a, b) => b.value - a.value || a.key.localeCompare(b.key))
-      .map((k) => k.c);
-    const base = {
-      accounts_counted: analysis.accountsCounted,
-      min_support: args.min_support,
-      min_confidence: args.min_confidence,
-      rules_found: analysis.rules.length,
-      candidates_found: inScope.length,
-      total_expected_arr: inScope.reduce((s, c) => s + c.expected_arr, 0),
-    };
-    const basis = `${analysis.accountsCounted} accounts, support ≥ ${args.min_support}, confidence ≥ ${args.min_confidence}`;
-
-    if (args.action === "rules") {
-      const ruleKey = (r: z.infer<typeof ruleSchema>) => `${r.antecedent_product_id}|${r.consequent_product_id}`;
-      const rules = [...analysis.rules].sort((a, b) => b.lift - a.lift || ruleKey(a).localeCompare(ruleKey(b)));
-      const fingerprint = queryFingerprint(["crosssell-rules", args.min_support, args.min_confidence]);
-      const { page, next } = rankedPage(
-        rules,
-        (r) => ({ value: r.lift, id: ruleKey(r) }),
-        fingerprint,
-        args.limit,
-        args.cursor,
-      );
-      return {
-        data: { action: "rules" as const, ...base, rules: page, next_cursor: next },
-        text: [
-          `${rules.length} product affinity rules (${basis}).`,
-          markdownTable(
-            ["If owns", "Then owns", "Both", "Support", "Confidence", "Lift"],
-            page.map((r) => [
-              r.antecedent_name,
-              r.consequent_name,
-              r.accounts_with_both,
-              r.support,
-              r.confidence,
-              r.lift,
-            ]),
-          ),
-        ].join("\n"),
-      };
-    }
-
-    if (args.action === "create") {
-      const notQualified: { account_id: string; reason: string }[] = [];
-      let chosen: Candidate[];
-      if (args.account_ids) {
-        chosen = [];
-        const known = new Set(book.accounts.map((a) => a.id));
-        for (const id of [...new Set(args.account_ids)]) {
-          const best = sorted.find((c) => c.account_id === id);
-          if (best) chosen.push(best);
-          else
-            notQualified.push({
-              account_id: id,
-              reason: known.has(id)
-                ? "no cross-sell candidate (red band, owns every product with a rule, or below the filters)"
-                : "not an active account of this workspace",
-            });
-        }
-      } else {
-        chosen = sorted.slice(0, args.top);
-      }
-      const created = await createOpportunities(
-        ctx,
-        SAME_CROSSSELL,
-        CROSSSELL_SOURCE,
-        chosen.map((c) => ({
-          account_id: c.account_id,
-          product_id: c.product_id,
-          name: `${c.name}: ${c.product_name}`,
-          amount: c.expected_arr,
-          score: c.score,
-        })),
-      );
-      const byKey = new Map(chosen.map((c) => [candidateKey(c), c]));
-      const createdOut = created.map((r) => {
-        const c = byKey.get(`${r.account_id}|${r.product_id}`);
-        return {
-          opportunity_id: r.id,
-          account_id: r.account_id,
-          product_id: r.product_id,
-          amount: c?.expected_arr ?? 0,
-          score: c?.score ?? 0,
-        };
-      });
-      const createdKeys = new Set(created.map((r) => `${r.account_id}|${r.product_id}`));
-      const alreadyOpen = chosen
-        .filter((c) => !createdKeys.has(candidateKey(c)))
-        .map((c) => ({ account_id: c.account_id, product_id: c.product_id }));
-      ctx.audit({
-        action: "create_crosssell_opportunities",
-        targetType: "workspace",
-        targetId: ctx.principal.workspaceId,
-        details: { created: createdOut.map((c) => c.opportunity_id), already_open: alreadyOpen.length },
-      });
-      return {
-        data: {
-          action: "create" as const,
-          ...base,
-          created: createdOut,
-          already_open: alreadyOpen,
-          not_qualified: notQualified,
-        },
-        text: [
-          `Opened ${createdOut.length} cross-sell opportunities (${alreadyOpen.length} already open, ${notQualified.length} without a candidate).`,
-          markdownTable(
-            ["Opportunity", "Account", "Product", "Amount", "Score"],
-            createdOut.map((c) => [c.opportunity_id, c.account_id, c.product_id, c.amount, c.score]),
-          ),
-        ].join("\n"),
-      };
-    }
-
-    const fingerprint = queryFingerprint([
-      "crosssell-list",
-      args.min_support,
-      args.min_confidence,
-      args.segment,
-      args.owner,
-      args.product_id,
-      args.min_score,
-      args.sort,
-      args.weights,
-    ]);
-    const { page, next } = rankedPage(
-      sorted,
-      (c) => ({ value: sortValue(c), id: candidateKey(c) }),
-      fingerprint,
-      args.limit,
-      args.cursor,
-    );
-    return {
-      data: { action: "list" as const, ...base, candidates: page, next_cursor: next },
-      text: [
-        `${inScope.length} cross-sell candidates (${basis}); total expected ARR ${base.total_expected_arr}.`,
-        markdownTable(
-          ["Account", "Product", "Because owns", "Conf", "Lift", "Look-alikes", "Score", "Expected ARR"],
-          page.map((c) => [
-            c.name,
-            c.product_name,
-            c.rule.antecedent_name,
-            c.rule.confidence,
-            c.rule.lift,
-            `${c.lookalikes_owning}/${c.lookalikes}`,
-            c.score,
-            c.expected_arr,
-          ]),
-        ),
-      ].join("\n"),
-    };
+  commonFields: ["min_support", "min_confidence", "min_score", "sort", "top", "limit"],
+  actions: {
+    rules: {
+      writes: false,
+      fields: ["segment", "owner", "product_id", "weights", "cursor"],
+      run: (args, ctx) => listRules(ctx, args),
+    },
+    list: {
+      writes: false,
+      fields: ["segment", "owner", "product_id", "weights", "cursor"],
+      run: (args, ctx) => listCandidates(ctx, args),
+    },
+    create: {
+      writes: true,
+      role: "csm",
+      fields: ["segment", "owner", "product_id", "weights", "account_ids"],
+      run: (args, ctx) => createFromCandidates(ctx, args),
+    },
   },
 });
+
+interface CrossSellArgs {
+  min_support: number;
+  min_confidence: number;
+  segment?: string | undefined;
+  owner?: string | undefined;
+  product_id?: string | undefined;
+  min_score: number;
+  sort: "score" | "expected_arr";
+  weights?: CrossSellWeights | undefined;
+  account_ids?: string[] | undefined;
+  top: number;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+const candidateKey = (c: Candidate) => `${c.account_id}|${c.product_id}`;
+
+/** The value candidates are ranked by: score or expected ARR. */
+function sortValueOf(args: Pick<CrossSellArgs, "sort">) {
+  return (c: Candidate) => (args.sort === "expected_arr" ? c.expected_arr : c.score);
+}
+
+/** The analysis of the book, the candidates in scope ranked, and the figures every action answers. */
+async function analyzeBook(ctx: ToolContext, args: CrossSellArgs) {
+  const db = ctx.env.DB;
+  const ws = ctx.principal.workspaceId;
+  const [book, open] = await Promise.all([loadBook(db, ws), openOpportunitiesOfKind(db, ws, SAME_CROSSSELL.kind)]);
+  const analysis = analyze(
+    book,
+    { minSupport: args.min_support, minConfidence: args.min_confidence },
+    args.weights ?? DEFAULT_CROSSSELL_WEIGHTS,
+    openDealIndex(open, SAME_CROSSSELL),
+  );
+  const inScope = analysis.candidates.filter(
+    (c) =>
+      matchesFilters(c, args) &&
+      (args.product_id === undefined || c.product_id === args.product_id) &&
+      c.score >= args.min_score,
+  );
+  const sortValue = sortValueOf(args);
+  // Sort keys are taken once per candidate, not once per comparison.
+  const sorted = inScope
+    .map((c) => ({ c, value: sortValue(c), key: candidateKey(c) }))
+    .sort((a, b) => b.value - a.value || a.key.localeCompare(b.key))
+    .map((k) => k.c);
+  const base = {
+    accounts_counted: analysis.accountsCounted,
+    min_support: args.min_support,
+    min_confidence: args.min_confidence,
+    rules_found: analysis.rules.length,
+    candidates_found: inScope.length,
+    total_expected_arr: inScope.reduce((s, c) => s + c.expected_arr, 0),
+  };
+  const basis = `${analysis.accountsCounted} accounts, support ≥ ${args.min_support}, confidence ≥ ${args.min_confidence}`;
+  return { book, analysis, sorted, base, basis };
+}
+
+async function listRules(ctx: ToolContext, args: CrossSellArgs) {
+  const { analysis, base, basis } = await analyzeBook(ctx, args);
+  const ruleKey = (r: z.infer<typeof ruleSchema>) => `${r.antecedent_product_id}|${r.consequent_product_id}`;
+  const rules = [...analysis.rules].sort((a, b) => b.lift - a.lift || ruleKey(a).localeCompare(ruleKey(b)));
+  const fingerprint = queryFingerprint(["crosssell-rules", args.min_support, args.min_confidence]);
+  const { page, next } = rankedPage(
+    rules,
+    (r) => ({ value: r.lift, id: ruleKey(r) }),
+    fingerprint,
+    args.limit,
+    args.cursor,
+  );
+  return {
+    data: { action: "rules" as const, ...base, rules: page, next_cursor: next },
+    text: [
+      `${rules.length} product affinity rules (${basis}).`,
+      markdownTable(
+        ["If owns", "Then owns", "Both", "Support", "Confidence", "Lift"],
+        page.map((r) => [r.antecedent_name, r.consequent_name, r.accounts_with_both, r.support, r.confidence, r.lift]),
+      ),
+    ].join("\n"),
+  };
+}
+
+async function listCandidates(ctx: ToolContext, args: CrossSellArgs) {
+  const { sorted, base, basis } = await analyzeBook(ctx, args);
+  const fingerprint = queryFingerprint([
+    "crosssell-list",
+    args.min_support,
+    args.min_confidence,
+    args.segment,
+    args.owner,
+    args.product_id,
+    args.min_score,
+    args.sort,
+    args.weights,
+  ]);
+  const sortValue = sortValueOf(args);
+  const { page, next } = rankedPage(
+    sorted,
+    (c) => ({ value: sortValue(c), id: candidateKey(c) }),
+    fingerprint,
+    args.limit,
+    args.cursor,
+  );
+  return {
+    data: { action: "list" as const, ...base, candidates: page, next_cursor: next },
+    text: [
+      `${base.candidates_found} cross-sell candidates (${basis}); total expected ARR ${base.total_expected_arr}.`,
+      markdownTable(
+        ["Account", "Product", "Because owns", "Conf", "Lift", "Look-alikes", "Score", "Expected ARR"],
+        page.map((c) => [
+          c.name,
+          c.product_name,
+          c.rule.antecedent_name,
+          c.rule.confidence,
+          c.rule.lift,
+          `${c.lookalikes_owning}/${c.lookalikes}`,
+          c.score,
+          c.expected_arr,
+        ]),
+      ),
+    ].join("\n"),
+  };
+}
+
+/** The best candidate of each given account (the others with the reason), or the top N candidates. */
+function chooseCandidates(
+  book: Book,
+  sorted: readonly Candidate[],
+  args: CrossSellArgs,
+): { chosen: Candidate[]; notQualified: { account_id: string; reason: string }[] } {
+  const notQualified: { account_id: string; reason: string }[] = [];
+  if (!args.account_ids) return { chosen: sorted.slice(0, args.top), notQualified };
+  const chosen: Candidate[] = [];
+  const known = new Set(book.accounts.map((a) => a.id));
+  for (const id of [...new Set(args.account_ids)]) {
+    const best = sorted.find((c) => c.account_id === id);
+    if (best) chosen.push(best);
+    else
+      notQualified.push({
+        account_id: id,
+        reason: known.has(id)
+          ? "no cross-sell candidate (red band, owns every product with a rule, or below the filters)"
+          : "not an active account of this workspace",
+      });
+  }
+  return { chosen, notQualified };
+}
+
+async function createFromCandidates(ctx: ToolContext, args: CrossSellArgs) {
+  const { book, sorted, base } = await analyzeBook(ctx, args);
+  const { chosen, notQualified } = chooseCandidates(book, sorted, args);
+  const created = await createOpportunities(ctx.env.DB, ctx.principal.workspaceId, {
+    rule: SAME_CROSSSELL,
+    source: CROSSSELL_SOURCE,
+    proposals: chosen.map((c) => ({
+      account_id: c.account_id,
+      product_id: c.product_id,
+      name: `${c.name}: ${c.product_name}`,
+      amount: c.expected_arr,
+      score: c.score,
+    })),
+    now: ctx.now,
+  });
+  const byKey = new Map(chosen.map((c) => [candidateKey(c), c]));
+  const createdOut = created.map((r) => {
+    const c = byKey.get(`${r.account_id}|${r.product_id}`);
+    return {
+      opportunity_id: r.id,
+      account_id: r.account_id,
+      product_id: r.product_id,
+      amount: c?.expected_arr ?? 0,
+      score: c?.score ?? 0,
+    };
+  });
+  const createdKeys = new Set(created.map((r) => `${r.account_id}|${r.product_id}`));
+  const alreadyOpen = chosen
+    .filter((c) => !createdKeys.has(candidateKey(c)))
+    .map((c) => ({ account_id: c.account_id, product_id: c.product_id }));
+  ctx.audit({
+    action: "create_crosssell_opportunities",
+    targetType: "workspace",
+    targetId: ctx.principal.workspaceId,
+    details: { created: createdOut.map((c) => c.opportunity_id), already_open: alreadyOpen.length },
+  });
+  return {
+    data: {
+      action: "create" as const,
+      ...base,
+      created: createdOut,
+      already_open: alreadyOpen,
+      not_qualified: notQualified,
+    },
+    text: [
+      `Opened ${createdOut.length} cross-sell opportunities (${alreadyOpen.length} already open, ${notQualified.length} without a candidate).`,
+      markdownTable(
+        ["Opportunity", "Account", "Product", "Amount", "Score"],
+        createdOut.map((c) => [c.opportunity_id, c.account_id, c.product_id, c.amount, c.score]),
+      ),
+    ].join("\n"),
+  };
+}
+
+/** The affinity analysis of the whole book: baskets, rules, and every account's candidates. */
+function analyze(
+  book: Book,
+  thresholds: { minSupport: number; minConfidence: number },
+  weights: CrossSellWeights,
+  open: OpenDealIndex,
+) {
+  const owning = book.accounts.filter((a) => a.items.length > 0);
+  const sellable = new Set(
+    [...book.products.values()].filter((p) => p.kind === "add_on" || p.kind === "service").map((p) => p.id),
+  );
+  const rules = associationRules(
+    owning.map((a) => a.items.map((i) => i.product_id)),
+    thresholds,
+    sellable,
+  );
+  const name = (id: string) => book.products.get(id)?.name ?? id;
+  const ruleOut = (r: AssociationRule) => ({
+    antecedent_product_id: r.antecedent,
+    antecedent_name: name(r.antecedent),
+    consequent_product_id: r.consequent,
+    consequent_name: name(r.consequent),
+    accounts_with_both: r.accounts_with_both,
+    accounts_with_antecedent: r.accounts_with_antecedent,
+    accounts_with_consequent: r.accounts_with_consequent,
+    support: round(r.support, 4),
+    confidence: round(r.confidence, 4),
+    lift: round(r.lift, 4),
+  });
+  // One answer object per rule, shared by its candidates.
+  const ruleOuts = new Map(rules.map((r) => [r, ruleOut(r)]));
+  const ownedSets = new Map(owning.map((a) => [a.id, new Set(a.items.map((i) => i.product_id))]));
+  const shareMedians = ownerSeatShareMedians(owning);
+  const lookalikes = lookalikeCounts(owning.map((a) => ({ ...a, products: ownedSets.get(a.id) ?? new Set<string>() })));
+  const candidates: Candidate[] = [];
+  for (const a of owning) {
+    if (a.health_band === "red") continue;
+    const owned = ownedSets.get(a.id) ?? new Set<string>();
+    for (const productId of sellable) {
+      if (owned.has(productId)) continue;
+      const rule = bestRule(owned, productId, rules);
+      if (!rule) continue;
+      const product = book.products.get(productId);
+      if (!product) continue;
+      const peers = lookalikes.get(a.id);
+      const peerCount = peers?.lookalikes ?? 0;
+      const peersOwning = peers?.owning(productId) ?? 0;
+      const adoption = peerCount > 0 ? peersOwning / peerCount : 0;
+      const seats = seatsBasisOfShare(a.seats, shareMedians.get(productId) ?? null);
+      candidates.push({
+        account_id: a.id,
+        name: a.name,
+        segment: a.segment,
+        owner_user_id: a.owner_user_id,
+        health_band: a.health_band,
+        product_id: productId,
+        product_name: product.name,
+        product_kind: product.kind,
+        price: product.price,
+        rule: ruleOuts.get(rule) ?? ruleOut(rule),
+        lookalikes: peerCount,
+        lookalikes_owning: peersOwning,
+        lookalike_adoption: round(adoption, 4),
+        seats_basis: seats,
+        expected_arr: expectedArr(product.price, seats, rule.confidence),
+        score: crossSellScore(rule.confidence, rule.lift, adoption, weights),
+        open_opportunity_id: open.find(a.id, productId),
+      });
+    }
+  }
+  return { accountsCounted: owning.length, rules: [...ruleOuts.values()], candidates };
+}

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { round } from "../../platform/lib/stats";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
+import { type CatalogProduct, matchesFilters, planOf, rankedPage } from "./domain/book";
 import { ownerSeatShareMedians, seatsBasisOfShare } from "./domain/crosssell";
 import {
   DEFAULT_STAGE_PROBABILITIES,
@@ -16,21 +18,11 @@ import {
   weightedPipeline,
   whitespaceArr,
 } from "./domain/whitespace";
-import {
-  accountFilters,
-  type Book,
-  type BookAccount,
-  type CatalogProduct,
-  compareText,
-  loadBook,
-  matchesFilters,
-  planOf,
-  rankedPage,
-} from "./queries/book";
+import { accountFilters, type Book, type BookAccount, loadBook } from "./queries/book";
+import { type BuyingCommitteeRow, buyingCommitteeRoles } from "./queries/contacts";
+import { expansionPipeline, type PipelineOpportunityRow } from "./queries/opportunities";
 
 const ACTIONS = ["account", "list", "pipeline"] as const;
-/** Opportunity kinds that make up the expansion pipeline. */
-const PIPELINE_KINDS = ["expansion", "upsell", "cross_sell"] as const;
 
 const num = z.number();
 
@@ -103,61 +95,226 @@ const opportunitySchema = z.object({
   source: z.string(),
 });
 
-interface OpportunityRow {
-  id: string;
-  account_id: string;
-  account_name: string;
-  segment: string | null;
-  owner_user_id: string | null;
-  name: string;
-  kind: string;
-  stage: string;
-  amount: number;
-  probability: number | null;
-  close_date: string | null;
-  product_id: string | null;
-  source: string;
+/** Whitespace per account, stakeholder coverage, and the weighted expansion pipeline. */
+export const identifyExpansionOpportunities = defineActionTool({
+  name: "identify_expansion_opportunities",
+  title: "Expansion whitespace and pipeline",
+  toolset: "expansion",
+  description:
+    "Whitespace per active account and the open expansion pipeline. " +
+    "Products: add-ons and services of the catalog not on the account's active contracts (plans are upsell, see identify_upsell_opportunities), each valued at list price × seats basis (max(1, round(licensed seats × median share of licensed seats the product's owners buy))). " +
+    "Seats: potential = round(employees × the segment's median licensed seats / employees over its active accounts), gap = max(0, potential − licensed seats), valued at the plan's list price. " +
+    "Whitespace ARR = Σ unowned products' value + seat gap × plan list price. " +
+    "Stakeholder coverage among contacts who have not left: champion (is_champion or role champion), decision maker (is_decision_maker or role decision_maker), economic buyer (role economic_buyer); coverage = known / 3. " +
+    "Pipeline: open expansion, upsell and cross_sell opportunities of active accounts; probability = the stored one, else the stage default (identified 0.1, qualified 0.25, proposal 0.5, negotiation 0.75; override with stage_probabilities), else 0; weighted forecast = Σ amount × probability, by stage and by close month. " +
+    "action account: one account's whitespace. list: accounts ranked by whitespace ARR, paginated. pipeline: totals by stage and close month and the opportunities by weighted amount, paginated.",
+  input: {
+    action: z.enum(ACTIONS).describe("account, list or pipeline."),
+    account_id: z.string().min(1).max(100).optional().describe("account: the account's id."),
+    ...accountFilters,
+    stage_probabilities: z
+      .record(z.string().min(1).max(50), z.number().min(0).max(1))
+      .optional()
+      .describe("Stage → default win probability (0–1) for opportunities without one, merged over the defaults."),
+    limit: limitArg,
+    cursor: cursorArg,
+  },
+  output: {
+    action: z.enum(ACTIONS),
+    accounts_counted: z
+      .number()
+      .int()
+      .describe("account and list: active accounts in scope; pipeline: accounts with an open opportunity in scope."),
+    stage_probabilities: z.record(z.string(), num).describe("Stage defaults applied."),
+    account: whitespaceSchema.optional().describe("account: the account's whitespace."),
+    accounts: z.array(whitespaceSchema).optional().describe("list: this page."),
+    total_whitespace_arr: num.optional().describe("list: Σ whitespace ARR over the accounts in scope."),
+    pipeline: z
+      .object({ total: groupSchema, by_stage: z.array(groupSchema), by_close_month: z.array(groupSchema) })
+      .optional()
+      .describe("pipeline: totals; close month is YYYY-MM or none."),
+    opportunities: z.array(opportunitySchema).optional().describe("pipeline: this page, by weighted amount."),
+    next_cursor: nextCursorField.optional(),
+  },
+  examples: [
+    { title: "One account's expansion potential", args: (ids) => ({ action: "account", account_id: ids.accountId }) },
+    { title: "Expansion candidates", args: () => ({ action: "list" }) },
+    { title: "Expansion candidates of a segment", args: (ids) => ({ action: "list", segment: ids.segment }) },
+    { title: "The open expansion pipeline", args: () => ({ action: "pipeline" }) },
+  ],
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  commonFields: ["limit"],
+  actions: {
+    account: {
+      writes: false,
+      fields: ["account_id", "segment", "owner", "stage_probabilities"],
+      run: (args, ctx) => accountWhitespace(ctx, args),
+    },
+    list: {
+      writes: false,
+      fields: ["segment", "owner", "stage_probabilities", "cursor"],
+      run: (args, ctx) => listWhitespace(ctx, args),
+    },
+    pipeline: {
+      writes: false,
+      fields: ["segment", "owner", "stage_probabilities", "cursor"],
+      run: (args, ctx) => pipeline(ctx, args),
+    },
+  },
+});
+
+interface WhitespaceArgs {
+  account_id?: string | undefined;
+  segment?: string | undefined;
+  owner?: string | undefined;
+  stage_probabilities?: Record<string, number> | undefined;
+  limit: number;
+  cursor?: string | undefined;
 }
 
-/**
- * Open expansion, upsell and cross-sell opportunities of active accounts (opportunities_ws_kind),
- * or only those of `accountIds`.
- */
-async function loadPipeline(ctx: ToolContext, accountIds?: readonly string[]): Promise<OpportunityRow[]> {
-  // With account ids the rows come by account (opportunities_ws_account), not by kind over the workspace.
-  const scope = accountIds ? "AND o.account_id IN (SELECT value FROM json_each(?3)) AND +o.kind" : "AND o.kind";
-  const result = await ctx.env.DB.prepare(
-    `SELECT o.id, o.account_id, a.name AS account_name, a.segment, a.owner_user_id, o.name, o.kind, o.stage,
-            o.amount, o.probability, o.close_date, o.product_id, o.source
-       FROM opportunities o
-       JOIN accounts a ON a.workspace_id = o.workspace_id AND a.id = o.account_id
-      WHERE o.workspace_id = ?1 ${scope} IN (SELECT value FROM json_each(?2)) AND o.status = 'open'
-        AND a.status = 'active'`,
-  )
-    .bind(
-      ctx.principal.workspaceId,
-      JSON.stringify(PIPELINE_KINDS),
-      ...(accountIds ? [JSON.stringify(accountIds)] : []),
-    )
-    .all<OpportunityRow>();
-  // By id (the order sums are taken in), sorted here: a sort in the database would count every row again as read.
-  return result.results.sort((a, b) => compareText(a.id, b.id));
+/** The stage defaults merged with the caller's overrides. */
+function stageProbabilities(args: WhitespaceArgs): Record<string, number> {
+  return { ...DEFAULT_STAGE_PROBABILITIES, ...(args.stage_probabilities ?? {}) };
 }
 
-/** Which buying-committee roles each of the accounts has among its contacts who have not left. */
-async function loadStakeholders(ctx: ToolContext, accountIds: readonly string[]) {
-  const result = await ctx.env.DB.prepare(
-    `SELECT account_id,
-            max(is_champion = 1 OR role = 'champion') AS champion,
-            max(is_decision_maker = 1 OR role = 'decision_maker') AS decision_maker,
-            max(role = 'economic_buyer') AS economic_buyer
-       FROM contacts
-      WHERE workspace_id = ?1 AND left_at IS NULL AND account_id IN (SELECT value FROM json_each(?2))
-      GROUP BY account_id`,
-  )
-    .bind(ctx.principal.workspaceId, JSON.stringify(accountIds))
-    .all<{ account_id: string; champion: number; decision_maker: number; economic_buyer: number }>();
-  return new Map(result.results.map((r) => [r.account_id, r]));
+async function pipeline(ctx: ToolContext, args: WhitespaceArgs) {
+  const probabilities = stageProbabilities(args);
+  const pipelineRows = (await expansionPipeline(ctx.env.DB, ctx.principal.workspaceId)).filter((o) =>
+    matchesFilters(o, args),
+  );
+  const summary = weightedPipeline(pipelineRows, probabilities);
+  const rows = pipelineRows
+    .map((o) => {
+      const p = effectiveProbability(o, probabilities);
+      return {
+        opportunity_id: o.id,
+        account_id: o.account_id,
+        account_name: o.account_name,
+        name: o.name,
+        kind: o.kind,
+        stage: o.stage,
+        amount: o.amount,
+        probability: p.probability,
+        probability_basis: p.basis,
+        weighted: round(o.amount * p.probability),
+        close_date: o.close_date,
+        product_id: o.product_id,
+        source: o.source,
+      };
+    })
+    .sort((a, b) => b.weighted - a.weighted || a.opportunity_id.localeCompare(b.opportunity_id));
+  const fingerprint = queryFingerprint(["pipeline", args.segment, args.owner, probabilities]);
+  const { page, next } = rankedPage(
+    rows,
+    (r) => ({ value: r.weighted, id: r.opportunity_id }),
+    fingerprint,
+    args.limit,
+    args.cursor,
+  );
+  const accounts = new Set(pipelineRows.map((o) => o.account_id)).size;
+  return {
+    data: {
+      action: "pipeline" as const,
+      accounts_counted: accounts,
+      stage_probabilities: probabilities,
+      pipeline: summary,
+      opportunities: page,
+      next_cursor: next,
+    },
+    text: [
+      `Open expansion pipeline: ${summary.total.opportunities} opportunities on ${accounts} accounts, ${summary.total.amount} total, ${summary.total.weighted} weighted.`,
+      markdownTable(
+        ["Stage", "Opps", "Amount", "Weighted"],
+        summary.by_stage.map((g: PipelineGroup) => [g.key, g.opportunities, g.amount, g.weighted]),
+      ),
+    ].join("\n"),
+  };
+}
+
+async function accountWhitespace(ctx: ToolContext, args: WhitespaceArgs) {
+  const probabilities = stageProbabilities(args);
+  if (!args.account_id) throw notFoundHint();
+  const db = ctx.env.DB;
+  const ws = ctx.principal.workspaceId;
+  const [book, stakeholders, pipeline] = await Promise.all([
+    loadBook(db, ws),
+    buyingCommitteeRoles(db, ws, [args.account_id]),
+    expansionPipeline(db, ws, [args.account_id]),
+  ]);
+  const account = book.accounts.find((a) => a.id === args.account_id);
+  if (!account) throw notFound("active account", args.account_id);
+  const basis = whitespaceBasis(book);
+  const [w] = whitespaceOf(
+    basis,
+    [{ account, value: whitespaceValue(basis, account) }],
+    stakeholders,
+    // The segment and owner filters narrow the pipeline even here.
+    matchesFilters(account, args) ? pipeline : [],
+    probabilities,
+  );
+  if (!w) throw notFound("active account", args.account_id);
+  return {
+    data: { action: "account" as const, accounts_counted: 1, stage_probabilities: probabilities, account: w },
+    text: [
+      `${w.name}: whitespace ARR ${w.whitespace_arr} (${w.products_unowned.length} products not owned, seat gap ${w.seat_gap}); stakeholders ${w.stakeholders.missing.length === 0 ? "all known" : `missing ${w.stakeholders.missing.join(", ")}`}; open pipeline ${w.open_pipeline.amount} (${w.open_pipeline.weighted} weighted).`,
+      markdownTable(
+        ["Product not owned", "Kind", "Price", "Seats", "ARR"],
+        w.products_unowned.map((p) => [p.name, p.kind, p.price, p.seats_basis, p.arr]),
+      ),
+    ].join("\n"),
+  };
+}
+
+async function listWhitespace(ctx: ToolContext, args: WhitespaceArgs) {
+  const probabilities = stageProbabilities(args);
+  const db = ctx.env.DB;
+  const ws = ctx.principal.workspaceId;
+  // Every account in scope is valued for the ranking; stakeholders and pipeline only for the page.
+  const book = await loadBook(db, ws);
+  const basis = whitespaceBasis(book);
+  const all = book.accounts
+    .filter((a) => matchesFilters(a, args))
+    .map((account) => ({ account, value: whitespaceValue(basis, account) }))
+    .sort((a, b) => b.value.whitespace_arr - a.value.whitespace_arr || a.account.id.localeCompare(b.account.id));
+  const fingerprint = queryFingerprint(["whitespace", args.segment, args.owner, probabilities]);
+  const { page: pageRows, next } = rankedPage(
+    all,
+    (w) => ({ value: w.value.whitespace_arr, id: w.account.id }),
+    fingerprint,
+    args.limit,
+    args.cursor,
+  );
+  const pageIds = pageRows.map((w) => w.account.id);
+  const [stakeholders, pipeline] = await Promise.all([
+    buyingCommitteeRoles(db, ws, pageIds),
+    expansionPipeline(db, ws, pageIds),
+  ]);
+  const page = whitespaceOf(basis, pageRows, stakeholders, pipeline, probabilities);
+  const total = all.reduce((s, w) => s + w.value.whitespace_arr, 0);
+  return {
+    data: {
+      action: "list" as const,
+      accounts_counted: all.length,
+      stage_probabilities: probabilities,
+      accounts: page,
+      total_whitespace_arr: total,
+      next_cursor: next,
+    },
+    text: [
+      `${all.length} active accounts, whitespace ARR ${total} in total.`,
+      markdownTable(
+        ["Account", "Whitespace ARR", "Not owned", "Seat gap", "Stakeholders", "Open pipeline"],
+        page.map((w) => [
+          w.name,
+          w.whitespace_arr,
+          w.products_unowned.length,
+          w.seat_gap,
+          `${STAKEHOLDER_ROLES.length - w.stakeholders.missing.length}/${STAKEHOLDER_ROLES.length}`,
+          w.open_pipeline.amount,
+        ]),
+      ),
+    ].join("\n"),
+  };
 }
 
 /** What valuing any account's whitespace needs from the whole book, computed once per call. */
@@ -207,8 +364,8 @@ function whitespaceValue(basis: WhitespaceBasis, a: BookAccount) {
 function whitespaceOf(
   basis: WhitespaceBasis,
   ranked: readonly { account: BookAccount; value: ReturnType<typeof whitespaceValue> }[],
-  stakeholders: Awaited<ReturnType<typeof loadStakeholders>>,
-  pipeline: readonly OpportunityRow[],
+  stakeholders: ReadonlyMap<string, BuyingCommitteeRow>,
+  pipeline: readonly PipelineOpportunityRow[],
   probabilities: Readonly<Record<string, number>>,
 ): Whitespace[] {
   const { products } = basis.book;
@@ -244,204 +401,23 @@ function whitespaceOf(
         seats: i.seats,
       })),
       products_unowned: v.unowned,
-      catalog_coverage: sellable > 0 ? round4((sellable - v.unowned.length) / sellable) : 1,
+      catalog_coverage: sellable > 0 ? round((sellable - v.unowned.length) / sellable, 4) : 1,
       seats: a.seats,
       employees: a.employees,
-      seats_per_employee: v.ratio === undefined ? null : round4(v.ratio),
+      seats_per_employee: v.ratio === undefined ? null : round(v.ratio, 4),
       seat_potential: v.gap?.potential ?? null,
       seat_gap: v.seatGapCount,
       seat_gap_arr: v.seatGapCount * v.planPrice,
       whitespace_arr: v.whitespace_arr,
-      stakeholders: { ...presence, coverage: round4(coverage.coverage), missing: coverage.missing },
+      stakeholders: { ...presence, coverage: round(coverage.coverage, 4), missing: coverage.missing },
       open_pipeline: {
         opportunities: open.opportunities,
-        amount: round2(open.amount),
-        weighted: round2(open.weighted),
+        amount: round(open.amount),
+        weighted: round(open.weighted),
       },
     };
   });
 }
-
-const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
-const round2 = (v: number) => Math.round(v * 100) / 100;
-
-/** Whitespace per account, stakeholder coverage, and the weighted expansion pipeline. */
-export const identifyExpansionOpportunities = defineTool({
-  name: "identify_expansion_opportunities",
-  title: "Expansion whitespace and pipeline",
-  toolset: "expansion",
-  description:
-    "Whitespace per active account and the open expansion pipeline. " +
-    "Products: add-ons and services of the catalog not on the account's active contracts (plans are upsell, see identify_upsell_opportunities), each valued at list price × seats basis (max(1, round(licensed seats × median share of licensed seats the product's owners buy))). " +
-    "Seats: potential = round(employees × the segment's median licensed seats / employees over its active accounts), gap = max(0, potential − licensed seats), valued at the plan's list price. " +
-    "Whitespace ARR = Σ unowned products' value + seat gap × plan list price. " +
-    "Stakeholder coverage among contacts who have not left: champion (is_champion or role champion), decision maker (is_decision_maker or role decision_maker), economic buyer (role economic_buyer); coverage = known / 3. " +
-    "Pipeline: open expansion, upsell and cross_sell opportunities of active accounts; probability = the stored one, else the stage default (identified 0.1, qualified 0.25, proposal 0.5, negotiation 0.75; override with stage_probabilities), else 0; weighted forecast = Σ amount × probability, by stage and by close month. " +
-    "action account: one account's whitespace. list: accounts ranked by whitespace ARR, paginated. pipeline: totals by stage and close month and the opportunities by weighted amount, paginated.",
-  input: {
-    action: z.enum(ACTIONS).describe("account, list or pipeline."),
-    account_id: z.string().min(1).max(100).optional().describe("account: the account's id."),
-    ...accountFilters,
-    stage_probabilities: z
-      .record(z.string().min(1).max(50), z.number().min(0).max(1))
-      .optional()
-      .describe("Stage → default win probability (0–1) for opportunities without one, merged over the defaults."),
-    limit: limitArg,
-    cursor: cursorArg,
-  },
-  output: {
-    action: z.enum(ACTIONS),
-    accounts_counted: z
-      .number()
-      .int()
-      .describe("account and list: active accounts in scope; pipeline: accounts with an open opportunity in scope."),
-    stage_probabilities: z.record(z.string(), num).describe("Stage defaults applied."),
-    account: whitespaceSchema.optional().describe("account: the account's whitespace."),
-    accounts: z.array(whitespaceSchema).optional().describe("list: this page."),
-    total_whitespace_arr: num.optional().describe("list: Σ whitespace ARR over the accounts in scope."),
-    pipeline: z
-      .object({ total: groupSchema, by_stage: z.array(groupSchema), by_close_month: z.array(groupSchema) })
-      .optional()
-      .describe("pipeline: totals; close month is YYYY-MM or none."),
-    opportunities: z.array(opportunitySchema).optional().describe("pipeline: this page, by weighted amount."),
-    next_cursor: nextCursorField.optional(),
-  },
-  examples: [
-    { title: "One account's expansion potential", args: (ids) => ({ action: "account", account_id: ids.accountId }) },
-    { title: "Expansion candidates", args: () => ({ action: "list" }) },
-    { title: "Expansion candidates of a segment", args: (ids) => ({ action: "list", segment: ids.segment }) },
-    { title: "The open expansion pipeline", args: () => ({ action: "pipeline" }) },
-  ],
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  async handler(args, ctx) {
-    const probabilities = { ...DEFAULT_STAGE_PROBABILITIES, ...(args.stage_probabilities ?? {}) };
-    if (args.action === "pipeline") {
-      const pipelineRows = (await loadPipeline(ctx)).filter((o) => matchesFilters(o, args));
-      const summary = weightedPipeline(pipelineRows, probabilities);
-      const rows = pipelineRows
-        .map((o) => {
-          const p = effectiveProbability(o, probabilities);
-          return {
-            opportunity_id: o.id,
-            account_id: o.account_id,
-            account_name: o.account_name,
-            name: o.name,
-            kind: o.kind,
-            stage: o.stage,
-            amount: o.amount,
-            probability: p.probability,
-            probability_basis: p.basis,
-            weighted: round2(o.amount * p.probability),
-            close_date: o.close_date,
-            product_id: o.product_id,
-            source: o.source,
-          };
-        })
-        .sort((a, b) => b.weighted - a.weighted || a.opportunity_id.localeCompare(b.opportunity_id));
-      const fingerprint = queryFingerprint(["pipeline", args.segment, args.owner, probabilities]);
-      const { page, next } = rankedPage(
-        rows,
-        (r) => ({ value: r.weighted, id: r.opportunity_id }),
-        fingerprint,
-        args.limit,
-        args.cursor,
-      );
-      const accounts = new Set(pipelineRows.map((o) => o.account_id)).size;
-      return {
-        data: {
-          action: "pipeline" as const,
-          accounts_counted: accounts,
-          stage_probabilities: probabilities,
-          pipeline: summary,
-          opportunities: page,
-          next_cursor: next,
-        },
-        text: [
-          `Open expansion pipeline: ${summary.total.opportunities} opportunities on ${accounts} accounts, ${summary.total.amount} total, ${summary.total.weighted} weighted.`,
-          markdownTable(
-            ["Stage", "Opps", "Amount", "Weighted"],
-            summary.by_stage.map((g: PipelineGroup) => [g.key, g.opportunities, g.amount, g.weighted]),
-          ),
-        ].join("\n"),
-      };
-    }
-
-    if (args.action === "account") {
-      if (!args.account_id) throw notFoundHint();
-      const [book, stakeholders, pipeline] = await Promise.all([
-        loadBook(ctx),
-        loadStakeholders(ctx, [args.account_id]),
-        loadPipeline(ctx, [args.account_id]),
-      ]);
-      const account = book.accounts.find((a) => a.id === args.account_id);
-      if (!account) throw notFound("active account", args.account_id);
-      const basis = whitespaceBasis(book);
-      const [ws] = whitespaceOf(
-        basis,
-        [{ account, value: whitespaceValue(basis, account) }],
-        stakeholders,
-        // The segment and owner filters narrow the pipeline even here.
-        matchesFilters(account, args) ? pipeline : [],
-        probabilities,
-      );
-      if (!ws) throw notFound("active account", args.account_id);
-      return {
-        data: { action: "account" as const, accounts_counted: 1, stage_probabilities: probabilities, account: ws },
-        text: [
-          `${ws.name}: whitespace ARR ${ws.whitespace_arr} (${ws.products_unowned.length} products not owned, seat gap ${ws.seat_gap}); stakeholders ${ws.stakeholders.missing.length === 0 ? "all known" : `missing ${ws.stakeholders.missing.join(", ")}`}; open pipeline ${ws.open_pipeline.amount} (${ws.open_pipeline.weighted} weighted).`,
-          markdownTable(
-            ["Product not owned", "Kind", "Price", "Seats", "ARR"],
-            ws.products_unowned.map((p) => [p.name, p.kind, p.price, p.seats_basis, p.arr]),
-          ),
-        ].join("\n"),
-      };
-    }
-
-    // Every account in scope is valued for the ranking; stakeholders and pipeline only for the page.
-    const book = await loadBook(ctx);
-    const basis = whitespaceBasis(book);
-    const all = book.accounts
-      .filter((a) => matchesFilters(a, args))
-      .map((account) => ({ account, value: whitespaceValue(basis, account) }))
-      .sort((a, b) => b.value.whitespace_arr - a.value.whitespace_arr || a.account.id.localeCompare(b.account.id));
-    const fingerprint = queryFingerprint(["whitespace", args.segment, args.owner, probabilities]);
-    const { page: pageRows, next } = rankedPage(
-      all,
-      (w) => ({ value: w.value.whitespace_arr, id: w.account.id }),
-      fingerprint,
-      args.limit,
-      args.cursor,
-    );
-    const pageIds = pageRows.map((w) => w.account.id);
-    const [stakeholders, pipeline] = await Promise.all([loadStakeholders(ctx, pageIds), loadPipeline(ctx, pageIds)]);
-    const page = whitespaceOf(basis, pageRows, stakeholders, pipeline, probabilities);
-    const total = all.reduce((s, w) => s + w.value.whitespace_arr, 0);
-    return {
-      data: {
-        action: "list" as const,
-        accounts_counted: all.length,
-        stage_probabilities: probabilities,
-        accounts: page,
-        total_whitespace_arr: total,
-        next_cursor: next,
-      },
-      text: [
-        `${all.length} active accounts, whitespace ARR ${total} in total.`,
-        markdownTable(
-          ["Account", "Whitespace ARR", "Not owned", "Seat gap", "Stakeholders", "Open pipeline"],
-          page.map((w) => [
-            w.name,
-            w.whitespace_arr,
-            w.products_unowned.length,
-            w.seat_gap,
-            `${STAKEHOLDER_ROLES.length - w.stakeholders.missing.length}/${STAKEHOLDER_ROLES.length}`,
-            w.open_pipeline.amount,
-          ]),
-        ),
-      ].join("\n"),
-    };
-  },
-});
 
 function notFoundHint() {
   return new ToolError("action account needs account_id; use list to find accounts by whitespace.");

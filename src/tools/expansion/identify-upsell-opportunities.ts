@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
-import { addDays, isoDay } from "../../platform/lib/time";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { round } from "../../platform/lib/stats";
+import { isoDay } from "../../platform/lib/time";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { ToolError } from "../../platform/mcp/errors";
 import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
+import { matchesFilters, planOf, rankedPage } from "./domain/book";
+import { type OpenDealIndex, openDealIndex, type SameDealRule } from "./domain/opportunities";
 import {
   DEFAULT_UPSELL_THRESHOLDS,
   DEFAULT_UPSELL_WEIGHTS,
@@ -13,21 +16,18 @@ import {
   nextPlanUp,
   p90ActiveUsers,
   type UpsellEvaluation,
+  type UpsellThresholds,
+  type UpsellWeights,
+  upsellWindows,
 } from "./domain/upsell";
+import { accountFilters, type Book, type BookAccount, loadBook } from "./queries/book";
 import {
-  accountFilters,
-  type Book,
-  type BookAccount,
   createArgs,
   createdOpportunitiesField,
   createOpportunities,
-  loadBook,
-  matchesFilters,
-  openOpportunityIndex,
-  planOf,
-  rankedPage,
-  type SameDealRule,
-} from "./queries/book";
+  openOpportunitiesOfKind,
+} from "./queries/opportunities";
+import { upsellUsage } from "./queries/usage";
 
 /** The `source` stored on opportunities this tool creates. */
 export const UPSELL_SOURCE = "upsell_signals";
@@ -94,184 +94,8 @@ const candidateSchema = z.object({
 
 type Candidate = z.infer<typeof candidateSchema>;
 
-interface UsageRow {
-  account_id: string;
-  peak: number | null;
-  p90: number | null;
-  events_recent: number;
-  events_prior: number;
-}
-
-/** Usage per active account over the recent and prior windows, and the plan-feature events in the recent one. */
-async function loadUsage(
-  ctx: ToolContext,
-  windowDays: number,
-  features: readonly string[],
-): Promise<{ usage: Map<string, UsageRow>; used: Map<string, string[]>; windows: Windows }> {
-  const today = isoDay(ctx.now);
-  const windows: Windows = {
-    recent_from: addDays(today, -windowDays),
-    recent_to: addDays(today, -1),
-    prior_from: addDays(today, -2 * windowDays),
-    prior_to: addDays(today, -windowDays - 1),
-  };
-  const ws = ctx.principal.workspaceId;
-  const [usage, used] = await ctx.env.DB.batch([
-    ctx.env.DB.prepare(
-      // Account by account along the primary key, in one scalar subquery each so no grouping
-      // sorts the window's rows: both windows' sums, the peak, and the recent days' active users
-      // (the p90 is taken from them here, not by a second read and sort per account).
-      `SELECT a.id AS account_id,
-              (SELECT json_array(max(CASE WHEN u.day >= ?2 THEN u.active_users END),
-                                 coalesce(sum(CASE WHEN u.day >= ?2 THEN u.events END), 0),
-                                 coalesce(sum(CASE WHEN u.day < ?2 THEN u.events END), 0),
-                                 json_group_array(u.active_users) FILTER (WHERE u.day >= ?2))
-                 FROM usage_daily u WHERE u.workspace_id = ?1 AND u.account_id = a.id AND u.day BETWEEN ?3 AND ?4) AS usage
-         FROM accounts a
-        WHERE a.workspace_id = ?1 AND a.status = 'active'`,
-    ).bind(ws, windows.recent_from, windows.prior_from, windows.recent_to),
-    ctx.env.DB.prepare(
-      // Driven from the plan features, so each reads its (workspace, feature, day) range, not the whole history.
-      `SELECT DISTINCT u.account_id, u.feature FROM json_each(?2) f
-         CROSS JOIN usage_feature_daily u ON u.workspace_id = ?1 AND u.feature = f.value AND u.day BETWEEN ?3 AND ?4
-        WHERE u.events > 0`,
-    ).bind(ws, JSON.stringify(features), windows.recent_from, windows.recent_to),
-  ]);
-  const usedByAccount = new Map<string, string[]>();
-  for (const r of (used?.results ?? []) as { account_id: string; feature: string }[]) {
-    const list = usedByAccount.get(r.account_id);
-    if (list) list.push(r.feature);
-    else usedByAccount.set(r.account_id, [r.feature]);
-  }
-  return {
-    usage: new Map(
-      ((usage?.results ?? []) as { account_id: string; usage: string }[]).map((r) => {
-        const [peak, eventsRecent, eventsPrior, recentUsers] = JSON.parse(r.usage) as [
-          number | null,
-          number,
-          number,
-          number[],
-        ];
-        return [
-          r.account_id,
-          {
-            account_id: r.account_id,
-            peak,
-            p90: p90ActiveUsers(recentUsers, windowDays),
-            events_recent: eventsRecent,
-            events_prior: eventsPrior,
-          },
-        ];
-      }),
-    ),
-    used: usedByAccount,
-    windows,
-  };
-}
-
-interface Windows {
-  recent_from: string;
-  recent_to: string;
-  prior_from: string;
-  prior_to: string;
-}
-
-/** Evaluates every active account of the book. */
-function evaluateBook(
-  book: Book,
-  usage: Map<string, UsageRow>,
-  used: Map<string, string[]>,
-  planFeatures: ReadonlyMap<string, ReadonlySet<string>>,
-  open: { find(accountId: string, productId: string): string | null },
-  settings: {
-    weights: typeof DEFAULT_UPSELL_WEIGHTS;
-    thresholds: typeof DEFAULT_UPSELL_THRESHOLDS;
-  },
-): Candidate[] {
-  const plans = [...book.products.values()].filter((p) => p.kind === "plan");
-  return book.accounts.map((a: BookAccount) => {
-    const plan = planOf(a, book.products);
-    const u = usage.get(a.id);
-    const discount = plan ? discountOffList([{ ...plan.item, price: plan.product.price }]) : 0;
-    const gated = plan ? gatedFeatures(used.get(a.id) ?? [], plan.product, plans, planFeatures) : [];
-    const evaluation: UpsellEvaluation = evaluateUpsell(
-      {
-        seats: a.seats,
-        p90ActiveUsers: u?.p90 ?? 0,
-        eventsRecent: u?.events_recent ?? 0,
-        eventsPrior: u?.events_prior ?? 0,
-        gatedFeatures: gated,
-        healthScore: a.health_score,
-        healthBand: a.health_band,
-        plan: plan?.product ?? null,
-        nextPlan: plan ? nextPlanUp(plan.product, plans) : null,
-        discount,
-      },
-      settings.weights,
-      settings.thresholds,
-    );
-    const c = evaluation.components;
-    const s = evaluation.suggestion;
-    return {
-      account_id: a.id,
-      name: a.name,
-      segment: a.segment,
-      owner_user_id: a.owner_user_id,
-      health_band: a.health_band,
-      health_score: a.health_score,
-      plan_product_id: plan?.product.id ?? null,
-      plan_name: plan?.product.name ?? null,
-      seats: a.seats,
-      peak_active_users: u?.peak ?? 0,
-      p90_active_users: u?.p90 ?? 0,
-      utilization: c.utilization === null ? null : round4(c.utilization),
-      events_recent: u?.events_recent ?? 0,
-      events_prior: u?.events_prior ?? 0,
-      growth: c.growth === null ? null : round4(c.growth),
-      gated_features: gated,
-      components: {
-        utilization: round4(c.utilization_normalized),
-        growth: round4(c.growth_normalized),
-        gated_features: round4(c.gated_features_normalized),
-        health: round4(c.health_normalized),
-      },
-      score: evaluation.score,
-      discount: round4(discount),
-      qualified: evaluation.qualified,
-      reason: evaluation.reason,
-      suggestion: s
-        ? {
-            kind: s.kind,
-            product_id: s.product.id,
-            product_name: s.product.name,
-            seats_after: s.seats_after,
-            seats_added: s.seats_added,
-            arr_uplift: s.arr_uplift,
-          }
-        : null,
-      open_opportunity_id: s ? open.find(a.id, s.product.id) : null,
-    };
-  });
-}
-
-const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
-
-/** Reads plan entitlements given as input, refusing ids that are not plan products. */
-function planFeatureMap(book: Book, given: Record<string, string[]> | undefined): Map<string, Set<string>> {
-  const map = new Map<string, Set<string>>();
-  for (const [productId, features] of Object.entries(given ?? {})) {
-    if (book.products.get(productId)?.kind !== "plan") {
-      throw new ToolError(
-        `plan_features key "${productId}" is not a plan product of this workspace; use the ids of products with kind plan.`,
-      );
-    }
-    map.set(productId, new Set(features));
-  }
-  return map;
-}
-
 /** Seat pressure, growth, gated features and health per account; the upsell candidates and their opportunities. */
-export const identifyUpsellOpportunities = defineTool({
+export const identifyUpsellOpportunities = defineActionTool({
   name: "identify_upsell_opportunities",
   title: "Upsell opportunities",
   toolset: "expansion",
@@ -354,7 +178,6 @@ export const identifyUpsellOpportunities = defineTool({
       .describe("create with account_ids: accounts that are not qualified candidates, with the reason."),
   },
   minRole: "viewer",
-  actions: { list: { writes: false }, create: { writes: true, role: "csm" } },
   examples: [
     { title: "Upsell candidates", args: () => ({ action: "list" }) },
     {
@@ -363,164 +186,341 @@ export const identifyUpsellOpportunities = defineTool({
     },
   ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  async handler(args, ctx) {
-    // Book, usage and open deals load together; the plan features are checked against the book after.
-    const features = [...new Set(Object.values(args.plan_features ?? {}).flat())];
-    const [book, { usage, used, windows }, open] = await Promise.all([
-      loadBook(ctx),
-      loadUsage(ctx, args.window_days, features),
-      openOpportunityIndex(ctx, SAME_UPSELL),
-    ]);
-    const planFeatures = planFeatureMap(book, args.plan_features);
-    const all = evaluateBook(book, usage, used, planFeatures, open, {
-      weights: args.weights ?? DEFAULT_UPSELL_WEIGHTS,
-      thresholds: {
-        nearLimitUtilization: args.near_limit_utilization,
-        targetUtilization: args.target_utilization,
-        yellowMinScore: args.yellow_min_score,
-      },
-    });
-    const inScope = all.filter((c) => matchesFilters(c, args));
-    const qualifiedRows = inScope.filter((c) => c.qualified && c.score >= args.min_score);
-    const excluded: Record<string, number> = {};
-    for (const c of inScope) {
-      if (c.qualified && c.score >= args.min_score) continue;
-      const reason = c.reason ?? `score below ${args.min_score}`;
-      excluded[reason] = (excluded[reason] ?? 0) + 1;
-    }
-    const sortValue = (c: Candidate) => (args.sort === "uplift" ? (c.suggestion?.arr_uplift ?? 0) : c.score);
-    const sorted = (rows: Candidate[]) =>
-      [...rows].sort((a, b) => sortValue(b) - sortValue(a) || a.account_id.localeCompare(b.account_id));
-    const base = {
-      windows,
-      accounts_counted: all.length,
-      qualified: qualifiedRows.length,
-      excluded,
-      gated_features_basis: planFeatures.size > 0 ? ("plan_features" as const) : ("not_configured" as const),
-      total_arr_uplift: qualifiedRows.reduce((s, c) => s + (c.suggestion?.arr_uplift ?? 0), 0),
-    };
-
-    if (args.action === "create") {
-      const notQualified: { account_id: string; reason: string }[] = [];
-      let chosen: Candidate[];
-      if (args.account_ids) {
-        const byId = new Map(all.map((c) => [c.account_id, c]));
-        chosen = [];
-        for (const id of [...new Set(args.account_ids)]) {
-          const c = byId.get(id);
-          if (!c) notQualified.push({ account_id: id, reason: "not an active account of this workspace" });
-          else if (!c.qualified) notQualified.push({ account_id: id, reason: c.reason ?? "not qualified" });
-          else if (c.score < args.min_score)
-            notQualified.push({ account_id: id, reason: `score below ${args.min_score}` });
-          else chosen.push(c);
-        }
-      } else {
-        chosen = sorted(qualifiedRows).slice(0, args.top);
-      }
-      const created = await createOpportunities(
-        ctx,
-        SAME_UPSELL,
-        UPSELL_SOURCE,
-        chosen.flatMap((c) =>
-          c.suggestion
-            ? [
-                {
-                  account_id: c.account_id,
-                  product_id: c.suggestion.product_id,
-                  name:
-                    c.suggestion.kind === "next_plan"
-                      ? `${c.name}: upgrade to ${c.suggestion.product_name} (${c.suggestion.seats_after} seats)`
-                      : `${c.name}: +${c.suggestion.seats_added} ${c.suggestion.product_name} seats`,
-                  amount: c.suggestion.arr_uplift,
-                  score: c.score,
-                },
-              ]
-            : [],
-        ),
-      );
-      const createdKeys = new Set(created.map((r) => `${r.account_id}|${r.product_id}`));
-      const byKey = new Map(chosen.map((c) => [`${c.account_id}|${c.suggestion?.product_id}`, c]));
-      const createdOut = created.map((r) => {
-        const c = byKey.get(`${r.account_id}|${r.product_id}`);
-        return {
-          opportunity_id: r.id,
-          account_id: r.account_id,
-          product_id: r.product_id,
-          amount: c?.suggestion?.arr_uplift ?? 0,
-          score: c?.score ?? 0,
-        };
-      });
-      const alreadyOpen = chosen
-        .filter((c) => c.suggestion && !createdKeys.has(`${c.account_id}|${c.suggestion.product_id}`))
-        .map((c) => ({ account_id: c.account_id, product_id: c.suggestion?.product_id ?? "" }));
-      ctx.audit({
-        action: "create_upsell_opportunities",
-        targetType: "workspace",
-        targetId: ctx.principal.workspaceId,
-        details: { created: createdOut.map((c) => c.opportunity_id), already_open: alreadyOpen.length },
-      });
-      return {
-        data: {
-          action: "create" as const,
-          ...base,
-          created: createdOut,
-          already_open: alreadyOpen,
-          not_qualified: notQualified,
-        },
-        text: [
-          `Opened ${createdOut.length} upsell opportunities (${alreadyOpen.length} already open, ${notQualified.length} not qualified).`,
-          markdownTable(
-            ["Opportunity", "Account", "Product", "Amount", "Score"],
-            createdOut.map((c) => [c.opportunity_id, c.account_id, c.product_id, c.amount, c.score]),
-          ),
-        ].join("\n"),
-      };
-    }
-
-    const listed = sorted(args.include_unqualified ? inScope : qualifiedRows);
-    const fingerprint = queryFingerprint([
-      "upsell",
-      args.segment,
-      args.owner,
-      args.min_score,
-      args.sort,
-      args.include_unqualified,
-      args.window_days,
-      args.near_limit_utilization,
-      args.target_utilization,
-      args.yellow_min_score,
-      args.weights,
-      args.plan_features,
-    ]);
-    const { page, next } = rankedPage(
-      listed,
-      (c) => ({ value: sortValue(c), id: c.account_id }),
-      fingerprint,
-      args.limit,
-      args.cursor,
-    );
-    return {
-      data: { action: "list" as const, ...base, candidates: page, next_cursor: next },
-      text: [
-        `${base.qualified} upsell candidates of ${all.length} active accounts (window ${windows.recent_from}..${windows.recent_to}); total uplift ${base.total_arr_uplift}.`,
-        markdownTable(
-          ["Account", "Band", "Util", "Growth", "Gated", "Score", "Suggestion", "Uplift"],
-          page.map((c) => [
-            c.name,
-            c.health_band,
-            c.utilization === null ? null : `${Math.round(c.utilization * 100)}%`,
-            c.growth === null ? null : `${Math.round(c.growth * 100)}%`,
-            c.gated_features.length,
-            c.score,
-            c.suggestion
-              ? c.suggestion.kind === "next_plan"
-                ? `→ ${c.suggestion.product_name}`
-                : `+${c.suggestion.seats_added} seats`
-              : (c.reason ?? null),
-            c.suggestion?.arr_uplift ?? null,
-          ]),
-        ),
-      ].join("\n"),
-    };
+  commonFields: [
+    "min_score",
+    "sort",
+    "include_unqualified",
+    "window_days",
+    "near_limit_utilization",
+    "target_utilization",
+    "yellow_min_score",
+    "top",
+    "limit",
+  ],
+  actions: {
+    list: {
+      writes: false,
+      fields: ["segment", "owner", "weights", "plan_features", "cursor"],
+      run: (args, ctx) => listCandidates(ctx, args),
+    },
+    create: {
+      writes: true,
+      role: "csm",
+      fields: ["segment", "owner", "weights", "plan_features", "account_ids"],
+      run: (args, ctx) => createFromCandidates(ctx, args),
+    },
   },
 });
+
+interface UpsellArgs {
+  segment?: string | undefined;
+  owner?: string | undefined;
+  min_score: number;
+  sort: "score" | "uplift";
+  include_unqualified: boolean;
+  window_days: number;
+  near_limit_utilization: number;
+  target_utilization: number;
+  yellow_min_score: number;
+  weights?: UpsellWeights | undefined;
+  plan_features?: Record<string, string[]> | undefined;
+  account_ids?: string[] | undefined;
+  top: number;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** Every active account evaluated, those in scope, the qualified ones and the figures both actions answer. */
+async function evaluateCandidates(ctx: ToolContext, args: UpsellArgs) {
+  const db = ctx.env.DB;
+  const ws = ctx.principal.workspaceId;
+  const windows = upsellWindows(isoDay(ctx.now), args.window_days);
+  // Book, usage and open deals load together; the plan features are checked against the book after.
+  const features = [...new Set(Object.values(args.plan_features ?? {}).flat())];
+  const [book, { usage, used }, open] = await Promise.all([
+    loadBook(db, ws),
+    upsellUsage(db, ws, windows, features),
+    openOpportunitiesOfKind(db, ws, SAME_UPSELL.kind),
+  ]);
+  const planFeatures = planFeatureMap(book, args.plan_features);
+  const usedByAccount = new Map<string, string[]>();
+  for (const r of used) {
+    const list = usedByAccount.get(r.account_id);
+    if (list) list.push(r.feature);
+    else usedByAccount.set(r.account_id, [r.feature]);
+  }
+  const usageByAccount = new Map(
+    usage.map((u) => [u.account_id, { ...u, p90: p90ActiveUsers(u.recent_active_users, args.window_days) }]),
+  );
+  const all = evaluateBook(book, usageByAccount, usedByAccount, planFeatures, openDealIndex(open, SAME_UPSELL), {
+    weights: args.weights ?? DEFAULT_UPSELL_WEIGHTS,
+    thresholds: {
+      nearLimitUtilization: args.near_limit_utilization,
+      targetUtilization: args.target_utilization,
+      yellowMinScore: args.yellow_min_score,
+    },
+  });
+  const inScope = all.filter((c) => matchesFilters(c, args));
+  const qualifiedRows = inScope.filter((c) => c.qualified && c.score >= args.min_score);
+  const excluded: Record<string, number> = {};
+  for (const c of inScope) {
+    if (c.qualified && c.score >= args.min_score) continue;
+    const reason = c.reason ?? `score below ${args.min_score}`;
+    excluded[reason] = (excluded[reason] ?? 0) + 1;
+  }
+  const base = {
+    windows,
+    accounts_counted: all.length,
+    qualified: qualifiedRows.length,
+    excluded,
+    gated_features_basis: planFeatures.size > 0 ? ("plan_features" as const) : ("not_configured" as const),
+    total_arr_uplift: qualifiedRows.reduce((s, c) => s + (c.suggestion?.arr_uplift ?? 0), 0),
+  };
+  return { all, inScope, qualifiedRows, base };
+}
+
+/** The value candidates are ranked by: score or ARR uplift. */
+function sortValueOf(args: Pick<UpsellArgs, "sort">) {
+  return (c: Candidate) => (args.sort === "uplift" ? (c.suggestion?.arr_uplift ?? 0) : c.score);
+}
+
+/** Candidates by the sort value descending, then account id. */
+function ranked(rows: readonly Candidate[], args: Pick<UpsellArgs, "sort">): Candidate[] {
+  const sortValue = sortValueOf(args);
+  return [...rows].sort((a, b) => sortValue(b) - sortValue(a) || a.account_id.localeCompare(b.account_id));
+}
+
+async function listCandidates(ctx: ToolContext, args: UpsellArgs) {
+  const { all, inScope, qualifiedRows, base } = await evaluateCandidates(ctx, args);
+  const listed = ranked(args.include_unqualified ? inScope : qualifiedRows, args);
+  const fingerprint = queryFingerprint([
+    "upsell",
+    args.segment,
+    args.owner,
+    args.min_score,
+    args.sort,
+    args.include_unqualified,
+    args.window_days,
+    args.near_limit_utilization,
+    args.target_utilization,
+    args.yellow_min_score,
+    args.weights,
+    args.plan_features,
+  ]);
+  const sortValue = sortValueOf(args);
+  const { page, next } = rankedPage(
+    listed,
+    (c) => ({ value: sortValue(c), id: c.account_id }),
+    fingerprint,
+    args.limit,
+    args.cursor,
+  );
+  return {
+    data: { action: "list" as const, ...base, candidates: page, next_cursor: next },
+    text: [
+      `${base.qualified} upsell candidates of ${all.length} active accounts (window ${base.windows.recent_from}..${base.windows.recent_to}); total uplift ${base.total_arr_uplift}.`,
+      markdownTable(
+        ["Account", "Band", "Util", "Growth", "Gated", "Score", "Suggestion", "Uplift"],
+        page.map((c) => [
+          c.name,
+          c.health_band,
+          c.utilization === null ? null : `${Math.round(c.utilization * 100)}%`,
+          c.growth === null ? null : `${Math.round(c.growth * 100)}%`,
+          c.gated_features.length,
+          c.score,
+          c.suggestion
+            ? c.suggestion.kind === "next_plan"
+              ? `→ ${c.suggestion.product_name}`
+              : `+${c.suggestion.seats_added} seats`
+            : (c.reason ?? null),
+          c.suggestion?.arr_uplift ?? null,
+        ]),
+      ),
+    ].join("\n"),
+  };
+}
+
+/** The given accounts' qualified candidates (the others with the reason), or the top N qualified. */
+function chooseCandidates(
+  all: readonly Candidate[],
+  qualifiedRows: readonly Candidate[],
+  args: UpsellArgs,
+): { chosen: Candidate[]; notQualified: { account_id: string; reason: string }[] } {
+  const notQualified: { account_id: string; reason: string }[] = [];
+  if (!args.account_ids) return { chosen: ranked(qualifiedRows, args).slice(0, args.top), notQualified };
+  const byId = new Map(all.map((c) => [c.account_id, c]));
+  const chosen: Candidate[] = [];
+  for (const id of [...new Set(args.account_ids)]) {
+    const c = byId.get(id);
+    if (!c) notQualified.push({ account_id: id, reason: "not an active account of this workspace" });
+    else if (!c.qualified) notQualified.push({ account_id: id, reason: c.reason ?? "not qualified" });
+    else if (c.score < args.min_score) notQualified.push({ account_id: id, reason: `score below ${args.min_score}` });
+    else chosen.push(c);
+  }
+  return { chosen, notQualified };
+}
+
+/** The opportunity each chosen candidate with a suggestion opens. */
+function proposalsOf(chosen: readonly Candidate[]) {
+  return chosen.flatMap((c) =>
+    c.suggestion
+      ? [
+          {
+            account_id: c.account_id,
+            product_id: c.suggestion.product_id,
+            name:
+              c.suggestion.kind === "next_plan"
+                ? `${c.name}: upgrade to ${c.suggestion.product_name} (${c.suggestion.seats_after} seats)`
+                : `${c.name}: +${c.suggestion.seats_added} ${c.suggestion.product_name} seats`,
+            amount: c.suggestion.arr_uplift,
+            score: c.score,
+          },
+        ]
+      : [],
+  );
+}
+
+async function createFromCandidates(ctx: ToolContext, args: UpsellArgs) {
+  const { all, qualifiedRows, base } = await evaluateCandidates(ctx, args);
+  const { chosen, notQualified } = chooseCandidates(all, qualifiedRows, args);
+  const created = await createOpportunities(ctx.env.DB, ctx.principal.workspaceId, {
+    rule: SAME_UPSELL,
+    source: UPSELL_SOURCE,
+    proposals: proposalsOf(chosen),
+    now: ctx.now,
+  });
+  const createdKeys = new Set(created.map((r) => `${r.account_id}|${r.product_id}`));
+  const byKey = new Map(chosen.map((c) => [`${c.account_id}|${c.suggestion?.product_id}`, c]));
+  const createdOut = created.map((r) => {
+    const c = byKey.get(`${r.account_id}|${r.product_id}`);
+    return {
+      opportunity_id: r.id,
+      account_id: r.account_id,
+      product_id: r.product_id,
+      amount: c?.suggestion?.arr_uplift ?? 0,
+      score: c?.score ?? 0,
+    };
+  });
+  const alreadyOpen = chosen
+    .filter((c) => c.suggestion && !createdKeys.has(`${c.account_id}|${c.suggestion.product_id}`))
+    .map((c) => ({ account_id: c.account_id, product_id: c.suggestion?.product_id ?? "" }));
+  ctx.audit({
+    action: "create_upsell_opportunities",
+    targetType: "workspace",
+    targetId: ctx.principal.workspaceId,
+    details: { created: createdOut.map((c) => c.opportunity_id), already_open: alreadyOpen.length },
+  });
+  return {
+    data: {
+      action: "create" as const,
+      ...base,
+      created: createdOut,
+      already_open: alreadyOpen,
+      not_qualified: notQualified,
+    },
+    text: [
+      `Opened ${createdOut.length} upsell opportunities (${alreadyOpen.length} already open, ${notQualified.length} not qualified).`,
+      markdownTable(
+        ["Opportunity", "Account", "Product", "Amount", "Score"],
+        createdOut.map((c) => [c.opportunity_id, c.account_id, c.product_id, c.amount, c.score]),
+      ),
+    ].join("\n"),
+  };
+}
+
+/** An account's usage figures: both windows' events and the recent window's peak and p90 daily active users. */
+interface AccountUsage {
+  peak: number | null;
+  p90: number;
+  events_recent: number;
+  events_prior: number;
+}
+
+/** Evaluates every active account of the book. */
+function evaluateBook(
+  book: Book,
+  usage: ReadonlyMap<string, AccountUsage>,
+  used: ReadonlyMap<string, string[]>,
+  planFeatures: ReadonlyMap<string, ReadonlySet<string>>,
+  open: OpenDealIndex,
+  settings: { weights: UpsellWeights; thresholds: UpsellThresholds },
+): Candidate[] {
+  const plans = [...book.products.values()].filter((p) => p.kind === "plan");
+  return book.accounts.map((a: BookAccount) => {
+    const plan = planOf(a, book.products);
+    const u = usage.get(a.id);
+    const discount = plan ? discountOffList([{ ...plan.item, price: plan.product.price }]) : 0;
+    const gated = plan ? gatedFeatures(used.get(a.id) ?? [], plan.product, plans, planFeatures) : [];
+    const evaluation: UpsellEvaluation = evaluateUpsell(
+      {
+        seats: a.seats,
+        p90ActiveUsers: u?.p90 ?? 0,
+        eventsRecent: u?.events_recent ?? 0,
+        eventsPrior: u?.events_prior ?? 0,
+        gatedFeatures: gated,
+        healthScore: a.health_score,
+        healthBand: a.health_band,
+        plan: plan?.product ?? null,
+        nextPlan: plan ? nextPlanUp(plan.product, plans) : null,
+        discount,
+      },
+      settings.weights,
+      settings.thresholds,
+    );
+    const c = evaluation.components;
+    const s = evaluation.suggestion;
+    return {
+      account_id: a.id,
+      name: a.name,
+      segment: a.segment,
+      owner_user_id: a.owner_user_id,
+      health_band: a.health_band,
+      health_score: a.health_score,
+      plan_product_id: plan?.product.id ?? null,
+      plan_name: plan?.product.name ?? null,
+      seats: a.seats,
+      peak_active_users: u?.peak ?? 0,
+      p90_active_users: u?.p90 ?? 0,
+      utilization: c.utilization === null ? null : round(c.utilization, 4),
+      events_recent: u?.events_recent ?? 0,
+      events_prior: u?.events_prior ?? 0,
+      growth: c.growth === null ? null : round(c.growth, 4),
+      gated_features: gated,
+      components: {
+        utilization: round(c.utilization_normalized, 4),
+        growth: round(c.growth_normalized, 4),
+        gated_features: round(c.gated_features_normalized, 4),
+        health: round(c.health_normalized, 4),
+      },
+      score: evaluation.score,
+      discount: round(discount, 4),
+      qualified: evaluation.qualified,
+      reason: evaluation.reason,
+      suggestion: s
+        ? {
+            kind: s.kind,
+            product_id: s.product.id,
+            product_name: s.product.name,
+            seats_after: s.seats_after,
+            seats_added: s.seats_added,
+            arr_uplift: s.arr_uplift,
+          }
+        : null,
+      open_opportunity_id: s ? open.find(a.id, s.product.id) : null,
+    };
+  });
+}
+
+/** Reads plan entitlements given as input, refusing ids that are not plan products. */
+function planFeatureMap(book: Book, given: Record<string, string[]> | undefined): Map<string, Set<string>> {
+  const map = new Map<string, Set<string>>();
+  for (const [productId, features] of Object.entries(given ?? {})) {
+    if (book.products.get(productId)?.kind !== "plan") {
+      throw new ToolError(
+        `plan_features key "${productId}" is not a plan product of this workspace; use the ids of products with kind plan.`,
+      );
+    }
+    map.set(productId, new Set(features));
+  }
+  return map;
+}

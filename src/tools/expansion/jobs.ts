@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { queueAlert } from "../../alerts/slack";
 import { queueEmail } from "../../email/queue-email";
-import { jsonChunks } from "../../platform/db/json-chunks";
 import { clock } from "../../platform/lib/clock";
 import { newId } from "../../platform/lib/ids";
 import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
@@ -10,7 +9,19 @@ import type { CronJob } from "../../platform/queue/cron";
 import { defineJob } from "../../platform/queue/jobs";
 import { readSettings, type WorkspaceSettings } from "../../records/settings";
 import { loadWorkspaceSettings } from "../../records/workspace-settings";
-import { normalizeOffsets, offsetsForTier, planReminders } from "./domain/renewal-schedule";
+import { closedRenewalReason, normalizeOffsets, offsetsForTier, planReminders } from "./domain/renewal-schedule";
+import {
+  type DispatchRow,
+  insertReminders,
+  queuedRemindersDue,
+  queuedRemindersToSend,
+  type ReminderOutcome,
+  type ReminderTask,
+  reminderCandidates,
+  reminderOutcomeStatements,
+  reminderTaskStatements,
+  workspacesWithRenewalsDue,
+} from "./queries/reminders";
 
 /** The cron job's name, also the key of its figures in the run's detail. */
 export const RENEWAL_REMINDERS_JOB = "renewal_reminders";
@@ -31,35 +42,6 @@ export interface ReminderSendSummary {
   emails_queued: number;
   tasks_created: number;
   slack_queued: number;
-}
-
-interface CandidateRow {
-  contract_id: string;
-  account_id: string;
-  end_date: string;
-  tier: string | null;
-  owner_user_id: string | null;
-  reminded: string;
-}
-
-interface DispatchRow {
-  id: string;
-  contract_id: string;
-  account_id: string;
-  offset_days: number;
-  renewal_date: string;
-  contract_status: string | null;
-  outcome: string | null;
-  arr: number | null;
-  auto_renew: number | null;
-  account_name: string | null;
-  account_status: string | null;
-  health_score: number | null;
-  health_band: string | null;
-  churn_probability: number | null;
-  owner_user_id: string | null;
-  owner_email: string | null;
-  owner_name: string | null;
 }
 
 /** The idempotency key of a reminder's email and Slack alert: one per contract and offset. */
@@ -95,36 +77,15 @@ export async function scanReminders(
   // Keyset in the order of the (workspace, status, end date) index, so each page reads only its own rows.
   let after = { endDate: "", id: "" };
   for (;;) {
-    const page = await env.DB.prepare(
-      `WITH sched AS (SELECT value ->> '$.t' AS t, value ->> '$.o' AS o FROM json_each(?3))
-       SELECT c.id AS contract_id, c.account_id, c.end_date, a.tier, a.owner_user_id,
-              (SELECT json_group_array(r.offset_days) FROM renewal_reminders r
-                WHERE r.workspace_id = ?1 AND r.contract_id = c.id) AS reminded
-         FROM contracts c
-         JOIN accounts a ON +a.workspace_id = ?1 AND a.id = c.account_id
-        WHERE c.workspace_id = ?1 AND c.status = 'active' AND c.end_date > ?2 AND c.end_date <= ?4
-          AND c.outcome IS NULL AND a.status <> 'churned' AND (c.end_date, c.id) > (?5, ?8)
-          AND EXISTS (
-            SELECT 1 FROM sched s
-             WHERE s.t = CASE WHEN a.tier IN (SELECT value FROM json_each(?6)) THEN a.tier ELSE '' END
-               AND date(c.end_date, '-' || s.o || ' days') <= ?2
-               AND NOT EXISTS (SELECT 1 FROM renewal_reminders r
-                                WHERE r.workspace_id = ?1 AND r.contract_id = c.id AND r.offset_days = s.o))
-        ORDER BY c.end_date, c.id
-        LIMIT ?7`,
-    )
-      .bind(
-        workspaceId,
-        day,
-        JSON.stringify(schedule),
-        addDays(day, maxOffset),
-        after.endDate,
-        JSON.stringify(tiers),
-        pageSize,
-        after.id,
-      )
-      .all<CandidateRow>();
-    const rows = page.results.flatMap((c) => {
+    const page = await reminderCandidates(env.DB, workspaceId, {
+      day,
+      schedule,
+      until: addDays(day, maxOffset),
+      tiers,
+      after,
+      pageSize,
+    });
+    const rows = page.flatMap((c) => {
       const daysLeft = daysBetween(day, c.end_date);
       const plan = planReminders(offsetsForTier(config, c.tier), daysLeft, JSON.parse(c.reminded) as number[]);
       const base = { c: c.contract_id, a: c.account_id, rd: c.end_date, u: c.owner_user_id };
@@ -133,24 +94,12 @@ export async function scanReminders(
         ...plan.skip.map((s) => ({ ...base, o: s.offset, s: "skipped", n: s.note })),
       ].map((r) => ({ ...r, id: newId("rrm"), due: addDays(c.end_date, -r.o) }));
     });
-    for (const chunk of jsonChunks(rows)) {
-      const inserted = await env.DB.prepare(
-        `INSERT INTO renewal_reminders (id, workspace_id, contract_id, account_id, offset_days, due_day, renewal_date,
-                                        status, owner_user_id, note)
-         SELECT value ->> '$.id', ?1, value ->> '$.c', value ->> '$.a', value ->> '$.o', value ->> '$.due',
-                value ->> '$.rd', value ->> '$.s', value ->> '$.u', value ->> '$.n'
-           FROM json_each(?2) WHERE true
-         ON CONFLICT (workspace_id, contract_id, offset_days) DO NOTHING RETURNING status`,
-      )
-        .bind(workspaceId, chunk)
-        .all<{ status: string }>();
-      for (const row of inserted.results) {
-        if (row.status === "queued") created++;
-        else skipped++;
-      }
+    for (const status of await insertReminders(env.DB, workspaceId, rows)) {
+      if (status === "queued") created++;
+      else skipped++;
     }
-    const last = page.results.at(-1);
-    if (!last || page.results.length < pageSize) break;
+    const last = page.at(-1);
+    if (!last || page.length < pageSize) break;
     after = { endDate: last.end_date, id: last.contract_id };
   }
   return { created, skipped };
@@ -172,153 +121,133 @@ export async function sendReminders(
   day: string,
   reminderIds: readonly string[],
 ): Promise<ReminderSendSummary> {
-  const config = settings.renewal_reminders;
   const summary = { sent: 0, closed: 0, emails_queued: 0, tasks_created: 0, slack_queued: 0 };
   if (reminderIds.length > REMINDER_CHUNK_SIZE) throw new Error(`at most ${REMINDER_CHUNK_SIZE} reminders per chunk`);
-  const page = await env.DB.prepare(
-    `SELECT r.id, r.contract_id, r.account_id, r.offset_days, r.renewal_date,
-            c.status AS contract_status, c.outcome, c.arr, c.auto_renew,
-            a.name AS account_name, a.status AS account_status, a.health_score, a.health_band, a.churn_probability,
-            a.owner_user_id, u.email AS owner_email, u.name AS owner_name
-       FROM renewal_reminders r
-       LEFT JOIN contracts c ON +c.workspace_id = r.workspace_id AND c.id = r.contract_id
-       LEFT JOIN accounts a ON +a.workspace_id = r.workspace_id AND a.id = r.account_id
-       LEFT JOIN users u ON +u.workspace_id = r.workspace_id AND u.id = a.owner_user_id AND u.disabled_at IS NULL
-      WHERE +r.workspace_id = ?1 AND r.id IN (SELECT value FROM json_each(?2)) AND r.status = 'queued'
-      ORDER BY r.id`,
-  )
-    .bind(workspaceId, JSON.stringify(reminderIds))
-    .all<DispatchRow>();
-  const updates: {
-    id: string;
-    s: "sent" | "skipped";
-    t: string | null;
-    e: string | null;
-    k: number;
-    n: string | null;
-    u: string | null;
-  }[] = [];
-  const tasks: { id: string; a: string; title: string; d: string; p: string; u: string | null; due: string }[] = [];
-  for (const r of page.results) {
-    const closedReason =
-      r.contract_status !== "active"
-        ? `contract is ${r.contract_status ?? "gone"}`
-        : r.outcome !== null
-          ? `renewal already closed (${r.outcome})`
-          : r.account_status === "churned"
-            ? "account churned"
-            : r.renewal_date <= day
-              ? "renewal date passed before it went out"
-              : null;
+  const page = await queuedRemindersToSend(env.DB, workspaceId, reminderIds);
+  const updates: ReminderOutcome[] = [];
+  const tasks: ReminderTask[] = [];
+  for (const r of page) {
+    const closedReason = closedRenewalReason(r, day);
     if (closedReason) {
       updates.push({ id: r.id, s: "skipped", t: null, e: null, k: 0, n: closedReason, u: r.owner_user_id });
       summary.closed++;
       continue;
     }
-    const daysLeft = daysBetween(day, r.renewal_date);
-    const arr = r.arr ?? 0;
-    const health =
-      r.health_score === null ? "not scored" : `${Math.round(r.health_score)} (${r.health_band ?? "no band"})`;
-    const churn = r.churn_probability === null ? "not scored" : `${Math.round(r.churn_probability * 100)}%`;
-    const facts = `ARR ${money(arr)}, auto-renew ${r.auto_renew ? "on" : "off"}, health ${health}, churn probability ${churn}`;
-    const notes: string[] = [];
-    let taskId: string | null = null;
-    if (config.create_task) {
-      taskId = reminderTaskId(r.id);
-      const due = [addDays(day, TASK_DUE_DAYS), r.renewal_date].sort()[0] as string;
-      tasks.push({
-        id: taskId,
-        a: r.account_id,
-        title: `Prepare renewal (${daysLeft} days left): ${r.account_name ?? r.account_id}`,
-        d: `Renewal reminder ${r.offset_days} days before ${r.renewal_date} for contract ${r.contract_id}: ${facts}.`,
-        p: r.offset_days <= 7 ? "urgent" : r.offset_days <= 30 ? "high" : "normal",
-        u: r.owner_user_id,
-        due,
-      });
-    }
-    let outboxId: string | null = null;
-    if (config.email_owner) {
-      if (!r.owner_email) {
-        notes.push(r.owner_user_id ? "owner has no active user" : "account has no owner to email");
-      } else {
-        try {
-          const email = await queueEmail(env, {
-            workspaceId,
-            to: r.owner_email,
-            accountId: r.account_id,
-            subject: `Renewal in ${daysLeft} days: {{account.name}} (${r.renewal_date})`,
-            text:
-              `{{account.name}} renews on ${r.renewal_date}: ${daysLeft} days left (the ${r.offset_days}-day reminder).\n` +
-              `Contract ${r.contract_id}: ${facts}.\n` +
-              `Acknowledge it with track_renewals, action acknowledge, reminder_id ${r.id}.`,
-            idempotencyKey: reminderKey(r.contract_id, r.offset_days),
-            origin: "reminder",
-          });
-          outboxId = email.id;
-          if (email.created && email.status === "queued") summary.emails_queued++;
-          if (email.error) notes.push(`email ${email.status}: ${email.error}`);
-        } catch (error) {
-          // A workspace without a sender still gets its tasks and alerts; the reason is kept on the row.
-          if (!(error instanceof ToolError)) throw error;
-          notes.push(`email not queued: ${error.message}`);
-        }
-      }
-    }
-    let slack = false;
-    if (config.slack) {
-      const alert = await queueAlert(env, {
-        workspaceId,
-        idempotencyKey: reminderKey(r.contract_id, r.offset_days),
-        text: `Renewal in ${daysLeft} days: ${r.account_name ?? r.account_id} renews on ${r.renewal_date} (${facts}; owner ${r.owner_name ?? "none"}).`,
-      });
-      slack = alert.queued;
-      if (slack) summary.slack_queued++;
-    }
-    const wentOut = taskId !== null || outboxId !== null || slack;
-    if (wentOut) summary.sent++;
-    else summary.closed++;
-    updates.push({
-      id: r.id,
-      s: wentOut ? "sent" : "skipped",
-      t: taskId,
-      e: outboxId,
-      k: slack ? 1 : 0,
-      n: notes.length > 0 ? notes.join("; ") : wentOut ? null : "no reminder channel is enabled or reachable",
-      u: r.owner_user_id,
-    });
+    updates.push(await sendReminder(env, workspaceId, settings.renewal_reminders, day, r, { summary, tasks }));
   }
-  const taskWrites: D1PreparedStatement[] = [];
-  for (const chunk of jsonChunks(tasks)) {
-    taskWrites.push(
-      env.DB.prepare(
-        `INSERT INTO tasks (id, workspace_id, account_id, title, description, owner_user_id, due_date, priority, status,
-                            source, created_by)
-         SELECT value ->> '$.id', ?1, value ->> '$.a', value ->> '$.title', value ->> '$.d', value ->> '$.u',
-                value ->> '$.due', value ->> '$.p', 'open', 'renewal_reminder', 'renewal_reminder'
-           FROM json_each(?2) WHERE true
-         ON CONFLICT (id) DO NOTHING RETURNING id`,
-      ).bind(workspaceId, chunk),
-    );
-  }
-  const updateWrites: D1PreparedStatement[] = [];
-  for (const chunk of jsonChunks(updates)) {
-    updateWrites.push(
-      env.DB.prepare(
-        `UPDATE renewal_reminders
-            SET status = j.s, task_id = j.t, outbox_id = j.e, slack_queued = j.k, note = j.n,
-                owner_user_id = j.u, sent_at = CASE WHEN j.s = 'sent' THEN ?3 END
-           FROM (SELECT value ->> '$.id' AS id, value ->> '$.s' AS s, value ->> '$.t' AS t, value ->> '$.e' AS e,
-                        value ->> '$.k' AS k, value ->> '$.n' AS n, value ->> '$.u' AS u FROM json_each(?2)) AS j
-          WHERE +renewal_reminders.workspace_id = ?1 AND renewal_reminders.id = j.id
-            AND renewal_reminders.status = 'queued'`,
-      ).bind(workspaceId, chunk, clock.now().toISOString()),
-    );
-  }
+  const taskWrites = reminderTaskStatements(env.DB, workspaceId, tasks);
+  const updateWrites = reminderOutcomeStatements(env.DB, workspaceId, updates, clock.now().toISOString());
   if (taskWrites.length + updateWrites.length > 0) {
     const results = await env.DB.batch([...taskWrites, ...updateWrites]);
     for (const result of results.slice(0, taskWrites.length)) summary.tasks_created += result.results?.length ?? 0;
   }
   return summary;
+}
+
+/**
+ * Sends one open renewal's reminder on the enabled channels: adds its owner task to `out.tasks`
+ * (written with the others), queues the owner email and the Slack alert, counts them in
+ * `out.summary`, and returns how the reminder leaves `queued`.
+ */
+async function sendReminder(
+  env: Env,
+  workspaceId: string,
+  config: WorkspaceSettings["renewal_reminders"],
+  day: string,
+  r: DispatchRow,
+  out: { summary: ReminderSendSummary; tasks: ReminderTask[] },
+): Promise<ReminderOutcome> {
+  const { summary } = out;
+  const daysLeft = daysBetween(day, r.renewal_date);
+  const facts = reminderFacts(r);
+  const notes: string[] = [];
+  let taskId: string | null = null;
+  if (config.create_task) {
+    taskId = reminderTaskId(r.id);
+    const due = [addDays(day, TASK_DUE_DAYS), r.renewal_date].sort()[0] as string;
+    out.tasks.push({
+      id: taskId,
+      a: r.account_id,
+      title: `Prepare renewal (${daysLeft} days left): ${r.account_name ?? r.account_id}`,
+      d: `Renewal reminder ${r.offset_days} days before ${r.renewal_date} for contract ${r.contract_id}: ${facts}.`,
+      p: r.offset_days <= 7 ? "urgent" : r.offset_days <= 30 ? "high" : "normal",
+      u: r.owner_user_id,
+      due,
+    });
+  }
+  const outboxId = config.email_owner
+    ? await emailOwner(env, workspaceId, r, { daysLeft, facts, notes, summary })
+    : null;
+  let slack = false;
+  if (config.slack) {
+    const alert = await queueAlert(env, {
+      workspaceId,
+      idempotencyKey: reminderKey(r.contract_id, r.offset_days),
+      text: `Renewal in ${daysLeft} days: ${r.account_name ?? r.account_id} renews on ${r.renewal_date} (${facts}; owner ${r.owner_name ?? "none"}).`,
+    });
+    slack = alert.queued;
+    if (slack) summary.slack_queued++;
+  }
+  const wentOut = taskId !== null || outboxId !== null || slack;
+  if (wentOut) summary.sent++;
+  else summary.closed++;
+  return {
+    id: r.id,
+    s: wentOut ? "sent" : "skipped",
+    t: taskId,
+    e: outboxId,
+    k: slack ? 1 : 0,
+    n: notes.length > 0 ? notes.join("; ") : wentOut ? null : "no reminder channel is enabled or reachable",
+    u: r.owner_user_id,
+  };
+}
+
+/** The renewal's facts the reminder states: ARR, auto-renew, health and churn probability. */
+function reminderFacts(r: DispatchRow): string {
+  const arr = r.arr ?? 0;
+  const health =
+    r.health_score === null ? "not scored" : `${Math.round(r.health_score)} (${r.health_band ?? "no band"})`;
+  const churn = r.churn_probability === null ? "not scored" : `${Math.round(r.churn_probability * 100)}%`;
+  return `ARR ${money(arr)}, auto-renew ${r.auto_renew ? "on" : "off"}, health ${health}, churn probability ${churn}`;
+}
+
+/**
+ * Queues the reminder email to the account owner through the outbox: its outbox id, or null when
+ * there is no owner to email or no sender (the reason goes to `notes`).
+ */
+async function emailOwner(
+  env: Env,
+  workspaceId: string,
+  r: DispatchRow,
+  reminder: { daysLeft: number; facts: string; notes: string[]; summary: ReminderSendSummary },
+): Promise<string | null> {
+  const { daysLeft, facts, notes, summary } = reminder;
+  if (!r.owner_email) {
+    notes.push(r.owner_user_id ? "owner has no active user" : "account has no owner to email");
+    return null;
+  }
+  try {
+    const email = await queueEmail(env, {
+      workspaceId,
+      to: r.owner_email,
+      accountId: r.account_id,
+      subject: `Renewal in ${daysLeft} days: {{account.name}} (${r.renewal_date})`,
+      text:
+        `{{account.name}} renews on ${r.renewal_date}: ${daysLeft} days left (the ${r.offset_days}-day reminder).\n` +
+        `Contract ${r.contract_id}: ${facts}.\n` +
+        `Acknowledge it with track_renewals, action acknowledge, reminder_id ${r.id}.`,
+      idempotencyKey: reminderKey(r.contract_id, r.offset_days),
+      origin: "reminder",
+    });
+    if (email.created && email.status === "queued") summary.emails_queued++;
+    if (email.error) notes.push(`email ${email.status}: ${email.error}`);
+    return email.id;
+  } catch (error) {
+    // A workspace without a sender still gets its tasks and alerts; the reason is kept on the row.
+    if (!(error instanceof ToolError)) throw error;
+    notes.push(`email not queued: ${error.message}`);
+    return null;
+  }
 }
 
 /**
@@ -335,24 +264,21 @@ export async function queueReminderChunks(
   let chunksQueued = 0;
   let after = { dueDay: "", id: "" };
   for (;;) {
-    const page = await env.DB.prepare(
-      `SELECT id, due_day FROM renewal_reminders
-        WHERE workspace_id = ?1 AND status = 'queued' AND due_day <= ?2 AND (due_day, id) > (?3, ?4)
-        ORDER BY due_day, id
-        LIMIT ?5`,
-    )
-      .bind(workspaceId, day, after.dueDay, after.id, REMINDER_CHUNK_SIZE * SEND_BATCH_SIZE)
-      .all<{ id: string; due_day: string }>();
+    const page = await queuedRemindersDue(env.DB, workspaceId, {
+      day,
+      after,
+      limit: REMINDER_CHUNK_SIZE * SEND_BATCH_SIZE,
+    });
     const messages: { body: RenewalRemindersMessage }[] = [];
-    for (let i = 0; i < page.results.length; i += REMINDER_CHUNK_SIZE) {
-      const reminderIds = page.results.slice(i, i + REMINDER_CHUNK_SIZE).map((r) => r.id);
+    for (let i = 0; i < page.length; i += REMINDER_CHUNK_SIZE) {
+      const reminderIds = page.slice(i, i + REMINDER_CHUNK_SIZE).map((r) => r.id);
       messages.push({ body: { type: "renewal_reminders", workspaceId, day, reminderIds } });
     }
     if (messages.length > 0) await env.JOBS_QUEUE.sendBatch(messages);
-    remindersQueued += page.results.length;
+    remindersQueued += page.length;
     chunksQueued += messages.length;
-    const last = page.results.at(-1);
-    if (!last || page.results.length < REMINDER_CHUNK_SIZE * SEND_BATCH_SIZE) break;
+    const last = page.at(-1);
+    if (!last || page.length < REMINDER_CHUNK_SIZE * SEND_BATCH_SIZE) break;
     after = { dueDay: last.due_day, id: last.id };
   }
   return { reminders_queued: remindersQueued, chunks_queued: chunksQueued };
@@ -401,18 +327,10 @@ export const renewalReminders: CronJob = {
   async run(env, scheduledTime) {
     const day = isoDay(scheduledTime);
     // 365 days is the longest offset settings accept, so no workspace with a due reminder is missed.
-    const workspaces = await env.DB.prepare(
-      `SELECT w.id, w.settings FROM workspaces w
-        WHERE EXISTS (SELECT 1 FROM contracts c WHERE c.workspace_id = w.id AND c.status = 'active'
-                         AND c.end_date > ?1 AND c.end_date <= ?2)
-           OR EXISTS (SELECT 1 FROM renewal_reminders r WHERE r.workspace_id = w.id AND r.status = 'queued')
-        ORDER BY w.id`,
-    )
-      .bind(day, addDays(day, 365))
-      .all<{ id: string; settings: string | null }>();
-    const totals: Record<string, number | string> = { day, workspaces: workspaces.results.length };
+    const workspaces = await workspacesWithRenewalsDue(env.DB, day, addDays(day, 365));
+    const totals: Record<string, number | string> = { day, workspaces: workspaces.length };
     const failed: string[] = [];
-    for (const workspace of workspaces.results) {
+    for (const workspace of workspaces) {
       // One workspace's failure must not hold back the others' reminders; the run still fails.
       try {
         const settings = readSettings(workspace.settings ? JSON.parse(workspace.settings) : {});

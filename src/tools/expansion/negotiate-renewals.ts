@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { newId } from "../../platform/lib/ids";
 import { markdownTable } from "../../platform/lib/markdown-table";
+import { round } from "../../platform/lib/stats";
 import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
-import { refuseMisplacedFields } from "../../platform/mcp/action-fields";
-import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
   cursorArg,
@@ -13,12 +13,12 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { findAccount } from "../../records/accounts";
 import { refreshAccountRollups } from "../../records/rollups";
 import type { WorkspaceSettings } from "../../records/settings";
 import { workspaceSettings } from "../../records/workspace-settings";
 import { addMonths } from "./domain/movements";
 import {
-  type Band,
   DECLINE_THRESHOLD,
   discountCap,
   GROWTH_THRESHOLD,
@@ -34,98 +34,25 @@ import {
   valueTrend,
   type WindowUsage,
 } from "./domain/negotiate";
+import {
+  acceptOfferStatements,
+  type ContractTermRow,
+  closeOffer,
+  contractItems,
+  contractTerm,
+  currentTermOfAccount,
+  insertOffer,
+  listOffers as listOfferRows,
+  type OfferRow,
+  offerById,
+  type TermUsageRow,
+  termValueFacts,
+} from "./queries/negotiation";
 
 const ACTIONS = ["prepare", "offer", "list", "accept", "reject", "withdraw"] as const;
-type Action = (typeof ACTIONS)[number];
 const OFFER_STATUSES = ["proposed", "accepted", "rejected", "withdrawn"] as const;
 /** Outcome reason recorded on a term renewed through an accepted offer. */
 const NEGOTIATED_REASON = "negotiated_renewal";
-
-/** The fields each action reads; any other field given is refused. */
-const FIELDS_BY_ACTION: Record<Action, readonly string[]> = {
-  prepare: ["contract_id", "account_id"],
-  offer: ["contract_id", "account_id", "term_years", "price_change_pct", "discount_pct", "notes"],
-  list: ["contract_id", "account_id", "status", "cursor"],
-  accept: ["offer_id", "notes"],
-  reject: ["offer_id", "notes"],
-  withdraw: ["offer_id", "notes"],
-};
-
-interface ContractRow {
-  id: string;
-  account_id: string;
-  account_name: string;
-  tier: string | null;
-  segment: string | null;
-  health_score: number | null;
-  health_band: Band | null;
-  start_date: string;
-  end_date: string;
-  status: "active" | "ended" | "cancelled";
-  outcome: string | null;
-  arr: number;
-  auto_renew: number;
-}
-
-const CONTRACT_COLUMNS = `c.id, c.account_id, a.name AS account_name, a.tier, a.segment, a.health_score, a.health_band,
-  c.start_date, c.end_date, c.status, c.outcome, c.arr, c.auto_renew`;
-
-/**
- * The contract named, or the account's current term: the active term without an outcome that
- * ends first.
- */
-async function resolveContract(
-  ctx: ToolContext,
-  args: { contract_id?: string | undefined; account_id?: string | undefined },
-): Promise<ContractRow> {
-  const ws = ctx.principal.workspaceId;
-  if (args.contract_id) {
-    const row = await ctx.env.DB.prepare(
-      `SELECT ${CONTRACT_COLUMNS} FROM contracts c
-         JOIN accounts a ON a.workspace_id = c.workspace_id AND a.id = c.account_id
-        WHERE c.workspace_id = ?1 AND c.id = ?2`,
-    )
-      .bind(ws, args.contract_id)
-      .first<ContractRow>();
-    if (!row) throw notFound("contract", args.contract_id);
-    if (args.account_id && args.account_id !== row.account_id) {
-      throw new ToolError(
-        `Contract "${row.id}" belongs to account "${row.account_id}", not "${args.account_id}"; give one of them.`,
-      );
-    }
-    return row;
-  }
-  if (!args.account_id) throw new ToolError("Give contract_id, or account_id to use the account's current term.");
-  const row = await ctx.env.DB.prepare(
-    `SELECT ${CONTRACT_COLUMNS} FROM contracts c
-       JOIN accounts a ON a.workspace_id = c.workspace_id AND a.id = c.account_id
-      WHERE c.workspace_id = ?1 AND c.account_id = ?2 AND c.status = 'active' AND c.outcome IS NULL
-      ORDER BY c.end_date, c.id LIMIT 1`,
-  )
-    .bind(ws, args.account_id)
-    .first<ContractRow>();
-  if (row) return row;
-  const exists = await ctx.env.DB.prepare("SELECT 1 AS one FROM accounts WHERE workspace_id = ?1 AND id = ?2")
-    .bind(ws, args.account_id)
-    .first();
-  if (!exists) throw notFound("account", args.account_id);
-  throw new ToolError(
-    `Account "${args.account_id}" has no active contract term awaiting renewal; give contract_id of the term to negotiate.`,
-  );
-}
-
-/** Refuses a term that already has its outcome or is not active. */
-function requireOpenTerm(contract: ContractRow): void {
-  if (contract.status !== "active" || contract.outcome !== null) {
-    throw new ToolError(
-      `Contract "${contract.id}" is ${contract.status}${contract.outcome ? ` with outcome ${contract.outcome}` : ""}: only an active term without an outcome can be negotiated. Use prepare with the account_id to find its current term.`,
-    );
-  }
-}
-
-async function financeSettings(ctx: ToolContext): Promise<WorkspaceSettings["finance"]> {
-  return (await workspaceSettings(ctx)).finance;
-}
 
 const contractOut = z.object({
   id: z.string(),
@@ -140,22 +67,6 @@ const contractOut = z.object({
   arr: z.number(),
   days_to_renewal: z.number().int().describe("Days from today (UTC) to end_date; negative when past."),
 });
-
-function contractData(c: ContractRow, today: string) {
-  return {
-    id: c.id,
-    account_id: c.account_id,
-    account_name: c.account_name,
-    tier: c.tier,
-    segment: c.segment,
-    start_date: c.start_date,
-    end_date: c.end_date,
-    status: c.status,
-    outcome: c.outcome,
-    arr: c.arr,
-    days_to_renewal: daysBetween(today, c.end_date),
-  };
-}
 
 const range = z.object({ min: z.number(), max: z.number() });
 
@@ -183,12 +94,8 @@ const offerOut = z.object({
   created_at: z.string(),
   decided_at: z.string().nullable(),
 });
-type OfferOut = z.output<typeof offerOut>;
 
-const OFFER_COLUMNS = `id, contract_id, account_id, term_years, price_change_pct, discount_pct, arr, npv, status, notes,
-  next_contract_id, created_by, created_at, decided_at`;
-
-export const negotiateRenewals = defineTool({
+export const negotiateRenewals = defineActionTool({
   name: "negotiate_renewals",
   title: "Negotiate renewals",
   toolset: "expansion",
@@ -324,87 +231,122 @@ export const negotiateRenewals = defineTool({
     next_cursor: nextCursorField.optional(),
   },
   minRole: "viewer",
-  actions: {
-    prepare: { writes: false },
-    offer: { writes: true, role: "csm" },
-    list: { writes: false },
-    accept: { writes: true, role: "csm" },
-    reject: { writes: true, role: "csm" },
-    withdraw: { writes: true, role: "csm" },
-  },
-  // Destructive: accept closes the current term (its status and outcome change).
   examples: [
     { title: "Prepare a renewal for a contract", args: (ids) => ({ action: "prepare", contract_id: ids.contractId }) },
     { title: "Prepare an account's next renewal", args: (ids) => ({ action: "prepare", account_id: ids.accountId }) },
     { title: "An account's offers", args: (ids) => ({ action: "list", account_id: ids.accountId }) },
     { title: "A contract's offers", args: (ids) => ({ action: "list", contract_id: ids.contractId }) },
   ],
+  // Destructive: accept closes the current term (its status and outcome change).
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  async handler(args, ctx) {
-    refuseMisplacedFields(args, FIELDS_BY_ACTION[args.action], ["limit"]);
-    switch (args.action) {
-      case "prepare":
-        return prepare(ctx, args);
-      case "offer":
-        return makeOffer(ctx, args);
-      case "list":
-        return listOffers(ctx, args);
-      case "accept":
-        return accept(ctx, args);
-      default:
-        return close(ctx, args.action, args);
-    }
+  commonFields: ["limit"],
+  actions: {
+    prepare: { writes: false, fields: ["contract_id", "account_id"], run: (args, ctx) => prepare(ctx, args) },
+    offer: {
+      writes: true,
+      role: "csm",
+      fields: ["contract_id", "account_id", "term_years", "price_change_pct", "discount_pct", "notes"],
+      run: (args, ctx) => makeOffer(ctx, args),
+    },
+    list: {
+      writes: false,
+      fields: ["contract_id", "account_id", "status", "cursor"],
+      run: (args, ctx) => listOffers(ctx, args),
+    },
+    accept: { writes: true, role: "csm", fields: ["offer_id", "notes"], run: (args, ctx) => accept(ctx, args) },
+    reject: {
+      writes: true,
+      role: "csm",
+      fields: ["offer_id", "notes"],
+      run: (args, ctx) => close(ctx, "reject", args),
+    },
+    withdraw: {
+      writes: true,
+      role: "csm",
+      fields: ["offer_id", "notes"],
+      run: (args, ctx) => close(ctx, "withdraw", args),
+    },
   },
 });
 
 /**
- * Value delivered on a term, in one batch: the account's usage days split into the three windows
- * (one primary-key range), tickets created in the term, the latest NPS answer and NPS over 365 days.
+ * The contract named, or the account's current term: the active term without an outcome that
+ * ends first.
  */
-async function loadValue(ctx: ToolContext, contract: ContractRow, today: string) {
-  const windows = usageWindows(today, contract.start_date);
+async function resolveContract(
+  ctx: ToolContext,
+  args: { contract_id?: string | undefined; account_id?: string | undefined },
+): Promise<ContractTermRow> {
   const ws = ctx.principal.workspaceId;
+  if (args.contract_id) {
+    const row = await contractTerm(ctx.env.DB, ws, args.contract_id);
+    if (!row) throw notFound("contract", args.contract_id);
+    if (args.account_id && args.account_id !== row.account_id) {
+      throw new ToolError(
+        `Contract "${row.id}" belongs to account "${row.account_id}", not "${args.account_id}"; give one of them.`,
+      );
+    }
+    return row;
+  }
+  if (!args.account_id) throw new ToolError("Give contract_id, or account_id to use the account's current term.");
+  const row = await currentTermOfAccount(ctx.env.DB, ws, args.account_id);
+  if (row) return row;
+  const exists = await findAccount(ctx.env.DB, ws, args.account_id);
+  if (!exists) throw notFound("account", args.account_id);
+  throw new ToolError(
+    `Account "${args.account_id}" has no active contract term awaiting renewal; give contract_id of the term to negotiate.`,
+  );
+}
+
+/** Refuses a term that already has its outcome or is not active. */
+function requireOpenTerm(contract: ContractTermRow): void {
+  if (contract.status !== "active" || contract.outcome !== null) {
+    throw new ToolError(
+      `Contract "${contract.id}" is ${contract.status}${contract.outcome ? ` with outcome ${contract.outcome}` : ""}: only an active term without an outcome can be negotiated. Use prepare with the account_id to find its current term.`,
+    );
+  }
+}
+
+async function financeSettings(ctx: ToolContext): Promise<WorkspaceSettings["finance"]> {
+  return (await workspaceSettings(ctx)).finance;
+}
+
+function contractData(c: ContractTermRow, today: string) {
+  return {
+    id: c.id,
+    account_id: c.account_id,
+    account_name: c.account_name,
+    tier: c.tier,
+    segment: c.segment,
+    start_date: c.start_date,
+    end_date: c.end_date,
+    status: c.status,
+    outcome: c.outcome,
+    arr: c.arr,
+    days_to_renewal: daysBetween(today, c.end_date),
+  };
+}
+
+/**
+ * Value delivered on a term: usage growth and active users against the base window the rules
+ * choose, tickets created in the term and solved, the latest NPS answer and NPS over 365 days.
+ */
+async function loadValue(ctx: ToolContext, contract: ContractTermRow, today: string) {
+  const windows = usageWindows(today, contract.start_date);
   const opening = windows.termOpening ?? { from: "", to: "" };
   const first =
     windows.termOpening && opening.from < windows.yearEarlier.from ? opening.from : windows.yearEarlier.from;
-  const since365 = `${addDays(today, -365)}T00:00:00.000Z`;
-  const [usage, tickets, latest, nps] = await ctx.env.DB.batch<Record<string, number | string | null>>([
-    ctx.env.DB.prepare(
-      `SELECT coalesce(sum(CASE WHEN day BETWEEN ?3 AND ?4 THEN events END), 0) AS recent_events,
-              coalesce(sum(CASE WHEN day BETWEEN ?3 AND ?4 THEN active_users END), 0) AS recent_users,
-              coalesce(sum(CASE WHEN day BETWEEN ?5 AND ?6 THEN events END), 0) AS year_events,
-              coalesce(sum(CASE WHEN day BETWEEN ?5 AND ?6 THEN active_users END), 0) AS year_users,
-              coalesce(sum(CASE WHEN day BETWEEN ?7 AND ?8 THEN events END), 0) AS opening_events,
-              coalesce(sum(CASE WHEN day BETWEEN ?7 AND ?8 THEN active_users END), 0) AS opening_users
-         FROM usage_daily WHERE workspace_id = ?1 AND account_id = ?2 AND day BETWEEN ?9 AND ?4`,
-    ).bind(
-      ws,
-      contract.account_id,
-      windows.recent.from,
-      windows.recent.to,
-      windows.yearEarlier.from,
-      windows.yearEarlier.to,
-      opening.from,
-      opening.to,
-      first,
-    ),
-    ctx.env.DB.prepare(
-      `SELECT count(*) AS created, count(CASE WHEN status IN ('solved', 'closed') THEN 1 END) AS solved
-         FROM tickets WHERE workspace_id = ?1 AND account_id = ?2 AND created_at >= ?3`,
-    ).bind(ws, contract.account_id, contract.start_date),
-    ctx.env.DB.prepare(
-      // +kind: walk the account's answers (survey_responses_ws_account), not every NPS answer of the workspace.
-      `SELECT score, responded_at FROM survey_responses
-        WHERE workspace_id = ?1 AND account_id = ?2 AND +kind = 'nps' ORDER BY responded_at DESC LIMIT 1`,
-    ).bind(ws, contract.account_id),
-    ctx.env.DB.prepare(
-      `SELECT count(*) AS n, count(CASE WHEN score >= 9 THEN 1 END) AS promoters,
-              count(CASE WHEN score <= 6 THEN 1 END) AS detractors
-         FROM survey_responses WHERE workspace_id = ?1 AND account_id = ?2 AND +kind = 'nps' AND responded_at >= ?3`,
-    ).bind(ws, contract.account_id, since365),
-  ]);
-  const u = usage!.results[0] as Record<string, number>;
-  const windowUsage = (events: string, users: string): WindowUsage => ({
+  const facts = await termValueFacts(ctx.env.DB, ctx.principal.workspaceId, {
+    accountId: contract.account_id,
+    startDate: contract.start_date,
+    recent: windows.recent,
+    yearEarlier: windows.yearEarlier,
+    opening,
+    first,
+    since365: `${addDays(today, -365)}T00:00:00.000Z`,
+  });
+  const u = facts.usage;
+  const windowUsage = (events: keyof TermUsageRow, users: keyof TermUsageRow): WindowUsage => ({
     events: u[events] ?? 0,
     active_user_days: u[users] ?? 0,
   });
@@ -413,9 +355,7 @@ async function loadValue(ctx: ToolContext, contract: ContractRow, today: string)
     windowUsage("year_events", "year_users"),
     windows.termOpening ? windowUsage("opening_events", "opening_users") : null,
   );
-  const t = tickets!.results[0] as { created: number; solved: number };
-  const l = latest!.results[0] as { score: number; responded_at: string } | undefined;
-  const n = nps!.results[0] as { n: number; promoters: number; detractors: number };
+  const { tickets: t, latest: l, nps: n } = facts;
   const baseWindow =
     trend.basis === "year_earlier" ? windows.yearEarlier : trend.basis === "term_opening" ? windows.termOpening : null;
   return {
@@ -475,8 +415,9 @@ async function prepare(ctx: ToolContext, args: { contract_id?: string | undefine
   };
 }
 
+/** A percentage with its sign, to 0.1. */
 function signedPct(value: number): string {
-  const rounded = Math.round(value * 10) / 10;
+  const rounded = round(value, 1);
   return `${rounded > 0 ? "+" : ""}${rounded}%`;
 }
 
@@ -514,27 +455,7 @@ async function makeOffer(
   const id = newId("rof");
   const created = ctx.now.toISOString();
   const createdBy = ctx.principal.userId ?? ctx.principal.keyId ?? null;
-  await ctx.env.DB.prepare(
-    `INSERT INTO renewal_offers (id, workspace_id, contract_id, account_id, term_years, arr, price_change_pct,
-       discount_pct, npv, status, notes, created_by, created_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'proposed', ?10, ?11, ?12)`,
-  )
-    .bind(
-      id,
-      ctx.principal.workspaceId,
-      contract.id,
-      contract.account_id,
-      years,
-      arr,
-      args.price_change_pct,
-      discount,
-      npv,
-      args.notes ?? null,
-      createdBy,
-      created,
-    )
-    .run();
-  const offer: OfferOut = {
+  const offer: OfferRow = {
     id,
     contract_id: contract.id,
     account_id: contract.account_id,
@@ -550,6 +471,7 @@ async function makeOffer(
     created_at: created,
     decided_at: null,
   };
+  await insertOffer(ctx.env.DB, ctx.principal.workspaceId, offer);
   ctx.audit({
     action: "offer",
     targetType: "renewal_offer",
@@ -576,18 +498,14 @@ async function makeOffer(
   };
 }
 
-async function loadOffer(ctx: ToolContext, offerId: string | undefined): Promise<OfferOut> {
+async function loadOffer(ctx: ToolContext, offerId: string | undefined): Promise<OfferRow> {
   if (!offerId) throw new ToolError("Give offer_id (rof_…); list the contract's offers to find it.");
-  const offer = await ctx.env.DB.prepare(
-    `SELECT ${OFFER_COLUMNS} FROM renewal_offers WHERE workspace_id = ?1 AND id = ?2`,
-  )
-    .bind(ctx.principal.workspaceId, offerId)
-    .first<OfferOut>();
+  const offer = await offerById(ctx.env.DB, ctx.principal.workspaceId, offerId);
   if (!offer) throw notFound("renewal offer", offerId);
   return offer;
 }
 
-function requireProposed(offer: OfferOut): void {
+function requireProposed(offer: OfferRow): void {
   if (offer.status !== "proposed") {
     throw new ToolError(
       `Offer "${offer.id}" is already ${offer.status}; only a proposed offer can change. Make a new offer instead.`,
@@ -601,55 +519,32 @@ async function accept(ctx: ToolContext, args: { offer_id?: string | undefined; n
   const contract = await resolveContract(ctx, { contract_id: offer.contract_id });
   requireOpenTerm(contract);
   const ws = ctx.principal.workspaceId;
-  const today = isoDay(ctx.now);
-  const decided = ctx.now.toISOString();
   const nextId = newId("ctr");
   const start = contract.end_date;
   const end = addMonths(start, 12 * offer.term_years);
   const outcome = renewalOutcome(contract.arr, offer.arr);
   const factor = contract.arr > 0 ? offer.arr / contract.arr : 0;
-  const items = await ctx.env.DB.prepare(
-    "SELECT product_id, seats, arr FROM contract_items WHERE workspace_id = ?1 AND contract_id = ?2 ORDER BY product_id",
-  )
-    .bind(ws, contract.id)
-    .all<{ product_id: string; seats: number; arr: number }>();
-  const copies = items.results.map((i) => ({
+  const copies = (await contractItems(ctx.env.DB, ws, contract.id)).map((i) => ({
     id: newId("cti"),
     product_id: i.product_id,
     seats: i.seats,
-    arr: Math.round(i.arr * factor * 100) / 100,
+    arr: round(i.arr * factor),
   }));
-  // Every statement after the first acts only if that first one claimed the offer for this new
-  // term, so a concurrent accept (or a term closed meanwhile) changes nothing.
-  const claimed = `EXISTS (SELECT 1 FROM renewal_offers WHERE workspace_id = ?1 AND id = ?2 AND next_contract_id = ?3)`;
-  const results = await ctx.env.DB.batch([
-    ctx.env.DB.prepare(
-      `UPDATE renewal_offers SET status = 'accepted', decided_at = ?4, next_contract_id = ?3,
-              notes = CASE WHEN ?5 IS NULL THEN notes ELSE coalesce(notes || char(10), '') || ?5 END
-        WHERE workspace_id = ?1 AND id = ?2 AND status = 'proposed'
-          AND EXISTS (SELECT 1 FROM contracts c WHERE c.workspace_id = ?1 AND c.id = ?6
-                        AND c.status = 'active' AND c.outcome IS NULL)`,
-    ).bind(ws, offer.id, nextId, decided, args.notes ?? null, contract.id),
-    ctx.env.DB.prepare(
-      `INSERT INTO contracts (id, workspace_id, account_id, start_date, end_date, status, auto_renew, arr,
-         previous_contract_id, created_at)
-       SELECT ?3, ?1, ?4, ?5, ?6, 'active', ?7, ?8, ?9, ?10 WHERE ${claimed}`,
-    ).bind(ws, offer.id, nextId, contract.account_id, start, end, contract.auto_renew, offer.arr, contract.id, decided),
-    ctx.env.DB.prepare(
-      `INSERT INTO contract_items (id, workspace_id, contract_id, product_id, seats, arr)
-       SELECT value ->> '$.id', ?1, ?3, value ->> '$.product_id', value ->> '$.seats', value ->> '$.arr'
-         FROM json_each(?4) WHERE ${claimed}`,
-    ).bind(ws, offer.id, nextId, JSON.stringify(copies)),
-    ctx.env.DB.prepare(
-      `UPDATE contracts SET status = 'ended', outcome = ?4, outcome_reason = ?5, outcome_date = ?6
-        WHERE workspace_id = ?1 AND id = ?7 AND ${claimed}`,
-    ).bind(ws, offer.id, nextId, outcome, NEGOTIATED_REASON, today, contract.id),
-    ctx.env.DB.prepare(
-      `UPDATE renewal_offers SET status = 'withdrawn', decided_at = ?4
-        WHERE workspace_id = ?1 AND contract_id = ?5 AND status = 'proposed' AND id <> ?2 AND ${claimed}`,
-    ).bind(ws, offer.id, nextId, decided, contract.id),
-    refreshAccountRollups(ctx.env.DB, ws, [contract.account_id]),
-  ]);
+  const acceptance = acceptOfferStatements(ctx.env.DB, ws, {
+    offerId: offer.id,
+    nextContractId: nextId,
+    decidedAt: ctx.now.toISOString(),
+    notes: args.notes ?? null,
+    contract,
+    start,
+    end,
+    arr: offer.arr,
+    items: copies,
+    outcome,
+    outcomeReason: NEGOTIATED_REASON,
+    outcomeDate: isoDay(ctx.now),
+  });
+  const results = await ctx.env.DB.batch([...acceptance, refreshAccountRollups(ctx.env.DB, ws, [contract.account_id])]);
   if ((results[0]?.meta.changes ?? 0) === 0) {
     throw new ToolError(
       `Offer "${offer.id}" or its contract term changed meanwhile (no longer proposed, or the term is closed); list the offers and try again.`,
@@ -657,9 +552,7 @@ async function accept(ctx: ToolContext, args: { offer_id?: string | undefined; n
   }
   const [stored, account] = await Promise.all([
     loadOffer(ctx, offer.id),
-    ctx.env.DB.prepare("SELECT arr FROM accounts WHERE workspace_id = ?1 AND id = ?2")
-      .bind(ws, contract.account_id)
-      .first<{ arr: number }>(),
+    findAccount(ctx.env.DB, ws, contract.account_id),
   ]);
   const withdrawn = results[4]?.meta.changes ?? 0;
   ctx.audit({
@@ -696,14 +589,13 @@ async function close(
   const offer = await loadOffer(ctx, args.offer_id);
   requireProposed(offer);
   const status = action === "reject" ? "rejected" : "withdrawn";
-  const result = await ctx.env.DB.prepare(
-    `UPDATE renewal_offers SET status = ?3, decided_at = ?4,
-            notes = CASE WHEN ?5 IS NULL THEN notes ELSE coalesce(notes || char(10), '') || ?5 END
-      WHERE workspace_id = ?1 AND id = ?2 AND status = 'proposed'`,
-  )
-    .bind(ctx.principal.workspaceId, offer.id, status, ctx.now.toISOString(), args.notes ?? null)
-    .run();
-  if (result.meta.changes === 0) {
+  const changes = await closeOffer(ctx.env.DB, ctx.principal.workspaceId, {
+    offerId: offer.id,
+    status,
+    decidedAt: ctx.now.toISOString(),
+    notes: args.notes ?? null,
+  });
+  if (changes === 0) {
     throw new ToolError(`Offer "${offer.id}" changed meanwhile and is no longer proposed; list the offers to see it.`);
   }
   ctx.audit({ action, targetType: "renewal_offer", targetId: offer.id, details: { contract_id: offer.contract_id } });
@@ -729,30 +621,17 @@ async function listOffers(
     args.status ?? null,
   ]);
   const position = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-  const rows = await ctx.env.DB.prepare(
-    `SELECT ${OFFER_COLUMNS} FROM renewal_offers
-      WHERE workspace_id = ?1 AND (?2 IS NULL OR contract_id = ?2)
-        AND (?3 IS NULL OR contract_id IN (SELECT id FROM contracts WHERE workspace_id = ?1 AND account_id = ?3))
-        AND (?4 IS NULL OR status = ?4)
-        AND (?5 IS NULL OR created_at < ?5 OR (created_at = ?5 AND id < ?6))
-      ORDER BY created_at DESC, id DESC LIMIT ?7`,
-  )
-    .bind(
-      ctx.principal.workspaceId,
-      args.contract_id ?? null,
-      args.account_id ?? null,
-      args.status ?? null,
-      position ? String(position.k[0]) : null,
-      position?.id ?? null,
-      args.limit + 1,
-    )
-    .all<OfferOut>();
-  const shown = rows.results.slice(0, args.limit);
+  const rows = await listOfferRows(ctx.env.DB, ctx.principal.workspaceId, {
+    contractId: args.contract_id ?? null,
+    accountId: args.account_id ?? null,
+    status: args.status ?? null,
+    after: position ? { createdAt: String(position.k[0]), id: position.id } : null,
+    limit: args.limit + 1,
+  });
+  const shown = rows.slice(0, args.limit);
   const last = shown[shown.length - 1];
   const next =
-    rows.results.length > args.limit && last
-      ? encodeCursor({ k: [last.created_at], id: last.id, q: fingerprint })
-      : null;
+    rows.length > args.limit && last ? encodeCursor({ k: [last.created_at], id: last.id, q: fingerprint }) : null;
   return {
     data: { action: "list" as const, offers: shown, next_cursor: next },
     text: [

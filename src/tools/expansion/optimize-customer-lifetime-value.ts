@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
+import { round } from "../../platform/lib/stats";
 import { addDays, isoDay } from "../../platform/lib/time";
 import { defineTool } from "../../platform/mcp/define-tool";
 import { ToolError } from "../../platform/mcp/errors";
@@ -11,6 +12,7 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import type { WorkspaceSettings } from "../../records/settings";
 import { workspaceSettings } from "../../records/workspace-settings";
 import {
   type ClvInputs,
@@ -23,8 +25,9 @@ import {
   sensitivity,
 } from "./domain/clv";
 import { addTotals } from "./domain/movements";
-import { compareText } from "./queries/book";
-import { loadMovements } from "./track-revenue-expansion";
+import { activeAccountsWithArr, type ValuedAccountRow } from "./queries/accounts";
+import { loadMovements } from "./queries/movements";
+import { latestRiskModelVersion } from "./queries/risk-models";
 
 /** Days of history the churn and expansion rates are measured over. */
 const HISTORY_DAYS = 365;
@@ -33,17 +36,6 @@ const RANKED_LIMIT = 30;
 
 /** History of a segment with no account at the window start. */
 const NO_HISTORY: HistoryRates = { churn_rate: null, expansion_rate: null, accounts_at_start: 0, accounts_churned: 0 };
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
-const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
-
-interface AccountRow {
-  id: string;
-  name: string;
-  segment: string | null;
-  arr: number;
-  churn_probability: number | null;
-}
 
 const historyOut = z.object({
   churn_rate: z.number().nullable().describe("Accounts churned / accounts at the window start."),
@@ -152,100 +144,30 @@ export const optimizeCustomerLifetimeValue = defineTool({
   ],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
+    const db = ctx.env.DB;
     const ws = ctx.principal.workspaceId;
     const today = isoDay(ctx.now);
     const window = { from: addDays(today, -HISTORY_DAYS), to: today, window_days: HISTORY_DAYS };
     const [settings, movements, model, accountRows] = await Promise.all([
       workspaceSettings(ctx),
-      loadMovements(ctx, [{ start: window.from, end: window.to }], null),
-      ctx.env.DB.prepare(
-        "SELECT version, calibrated FROM risk_models WHERE workspace_id = ?1 ORDER BY version DESC LIMIT 1",
-      )
-        .bind(ws)
-        .first<{ version: number; calibrated: number }>(),
-      ctx.env.DB.prepare(
-        `SELECT id, name, segment, arr, churn_probability FROM accounts
-          WHERE workspace_id = ?1 AND status = 'active' AND arr > 0 AND (?2 IS NULL OR segment = ?2)`,
-      )
-        .bind(ws, args.segment ?? null)
-        .all<AccountRow>(),
+      loadMovements(db, ws, [{ start: window.from, end: window.to }], null),
+      latestRiskModelVersion(db, ws),
+      activeAccountsWithArr(db, ws, args.segment ?? null),
     ]);
     const finance = settings.finance;
     const useModel = model !== null && model.calibrated === 1;
     const bySegment = movements[0] ?? [];
     const workspaceHistory = historyRates(addTotals(bySegment.map((m) => m.totals)));
     const ownHistory = new Map(bySegment.map((m) => [m.segment, historyRates(m.totals)]));
-    const step = args.expansion_step_pct / 100;
-
-    const groups = new Map<string | null, { rows: AccountOut[]; inputs: ClvInputs[] }>();
-    const rates = new Map<string | null, ReturnType<typeof segmentRates>>();
-    // By id, sorted here: a sort in the database would count every row again as read.
-    const accountsById = accountRows.results.sort((a, b) => compareText(a.id, b.id));
-    for (const row of accountsById) {
-      if (!rates.has(row.segment)) rates.set(row.segment, segmentRates(ownHistory.get(row.segment), workspaceHistory));
-      const segment = rates.get(row.segment)!;
-      const onModel = useModel && row.churn_probability !== null;
-      const churn = onModel ? row.churn_probability : segment.churn_rate;
-      const inputs: ClvInputs | null =
-        churn === null
-          ? null
-          : {
-              arr: row.arr,
-              gross_margin: finance.gross_margin,
-              churn_rate: churn,
-              expansion_rate: segment.expansion_rate ?? 0,
-              discount_rate: finance.discount_rate,
-              max_lifetime_years: finance.max_lifetime_years,
-            };
-      const value = inputs ? lifetimeValue(inputs) : null;
-      const group = groups.get(row.segment) ?? { rows: [], inputs: [] };
-      groups.set(row.segment, group);
-      group.rows.push({
-        account_id: row.id,
-        name: row.name,
-        segment: row.segment,
-        arr: row.arr,
-        churn_rate: churn === null ? null : round4(churn),
-        churn_basis: onModel ? "model" : segment.basis,
-        expansion_rate: round4(segment.expansion_rate ?? 0),
-        lifetime_years: value?.lifetime_years ?? null,
-        clv: value ? round2(value.clv) : null,
-        discounted_clv: value ? round2(value.discounted_clv) : null,
-      });
-      if (inputs) group.inputs.push(inputs);
-    }
-
-    const segments = [...groups.entries()]
-      .sort(([a], [b]) => (a ?? "").localeCompare(b ?? ""))
-      .map(([name, group]) => {
-        const segment = rates.get(name)!;
-        const own = ownHistory.get(name);
-        const result = sensitivity(group.inputs, step);
-        return {
-          segment: name,
-          accounts_counted: group.rows.length,
-          accounts_on_model: group.rows.filter((r) => r.churn_basis === "model").length,
-          arr: round2(group.rows.reduce((sum, r) => sum + r.arr, 0)),
-          history: roundHistory(own ?? NO_HISTORY),
-          basis: segment.basis,
-          churn_rate: segment.churn_rate === null ? null : round4(segment.churn_rate),
-          expansion_rate: round4(segment.expansion_rate ?? 0),
-          lifetime_years:
-            segment.churn_rate === null
-              ? null
-              : round4(expectedLifetime(segment.churn_rate, finance.max_lifetime_years)),
-          clv: round2(group.rows.reduce((sum, r) => sum + (r.clv ?? 0), 0)),
-          discounted_clv: result.discounted_clv,
-          levers: result.levers,
-        };
-      });
+    const history = { own: ownHistory, workspace: workspaceHistory };
+    const { groups, rates } = valueAccounts(accountRows, finance, useModel, history);
+    const segments = segmentSummaries(groups, rates, ownHistory, finance, args.expansion_step_pct / 100);
     const ranked = segments
       .flatMap((s) => s.levers.map((l) => ({ segment: s.segment, ...l })))
       .sort((a, b) => b.gain - a.gain)
       .slice(0, RANKED_LIMIT);
 
     // Largest discounted CLV first (accounts without a churn rate last), then by id.
-    const sortKey = (r: AccountOut) => r.discounted_clv ?? -1;
     const listed = [...groups.values()]
       .flatMap((g) => g.rows)
       .filter((r) => !args.account_id || r.account_id === args.account_id)
@@ -255,25 +177,7 @@ export const optimizeCustomerLifetimeValue = defineTool({
         `Account "${args.account_id}" is not an active account with ARR in this workspace${args.segment ? ` and segment "${args.segment}"` : ""}; use list_accounts to find one.`,
       );
     }
-    const fingerprint = queryFingerprint([
-      "optimize_customer_lifetime_value",
-      args.segment ?? null,
-      args.account_id ?? null,
-      args.expansion_step_pct,
-    ]);
-    const after = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-    const afterKey = after ? Number(after.k[0]) : 0;
-    const rest = after
-      ? listed.filter((r) => sortKey(r) < afterKey || (sortKey(r) === afterKey && r.account_id > after.id))
-      : listed;
-    const page = rest.slice(0, args.limit);
-    const last = page[page.length - 1];
-    const next =
-      rest.length > args.limit && last
-        ? encodeCursor({ k: [sortKey(last)], id: last.account_id, q: fingerprint })
-        : null;
-
-    const pct = (v: number | null) => (v === null ? "–" : `${round2(v * 100)}%`);
+    const { page, next } = accountPage(listed, args);
     return {
       data: {
         history_window: window,
@@ -291,32 +195,164 @@ export const optimizeCustomerLifetimeValue = defineTool({
         accounts: page,
         next_cursor: next,
       },
-      text: [
-        `CLV of ${accountRows.results.length} accounts (margin ${pct(finance.gross_margin)}, discount rate ${pct(finance.discount_rate)}, lifetime cap ${finance.max_lifetime_years} y; churn and expansion over ${window.from}..${window.to}${useModel ? ", account churn from the calibrated risk model" : ""}). Top lever: ${ranked[0] ? `${ranked[0].lever} in ${ranked[0].segment ?? "no segment"} (+${ranked[0].gain})` : "none"}.`,
-        markdownTable(
-          ["Segment", "Accounts", "ARR", "Churn", "Basis", "Expansion", "Lifetime", "CLV", "Disc. CLV", "Best lever"],
-          segments.map((s) => [
-            s.segment,
-            s.accounts_counted,
-            s.arr,
-            pct(s.churn_rate),
-            `${s.basis} n=${s.basis === "segment" ? s.history.accounts_at_start : workspaceHistory.accounts_at_start}`,
-            pct(s.expansion_rate),
-            s.lifetime_years,
-            s.clv,
-            s.discounted_clv,
-            s.levers[0] ? `${s.levers[0].lever} +${s.levers[0].gain}` : null,
-          ]),
-        ),
-      ].join("\n"),
+      text: answerText({ accounts: accountRows.length, finance, window, useModel, ranked, segments, workspaceHistory }),
     };
   },
 });
 
+type Finance = WorkspaceSettings["finance"];
+type SegmentRates = ReturnType<typeof segmentRates>;
+
+/** An account's sort key: its discounted CLV, −1 without a churn rate. */
+const sortKey = (r: AccountOut) => r.discounted_clv ?? -1;
+
+/**
+ * Each account's lifetime value on its churn (the model's when used, else its segment's rate) and
+ * its segment's expansion rate, grouped by segment with the inputs the sensitivity needs.
+ */
+function valueAccounts(
+  accountRows: readonly ValuedAccountRow[],
+  finance: Finance,
+  useModel: boolean,
+  history: { own: ReadonlyMap<string | null, HistoryRates>; workspace: HistoryRates },
+) {
+  const groups = new Map<string | null, { rows: AccountOut[]; inputs: ClvInputs[] }>();
+  const rates = new Map<string | null, SegmentRates>();
+  for (const row of accountRows) {
+    if (!rates.has(row.segment)) rates.set(row.segment, segmentRates(history.own.get(row.segment), history.workspace));
+    const segment = rates.get(row.segment)!;
+    const onModel = useModel && row.churn_probability !== null;
+    const churn = onModel ? row.churn_probability : segment.churn_rate;
+    const inputs: ClvInputs | null =
+      churn === null
+        ? null
+        : {
+            arr: row.arr,
+            gross_margin: finance.gross_margin,
+            churn_rate: churn,
+            expansion_rate: segment.expansion_rate ?? 0,
+            discount_rate: finance.discount_rate,
+            max_lifetime_years: finance.max_lifetime_years,
+          };
+    const value = inputs ? lifetimeValue(inputs) : null;
+    const group = groups.get(row.segment) ?? { rows: [], inputs: [] };
+    groups.set(row.segment, group);
+    group.rows.push({
+      account_id: row.id,
+      name: row.name,
+      segment: row.segment,
+      arr: row.arr,
+      churn_rate: churn === null ? null : round(churn, 4),
+      churn_basis: onModel ? "model" : segment.basis,
+      expansion_rate: round(segment.expansion_rate ?? 0, 4),
+      lifetime_years: value?.lifetime_years ?? null,
+      clv: value ? round(value.clv) : null,
+      discounted_clv: value ? round(value.discounted_clv) : null,
+    });
+    if (inputs) group.inputs.push(inputs);
+  }
+  return { groups, rates };
+}
+
+/** Per segment, by name: its accounts' figures, the rates it uses, and its levers ranked by gain. */
+function segmentSummaries(
+  groups: ReadonlyMap<string | null, { rows: AccountOut[]; inputs: ClvInputs[] }>,
+  rates: ReadonlyMap<string | null, SegmentRates>,
+  ownHistory: ReadonlyMap<string | null, HistoryRates>,
+  finance: Finance,
+  step: number,
+) {
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a ?? "").localeCompare(b ?? ""))
+    .map(([name, group]) => {
+      const segment = rates.get(name)!;
+      const own = ownHistory.get(name);
+      const result = sensitivity(group.inputs, step);
+      return {
+        segment: name,
+        accounts_counted: group.rows.length,
+        accounts_on_model: group.rows.filter((r) => r.churn_basis === "model").length,
+        arr: round(group.rows.reduce((sum, r) => sum + r.arr, 0)),
+        history: roundHistory(own ?? NO_HISTORY),
+        basis: segment.basis,
+        churn_rate: segment.churn_rate === null ? null : round(segment.churn_rate, 4),
+        expansion_rate: round(segment.expansion_rate ?? 0, 4),
+        lifetime_years:
+          segment.churn_rate === null
+            ? null
+            : round(expectedLifetime(segment.churn_rate, finance.max_lifetime_years), 4),
+        clv: round(group.rows.reduce((sum, r) => sum + (r.clv ?? 0), 0)),
+        discounted_clv: result.discounted_clv,
+        levers: result.levers,
+      };
+    });
+}
+
+/** One page of the accounts listed, by discounted CLV then id. */
+function accountPage(
+  listed: readonly AccountOut[],
+  args: {
+    segment?: string | undefined;
+    account_id?: string | undefined;
+    expansion_step_pct: number;
+    limit: number;
+    cursor?: string | undefined;
+  },
+) {
+  const fingerprint = queryFingerprint([
+    "optimize_customer_lifetime_value",
+    args.segment ?? null,
+    args.account_id ?? null,
+    args.expansion_step_pct,
+  ]);
+  const after = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
+  const afterKey = after ? Number(after.k[0]) : 0;
+  const rest = after
+    ? listed.filter((r) => sortKey(r) < afterKey || (sortKey(r) === afterKey && r.account_id > after.id))
+    : listed;
+  const page = rest.slice(0, args.limit);
+  const last = page[page.length - 1];
+  const next =
+    rest.length > args.limit && last ? encodeCursor({ k: [sortKey(last)], id: last.account_id, q: fingerprint }) : null;
+  return { page, next };
+}
+
+/** The answer's text: the assumptions and top lever, and a table of the segments. */
+function answerText(a: {
+  accounts: number;
+  finance: Finance;
+  window: { from: string; to: string };
+  useModel: boolean;
+  ranked: readonly { segment: string | null; lever: string; gain: number }[];
+  segments: ReturnType<typeof segmentSummaries>;
+  workspaceHistory: HistoryRates;
+}): string {
+  const { finance, ranked } = a;
+  const pct = (v: number | null) => (v === null ? "–" : `${round(v * 100)}%`);
+  return [
+    `CLV of ${a.accounts} accounts (margin ${pct(finance.gross_margin)}, discount rate ${pct(finance.discount_rate)}, lifetime cap ${finance.max_lifetime_years} y; churn and expansion over ${a.window.from}..${a.window.to}${a.useModel ? ", account churn from the calibrated risk model" : ""}). Top lever: ${ranked[0] ? `${ranked[0].lever} in ${ranked[0].segment ?? "no segment"} (+${ranked[0].gain})` : "none"}.`,
+    markdownTable(
+      ["Segment", "Accounts", "ARR", "Churn", "Basis", "Expansion", "Lifetime", "CLV", "Disc. CLV", "Best lever"],
+      a.segments.map((s) => [
+        s.segment,
+        s.accounts_counted,
+        s.arr,
+        pct(s.churn_rate),
+        `${s.basis} n=${s.basis === "segment" ? s.history.accounts_at_start : a.workspaceHistory.accounts_at_start}`,
+        pct(s.expansion_rate),
+        s.lifetime_years,
+        s.clv,
+        s.discounted_clv,
+        s.levers[0] ? `${s.levers[0].lever} +${s.levers[0].gain}` : null,
+      ]),
+    ),
+  ].join("\n");
+}
+
 function roundHistory(h: HistoryRates): HistoryRates {
   return {
     ...h,
-    churn_rate: h.churn_rate === null ? null : round4(h.churn_rate),
-    expansion_rate: h.expansion_rate === null ? null : round4(h.expansion_rate),
+    churn_rate: h.churn_rate === null ? null : round(h.churn_rate, 4),
+    expansion_rate: h.expansion_rate === null ? null : round(h.expansion_rate, 4),
   };
 }

@@ -1,7 +1,5 @@
+import { round } from "../../../platform/lib/stats";
 import type { MovementTotals } from "./movements";
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
-const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
 /** A segment needs at least this many accounts at the start of the history window to use its own rates. */
 export const MIN_SEGMENT_HISTORY = 10;
@@ -22,7 +20,7 @@ export interface ClvInputs {
 export function expectedLifetime(churnRate: number, maxYears: number): number {
   if (churnRate <= 0) return maxYears;
   // Rounded so 1 / (1/6) is 6, not 6.000000000000001 with a seventh sliver of a year.
-  return Math.min(maxYears, Math.round((1 / churnRate) * 1e6) / 1e6);
+  return Math.min(maxYears, round(1 / churnRate, 6));
 }
 
 /**
@@ -37,7 +35,7 @@ export function lifetimeValue(inputs: ClvInputs) {
   let factor = 0;
   for (let t = 0; t < Math.ceil(lifetime); t++) factor += Math.min(1, lifetime - t) * ratio ** t;
   const yearly = inputs.arr * inputs.gross_margin;
-  return { lifetime_years: round4(lifetime), clv: yearly * lifetime, discounted_clv: yearly * factor };
+  return { lifetime_years: round(lifetime, 4), clv: yearly * lifetime, discounted_clv: yearly * factor };
 }
 
 /** Levers whose effect on discounted CLV the sensitivity measures. */
@@ -91,11 +89,11 @@ export function sensitivity(accounts: readonly ClvInputs[], expansionStep: numbe
   const levers: LeverGain[] = LEVERS.map(({ lever, change }) => ({
     lever,
     change,
-    gain: round2(gains.get(lever)!),
-    gain_share: base > 0 ? round4(gains.get(lever)! / base) : null,
+    gain: round(gains.get(lever)!),
+    gain_share: base > 0 ? round(gains.get(lever)! / base, 4) : null,
   }));
   levers.sort((a, b) => b.gain - a.gain);
-  return { discounted_clv: round2(base), levers };
+  return { discounted_clv: round(base), levers };
 }
 
 /** A segment's churn and expansion rates from its ARR movements over the history window. */

@@ -2,6 +2,7 @@
  * Cross-sell candidates: products an account does not own, backed by an association rule from a
  * product it owns and by look-alike accounts that own them.
  */
+import { median } from "../../../platform/lib/stats";
 import type { AssociationRule } from "./association";
 
 /** Relative weights of the cross-sell score components (normalized by their sum). */
@@ -109,21 +110,13 @@ function firstIndexFrom(values: readonly number[], bound: number, inclusive: boo
   return lo;
 }
 
-/** The median of the values, or null for none. */
-export function medianOf(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /**
  * Seats basis of a product for an account: max(1, round(licensed seats × the median share of
  * licensed seats that the product's current owners buy)); the share is 1 when no owner has
  * licensed seats to compare with.
  */
 export function seatsBasis(licensedSeats: number, ownerSeatShares: readonly number[]): number {
-  return seatsBasisOfShare(licensedSeats, medianOf(ownerSeatShares));
+  return seatsBasisOfShare(licensedSeats, median(ownerSeatShares));
 }
 
 /**
@@ -151,7 +144,7 @@ export function ownerSeatShareMedians(
     }
   }
   const medians = new Map<string, number>();
-  for (const [productId, list] of shares) medians.set(productId, medianOf(list) ?? 1);
+  for (const [productId, list] of shares) medians.set(productId, median(list) ?? 1);
   return medians;
 }
 

@@ -1,3 +1,5 @@
+import { round } from "../../../platform/lib/stats";
+
 /** Period lengths the revenue reports group by. */
 export type Granularity = "month" | "quarter";
 
@@ -88,16 +90,13 @@ export function emptyTotals(): MovementTotals {
   };
 }
 
-const round2 = (v: number) => Math.round(v * 100) / 100;
-const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
-
 /** Sums totals of several groups (e.g. segments) into one. */
 export function addTotals(parts: readonly MovementTotals[]): MovementTotals {
   const sum = emptyTotals();
   for (const part of parts) {
     for (const key of Object.keys(sum) as (keyof MovementTotals)[]) sum[key] += part[key];
   }
-  for (const key of Object.keys(sum) as (keyof MovementTotals)[]) sum[key] = round2(sum[key]);
+  for (const key of Object.keys(sum) as (keyof MovementTotals)[]) sum[key] = round(sum[key]);
   return sum;
 }
 
@@ -119,11 +118,16 @@ export function movementRates(t: MovementTotals): MovementRates {
   const grown = retained + t.expansion_arr;
   const growth = t.expansion_arr + t.new_arr;
   return {
-    grr: t.starting_arr > 0 ? round4(Math.min(1, retained / t.starting_arr)) : null,
-    nrr: t.starting_arr > 0 ? round4(grown / t.starting_arr) : null,
-    expansion_share: growth > 0 ? round4(t.expansion_arr / growth) : null,
-    cohort_ending_arr: round2(grown),
+    grr: t.starting_arr > 0 ? round(Math.min(1, retained / t.starting_arr), 4) : null,
+    nrr: t.starting_arr > 0 ? round(grown / t.starting_arr, 4) : null,
+    expansion_share: growth > 0 ? round(t.expansion_arr / growth, 4) : null,
+    cohort_ending_arr: round(grown),
   };
+}
+
+/** Movement totals with their rates, as the answers show them. */
+export function withRates(t: MovementTotals) {
+  return { ...t, ...movementRates(t) };
 }
 
 /** A figure against its target: met when at or above it. */
@@ -138,5 +142,5 @@ export interface TargetCheck {
 /** Compares a ratio with a floor target. */
 export function againstTarget(actual: number | null, target: number): TargetCheck {
   if (actual === null) return { actual, target, gap: null, status: "no_data" };
-  return { actual, target, gap: round4(actual - target), status: actual >= target ? "met" : "below" };
+  return { actual, target, gap: round(actual - target, 4), status: actual >= target ? "met" : "below" };
 }

@@ -1,7 +1,5 @@
+import { round } from "../../../platform/lib/stats";
 import { addDays } from "../../../platform/lib/time";
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
-const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
 /** Days in each usage window compared for growth. */
 export const USAGE_WINDOW_DAYS = 90;
@@ -67,7 +65,7 @@ export function discountCap(
 
 /** ARR of an offer: current ARR × (1 + price change) × (1 − discount), rounded to cents. */
 export function offerArr(currentArr: number, priceChangePct: number, discountPct: number): number {
-  return round2(currentArr * (1 + priceChangePct / 100) * (1 - discountPct / 100));
+  return round(currentArr * (1 + priceChangePct / 100) * (1 - discountPct / 100));
 }
 
 /**
@@ -77,7 +75,7 @@ export function offerArr(currentArr: number, priceChangePct: number, discountPct
 export function termNpv(annualArr: number, years: number, rate: number): number {
   let total = 0;
   for (let t = 0; t < years; t++) total += annualArr / (1 + rate) ** t;
-  return round2(total);
+  return round(total);
 }
 
 /** How a term ends when renewed at `nextArr`. */
@@ -89,7 +87,7 @@ export function renewalOutcome(currentArr: number, nextArr: number): "expanded" 
 
 /** Relative change from a base (4 decimals); null without a positive base. */
 export function growth(recent: number, base: number): number | null {
-  return base > 0 ? round4((recent - base) / base) : null;
+  return base > 0 ? round((recent - base) / base, 4) : null;
 }
 
 /** A window of whole UTC days, both ends included. */
@@ -126,7 +124,7 @@ export function valueTrend(recent: WindowUsage, yearEarlier: WindowUsage, termOp
   const basis: "year_earlier" | "term_opening" | null =
     yearEarlier.events > 0 ? "year_earlier" : termOpening !== null && termOpening.events > 0 ? "term_opening" : null;
   const base = basis === "year_earlier" ? yearEarlier : basis === "term_opening" ? termOpening : null;
-  const meanUsers = (w: WindowUsage) => round2(w.active_user_days / USAGE_WINDOW_DAYS);
+  const meanUsers = (w: WindowUsage) => round(w.active_user_days / USAGE_WINDOW_DAYS);
   return {
     basis,
     recent_events: recent.events,

@@ -2,6 +2,7 @@
  * Renewal forecast: buckets by renewal probability and a seeded Monte Carlo simulation of renewed
  * ARR per period. Pure functions, no bindings.
  */
+import { round } from "../../../platform/lib/stats";
 
 /** Probability of renewal from which a contract counts as commit. */
 export const COMMIT_FROM = 0.8;
@@ -74,8 +75,6 @@ export interface SimulatedPeriod {
   p90: number;
 }
 
-const round2 = (value: number) => Math.round(value * 100) / 100;
-
 /**
  * Simulates `simulations` renewal outcomes: in each run every contract renews independently with
  * its probability (one Bernoulli draw from the seeded PRNG), and the renewed ARR is summed per
@@ -114,11 +113,11 @@ export function simulateRenewals(
     return {
       period,
       contracts: members.length,
-      arr_up_for_renewal: round2(members.reduce((sum, c) => sum + c.arr, 0)),
-      expected_arr: round2(members.reduce((sum, c) => sum + c.probability * c.arr, 0)),
-      p10: round2(percentile(sorted, 10)),
-      p50: round2(percentile(sorted, 50)),
-      p90: round2(percentile(sorted, 90)),
+      arr_up_for_renewal: round(members.reduce((sum, c) => sum + c.arr, 0)),
+      expected_arr: round(members.reduce((sum, c) => sum + c.probability * c.arr, 0)),
+      p10: round(percentile(sorted, 10)),
+      p50: round(percentile(sorted, 50)),
+      p90: round(percentile(sorted, 90)),
     };
   };
   return {
@@ -150,13 +149,13 @@ export function bucketTotals(contracts: readonly Pick<SimContract, "arr" | "prob
     bucket.expected_arr += c.probability * c.arr;
   }
   for (const bucket of Object.values(totals)) {
-    bucket.arr = round2(bucket.arr);
-    bucket.expected_arr = round2(bucket.expected_arr);
+    bucket.arr = round(bucket.arr);
+    bucket.expected_arr = round(bucket.expected_arr);
   }
   return totals;
 }
 
 /** Forecast GRR = expected renewed ARR / ARR up for renewal; null when nothing is up. */
 export function forecastGrr(expectedArr: number, arrUp: number): number | null {
-  return arrUp > 0 ? Math.round((expectedArr / arrUp) * 10_000) / 10_000 : null;
+  return arrUp > 0 ? round(expectedArr / arrUp, 4) : null;
 }

@@ -85,3 +85,27 @@ export function nextReminder(
   const ahead = normalizeOffsets(offsets).find((offset) => offset < daysLeft);
   return ahead === undefined ? null : { offset: ahead, days_until_due: daysLeft - ahead, pending: false };
 }
+
+/** What decides whether a queued reminder's renewal is still open. */
+export interface RenewalState {
+  contract_status: string | null;
+  outcome: string | null;
+  account_status: string | null;
+  renewal_date: string;
+}
+
+/**
+ * Why a queued reminder's renewal is closed on `day` (contract not active or gone, outcome set,
+ * account churned, renewal date reached), or null while it is open.
+ */
+export function closedRenewalReason(r: RenewalState, day: string): string | null {
+  return r.contract_status !== "active"
+    ? `contract is ${r.contract_status ?? "gone"}`
+    : r.outcome !== null
+      ? `renewal already closed (${r.outcome})`
+      : r.account_status === "churned"
+        ? "account churned"
+        : r.renewal_date <= day
+          ? "renewal date passed before it went out"
+          : null;
+}

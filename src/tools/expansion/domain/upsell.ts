@@ -3,6 +3,7 @@
  * features of a higher plan in use and health, combined into a 0–100 score, with the suggested
  * product and its ARR uplift.
  */
+import { addDays } from "../../../platform/lib/time";
 
 /** Relative weights of the score components (normalized by their sum). */
 export interface UpsellWeights {
@@ -243,4 +244,22 @@ export function gatedFeatures(
   return [...new Set(used)]
     .filter((f) => !included.has(f) && higher.some((p) => planFeatures.get(p.id)?.has(f)))
     .sort();
+}
+
+/** The recent usage window and the equally long one before it (inclusive UTC days). */
+export interface UpsellWindows {
+  recent_from: string;
+  recent_to: string;
+  prior_from: string;
+  prior_to: string;
+}
+
+/** The last `windowDays` complete days before `today` and the `windowDays` days before them. */
+export function upsellWindows(today: string, windowDays: number): UpsellWindows {
+  return {
+    recent_from: addDays(today, -windowDays),
+    recent_to: addDays(today, -1),
+    prior_from: addDays(today, -2 * windowDays),
+    prior_to: addDays(today, -windowDays - 1),
+  };
 }

@@ -2,7 +2,7 @@
  * Whitespace of an account (what it could still buy), its stakeholder coverage, and the
  * probability-weighted expansion pipeline.
  */
-import { medianOf } from "./crosssell";
+import { median, round } from "../../../platform/lib/stats";
 
 /** Which buying-committee roles are known among the account's current contacts. */
 export interface StakeholderPresence {
@@ -41,7 +41,7 @@ export function segmentSeatRatios(
     else bySegment.set(key, [a.seats / a.employees]);
   }
   const result = new Map<string, number>();
-  for (const [segment, ratios] of bySegment) result.set(segment, medianOf(ratios) ?? 0);
+  for (const [segment, ratios] of bySegment) result.set(segment, median(ratios) ?? 0);
   return result;
 }
 
@@ -144,14 +144,12 @@ export function weightedPipeline(
   }
   const order = Object.keys(stageProbabilities);
   const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
-  const round = (g: PipelineGroup) => ({ ...g, amount: round2(g.amount), weighted: round2(g.weighted) });
+  const rounded = (g: PipelineGroup) => ({ ...g, amount: round(g.amount), weighted: round(g.weighted) });
   return {
-    total: round(total),
-    by_stage: [...stages.values()].sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key)).map(round),
+    total: rounded(total),
+    by_stage: [...stages.values()].sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key)).map(rounded),
     by_close_month: [...months.values()]
       .sort((a, b) => (a.key === "none" ? 1 : b.key === "none" ? -1 : a.key.localeCompare(b.key)))
-      .map(round),
+      .map(rounded),
   };
 }
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
