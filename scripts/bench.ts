@@ -23,14 +23,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { clock } from "../src/platform/lib/clock";
+import { REGISTRY } from "../src/toolsets";
 import { createAccess } from "./bench/access";
 import { benchEvents, ingest, ingestionFloor } from "./bench/ingestion";
-import { connectBench, fetchableIds, judgeLatency, pingFloor, pingSamples, timeTool, toolCases } from "./bench/latency";
+import { connectBench, judgeLatency, pingFloor, pingSamples, timeTool, toolCases } from "./bench/latency";
 import { recalcFloor, recalcThroughCron } from "./bench/recalc";
 import { type BenchResults, machine, table, versions, writeResults } from "./bench/report";
 import { type DevServer, startServer, workerSnapshot } from "./bench/server";
 import { TARGETS } from "./bench/stats";
-import { d1File, loadWorkspace, sampleFixtures } from "./bench/workspace";
+import { d1File, loadWorkspace, sampleFixtures, sampleIdSets } from "./bench/workspace";
 
 const SLUG = "big";
 const WORKSPACE_ID = `ws_${SLUG}`;
@@ -250,14 +251,13 @@ async function main(): Promise<void> {
 
     const client = await connectBench(base, access.apiKey);
     try {
-      const { tools } = await client.listTools();
-      const { cases, skipped } = toolCases(tools, opts.skip.has("tools") ? [] : opts.only);
+      const { cases, skipped } = toolCases(REGISTRY.tools, opts.skip.has("tools") ? [] : opts.only);
       results.tools_not_measured = skipped;
       // Warm the connection and the isolate before the floor.
       await pingSamples(client, 20);
       const pings = await pingSamples(client, opts.pings);
       log(`ping: p50 ${pingFloor(pings).p50_ms?.toFixed(1)} ms; ${cases.length} read tools and actions…`);
-      const callFixtures = { ...fixtures, accounts: fixtures.accounts.slice(0, 200), docs: await fetchableIds(client) };
+      const callFixtures = { idSets: sampleIdSets(file, fixtures) };
       for (const c of opts.skip.has("tools") ? [] : cases) {
         // A client per tool: the SDK's transport keeps an abort listener per request it sent.
         const toolClient = await connectBench(base, access.apiKey);

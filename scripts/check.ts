@@ -2,7 +2,10 @@
  * Source checks that the type checker and the linter cannot make, run by `npm run lint`:
  * - no import cycle among the modules of `src/` (type-only imports included);
  * - no read of the system clock (`Date.now()`, `new Date()` without an argument) outside the
- *   clock module, in `src/`, `test/` and `scripts/`: time comes from `clock.now()`.
+ *   clock module, in `src/`, `test/` and `scripts/`: time comes from `clock.now()`;
+ * - no SQL outside query modules: a D1 `.prepare(` or a drizzle `db.select/insert/update/delete`
+ *   only in `queries/` folders, `queries.ts` files, `src/records/` and `src/platform/db/`.
+ * (Handlers of at most 80 lines are Biome's `noExcessiveLinesPerFunction`, set in biome.json.)
  * Prints what it found and exits 1 on any finding.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -79,6 +82,29 @@ function clockReads(files: string[]): string[] {
   return findings;
 }
 
+const SQL_CALL = /\.prepare\(|\bdb\s*\.\s*(?:select|selectDistinct|insert|update|delete)\s*\(/g;
+
+/** Whether a file may hold SQL: a query module, the shared records, or the database seam itself. */
+function isQueryModule(file: string): boolean {
+  const relative = path.relative(ROOT, file);
+  return (
+    relative.includes("/queries/") ||
+    path.basename(file) === "queries.ts" ||
+    relative.startsWith("src/records/") ||
+    relative.startsWith("src/platform/db/")
+  );
+}
+
+function sqlOutsideQueries(files: string[]): string[] {
+  const findings: string[] = [];
+  for (const file of files) {
+    if (file.endsWith(".test.ts") || isQueryModule(file)) continue;
+    const count = readFileSync(file, "utf8").match(SQL_CALL)?.length ?? 0;
+    if (count > 0) findings.push(`${path.relative(ROOT, file)}: ${count}`);
+  }
+  return findings;
+}
+
 const srcFiles = sourceFiles(path.join(ROOT, "src"));
 const graph = new Map(srcFiles.map((file) => [file, importsOf(file, readFileSync(file, "utf8"))]));
 const cycles = findCycles(graph);
@@ -93,4 +119,6 @@ for (const cycle of cycles)
   console.log(`  ${[...cycle, cycle[0]].map((f) => path.relative(ROOT, f as string)).join(" → ")}`);
 console.log(`clock reads outside ${path.relative(ROOT, CLOCK_MODULE)}: ${clockFindings.length}`);
 for (const finding of clockFindings) console.log(`  ${finding}`);
-if (cycles.length > 0 || clockFindings.length > 0) process.exit(1);
+const sqlFindings = sqlOutsideQueries(srcFiles);
+console.log(`SQL calls outside query modules: ${sqlFindings.length === 0 ? 0 : sqlFindings.join(", ")}`);
+if (cycles.length > 0 || clockFindings.length > 0 || sqlFindings.length > 0) process.exit(1);

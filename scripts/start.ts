@@ -17,12 +17,11 @@ import { sha256Hex } from "../src/platform/lib/crypto";
 import { createKey } from "./admin/commands";
 import { applyMigrations, type D1Target, persistDir, query, sqlLiteral, wranglerDb } from "./lib/d1";
 import { adminEmail, TEAM } from "./seed/catalog";
+import { DEMO_WORKSPACE, demoGenerateOptions } from "./seed/demo";
 import { formatCounts, seedDatabase } from "./seed/loader";
 import { DEMO_PASSWORD, demoPasswordHash } from "./seed/password";
 
-const SLUG = "demo";
-const DEMO_ACCOUNTS = 300;
-const DEMO_SEED = 42;
+const SLUG = DEMO_WORKSPACE.slug;
 const READY_TIMEOUT_MS = 120_000;
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -70,16 +69,9 @@ async function demoKey(target: D1Target, keyFile: string): Promise<{ key: string
   const seeded = !state.workspace_id;
   if (seeded) {
     const anchorDay = clock.now().toISOString().slice(0, 10);
-    log(`seeding the "${SLUG}" workspace (${DEMO_ACCOUNTS} accounts, anchored on ${anchorDay})…`);
+    log(`seeding the "${SLUG}" workspace (${DEMO_WORKSPACE.accounts} accounts, anchored on ${anchorDay})…`);
     const report = seedDatabase(
-      {
-        seed: DEMO_SEED,
-        accounts: DEMO_ACCOUNTS,
-        anchorDay,
-        workspaceId: `ws_${SLUG}`,
-        slug: SLUG,
-        passwordHash: await demoPasswordHash(DEMO_SEED, SLUG),
-      },
+      { ...demoGenerateOptions(anchorDay), passwordHash: await demoPasswordHash(DEMO_WORKSPACE.seed, SLUG) },
       target,
       { force: false },
     );

@@ -1,205 +1,83 @@
 /**
- * Tool latency against the transport floor, and each call's D1 cost. Every read tool of the live
- * `tools/list` (readOnlyHint) is called, plus the read actions of action tools in
- * {@link READ_ACTIONS}; each gets up to `calls` sequential calls within `seconds`. The floor is
+ * Tool latency against the transport floor, and each call's D1 cost. Every read sample call of the
+ * registry's tools is timed, per tool and action; each case gets up to `calls` sequential calls
+ * within `seconds`, rotating through the sampled accounts. The floor is
  * the MCP `ping` request on the same connection: a run of pings first, then a few before each
  * tool, so the floor sees the same background load as the tools.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { type AnyTool, callWrites } from "../../src/platform/mcp/define-tool";
+import { type DemoIds, exampleArgs, type ToolExample } from "../../src/platform/mcp/examples";
 import { latencyVerdict, percentile, ratio, rowsReadVerdict, rowsReturned, type Verdict } from "./stats";
-import type { Fixtures } from "./workspace";
 
 /** Key of the D1 cost in a result's `_meta` (see `src/platform/mcp/server.ts`). */
 const D1_META_KEY = "cs-mcp/d1";
 
 type Args = Record<string, unknown>;
-/** Arguments of the i-th call. */
-type ArgsFor = (i: number, f: Fixtures & { docs: string[] }) => Args;
 
-const pick = <T>(list: readonly T[], i: number): T => {
-  if (list.length === 0) throw new Error("no fixture to call with");
-  return list[i % list.length] as T;
-};
-const account = (i: number, f: Fixtures) => pick(f.accounts, i).id;
-/** Rotates through argument sets, each with its own fixture index. */
-const rotate =
-  (...variants: ArgsFor[]): ArgsFor =>
-  (i, f) =>
-    (variants[i % variants.length] as ArgsFor)(Math.floor(i / variants.length), f);
+/** Ids the calls of a case rotate through: one set per sampled account, as a demo's sample calls name them. */
+export type CallFixtures = { idSets: readonly DemoIds[] };
 
-/**
- * Realistic arguments of read tools that need (or are usually called with) some. A read tool not
- * named here is called with no arguments, or with a rotating `account_id` when it requires one.
- */
-const READ_TOOL_ARGS: Record<string, ArgsFor> = {
-  analyze_churn_postmortem: rotate(
-    () => ({ window_days: 365 }),
-    () => ({ window_days: 180 }),
-  ),
-  analyze_engagement_patterns: (i, f) => ({ account_id: account(i, f) }),
-  fetch: (i, f) => ({ id: pick(f.docs, i) }),
-  forecast_renewals: rotate(
-    () => ({}),
-    (i, f) => ({ segment: pick(f.segments, i) }),
-  ),
-  get_account_overview: (i, f) => ({ account_id: account(i, f) }),
-  get_account_timeline: (i, f) => ({ account_id: account(i, f), limit: 25 }),
-  identify_churn_risk: rotate(
-    () => ({}),
-    (i, f) => ({ segment: pick(f.segments, i) }),
-    (i, f) => ({ account_id: account(i, f) }),
-  ),
-  list_accounts: rotate(
-    () => ({ sort: "arr", order: "desc" }),
-    (i, f) => ({ segment: pick(f.segments, i) }),
-    () => ({ renewal_within_days: 90 }),
-    () => ({ health_band: "red" }),
-  ),
-  list_outbox: rotate(
-    () => ({}),
-    (i, f) => ({ account_id: account(i, f) }),
-  ),
-  optimize_customer_lifetime_value: rotate(
-    (i, f) => ({ account_id: account(i, f) }),
-    (i, f) => ({ segment: pick(f.segments, i) }),
-  ),
-  search: (i) => ({ query: pick(["invoice", "dashboard", "export", "renewal", "login", "slow report"], i) }),
-  track_adoption_milestones: rotate(
-    (i, f) => ({ account_id: account(i, f) }),
-    () => ({}),
-  ),
-  track_feature_adoption: rotate(
-    (i, f) => ({ account_id: account(i, f) }),
-    (i, f) => ({ segment: pick(f.segments, i) }),
-  ),
-  track_revenue_expansion: rotate(
-    () => ({}),
-    (i, f) => ({ segment: pick(f.segments, i) }),
-  ),
-  track_usage_engagement: rotate(
-    (i, f) => ({ account_id: account(i, f) }),
-    (i, f) => ({ segment: pick(f.segments, i) }),
-  ),
-};
-
-/** Read actions of action tools (their `readActions`), with arguments. */
-const READ_ACTIONS: Record<string, Record<string, ArgsFor>> = {
-  automate_retention_campaigns: {
-    list: () => ({}),
-    get: (i, f) => ({ campaign_id: pick(f.campaigns, i) }),
-    report: (i, f) => ({ campaign_id: pick(f.campaigns, i) }),
-  },
-  configure_workspace: { get: () => ({}), history: () => ({}) },
-  execute_retention_campaign: {
-    list: () => ({}),
-    get: (i, f) => ({ intervention_id: pick(f.interventions, i) }),
-    stats: () => ({}),
-  },
-  identify_crosssell_opportunities: { rules: () => ({}), list: () => ({}) },
-  identify_expansion_opportunities: {
-    account: (i, f) => ({ account_id: account(i, f) }),
-    list: rotate(
-      () => ({}),
-      (i, f) => ({ segment: pick(f.segments, i) }),
-    ),
-    pipeline: () => ({}),
-  },
-  identify_upsell_opportunities: {
-    list: rotate(
-      () => ({}),
-      (i, f) => ({ segment: pick(f.segments, i) }),
-    ),
-  },
-  manage_dead_letters: { list: () => ({}) },
-  manage_escalations: {
-    list: () => ({}),
-    get: (i, f) => ({ escalation_id: pick(f.escalations, i) }),
-    stats: () => ({}),
-  },
-  manage_integrations: { list: () => ({}) },
-  manage_lifecycle_stages: {
-    list: () => ({}),
-    evaluate: () => ({}),
-    history: (i, f) => ({ account_id: account(i, f) }),
-    stuck: () => ({}),
-  },
-  manage_tasks: {
-    list: rotate(
-      () => ({}),
-      (i, f) => ({ account_id: account(i, f) }),
-    ),
-  },
-  monitor_satisfaction: { scores: () => ({}), detractors: () => ({}) },
-  negotiate_renewals: {
-    prepare: (i, f) => ({ contract_id: pick(f.activeContracts, i) }),
-    list: (i, f) => ({ account_id: account(i, f) }),
-  },
-  score_risk_factors: {
-    library: () => ({}),
-    account: (i, f) => ({ account_id: account(i, f) }),
-    model: () => ({}),
-  },
-  segment_by_value_tier: { list: () => ({}), evaluate: () => ({}), check_sla: () => ({}) },
-  segment_customers: { list: () => ({}), evaluate: () => ({}) },
-  track_renewals: { list: () => ({}), schedule: () => ({}) },
-};
-
-/** One tool (or tool action) to time. */
+/** One tool (or tool action) to time: its read sample calls, the i-th call on the i-th id set. */
 export interface ToolCase {
   tool: string;
   action: string | null;
-  args: ArgsFor;
-}
-
-/** A tool of `tools/list`, as far as the benchmark reads it. */
-interface ListedTool {
-  name: string;
-  annotations?: { readOnlyHint?: boolean };
-  inputSchema: { required?: string[]; properties?: Record<string, { enum?: unknown[] }> };
+  args: (i: number, f: CallFixtures) => Args | null;
 }
 
 /**
- * The cases for the live tool list, and the tools left out (write tools without a listed read
- * action, and read tools whose required arguments the benchmark cannot fill). A non-empty
- * `only` keeps the cases named there, by tool (`search`) or tool and action (`track_renewals list`).
+ * The cases: every read sample call of the registry's tools, grouped per tool and action (a case
+ * rotates through its sample calls and the id sets), and the tools left out (those with no read
+ * sample call). A non-empty `only` keeps the cases named there, by tool (`search`) or tool and
+ * action (`track_renewals list`).
  */
 export function toolCases(
-  tools: readonly ListedTool[],
+  tools: readonly AnyTool[],
   only: readonly string[] = [],
 ): { cases: ToolCase[]; skipped: string[] } {
   const cases: ToolCase[] = [];
   const skipped: string[] = [];
   for (const tool of [...tools].sort((a, b) => a.name.localeCompare(b.name))) {
-    const actions = READ_ACTIONS[tool.name];
-    if (actions) {
-      const offered = tool.inputSchema.properties?.action?.enum ?? [];
-      for (const [action, args] of Object.entries(actions)) {
-        if (offered.includes(action))
-          cases.push({ tool: tool.name, action, args: (i, f) => ({ action, ...args(i, f) }) });
-        else skipped.push(`${tool.name} ${action} (no longer offered)`);
-      }
-      continue;
+    const groups = new Map<string | null, ToolExample[]>();
+    for (const example of tool.examples) {
+      const action = example.args(PROBE_IDS).action;
+      const key = typeof action === "string" ? action : null;
+      if (callWrites(tool, example.args(PROBE_IDS))) continue;
+      groups.set(key, [...(groups.get(key) ?? []), example]);
     }
-    if (!tool.annotations?.readOnlyHint) {
-      skipped.push(tool.name);
-      continue;
-    }
-    const listed = READ_TOOL_ARGS[tool.name];
-    const required = tool.inputSchema.required ?? [];
-    if (listed) cases.push({ tool: tool.name, action: null, args: listed });
-    else if (required.every((name) => name === "account_id")) {
+    if (groups.size === 0) skipped.push(tool.name);
+    for (const [action, examples] of groups) {
       cases.push({
         tool: tool.name,
-        action: null,
-        args: (i, f) => (required.length > 0 ? { account_id: account(i, f) } : {}),
+        action,
+        args: (i, f) => {
+          const example = examples[i % examples.length] as ToolExample;
+          const ids = f.idSets[Math.floor(i / examples.length) % f.idSets.length] as DemoIds;
+          return exampleArgs(example, ids);
+        },
       });
-    } else skipped.push(`${tool.name} (needs ${required.join(", ")})`);
+    }
   }
   if (only.length === 0) return { cases, skipped };
   const wanted = (c: ToolCase) => only.includes(c.tool) || only.includes(`${c.tool} ${c.action}`);
   return { cases: cases.filter(wanted), skipped: [] };
 }
+
+/** Ids that only tell a sample call's action (and so whether it writes) before any workspace is read. */
+const PROBE_IDS: DemoIds = {
+  accountId: "",
+  contactId: "",
+  contractId: "",
+  segment: "",
+  tier: "",
+  ownerId: "",
+  ticketId: "",
+  feature: "",
+  escalationId: "",
+  interventionId: "",
+  campaignId: "",
+};
 
 /** What one tool's calls measured. */
 export interface LatencyRow {
@@ -287,7 +165,7 @@ export interface LoopOptions {
 export async function timeTool(
   client: Client,
   c: ToolCase,
-  fixtures: Fixtures & { docs: string[] },
+  fixtures: CallFixtures,
   options: LoopOptions,
 ): Promise<LatencyRow> {
   const ms: number[] = [];
@@ -302,6 +180,8 @@ export async function timeTool(
   const deadline = performance.now() + options.seconds * 1000;
   for (let i = 0; i < options.calls && (i === 0 || performance.now() < deadline); i++) {
     const args = c.args(i, fixtures);
+    // A sample call naming a record this workspace lacks.
+    if (args === null) continue;
     const t0 = performance.now();
     try {
       const result = await client.callTool({ name: c.tool, arguments: args }, undefined, {
@@ -355,15 +235,4 @@ export async function timeTool(
     rows_read_misses: misses,
     rows_read: read.length === 0 ? "n/a" : misses > 0 ? "miss" : "pass",
   };
-}
-
-/** Ids `fetch` can open: the results of a few searches. */
-export async function fetchableIds(client: Client): Promise<string[]> {
-  const ids: string[] = [];
-  for (const query of ["invoice", "dashboard", "export", "login"]) {
-    const result = await client.callTool({ name: "search", arguments: { query, limit: 25 } });
-    const results = (result.structuredContent as { results?: { id: string }[] } | undefined)?.results ?? [];
-    ids.push(...results.map((r) => r.id));
-  }
-  return ids;
 }

@@ -7,6 +7,7 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import type { DemoIds } from "../../src/platform/mcp/examples";
 import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../../src/records/rollups";
 import { applyMigrations } from "../lib/d1";
 import { type GenerateOptions, generateWorkspace } from "../seed/generate";
@@ -148,6 +149,60 @@ export function sampleFixtures(file: string, workspaceId: string, perKind = 200)
       escalations: spread("escalations").map((r) => r.id as string),
       campaigns: spread("retention_campaigns").map((r) => r.id as string),
     };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Id sets for the sample calls, one per sampled active account that has a contact, an active
+ * contract, a ticket and a used feature: that account's records, and escalations, interventions
+ * and campaigns spread over the workspace.
+ */
+export function sampleIdSets(file: string, fixtures: Fixtures, perKind = 200): DemoIds[] {
+  const db = openD1(file, { readonly: true });
+  try {
+    const first = (sql: string, ...params: string[]) =>
+      (db.prepare(sql).get(...params) as { v: string | null } | undefined)?.v ?? null;
+    const ws = fixtures.workspaceId;
+    const sets: DemoIds[] = [];
+    for (const [i, { id }] of fixtures.accounts.slice(0, perKind).entries()) {
+      const account = db
+        .prepare("SELECT segment, tier, owner_user_id FROM accounts WHERE workspace_id = ? AND id = ?")
+        .get(ws, id) as { segment: string | null; tier: string | null; owner_user_id: string | null };
+      const contactId = first("SELECT min(id) AS v FROM contacts WHERE workspace_id = ? AND account_id = ?", ws, id);
+      const contractId = first(
+        "SELECT min(id) AS v FROM contracts WHERE workspace_id = ? AND account_id = ? AND status = 'active'",
+        ws,
+        id,
+      );
+      const ticketId = first("SELECT min(id) AS v FROM tickets WHERE workspace_id = ? AND account_id = ?", ws, id);
+      const feature = first(
+        "SELECT feature AS v FROM usage_feature_daily WHERE workspace_id = ? AND account_id = ? LIMIT 1",
+        ws,
+        id,
+      );
+      const pick = (list: readonly string[]) => list[i % list.length];
+      const escalationId = pick(fixtures.escalations);
+      const interventionId = pick(fixtures.interventions);
+      const campaignId = pick(fixtures.campaigns);
+      if (!contactId || !contractId || !ticketId || !feature || !account.segment || !account.tier) continue;
+      if (!account.owner_user_id || !escalationId || !interventionId || !campaignId) continue;
+      sets.push({
+        accountId: id,
+        contactId,
+        contractId,
+        segment: account.segment,
+        tier: account.tier,
+        ownerId: account.owner_user_id,
+        ticketId,
+        feature,
+        escalationId,
+        interventionId,
+        campaignId,
+      });
+    }
+    return sets;
   } finally {
     db.close();
   }

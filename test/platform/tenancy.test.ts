@@ -1,5 +1,9 @@
 import { env } from "cloudflare:workers";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { exampleArgs } from "../../src/platform/mcp/examples";
+import { REGISTRY } from "../../src/toolsets";
+import { type DemoWorkspace, loadDemoWorkspace } from "../helpers/demo-workspace";
 import { callError, callOk, connectClient, createWorkspace } from "../helpers/mcp";
 
 /**
@@ -113,5 +117,77 @@ describe("tenancy: workspace B never reaches workspace A", () => {
     expect(inB?.name).toBe("Imported into B");
     await callOk(client, "configure_workspace", { action: "update", settings: { timezone: "Asia/Tokyo" } });
     expect(await snapshotOfA(a.workspaceId)).toEqual(before);
+  });
+});
+
+/**
+ * Every tool's sample calls, made by workspace B with workspace A's ids (a generated demo): each
+ * answer either refuses or shows nothing of A — none of its ids (but those sent), names or emails — and A's rows
+ * are the same afterwards.
+ */
+describe("tenancy: every tool's sample calls from another workspace", () => {
+  let demo: DemoWorkspace;
+  let outsider: Client;
+  let marks: string[];
+  let rowsOfA: () => Promise<string>;
+  let before: string;
+
+  beforeAll(async () => {
+    demo = await loadDemoWorkspace("tenantdemo", { accounts: 12 });
+    const b = await createWorkspace("tenant-outsider", "admin");
+    outsider = await connectClient(b.key, "?toolsets=all");
+    // A's record ids, account names and contact emails.
+    const { accounts, contacts, contracts, tickets, escalations, interventions, retention_campaigns } = demo.data;
+    marks = [
+      ...[accounts, contacts, contracts, tickets, escalations, interventions, retention_campaigns].flatMap((rows) =>
+        rows.map((row) => row.id),
+      ),
+      ...accounts.map((a) => a.name),
+      ...contacts.map((c) => c.email),
+    ];
+    const tables = [
+      "accounts",
+      "contacts",
+      "tasks",
+      "activities",
+      "escalations",
+      "interventions",
+      "retention_campaigns",
+    ];
+    rowsOfA = async () =>
+      JSON.stringify(
+        await Promise.all(
+          tables.map(
+            async (table) =>
+              (
+                await env.DB.prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY id`)
+                  .bind(demo.workspaceId)
+                  .all()
+              ).results,
+          ),
+        ),
+      );
+    before = await rowsOfA();
+  }, 180_000);
+
+  it.each(REGISTRY.tools.map((tool) => ({ name: tool.name, tool })))(
+    "$name shows workspace B nothing of A",
+    async ({ tool }) => {
+      for (const example of tool.examples) {
+        const args = exampleArgs(example, demo.ids);
+        if (!args) continue;
+        const result = await outsider.callTool({ name: tool.name, arguments: args });
+        const answer = JSON.stringify([result.content, result.structuredContent]);
+        // An id the caller sent may be quoted back ("No account with id …"); anything else of A is a leak.
+        const sent = JSON.stringify(args);
+        const leaked = marks.filter((mark) => answer.includes(mark) && !sent.includes(mark));
+        expect(leaked, `${tool.name} ${example.title}`).toEqual([]);
+      }
+    },
+    60_000,
+  );
+
+  it("leaves A's rows as they were", async () => {
+    expect(await rowsOfA()).toBe(before);
   });
 });
