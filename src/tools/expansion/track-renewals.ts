@@ -137,12 +137,12 @@ export const trackRenewals = defineActionTool({
   },
   minRole: "viewer",
   examples: [
-    { title: "Renewals in the next 90 days", args: () => ({ action: "list" }) },
+    { title: "Renewals in the next 120 days", args: () => ({ action: "list" }) },
     {
       title: "Red renewals of a segment within a year",
       args: (ids) => ({ action: "list", window_days: 365, segment: ids.segment, health_band: "red" }),
     },
-    { title: "Renewal reminders due", args: () => ({ action: "schedule" }) },
+    { title: "The renewal reminder schedule per tier", args: () => ({ action: "schedule" }) },
   ],
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   commonFields: ["window_days", "limit"],

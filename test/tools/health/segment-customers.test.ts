@@ -5,40 +5,13 @@ import { clock } from "../../../src/platform/lib/clock";
 import { addDays, isoDay } from "../../../src/platform/lib/time";
 import { firstMatch, type Rule, ruleMatches } from "../../../src/tools/health/domain/segments";
 import { callError, callOk, connectClient, createWorkspace, insert } from "../../helpers/mcp";
+import { account, insertSegmentBook } from "./segment-fixture";
 
 const WS = "ws_healthseg";
 const RULES_WS = "ws_healthseg-rules";
 const OTHER_WS = "ws_healthseg-other";
 const today = isoDay(clock.now());
 const day = (offset: number) => addDays(today, offset);
-
-function account(workspace: string, id: string, extra: Record<string, string | number | null>) {
-  return insert("accounts", { id, workspace_id: workspace, name: `Name ${id}`, ...extra });
-}
-
-function ticket(id: string, accountId: string, createdDay: string, responseHours: number) {
-  const created = Date.parse(`${createdDay}T00:00:00Z`);
-  return insert("tickets", {
-    id,
-    workspace_id: WS,
-    account_id: accountId,
-    subject: "Help",
-    created_at: new Date(created).toISOString(),
-    updated_at: new Date(created).toISOString(),
-    first_response_at: new Date(created + responseHours * 3_600_000).toISOString(),
-  });
-}
-
-function activity(id: string, accountId: string, kind: string, onDay: string) {
-  return insert("activities", {
-    id,
-    workspace_id: WS,
-    account_id: accountId,
-    kind,
-    subject: kind,
-    occurred_at: `${onDay}T10:00:00Z`,
-  });
-}
 
 const facts = (over: Partial<Record<string, string | number | null>>) => ({
   arr: 0,
@@ -118,34 +91,7 @@ describe("segment_customers", () => {
     viewer = await connectClient(v.key, "?toolsets=health");
     rules = await connectClient(r.key, "?toolsets=health");
     // Default settings: Enterprise (arr ≥ 100000 or employees ≥ 1000), Mid-Market (arr ≥ 20000 or employees ≥ 200), SMB.
-    // Tiers: Tier 1 arr ≥ 100000 (4 h, 90 d, dedicated), Tier 2 arr ≥ 20000 (8 h, 180 d), Tier 3 rest (24 h, 365 d).
-    await env.DB.batch([
-      account(WS, "a1", {
-        arr: 150000,
-        employees: 50,
-        owner_user_id: CSM,
-        health_band: "green",
-        segment: "Enterprise",
-      }),
-      account(WS, "a2", { arr: 10000, employees: 5000, owner_user_id: CSM, health_band: "red", segment: "SMB" }),
-      account(WS, "a3", { arr: 30000, employees: 10, health_band: "yellow" }),
-      account(WS, "a4", { arr: 5000, employees: 300, owner_user_id: VIEWER, segment: "Mid-Market" }),
-      account(WS, "a5", { arr: 1000, health_band: "green", segment: "SMB" }),
-      account(WS, "a6", { arr: 200000, segment: "Enterprise" }),
-      account(OTHER_WS, "o1", { arr: 500000, segment: "X" }),
-      // a1: 2, 6, 10 h in the window → median 6 > 4; the 1 h ticket 100 days ago is outside (with it the median would be 4).
-      ticket("t1", "a1", day(-10), 2),
-      ticket("t2", "a1", day(-10), 6),
-      ticket("t3", "a1", day(-10), 10),
-      ticket("t4", "a1", day(-100), 1),
-      ticket("t5", "a2", day(-5), 30),
-      activity("m1", "a1", "meeting", day(-30)),
-      activity("c1", "a3", "call", day(-1)),
-      activity("m3", "a3", "meeting", day(-200)),
-      activity("m2", "a2", "meeting", day(-10)),
-      activity("m4", "a4", "meeting", day(-365)),
-      activity("m6", "a6", "meeting", day(-5)),
-    ]);
+    await insertSegmentBook(WS, OTHER_WS, { csm: CSM, viewer: VIEWER });
 
     const settings = {
       segments: [
