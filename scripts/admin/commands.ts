@@ -82,15 +82,19 @@ async function workspaceUser(
 }
 
 /** Creates a workspace; the slug is what users type on the sign-in page. */
-export async function createWorkspace(db: AdminDb, opts: { slug: string; name: string }): Promise<{ id: string }> {
+export async function createWorkspace(
+  db: AdminDb,
+  opts: { slug: string; name: string },
+  now = clock.now(),
+): Promise<{ id: string }> {
   if (!SLUG_PATTERN.test(opts.slug)) {
     throw new AdminError(`invalid slug "${opts.slug}": use 1-63 lower-case letters, digits and inner hyphens`);
   }
   if (!opts.name.trim()) throw new AdminError("the workspace name must not be empty");
   const id = newId("ws");
   const [created] = await db.all<{ id: string }>(
-    "INSERT INTO workspaces (id, slug, name) VALUES (?1, ?2, ?3) ON CONFLICT (slug) DO NOTHING RETURNING id",
-    [id, opts.slug, opts.name.trim()],
+    "INSERT INTO workspaces (id, slug, name, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (slug) DO NOTHING RETURNING id",
+    [id, opts.slug, opts.name.trim(), now.toISOString()],
   );
   if (!created) throw new AdminError(`a workspace with slug "${opts.slug}" already exists`);
   return created;
@@ -100,6 +104,7 @@ export async function createWorkspace(db: AdminDb, opts: { slug: string; name: s
 export async function createUser(
   db: AdminDb,
   opts: { workspace: string; email: string; name: string; role: Role; password?: string | undefined },
+  now = clock.now(),
 ): Promise<{ id: string; email: string }> {
   const email = normalizeEmail(opts.email);
   if (!opts.name.trim()) throw new AdminError("the user name must not be empty");
@@ -107,9 +112,9 @@ export async function createUser(
   const wsId = await workspaceId(db, opts.workspace);
   const passwordHash = opts.password === undefined ? null : await hashPassword(opts.password);
   const [created] = await db.all<{ id: string }>(
-    `INSERT INTO users (id, workspace_id, email, name, role, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    `INSERT INTO users (id, workspace_id, email, name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
      ON CONFLICT (workspace_id, email) DO NOTHING RETURNING id`,
-    [newId("usr"), wsId, email, opts.name.trim(), opts.role, passwordHash],
+    [newId("usr"), wsId, email, opts.name.trim(), opts.role, passwordHash, now.toISOString()],
   );
   if (!created) throw new AdminError(`user ${email} already exists in workspace "${opts.workspace}"`);
   return { id: created.id, email };
@@ -162,9 +167,9 @@ export async function createKey(
   const expiresAt = opts.expiresDays ? new Date(now.getTime() + opts.expiresDays * DAY_MS).toISOString() : null;
   const name = opts.name?.trim() || (userId ? "personal key" : "service key");
   await db.all(
-    `INSERT INTO api_keys (id, workspace_id, user_id, name, role, prefix, key_hash, expires_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
-    [id, wsId, userId, name, opts.role, prefix, await sha256Hex(key), expiresAt],
+    `INSERT INTO api_keys (id, workspace_id, user_id, name, role, prefix, key_hash, expires_at, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
+    [id, wsId, userId, name, opts.role, prefix, await sha256Hex(key), expiresAt, now.toISOString()],
   );
   return { id, key, prefix, role: opts.role, expiresAt };
 }

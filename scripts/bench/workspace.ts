@@ -7,6 +7,7 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { clock } from "../../src/platform/lib/clock";
 import type { DemoIds } from "../../src/platform/mcp/examples";
 import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../../src/records/rollups";
 import { applyMigrations } from "../lib/d1";
@@ -89,8 +90,11 @@ export function loadWorkspace(
         pending = 0;
       }
     }
-    // better-sqlite3 binds `?1` by name; the shared statement is written for D1.
-    db.prepare(REFRESH_ACCOUNT_ROLLUPS_SQL.replaceAll("?1", "@workspace")).run({ workspace: options.workspaceId });
+    // better-sqlite3 binds `?1` and `?2` by name; the shared statement is written for D1.
+    db.prepare(REFRESH_ACCOUNT_ROLLUPS_SQL.replaceAll("?1", "@workspace").replaceAll("?2", "@now")).run({
+      workspace: options.workspaceId,
+      now: clock.now().toISOString(),
+    });
     for (const index of deferred) db.exec(index.sql);
     db.exec("COMMIT");
   } catch (error) {

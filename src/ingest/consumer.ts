@@ -249,6 +249,7 @@ async function writeWork(db: D1Database, writable: Work[], failures: BatchFailur
       ...planStatements(
         db,
         writable.map((item) => item.plan as MessagePlan),
+        now,
       ),
       ...processedStatements(
         db,
@@ -265,7 +266,7 @@ async function writeWork(db: D1Database, writable: Work[], failures: BatchFailur
     for (const item of writable) {
       try {
         await db.batch([
-          ...planStatements(db, [item.plan as MessagePlan]),
+          ...planStatements(db, [item.plan as MessagePlan], now),
           ...processedStatements(db, [item.receipt.id], now),
         ]);
         written.push(item);

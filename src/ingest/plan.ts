@@ -25,8 +25,10 @@ export interface TableSpec {
   required: string[];
   /** Whether a row without an account takes the account of its contact. */
   accountFromContact: boolean;
-  /** Extra assignment on every update. */
-  touch?: string;
+  /** Columns a new row takes the write's time in (set explicitly: their default reads SQLite's clock). */
+  stamped?: ("created_at" | "updated_at")[];
+  /** Column set to the write's time on every update. */
+  touch?: "updated_at";
 }
 
 /** The tables changes upsert, by (workspace, external id). */
@@ -36,9 +38,16 @@ export const TABLES: Record<UpsertTable, TableSpec> = {
     guard: "source_updated_at",
     required: ["name"],
     accountFromContact: false,
-    touch: "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
+    stamped: ["created_at", "updated_at"],
+    touch: "updated_at",
   },
-  contacts: { prefix: "con", guard: "source_updated_at", required: ["name"], accountFromContact: false },
+  contacts: {
+    prefix: "con",
+    guard: "source_updated_at",
+    required: ["name"],
+    accountFromContact: false,
+    stamped: ["created_at"],
+  },
   tickets: {
     prefix: "tkt",
     guard: "source_updated_at",
@@ -57,13 +66,21 @@ export const TABLES: Record<UpsertTable, TableSpec> = {
     guard: "source_updated_at",
     required: ["account_id", "name", "kind"],
     accountFromContact: false,
+    stamped: ["created_at"],
   },
-  payments: { prefix: "pay", guard: "source_updated_at", required: ["status"], accountFromContact: false },
+  payments: {
+    prefix: "pay",
+    guard: "source_updated_at",
+    required: ["status"],
+    accountFromContact: false,
+    stamped: ["created_at"],
+  },
   contracts: {
     prefix: "ctr",
     guard: "source_updated_at",
     required: ["account_id", "start_date", "end_date"],
     accountFromContact: false,
+    stamped: ["created_at"],
   },
 };
 

@@ -43,7 +43,7 @@ export async function loadDemoWorkspace(
     slug,
   };
   for (const statement of insertStatements(generateWorkspace(generate))) await env.DB.prepare(statement).run();
-  await env.DB.prepare(REFRESH_ACCOUNT_ROLLUPS_SQL).bind(workspaceId).run();
+  await env.DB.prepare(REFRESH_ACCOUNT_ROLLUPS_SQL).bind(workspaceId, clock.now().toISOString()).run();
   const data = collectWorkspace(generate);
 
   const active = data.accounts.filter((a) => a.status === "active").map((a) => a.id);
@@ -80,27 +80,29 @@ export async function loadDemoWorkspace(
     ).bind(`aud_${slug}_${i}`, workspaceId, ids.accountId, `req_${slug}_${i}`, `${addDays(today, -i)}T09:00:00Z`),
   );
   const key = generateApiKey();
+  const stamp = clock.now().toISOString();
   await env.DB.batch([
     ...events,
     ...audits,
     env.DB.prepare(
-      "INSERT INTO integrations (id, workspace_id, provider, name, secret_ciphertext) VALUES (?1, ?2, 'segment', 'Product events', ?3)",
+      "INSERT INTO integrations (id, workspace_id, provider, name, secret_ciphertext, created_at) VALUES (?1, ?2, 'segment', 'Product events', ?3, ?4)",
     ).bind(
       `int_${slug}`,
       workspaceId,
       await sealSecrets({ current: `whsec_${slug}`, previous: null }, env.ENCRYPTION_KEY),
+      stamp,
     ),
     env.DB.prepare(
-      "INSERT INTO dead_letters (id, workspace_id, queue, message_id, body, error, attempts) VALUES (?1, ?2, 'cs-jobs', ?3, '{}', 'boom', 3)",
-    ).bind(`dlq_${slug}`, workspaceId, `qmsg_${slug}`),
+      "INSERT INTO dead_letters (id, workspace_id, queue, message_id, body, error, attempts, created_at, updated_at) VALUES (?1, ?2, 'cs-jobs', ?3, '{}', 'boom', 3, ?4, ?4)",
+    ).bind(`dlq_${slug}`, workspaceId, `qmsg_${slug}`, stamp),
     env.DB.prepare(
-      `INSERT INTO outbox_messages (id, workspace_id, idempotency_key, account_id, contact_id, to_email, subject, body_text)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'Check-in', 'Hello')`,
-    ).bind(`eml_${slug}`, workspaceId, `${slug}-1`, ids.accountId, contact.id, contact.email),
+      `INSERT INTO outbox_messages (id, workspace_id, idempotency_key, account_id, contact_id, to_email, subject, body_text, created_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'Check-in', 'Hello', ?7)`,
+    ).bind(`eml_${slug}`, workspaceId, `${slug}-1`, ids.accountId, contact.id, contact.email, stamp),
     // The demo's own admin user, so every action is allowed.
     env.DB.prepare(
-      "INSERT INTO api_keys (id, workspace_id, user_id, name, role, prefix, key_hash) VALUES (?1, ?2, ?3, 'samples', 'admin', ?4, ?5)",
-    ).bind(`key_${slug}`, workspaceId, `usr_${slug}_admin`, key.slice(0, 8), await sha256Hex(key)),
+      "INSERT INTO api_keys (id, workspace_id, user_id, name, role, prefix, key_hash, created_at) VALUES (?1, ?2, ?3, 'samples', 'admin', ?4, ?5, ?6)",
+    ).bind(`key_${slug}`, workspaceId, `usr_${slug}_admin`, key.slice(0, 8), await sha256Hex(key), stamp),
   ]);
   return {
     workspaceId,

@@ -3,6 +3,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { generateApiKey } from "../../src/platform/auth/api-keys";
 import type { Role } from "../../src/platform/auth/principal";
+import { clock } from "../../src/platform/lib/clock";
 import { sha256Hex } from "../../src/platform/lib/crypto";
 
 /** Sends a request to the Worker under test, as a client on localhost would. */
@@ -21,22 +22,20 @@ export async function createWorkspace(
   const userId = `usr_${slug}_${role}`;
   const keyId = `key_${slug}_${role}`;
   const key = generateApiKey();
+  const now = clock.now().toISOString();
   await env.DB.batch([
-    env.DB.prepare("INSERT OR IGNORE INTO workspaces (id, slug, name) VALUES (?1, ?2, ?3)").bind(
+    env.DB.prepare("INSERT OR IGNORE INTO workspaces (id, slug, name, created_at) VALUES (?1, ?2, ?3, ?4)").bind(
       workspaceId,
       slug,
       `${slug} Inc`,
-    ),
-    env.DB.prepare("INSERT INTO users (id, workspace_id, email, name, role) VALUES (?1, ?2, ?3, ?4, ?5)").bind(
-      userId,
-      workspaceId,
-      `${role}@${slug}.test`,
-      `${role} of ${slug}`,
-      role,
+      now,
     ),
     env.DB.prepare(
-      "INSERT INTO api_keys (id, workspace_id, user_id, name, role, prefix, key_hash) VALUES (?1, ?2, ?3, 'test', ?4, ?5, ?6)",
-    ).bind(keyId, workspaceId, userId, role, key.slice(0, 8), await sha256Hex(key)),
+      "INSERT INTO users (id, workspace_id, email, name, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    ).bind(userId, workspaceId, `${role}@${slug}.test`, `${role} of ${slug}`, role, now),
+    env.DB.prepare(
+      "INSERT INTO api_keys (id, workspace_id, user_id, name, role, prefix, key_hash, created_at) VALUES (?1, ?2, ?3, 'test', ?4, ?5, ?6, ?7)",
+    ).bind(keyId, workspaceId, userId, role, key.slice(0, 8), await sha256Hex(key), now),
   ]);
   return { workspaceId, userId, key, keyId };
 }

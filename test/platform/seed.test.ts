@@ -11,6 +11,7 @@ import {
 import { DEMO_PASSWORD, demoPasswordHash } from "../../scripts/seed/password";
 import { SEED_TABLES, type SeedData } from "../../scripts/seed/rows";
 import { deleteWorkspaceStatements, insertStatements, SqlEmitter } from "../../scripts/seed/sql";
+import { clock } from "../../src/platform/lib/clock";
 import { verifyPassword } from "../../src/platform/lib/crypto";
 import { addDays } from "../../src/platform/lib/time";
 import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../../src/records/rollups";
@@ -317,7 +318,7 @@ describe("demo SQL on D1", () => {
 
     const rollups = "SELECT id, arr, renewal_date FROM accounts WHERE workspace_id = ?1 ORDER BY id";
     const before = await env.DB.prepare(rollups).bind(options.workspaceId).all();
-    await env.DB.prepare(REFRESH_ACCOUNT_ROLLUPS_SQL).bind(options.workspaceId).run();
+    await env.DB.prepare(REFRESH_ACCOUNT_ROLLUPS_SQL).bind(options.workspaceId, clock.now().toISOString()).run();
     const after = await env.DB.prepare(rollups).bind(options.workspaceId).all();
     expect(after.results).toEqual(before.results);
 

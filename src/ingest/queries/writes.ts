@@ -13,15 +13,16 @@ import { type ColumnChange, EMAIL_STATUS_RANK, type Merge, type UpsertTable } fr
 /** `refreshAccountRollups` takes at most 90 account ids. */
 const ROLLUP_CHUNK = 90;
 
-/** Every statement that writes the given plans, in dependency order. */
-export function planStatements(db: D1Database, plans: MessagePlan[]): D1PreparedStatement[] {
+/** Every statement that writes the given plans, in dependency order; `now` (ISO) is the write's time. */
+export function planStatements(db: D1Database, plans: MessagePlan[], now: string): D1PreparedStatement[] {
   const rows = plans.flatMap((plan) => plan.rows);
-  const statements = [...upsertStatements(db, rows)];
+  const statements = [...upsertStatements(db, rows, now)];
   statements.push(...rollupStatements(db, plans));
   statements.push(
     ...emailStatements(
       db,
       plans.flatMap((plan) => plan.emails),
+      now,
     ),
   );
   const rollupAccounts = new Map<string, Set<string>>();
@@ -34,7 +35,7 @@ export function planStatements(db: D1Database, plans: MessagePlan[]): D1Prepared
   for (const [workspaceId, ids] of rollupAccounts) {
     const list = [...ids];
     for (let start = 0; start < list.length; start += ROLLUP_CHUNK) {
-      statements.push(refreshAccountRollups(db, workspaceId, list.slice(start, start + ROLLUP_CHUNK)));
+      statements.push(refreshAccountRollups(db, workspaceId, list.slice(start, start + ROLLUP_CHUNK), now));
     }
   }
   return statements;
@@ -73,8 +74,10 @@ function assignment(table: UpsertTable, name: string, merge: Merge, guard: strin
  * The upsert of one table and column set. With a newer-than guard, a stored row is updated only
  * by a change at least as new as what it holds (`excluded.<guard> >= <table>.<guard>` or nothing
  * stored); columns merged regardless of order (earliest, fill) are updated even by older changes.
+ * The table's stamped columns a change does not give take the write's time (`?2`) on insert, and
+ * its touched column on every update; `usesNow` says whether the statement reads `?2`.
  */
-function upsertSql(table: UpsertTable, columns: [string, Merge][]): string {
+function upsertSql(table: UpsertTable, columns: [string, Merge][]): { sql: string; usesNow: boolean } {
   const spec = TABLES[table];
   const guardColumn = spec.guard;
   const guard = guardColumn
@@ -93,6 +96,11 @@ function upsertSql(table: UpsertTable, columns: [string, Merge][]): string {
          WHERE stored.workspace_id = json_extract(value, '$.workspace_id') AND stored.external_id = json_extract(value, '$.external_id'))`,
     );
   }
+  const stamped = (spec.stamped ?? []).filter((name) => !inserted.includes(name));
+  for (const name of stamped) {
+    inserted.push(name);
+    selected.push("?2");
+  }
   const orderFree = columns.some(([, merge]) => merge === "earliest" || merge === "fill");
   // Without order-free columns the whole update is guarded in WHERE; otherwise each column is.
   const perColumnGuard = orderFree ? guard : null;
@@ -107,15 +115,16 @@ function upsertSql(table: UpsertTable, columns: [string, Merge][]): string {
       `source_updated_at = ${perColumnGuard ? `CASE WHEN ${perColumnGuard} THEN excluded.source_updated_at ELSE ${table}.source_updated_at END` : "excluded.source_updated_at"}`,
     );
   }
-  if (spec.touch) sets.push(spec.touch);
+  if (spec.touch) sets.push(`${spec.touch} = ?2`);
   const where = guard && !orderFree ? ` WHERE ${guard}` : "";
-  return `INSERT INTO ${table} (workspace_id, ${inserted.join(", ")})
+  const sql = `INSERT INTO ${table} (workspace_id, ${inserted.join(", ")})
     SELECT json_extract(value, '$.workspace_id'), ${selected.join(", ")}
       FROM json_each(?1) WHERE true
     ON CONFLICT (workspace_id, external_id) DO UPDATE SET ${sets.join(", ")}${where}`;
+  return { sql, usesNow: stamped.length > 0 || Boolean(spec.touch) };
 }
 
-function upsertStatements(db: D1Database, rows: PlannedRow[]): D1PreparedStatement[] {
+function upsertStatements(db: D1Database, rows: PlannedRow[], now: string): D1PreparedStatement[] {
   const groups = new Map<string, { table: UpsertTable; columns: [string, Merge][]; values: unknown[] }>();
   for (const row of rows) {
     const columns = Object.entries(row.columns)
@@ -134,8 +143,11 @@ function upsertStatements(db: D1Database, rows: PlannedRow[]): D1PreparedStateme
     groups.set(signature, group);
   }
   return [...groups.values()].flatMap((group) => {
-    const sql = upsertSql(group.table, group.columns);
-    return jsonChunks(group.values).map((chunk) => db.prepare(sql).bind(chunk));
+    const { sql, usesNow } = upsertSql(group.table, group.columns);
+    // ?2 is bound only where the statement reads it (D1 refuses unused bindings).
+    return jsonChunks(group.values).map((chunk) =>
+      usesNow ? db.prepare(sql).bind(chunk, now) : db.prepare(sql).bind(chunk),
+    );
   });
 }
 
@@ -184,7 +196,7 @@ const RANK_SQL = (value: string) =>
 
 const CONTACT_FLAG = { bounce: "bounced", spam_report: "spam_reported", unsubscribe: "unsubscribed" } as const;
 
-function emailStatements(db: D1Database, emails: PlannedEmail[]): D1PreparedStatement[] {
+function emailStatements(db: D1Database, emails: PlannedEmail[], now: string): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
   const firstOf = (column: string) =>
     `${column} = CASE WHEN j.${column} IS NOT NULL AND (outbox_messages.${column} IS NULL OR j.${column} < outbox_messages.${column}) THEN j.${column} ELSE outbox_messages.${column} END`;
@@ -211,12 +223,12 @@ function emailStatements(db: D1Database, emails: PlannedEmail[]): D1PreparedStat
     statements.push(
       db
         .prepare(
-          `INSERT INTO email_suppressions (workspace_id, email, reason, source)
-           SELECT json_extract(value, '$.workspace_id'), json_extract(value, '$.email'), json_extract(value, '$.reason'), 'sendgrid'
+          `INSERT INTO email_suppressions (workspace_id, email, reason, source, created_at)
+           SELECT json_extract(value, '$.workspace_id'), json_extract(value, '$.email'), json_extract(value, '$.reason'), 'sendgrid', ?2
              FROM json_each(?1) WHERE true
            ON CONFLICT (workspace_id, email) DO NOTHING`,
         )
-        .bind(chunk),
+        .bind(chunk, now),
     );
   }
   for (const [reason, flag] of Object.entries(CONTACT_FLAG)) {

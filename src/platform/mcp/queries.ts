@@ -18,8 +18,15 @@ export async function findIdempotentCall(
   return previous;
 }
 
-/** The audit row of one successful write call. */
-export function auditStatement(db: Db, principal: Principal, tool: string, entry: AuditEntry, requestId: string) {
+/** The audit row of one successful write call, stamped `at` (the call's time). */
+export function auditStatement(
+  db: Db,
+  principal: Principal,
+  tool: string,
+  entry: AuditEntry,
+  requestId: string,
+  at: Date,
+) {
   return db.insert(auditLog).values({
     id: newId("aud"),
     workspaceId: principal.workspaceId,
@@ -31,13 +38,14 @@ export function auditStatement(db: Db, principal: Principal, tool: string, entry
     targetId: entry.targetId ?? null,
     details: entry.details ?? null,
     requestId,
+    createdAt: at.toISOString(),
   });
 }
 
-/** Keeps a write call's response under its idempotency key; a key already kept stays as it was. */
+/** Keeps a write call's response under its idempotency key, stamped `at`; a key already kept stays as it was. */
 export function rememberCallStatement(
   db: Db,
-  call: { workspaceId: string; key: string; tool: string; requestHash: string; response: unknown },
+  call: { workspaceId: string; key: string; tool: string; requestHash: string; response: unknown; at: Date },
 ) {
   return db
     .insert(idempotencyKeys)
@@ -47,6 +55,7 @@ export function rememberCallStatement(
       tool: call.tool,
       requestHash: call.requestHash,
       response: call.response,
+      createdAt: call.at.toISOString(),
     })
     .onConflictDoNothing();
 }

@@ -234,7 +234,7 @@ async function runHandler(
       structuredContent: result.data as Record<string, unknown>,
     };
     if (write) {
-      const audit = auditStatement(db, principal, tool.name, auditEntry, requestId);
+      const audit = auditStatement(db, principal, tool.name, auditEntry, requestId, context.now);
       if (idempotencyKey) {
         const remember = rememberCallStatement(db, {
           workspaceId: principal.workspaceId,
@@ -242,6 +242,7 @@ async function runHandler(
           tool: tool.name,
           requestHash,
           response: withoutSecrets(tool, response),
+          at: context.now,
         });
         await db.batch([audit, remember]);
       } else {

@@ -2,6 +2,7 @@
  * The SQL of scheduled runs (`job_runs`, one row per cron fire) and of the dead-letter record
  * (`dead_letters`, one row per queue message that failed).
  */
+import { clock } from "../lib/clock";
 
 /** What a cron run row records when it starts. */
 export interface JobRunStart {
@@ -56,12 +57,21 @@ export interface DeadLetter {
 export function retryingDeadLetterStatement(db: D1Database, letter: DeadLetter, error: string): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO dead_letters (id, workspace_id, queue, message_id, body, error, attempts, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'retrying')
+      `INSERT INTO dead_letters (id, workspace_id, queue, message_id, body, error, attempts, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'retrying', ?8, ?8)
          ON CONFLICT (queue, message_id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts,
-           status = 'retrying', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
+           status = 'retrying', updated_at = ?8`,
     )
-    .bind(letter.id, letter.workspaceId, letter.queue, letter.messageId, letter.body, error, letter.attempts);
+    .bind(
+      letter.id,
+      letter.workspaceId,
+      letter.queue,
+      letter.messageId,
+      letter.body,
+      error,
+      letter.attempts,
+      clock.now().toISOString(),
+    );
 }
 
 /** The statement that drops the `retrying` record of a message that has now succeeded. */
@@ -80,19 +90,27 @@ export function markDeadLetterStatement(
 ): D1PreparedStatement {
   return db
     .prepare(
-      `UPDATE dead_letters SET status = 'dead', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+      `UPDATE dead_letters SET status = 'dead', updated_at = ?4
           WHERE queue = ?1 AND status = 'retrying' AND (message_id = ?2 OR body = ?3)`,
     )
-    .bind(queue, messageId, body);
+    .bind(queue, messageId, body, clock.now().toISOString());
 }
 
 /** The statement that records a dead message that had no `retrying` record (kept when one appeared meanwhile). */
 export function unrecordedDeadLetterStatement(db: D1Database, letter: DeadLetter): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO dead_letters (id, workspace_id, queue, message_id, body, error, attempts, status)
-           VALUES (?1, ?2, ?3, ?4, ?5, 'retries exhausted (no error was recorded)', ?6, 'dead')
+      `INSERT INTO dead_letters (id, workspace_id, queue, message_id, body, error, attempts, status, created_at, updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, 'retries exhausted (no error was recorded)', ?6, 'dead', ?7, ?7)
            ON CONFLICT (queue, message_id) DO NOTHING`,
     )
-    .bind(letter.id, letter.workspaceId, letter.queue, letter.messageId, letter.body, letter.attempts);
+    .bind(
+      letter.id,
+      letter.workspaceId,
+      letter.queue,
+      letter.messageId,
+      letter.body,
+      letter.attempts,
+      clock.now().toISOString(),
+    );
 }

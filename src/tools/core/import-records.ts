@@ -309,7 +309,7 @@ async function runPlan(db: D1Database, workspaceId: string, plan: WritePlan, now
     statements.push(statement);
   };
   for (const upsert of plan.upserts) {
-    for (const statement of upsertStatements(db, workspaceId, upsert.table, upsert.records)) {
+    for (const statement of upsertStatements(db, workspaceId, upsert.table, upsert.records, now.toISOString())) {
       track(statement, upsert.keyOf ?? ((key) => key));
     }
   }

@@ -219,7 +219,9 @@ interface UpsertTarget {
   conflict: string[];
   /** SQL expression returned as `key` for every inserted or updated row. */
   returningKey: string;
-  /** Extra assignment applied on update only, e.g. a last-modified stamp. */
+  /** Columns set to the write time (bound to ?3) on insert only, e.g. `created_at`. */
+  stamped?: string[];
+  /** Extra assignment applied on update only, e.g. a last-modified stamp (the write time is ?3). */
   touch?: string;
 }
 
@@ -229,11 +231,12 @@ const UPSERT_TARGETS = {
     table: "accounts",
     conflict: ["external_id"],
     returningKey: "external_id",
-    touch: "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
+    stamped: ["created_at", "updated_at"],
+    touch: "updated_at = ?3",
   },
-  contacts: { table: "contacts", conflict: ["external_id"], returningKey: "external_id" },
-  products: { table: "products", conflict: ["external_id"], returningKey: "external_id" },
-  contracts: { table: "contracts", conflict: ["external_id"], returningKey: "external_id" },
+  contacts: { table: "contacts", conflict: ["external_id"], returningKey: "external_id", stamped: ["created_at"] },
+  products: { table: "products", conflict: ["external_id"], returningKey: "external_id", stamped: ["created_at"] },
+  contracts: { table: "contracts", conflict: ["external_id"], returningKey: "external_id", stamped: ["created_at"] },
   contract_items: { table: "contract_items", conflict: ["contract_id", "product_id"], returningKey: "contract_id" },
   usage_daily: { table: "usage_daily", conflict: ["account_id", "day"], returningKey: "account_id || '|' || day" },
   usage_feature_daily: {
@@ -256,12 +259,18 @@ export type UpsertTable = keyof typeof UPSERT_TARGETS;
 /**
  * The upsert for one set of columns. Column names come from this module's constants, never from
  * input. Rows are read from the JSON array bound to ?2 (`WHERE true` resolves SQLite's parsing
- * ambiguity between a SELECT's join and the upsert's ON). The DO UPDATE only fires when a
- * column differs, so an identical row is neither written nor returned.
+ * ambiguity between a SELECT's join and the upsert's ON); the target's stamped columns take the
+ * write time bound to ?3 on insert. The DO UPDATE only fires when a column differs, so an
+ * identical row is neither written nor returned; it never rewrites the stamped columns except
+ * through `touch`.
  */
 function upsertSql(target: UpsertTarget, insertOnly: string[], updatable: string[]): string {
-  const columns = [...insertOnly, ...updatable];
-  const selected = columns.map((column) => `json_extract(value, '$.${column}')`).join(", ");
+  const stamped = target.stamped ?? [];
+  const columns = [...insertOnly, ...updatable, ...stamped];
+  const selected = [
+    ...[...insertOnly, ...updatable].map((column) => `json_extract(value, '$.${column}')`),
+    ...stamped.map(() => "?3"),
+  ].join(", ");
   const onConflict =
     updatable.length === 0
       ? "DO NOTHING"
@@ -275,13 +284,15 @@ function upsertSql(target: UpsertTarget, insertOnly: string[], updatable: string
 
 /**
  * Statements that upsert records into `table`: one per column set and payload chunk, each
- * returning the `key` of every row it inserted or changed.
+ * returning the `key` of every row it inserted or changed. `now` (ISO 8601) is the write time of
+ * the table's `created_at` / `updated_at` stamps.
  */
 export function upsertStatements(
   db: D1Database,
   workspaceId: string,
   table: UpsertTable,
   records: UpsertRecord[],
+  now: string,
 ): D1PreparedStatement[] {
   const target: UpsertTarget = UPSERT_TARGETS[table];
   const groups = new Map<string, { insertOnly: string[]; updatable: string[]; rows: Record<string, SqlValue>[] }>();
@@ -295,7 +306,11 @@ export function upsertStatements(
   }
   return [...groups.values()].flatMap((group) => {
     const sql = upsertSql(target, group.insertOnly, group.updatable);
-    return jsonChunks(group.rows).map((chunk) => db.prepare(sql).bind(workspaceId, chunk));
+    // ?3 is bound only where the statement uses it (D1 refuses unused bindings).
+    const usesNow = Boolean(target.stamped?.length) || (Boolean(target.touch) && group.updatable.length > 0);
+    return jsonChunks(group.rows).map((chunk) =>
+      usesNow ? db.prepare(sql).bind(workspaceId, chunk, now) : db.prepare(sql).bind(workspaceId, chunk),
+    );
   });
 }
 

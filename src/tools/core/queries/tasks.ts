@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, isNotNull, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../../platform/db/client";
+import { clock } from "../../../platform/lib/clock";
 import { accounts, tasks, users } from "../../../schema";
 
 const taskColumns = {
@@ -131,13 +132,13 @@ export async function findUser(
   return user ?? null;
 }
 
-/** Stores a new task of the workspace. */
+/** Stores a new task of the workspace, created now unless `createdAt` is given. */
 export async function insertTask(
   db: Db,
   workspaceId: string,
   task: Omit<typeof tasks.$inferInsert, "workspaceId">,
 ): Promise<void> {
-  await db.insert(tasks).values({ ...task, workspaceId });
+  await db.insert(tasks).values({ ...task, workspaceId, createdAt: task.createdAt ?? clock.now().toISOString() });
 }
 
 /** Applies changes to one task of the workspace. */

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../../../platform/db/client";
+import { clock } from "../../../platform/lib/clock";
 import { workspaces } from "../../../schema";
 
 /** The workspace's identity and stored settings document. */
@@ -196,10 +197,10 @@ export function saveSettingsStatements(
   return [
     db
       .prepare(
-        `INSERT INTO workspace_settings_versions (workspace_id, version, settings, changed_by)
-         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?1 AND settings_version = ?5)`,
+        `INSERT INTO workspace_settings_versions (workspace_id, version, settings, changed_by, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?6 WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?1 AND settings_version = ?5)`,
       )
-      .bind(workspaceId, newVersion, save.document, save.changedBy, save.currentVersion),
+      .bind(workspaceId, newVersion, save.document, save.changedBy, save.currentVersion, clock.now().toISOString()),
     db
       .prepare("UPDATE workspaces SET settings = ?2, settings_version = ?3 WHERE id = ?1 AND settings_version = ?4")
       .bind(workspaceId, save.document, newVersion, save.currentVersion),

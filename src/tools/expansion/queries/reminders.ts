@@ -1,4 +1,5 @@
 import { jsonChunks } from "../../../platform/db/json-chunks";
+import { clock } from "../../../platform/lib/clock";
 
 /** A renewal reminder as the renewal tools show it. */
 export interface ReminderRow {
@@ -171,17 +172,18 @@ export async function insertReminders(
   reminders: NewReminder[],
 ): Promise<string[]> {
   const statuses: string[] = [];
+  const createdAt = clock.now().toISOString();
   for (const chunk of jsonChunks(reminders)) {
     const inserted = await db
       .prepare(
         `INSERT INTO renewal_reminders (id, workspace_id, contract_id, account_id, offset_days, due_day, renewal_date,
-                                        status, owner_user_id, note)
+                                        status, owner_user_id, note, created_at)
          SELECT value ->> '$.id', ?1, value ->> '$.c', value ->> '$.a', value ->> '$.o', value ->> '$.due',
-                value ->> '$.rd', value ->> '$.s', value ->> '$.u', value ->> '$.n'
+                value ->> '$.rd', value ->> '$.s', value ->> '$.u', value ->> '$.n', ?3
            FROM json_each(?2) WHERE true
          ON CONFLICT (workspace_id, contract_id, offset_days) DO NOTHING RETURNING status`,
       )
-      .bind(workspaceId, chunk)
+      .bind(workspaceId, chunk, createdAt)
       .all<{ status: string }>();
     for (const row of inserted.results) statuses.push(row.status);
   }
@@ -251,18 +253,19 @@ export function reminderTaskStatements(
   tasks: ReminderTask[],
 ): D1PreparedStatement[] {
   const taskWrites: D1PreparedStatement[] = [];
+  const createdAt = clock.now().toISOString();
   for (const chunk of jsonChunks(tasks)) {
     taskWrites.push(
       db
         .prepare(
           `INSERT INTO tasks (id, workspace_id, account_id, title, description, owner_user_id, due_date, priority, status,
-                            source, created_by)
+                            source, created_by, created_at)
          SELECT value ->> '$.id', ?1, value ->> '$.a', value ->> '$.title', value ->> '$.d', value ->> '$.u',
-                value ->> '$.due', value ->> '$.p', 'open', 'renewal_reminder', 'renewal_reminder'
+                value ->> '$.due', value ->> '$.p', 'open', 'renewal_reminder', 'renewal_reminder', ?3
            FROM json_each(?2) WHERE true
          ON CONFLICT (id) DO NOTHING RETURNING id`,
         )
-        .bind(workspaceId, chunk),
+        .bind(workspaceId, chunk, createdAt),
     );
   }
   return taskWrites;

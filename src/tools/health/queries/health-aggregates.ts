@@ -1,4 +1,5 @@
 import { jsonChunks } from "../../../platform/db/json-chunks";
+import { clock } from "../../../platform/lib/clock";
 import { addDays } from "../../../platform/lib/time";
 import { SEATS_BY_ACCOUNT_SQL, withAccounts } from "../../../records/usage";
 import type { HealthInputRows, StoredScore } from "../domain/health-run";
@@ -142,18 +143,19 @@ export function storeHealthStatements(
   options: { day: string; scores: readonly StoredScore[] },
 ): D1PreparedStatement[] {
   const writes: D1PreparedStatement[] = [];
+  const createdAt = clock.now().toISOString();
   for (const chunk of jsonChunks([...options.scores])) {
     writes.push(
       db
         .prepare(
-          `INSERT INTO health_scores (workspace_id, account_id, day, score, band, components, model_version)
+          `INSERT INTO health_scores (workspace_id, account_id, day, score, band, components, model_version, created_at)
          SELECT ?1, json_extract(value, '$.id'), ?2, json_extract(value, '$.score'), json_extract(value, '$.band'),
-                json_extract(value, '$.components'), ?3
+                json_extract(value, '$.components'), ?3, ?5
            FROM json_each(?4) WHERE true
          ON CONFLICT (workspace_id, account_id, day) DO UPDATE SET score = excluded.score, band = excluded.band,
            components = excluded.components, model_version = excluded.model_version`,
         )
-        .bind(workspaceId, options.day, HEALTH_MODEL_VERSION, chunk),
+        .bind(workspaceId, options.day, HEALTH_MODEL_VERSION, chunk, createdAt),
       db
         .prepare(
           // \`+workspace_id\` keeps the planner on the primary key with the id list outside: through the
@@ -195,15 +197,16 @@ export function healthAlertTaskStatements(
   workspaceId: string,
   options: { dueDate: string; tasks: readonly HealthAlertTask[] },
 ): D1PreparedStatement[] {
+  const createdAt = clock.now().toISOString();
   return jsonChunks([...options.tasks]).map((chunk) =>
     db
       .prepare(
-        `INSERT INTO tasks (id, workspace_id, account_id, title, description, priority, status, source, due_date)
+        `INSERT INTO tasks (id, workspace_id, account_id, title, description, priority, status, source, due_date, created_at)
            SELECT json_extract(value, '$.id'), ?1, json_extract(value, '$.account'), json_extract(value, '$.title'),
-                  'Health alert: ' || json_extract(value, '$.reason'), 'high', 'open', 'health_alert', ?2
+                  'Health alert: ' || json_extract(value, '$.reason'), 'high', 'open', 'health_alert', ?2, ?4
              FROM json_each(?3) WHERE true
            ON CONFLICT (id) DO NOTHING RETURNING id`,
       )
-      .bind(workspaceId, options.dueDate, chunk),
+      .bind(workspaceId, options.dueDate, chunk, createdAt),
   );
 }

@@ -1,4 +1,5 @@
 import { jsonChunks } from "../../../platform/db/json-chunks";
+import { clock } from "../../../platform/lib/clock";
 import { type RuleSql, triggerFactsCte } from "./triggers";
 
 /** The contact a retention email goes to. */
@@ -432,16 +433,18 @@ export function campaignTaskStatements(
   day: string,
   tasks: readonly CampaignTask[],
 ): D1PreparedStatement[] {
+  const createdAt = clock.now().toISOString();
   return jsonChunks([...tasks]).map((chunk) =>
     db
       .prepare(
-        `INSERT INTO tasks (id, workspace_id, account_id, title, description, owner_user_id, priority, status, source, due_date)
+        `INSERT INTO tasks (id, workspace_id, account_id, title, description, owner_user_id, priority, status, source, due_date,
+                            created_at)
          SELECT value ->> '$.id', ?1, value ->> '$.account', value ->> '$.title', 'Retention campaign step',
-                value ->> '$.owner', 'high', 'open', value ->> '$.source', ?2
+                value ->> '$.owner', 'high', 'open', value ->> '$.source', ?2, ?4
            FROM json_each(?3) WHERE true
          ON CONFLICT (id) DO NOTHING`,
       )
-      .bind(workspaceId, day, chunk),
+      .bind(workspaceId, day, chunk, createdAt),
   );
 }
 

@@ -87,13 +87,13 @@ export function openInterventionStatements(
       db
         .prepare(
           `INSERT INTO tasks (id, workspace_id, account_id, title, description, owner_user_id, due_date, priority, status,
-                              source, created_by)
+                              source, created_by, created_at)
            SELECT j.value ->> '$.task', ?1, i.account_id, j.value ->> '$.title',
                   'Retention intervention ' || i.id || ' (' || i.playbook || '), step ' || (j.value ->> '$.position'),
-                  i.owner_user_id, j.value ->> '$.due', 'high', 'open', 'intervention', ?2
+                  i.owner_user_id, j.value ->> '$.due', 'high', 'open', 'intervention', ?2, ?4
              FROM json_each(?3) j JOIN interventions i ON i.id = j.value ->> '$.intervention' AND i.workspace_id = ?1`,
         )
-        .bind(ws, createdBy, chunk),
+        .bind(ws, createdBy, chunk, openedAt),
     );
   }
   return { statements, ids, interventionInserts };
