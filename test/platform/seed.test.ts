@@ -17,7 +17,7 @@ import { addDays } from "../../src/platform/lib/time";
 import { REFRESH_ACCOUNT_ROLLUPS_SQL } from "../../src/records/rollups";
 import { workspaceSettingsSchema } from "../../src/records/settings";
 import * as schema from "../../src/schema";
-import { campaignStepsSchema, triggerSchema } from "../../src/tools/retention/queries/triggers";
+import { campaignStepsSchema, triggerSchema } from "../../src/tools/retention/domain/campaign-rules";
 
 const ANCHOR = "2026-06-15";
 const OPTIONS: GenerateOptions = {

@@ -10,6 +10,7 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { describeRule, type TriggerRule, triggerSchema } from "./domain/campaign-rules";
 import {
   CATCH_LOOKBACK_DAYS,
   eventKey,
@@ -43,7 +44,6 @@ import {
   STORED_SIGNALS,
   type UsageSeriesRow,
 } from "./queries/postmortem";
-import { describeRule, type TriggerRule, triggerSchema } from "./queries/triggers";
 
 /** Most campaigns whose triggers are evaluated historically in one post-mortem. */
 const MAX_CAMPAIGNS = 20;

@@ -24,6 +24,14 @@ import {
   type StepRunSummary,
 } from "./campaign-runs";
 import {
+  type CampaignStep,
+  campaignStepsSchema,
+  describeRule,
+  orderSteps,
+  type TriggerRule,
+  triggerSchema,
+} from "./domain/campaign-rules";
+import {
   activateUnchangedCampaign,
   activationMatches,
   type CampaignReportRows,
@@ -39,15 +47,7 @@ import {
   reportCampaignPage,
   updateCampaignDefinition,
 } from "./queries/campaigns";
-import {
-  type CampaignStep,
-  campaignStepsSchema,
-  describeRule,
-  liveTriggerSql,
-  orderSteps,
-  type TriggerRule,
-  triggerSchema,
-} from "./queries/triggers";
+import { liveTriggerSql } from "./queries/triggers";
 
 const ACTIONS = ["create", "update", "list", "get", "activate", "pause", "evaluate", "report"] as const;
 type Action = (typeof ACTIONS)[number];

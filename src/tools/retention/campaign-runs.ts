@@ -3,6 +3,13 @@ import { clock } from "../../platform/lib/clock";
 import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
 import { ToolError } from "../../platform/mcp/errors";
 import {
+  type CampaignStep,
+  campaignStepsSchema,
+  dueStepIndexes,
+  type TriggerRule,
+  triggerSchema,
+} from "./domain/campaign-rules";
+import {
   activeCampaignRows,
   advanceEnrollmentStatements,
   type CampaignTask,
@@ -14,14 +21,7 @@ import {
   type RetentionRecipient,
   recipientsFor,
 } from "./queries/campaigns";
-import {
-  type CampaignStep,
-  campaignStepsSchema,
-  dueStepIndexes,
-  liveTriggerSql,
-  type TriggerRule,
-  triggerSchema,
-} from "./queries/triggers";
+import { liveTriggerSql } from "./queries/triggers";
 
 /**
  * Retention-campaign automation: enrollment of accounts whose facts match an active campaign's

@@ -5,12 +5,8 @@ import { clock } from "../../../src/platform/lib/clock";
 import { addDays, isoDay } from "../../../src/platform/lib/time";
 import { afterHealthChunk } from "../../../src/tools/health/after-health";
 import { runCampaignsForChunk } from "../../../src/tools/retention/campaign-runs";
-import {
-  type CampaignStep,
-  dueStepIndexes,
-  historicalRuleSql,
-  orderSteps,
-} from "../../../src/tools/retention/queries/triggers";
+import { type CampaignStep, dueStepIndexes, orderSteps } from "../../../src/tools/retention/domain/campaign-rules";
+import { historicalRuleSql } from "../../../src/tools/retention/queries/triggers";
 import { callError, callOk, connectClient, createWorkspace, insert } from "../../helpers/mcp";
 
 const WS = "ws_retcmp";

@@ -1,5 +1,6 @@
+import type { TriggerRule } from "../domain/campaign-rules";
 import type { OutcomeEvent, RuleFiring, SignalName } from "../domain/postmortem";
-import { historicalRuleSql, type TriggerRule } from "./triggers";
+import { historicalRuleSql } from "./triggers";
 
 /**
  * The SQL of the churn post-mortem: churn and renewal events of a window, the campaigns whose
