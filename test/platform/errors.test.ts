@@ -33,19 +33,29 @@ describe("bad input gets an actionable isError, never an HTTP 500", () => {
   // Every tool of the registry, from its first sample call: an unknown field, then each field of
   // its input given a value of the wrong type, is refused with a message naming the field.
   it.each(REGISTRY.tools.map((tool) => ({ name: tool.name, tool })))(
-    "$name refuses an unknown field and each field of the wrong type",
+    "$name refuses an unknown field, each field of the wrong type and days that do not exist",
     async ({ tool }) => {
       const [first] = tool.examples;
       const base = (first && exampleArgs(first, demo.ids)) ?? {};
       const unknown = await callError(client, tool.name, { ...base, no_such_field: 1 });
       expect(unknown, tool.name).toMatch(/no_such_field/);
       expect(unknown, tool.name).not.toMatch(INTERNALS);
-      const properties = (z.toJSONSchema(z.object(tool.input)) as { properties: Record<string, { type?: string }> })
-        .properties;
+      const properties = (
+        z.toJSONSchema(z.object(tool.input)) as {
+          properties: Record<string, { type?: string; format?: string; description?: string }>;
+        }
+      ).properties;
       for (const [field, schema] of Object.entries(properties)) {
         const message = await callError(client, tool.name, { ...base, [field]: wrongTypeFor(schema) });
         expect(message, `${tool.name}.${field}`).toContain(field);
         expect(message, `${tool.name}.${field}`).not.toMatch(INTERNALS);
+        // A day that only looks like one (month 13, 30 February, month 0) is refused, not computed with.
+        if (schema.format !== "date" && !schema.description?.includes("YYYY-MM-DD")) continue;
+        for (const day of ["2026-13-01", "2026-02-30", "2026-00-10"]) {
+          const refused = await callError(client, tool.name, { ...base, [field]: day });
+          expect(refused, `${tool.name}.${field} = ${day}`).toContain(field);
+          expect(refused, `${tool.name}.${field} = ${day}`).not.toMatch(INTERNALS);
+        }
       }
     },
     60_000,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
+import { dayArg } from "../../platform/mcp/args";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
@@ -12,8 +13,6 @@ import {
 } from "../../platform/mcp/pagination";
 import { TIMELINE_KINDS, type TimelineKind, timelineEntry } from "./domain/timeline";
 import { readTimelinePage, type TimelinePosition } from "./queries/timeline";
-
-const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 
 export const getAccountTimeline = defineTool({
   name: "get_account_timeline",

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { daysBetween, isoDay } from "../../platform/lib/time";
+import { dayArg } from "../../platform/mcp/args";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { ToolError } from "../../platform/mcp/errors";
 import {
@@ -19,8 +20,6 @@ import {
   likeContains,
   listAccountsPage,
 } from "./queries/accounts";
-
-const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 
 const accountRowSchema = z.object({
   id: z.string(),

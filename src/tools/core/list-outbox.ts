@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
+import { dayArg } from "../../platform/mcp/args";
 import { defineTool, READ_ONLY, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
@@ -19,8 +20,6 @@ const EVENTS = [
   "failed",
   "suppressed",
 ] as const;
-
-const dayArg = z.iso.date("use a date written YYYY-MM-DD");
 
 const messageSummary = z.object({
   id: z.string(),

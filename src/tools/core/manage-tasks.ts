@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { newId } from "../../platform/lib/ids";
 import { markdownTable } from "../../platform/lib/markdown-table";
+import { dayArg } from "../../platform/mcp/args";
 import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
@@ -20,8 +21,6 @@ import { findWorkspaceSettings } from "./queries/workspace";
 const ACTIONS = ["list", "create", "complete", "reassign", "update"] as const;
 const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
 const STATUSES = ["open", "done", "cancelled"] as const;
-
-const dayArg = z.iso.date("use a date written YYYY-MM-DD");
 
 const taskOutput = z.object({
   id: z.string(),

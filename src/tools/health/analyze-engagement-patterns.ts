@@ -2,6 +2,7 @@ import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { round } from "../../platform/lib/stats";
 import { addDays, isoDay } from "../../platform/lib/time";
+import { dayArg } from "../../platform/mcp/args";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import { requireAccount } from "../../records/accounts";
@@ -25,7 +26,6 @@ import {
   type QuietCandidate,
 } from "./queries/engagement";
 
-const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 const rate = z.number().nullable();
 
 const r = (v: number | null, digits: number) => (v === null ? null : round(v, digits));

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { round } from "../../platform/lib/stats";
 import { addDays, isoDay } from "../../platform/lib/time";
+import { dayArg } from "../../platform/mcp/args";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { ToolError } from "../../platform/mcp/errors";
 import {
@@ -16,8 +17,6 @@ import { requireAccount } from "../../records/accounts";
 import { adopterTotals, adoptionFromTotals, featureGaps, type GroupTotals } from "./domain/adoption";
 import { usageWindows } from "./domain/usage-metrics";
 import { type AdopterSumsRow, activeTotalsAndFeatures, adopterSums, peerFeatureUse } from "./queries/adoption";
-
-const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 
 const groupSchema = z.object({
   accounts: z.number().int().describe("Accounts in the group."),

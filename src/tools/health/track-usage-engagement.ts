@@ -2,6 +2,7 @@ import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { round } from "../../platform/lib/stats";
 import { isoDay } from "../../platform/lib/time";
+import { dayArg } from "../../platform/mcp/args";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
@@ -14,8 +15,6 @@ import {
 } from "../../platform/mcp/pagination";
 import { changePct, type DayWindow, licenseUtilization, summarizeUsage, usageWindows } from "./domain/usage-metrics";
 import { type UsageAccountRow, type UsageFigures, usageFigures, usageScopeAccounts } from "./queries/usage";
-
-const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 
 const num = z.number().nullable();
 

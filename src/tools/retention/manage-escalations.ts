@@ -2,6 +2,7 @@ import { z } from "zod";
 import { queueAlert } from "../../alerts/slack";
 import { newId } from "../../platform/lib/ids";
 import { markdownTable } from "../../platform/lib/markdown-table";
+import { dayArg } from "../../platform/mcp/args";
 import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import {
@@ -55,7 +56,6 @@ export const POST_RESOLUTION_DAYS = 30;
 /** Timeline events returned by get. */
 const TIMELINE_LIMIT = 200;
 
-const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 const severityEnum = z.enum(SEVERITIES);
 
 const escalationOut = z.object({

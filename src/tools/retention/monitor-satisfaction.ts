@@ -5,6 +5,7 @@ import { sha256Hex } from "../../platform/lib/crypto";
 import { base64url, newId } from "../../platform/lib/ids";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { addDays, isoDay } from "../../platform/lib/time";
+import { dayArg } from "../../platform/mcp/args";
 import { confirmationScope, issueConfirmation, verifyConfirmation } from "../../platform/mcp/confirmation";
 import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
@@ -69,7 +70,6 @@ const FOLLOW_UP_DUE_DAYS = 2;
 /** Path of a survey response link; the page is served by the survey routes. */
 export const SURVEY_LINK_PATH = "/s/";
 
-const dayArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD");
 const kindEnum = z.enum(SURVEY_KINDS);
 
 const summaryOut = z.object({
