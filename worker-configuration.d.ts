@@ -7,6 +7,7 @@ interface __BaseEnv_Env {
 	EVENTS_QUEUE: Queue;
 	JOBS_QUEUE: Queue;
 	PUBLIC_URL: string;
+	ALLOWED_HOSTS: string;
 	EMAIL_PROVIDER: string;
 	USAGE_EVENT_RETENTION_DAYS: string;
 	USAGE_FEATURE_RETENTION_DAYS: string;
@@ -24,7 +25,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "PUBLIC_URL" | "EMAIL_PROVIDER" | "USAGE_EVENT_RETENTION_DAYS" | "USAGE_FEATURE_RETENTION_DAYS">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "PUBLIC_URL" | "ALLOWED_HOSTS" | "EMAIL_PROVIDER" | "USAGE_EVENT_RETENTION_DAYS" | "USAGE_FEATURE_RETENTION_DAYS">> {}
 }
 declare module "*.txt" {
 	const value: string;

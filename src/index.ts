@@ -1,5 +1,6 @@
 import { consumeEvents } from "./ingest/consumer";
 import { createApp } from "./platform/http/app";
+import { misdirected, refusedHost } from "./platform/http/hosts";
 import { oauthProvider, type ProviderHandlers } from "./platform/http/oauth";
 import { handleMcpRequest } from "./platform/mcp/handler";
 import { runScheduled } from "./platform/queue/cron";
@@ -18,6 +19,8 @@ const consumers = { "cs-events": consumeEvents, "cs-jobs": jobsConsumer(REGISTRY
 
 export default {
   fetch(request, env, ctx) {
+    const refused = refusedHost(env, request);
+    if (refused) return misdirected(refused);
     return oauthProvider(env, request, handlers).fetch(request, env, ctx);
   },
   async queue(batch, env) {

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { refusedHost } from "./hosts";
+
+const req = (url: string) => new Request(url);
+
+describe("refusedHost", () => {
+  it("serves loopback always, and without PUBLIC_URL any https host but no other plain-http one", () => {
+    const env = { PUBLIC_URL: "", ALLOWED_HOSTS: "" };
+    for (const url of ["http://localhost:8787/mcp", "http://127.0.0.1/healthz", "http://[::1]:8787/mcp"]) {
+      expect(refusedHost(env, req(url)), url).toBeNull();
+    }
+    expect(refusedHost(env, req("https://cs-mcp.acme.workers.dev/mcp"))).toBeNull();
+    expect(refusedHost(env, req("http://rebind.attacker.example:8787/mcp"))).toMatch(
+      /^Host rebind\.attacker\.example is not served over http/,
+    );
+    expect(refusedHost(env, req("http://192.168.1.20:8787/mcp"))).toMatch(/ALLOWED_HOSTS/);
+  });
+
+  it("with PUBLIC_URL serves its host, loopback and ALLOWED_HOSTS only, whatever the case", () => {
+    const env = { PUBLIC_URL: "https://cs.acme.example", ALLOWED_HOSTS: " Tunnel.Acme.example , 10.0.0.7" };
+    expect(refusedHost(env, req("https://cs.acme.example/mcp"))).toBeNull();
+    expect(refusedHost(env, req("https://CS.ACME.EXAMPLE/mcp"))).toBeNull();
+    expect(refusedHost(env, req("https://tunnel.acme.example/mcp"))).toBeNull();
+    expect(refusedHost(env, req("http://10.0.0.7:8787/mcp"))).toBeNull();
+    expect(refusedHost(env, req("http://localhost:8787/mcp"))).toBeNull();
+    expect(refusedHost(env, req("https://cs-mcp.acme.workers.dev/mcp"))).toBe(
+      "Host cs-mcp.acme.workers.dev is not served here: use https://cs.acme.example, or add the host to ALLOWED_HOSTS.",
+    );
+  });
+});
