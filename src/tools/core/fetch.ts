@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
-import { type DocumentKind, documentId, documentUrl, parseDocumentId } from "./domain/documents";
+import { type DocumentKind, documentId, documentUrl, parseDocumentId, quotedCustomerText } from "./domain/documents";
 import {
   type AccountDocumentRow,
   type ContactDocumentRow,
@@ -211,10 +211,10 @@ function documentText(doc: FetchedDocument): string {
     parts.push(
       "",
       "[customer-written title]",
-      doc.customerText.title,
+      quotedCustomerText(doc.customerText.title),
       "[end customer-written title]",
       "[customer-written body]",
-      doc.customerText.body,
+      quotedCustomerText(doc.customerText.body),
       "[end customer-written body]",
     );
   }

@@ -30,3 +30,12 @@ export function parseDocumentId(value: string): { kind: DocumentKind; refId: str
   if (!match) return null;
   return { kind: match[1] as DocumentKind, refId: match[2]! };
 }
+
+/**
+ * Customer-written text as placed between `[customer-written …]` markers: a marker-like
+ * `[customer-written` or `[end customer-written` inside it is escaped (`\[`), so the text
+ * cannot close its own section and make what follows read as the server's words.
+ */
+export function quotedCustomerText(text: string): string {
+  return text.replace(/\[(?=\s*(?:end\s+)?customer-written)/gi, "\\[");
+}
