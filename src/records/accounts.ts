@@ -60,3 +60,21 @@ export async function requireAccount(db: D1Database, workspaceId: string, accoun
   if (!account) throw notFound("account", accountId);
   return account;
 }
+
+/** Of these ids, those that name no account of this workspace (another workspace's read as absent), in the given order. */
+export async function missingAccountIds(
+  db: D1Database,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT e.value AS id FROM json_each(?2) e
+        WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.workspace_id = ?1 AND a.id = e.value)
+        ORDER BY e.key`,
+    )
+    .bind(workspaceId, JSON.stringify(ids))
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}

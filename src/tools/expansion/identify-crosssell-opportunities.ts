@@ -2,7 +2,9 @@ import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { round } from "../../platform/lib/stats";
 import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
+import { notFound } from "../../platform/mcp/errors";
 import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
+import { missingAccountIds } from "../../records/accounts";
 import { type AssociationRule, associationRules } from "./domain/association";
 import { matchesFilters, rankedPage } from "./domain/book";
 import {
@@ -307,6 +309,9 @@ function chooseCandidates(
 }
 
 async function createFromCandidates(ctx: ToolContext, args: CrossSellArgs) {
+  // A write that names an account must find it: another workspace's id reads as one that does not exist.
+  const [missing] = await missingAccountIds(ctx.env.DB, ctx.principal.workspaceId, args.account_ids ?? []);
+  if (missing) throw notFound("account", missing);
   const { book, sorted, base } = await analyzeBook(ctx, args);
   const { chosen, notQualified } = chooseCandidates(book, sorted, args);
   const created = await createOpportunities(ctx.env.DB, ctx.principal.workspaceId, {

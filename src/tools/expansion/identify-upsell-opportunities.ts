@@ -3,8 +3,9 @@ import { markdownTable } from "../../platform/lib/markdown-table";
 import { round } from "../../platform/lib/stats";
 import { isoDay } from "../../platform/lib/time";
 import { defineActionTool, type ToolContext } from "../../platform/mcp/define-tool";
-import { ToolError } from "../../platform/mcp/errors";
+import { notFound, ToolError } from "../../platform/mcp/errors";
 import { cursorArg, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
+import { missingAccountIds } from "../../records/accounts";
 import { matchesFilters, planOf, rankedPage } from "./domain/book";
 import { type OpenDealIndex, openDealIndex, type SameDealRule } from "./domain/opportunities";
 import {
@@ -381,6 +382,9 @@ function proposalsOf(chosen: readonly Candidate[]) {
 }
 
 async function createFromCandidates(ctx: ToolContext, args: UpsellArgs) {
+  // A write that names an account must find it: another workspace's id reads as one that does not exist.
+  const [missing] = await missingAccountIds(ctx.env.DB, ctx.principal.workspaceId, args.account_ids ?? []);
+  if (missing) throw notFound("account", missing);
   const { all, qualifiedRows, base } = await evaluateCandidates(ctx, args);
   const { chosen, notQualified } = chooseCandidates(all, qualifiedRows, args);
   const created = await createOpportunities(ctx.env.DB, ctx.principal.workspaceId, {

@@ -12,7 +12,7 @@ import {
   lookalikeCounts,
   seatsBasis,
 } from "../../../src/tools/expansion/domain/crosssell";
-import { callOk, connectClient, createWorkspace, insert } from "../../helpers/mcp";
+import { callError, callOk, connectClient, createWorkspace, insert } from "../../helpers/mcp";
 
 const WS = "ws_crosssell";
 const today = isoDay(clock.now());
@@ -335,6 +335,12 @@ describe("identify_crosssell_opportunities through MCP", () => {
       { action: "create", account_ids: ["acc_4"] },
     );
     expect(fourth.created.map((c) => [c.account_id, c.product_id])).toEqual([["acc_4", "API"]]);
+    expect(
+      await callError(csm, "identify_crosssell_opportunities", {
+        action: "create",
+        account_ids: ["acc_2", "acc_nowhere"],
+      }),
+    ).toBe('No account with id "acc_nowhere" in this workspace. Use list or search tools to find valid ids.');
     await expect(
       viewer.callTool({ name: "identify_crosssell_opportunities", arguments: { action: "create" } }),
     ).rejects.toThrow(/needs the csm role/);

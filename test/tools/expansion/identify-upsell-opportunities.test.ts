@@ -379,14 +379,19 @@ describe("identify_upsell_opportunities through MCP", () => {
     const again = await callOk<{ created: unknown[]; already_open: unknown[]; not_qualified: unknown[] }>(
       csm,
       "identify_upsell_opportunities",
-      { action: "create", plan_features: planFeatures, account_ids: ["acc_a", "acc_b", "acc_missing"] },
+      { action: "create", plan_features: planFeatures, account_ids: ["acc_a", "acc_b"] },
     );
     expect(again.created).toEqual([]);
     expect(again.already_open).toEqual([{ account_id: "acc_a", product_id: "p_ent" }]);
-    expect(again.not_qualified).toEqual([
-      { account_id: "acc_b", reason: "health band red" },
-      { account_id: "acc_missing", reason: "not an active account of this workspace" },
-    ]);
+    expect(again.not_qualified).toEqual([{ account_id: "acc_b", reason: "health band red" }]);
+    // An id of no account here (made up, or another workspace's) is not found, and nothing is written.
+    expect(
+      await callError(csm, "identify_upsell_opportunities", {
+        action: "create",
+        plan_features: planFeatures,
+        account_ids: ["acc_a", "acc_missing"],
+      }),
+    ).toBe('No account with id "acc_missing" in this workspace. Use list or search tools to find valid ids.');
     const listed = await callOk<{ candidates: { open_opportunity_id: string | null }[] }>(
       viewer,
       "identify_upsell_opportunities",
