@@ -13,6 +13,10 @@ import {
 
 /** Slack's limit for a message's text that we keep to (the queue message schema enforces it). */
 const MAX_ALERT_LENGTH = 3000;
+/** Why an alert is not posted when its workspace has no Slack destination any more. */
+const NO_DESTINATION = new Error(
+  "no Slack destination: the workspace's Slack integrations are disabled or removed and SLACK_WEBHOOK_URL is not set; enable one, then replay this dead letter",
+);
 /** A slow webhook is treated like a network failure and retried by the queue. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -111,7 +115,11 @@ export async function deliverAlerts(
   if (jobs.length === 0) return failures;
   const workspaceIds = [...new Set(jobs.map((job) => job.workspaceId))];
   const integrations = await activeSlackIntegrations(env.DB, workspaceIds);
-  const deliveries = pendingDeliveries(jobs, destinationsIn(env, integrations));
+  const destinationsOf = destinationsIn(env, integrations);
+  // Queued only with somewhere to post: an alert whose destinations went away since fails, so
+  // the queue retries it and keeps it as a dead letter to replay, rather than dropping it unsent.
+  for (const job of jobs) if (destinationsOf(job.workspaceId).length === 0) failures.set(job.messageId, NO_DESTINATION);
+  const deliveries = pendingDeliveries(jobs, destinationsOf);
   if (deliveries.size === 0) return failures;
 
   const done = await deliveredAlerts(
@@ -170,14 +178,7 @@ function pendingDeliveries(
 ): Map<string, PendingDelivery> {
   const deliveries = new Map<string, PendingDelivery>();
   for (const job of jobs) {
-    const destinations = destinationsOf(job.workspaceId);
-    if (destinations.length === 0) {
-      console.warn(
-        JSON.stringify({ alert: job.idempotencyKey, workspaceId: job.workspaceId, skipped: "no Slack destination" }),
-      );
-      continue;
-    }
-    for (const destination of destinations) {
+    for (const destination of destinationsOf(job.workspaceId)) {
       const deliveryKey = [job.workspaceId, job.idempotencyKey, destination.id].join("\u0000");
       const existing = deliveries.get(deliveryKey);
       if (existing) existing.jobs.push(job);

@@ -514,4 +514,33 @@ describe("Slack alerts", () => {
     expect(retried.explicitAcks).toEqual(["env-1"]);
     expect(requests.map((r) => r.body)).toEqual([{ text: "Renewal in 30 days" }, { text: "Renewal in 30 days" }]);
   });
+
+  it("keeps a retrying alert whose Slack destination went away as a failure, never acked unsent", async () => {
+    const jobs = captureJobs();
+    const { unexpected } = interceptFetch((request) =>
+      request.url.startsWith("https://hooks.slack.test/") ? new Response("down", { status: 503 }) : undefined,
+    );
+    const { workspaceId } = await createWorkspace("alerts-gone", "admin");
+    await env.DB.prepare(
+      "INSERT INTO integrations (id, workspace_id, provider, name, secret_ciphertext) VALUES ('int_slack_gone', ?1, 'slack', 'CS alerts', ?2)",
+    )
+      .bind(workspaceId, await encryptSecret("https://hooks.slack.test/services/T9/B9/ccc", env.ENCRYPTION_KEY))
+      .run();
+    expect(await queueAlert(env, { workspaceId, text: "Churn risk up", idempotencyKey: "risk:acc_9" })).toEqual({
+      queued: true,
+    });
+    const first = await runJobs(jobs, env, { ids: ["gone-1"] });
+    expect(first.retryMessages).toEqual([{ msgId: "gone-1" }]);
+    // Slack is disabled while the alert waits for its retry.
+    await env.DB.prepare("UPDATE integrations SET status = 'disabled' WHERE id = 'int_slack_gone'").run();
+    const again = await runJobs(jobs, env, { ids: ["gone-1"], attempts: 2 });
+    expect(again.retryMessages).toEqual([{ msgId: "gone-1" }]);
+    const letter = await env.DB.prepare("SELECT status, error FROM dead_letters WHERE message_id = 'gone-1'").first<{
+      status: string;
+      error: string;
+    }>();
+    expect(letter?.status).toBe("retrying");
+    expect(letter?.error).toMatch(/^no Slack destination: .* then replay this dead letter$/);
+    expect(unexpected).toEqual([]);
+  });
 });
