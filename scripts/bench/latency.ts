@@ -41,9 +41,9 @@ export function toolCases(
   for (const tool of [...tools].sort((a, b) => a.name.localeCompare(b.name))) {
     const groups = new Map<string | null, ToolExample[]>();
     for (const example of tool.examples) {
-      const action = example.args(PROBE_IDS).action;
-      const key = typeof action === "string" ? action : null;
-      if (callWrites(tool, example.args(PROBE_IDS))) continue;
+      const probe = example.args(PROBE_IDS);
+      if (callWrites(tool, probe)) continue;
+      const key = typeof probe.action === "string" ? probe.action : null;
       groups.set(key, [...(groups.get(key) ?? []), example]);
     }
     if (groups.size === 0) skipped.push(tool.name);

@@ -25,18 +25,6 @@ export async function findAccount(db: D1Database, workspaceId: string, accountId
     .first<AccountRef>();
 }
 
-/** An account of this workspace by its id in the source CRM, or null. */
-export async function findAccountByExternalId(
-  db: D1Database,
-  workspaceId: string,
-  externalId: string,
-): Promise<AccountRef | null> {
-  return db
-    .prepare(`SELECT ${ACCOUNT_REF_COLUMNS} FROM accounts WHERE workspace_id = ?1 AND external_id = ?2`)
-    .bind(workspaceId, externalId)
-    .first<AccountRef>();
-}
-
 /**
  * An account of this workspace named by its id or its id in the source CRM (the id wins when a
  * value is both), or null.

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type AnyTool, readActionsOf } from "../../src/platform/mcp/define-tool";
 
 /** The actions a tool's `action` argument accepts, or none for a tool without one. */
-export function actionsOf(tool: AnyTool): string[] {
+function actionsOf(tool: AnyTool): string[] {
   const action = tool.input.action;
   if (!action) return [];
   const schema = z.toJSONSchema(action) as { enum?: string[] };

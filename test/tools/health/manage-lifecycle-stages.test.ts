@@ -8,6 +8,7 @@ import { readSettings } from "../../../src/records/settings";
 import { computeStage, ruleMatches, stageSpans } from "../../../src/tools/health/domain/lifecycle";
 import { PLAYBOOK_LIBRARY } from "../../../src/tools/retention/domain/playbooks";
 import { callError, callOk, connectClient, createWorkspace, insert } from "../../helpers/mcp";
+import { lifecycleBook } from "./lifecycle-fixture";
 
 const WS = "ws_healthlife";
 const OTHER_WS = "ws_healthlife-other";
@@ -17,10 +18,6 @@ const d = (days: number) => addDays(T, days);
 
 let client: Client;
 let viewerClient: Client;
-
-function account(id: string, row: Record<string, string | number | null>, workspace = WS) {
-  return insert("accounts", { id, workspace_id: workspace, name: `Name ${id}`, ...row });
-}
 
 function change(id: string, accountId: string, from: string | null, to: string, daysAgo: number) {
   return insert("account_stage_history", {
@@ -78,28 +75,7 @@ beforeAll(async () => {
   const viewer = await createWorkspace("healthlife", "viewer");
   await createWorkspace("healthlife-other");
   await env.DB.batch([
-    // c1 churned (rule 1 beats rule 2), c2 age 30 (rule 2 beats renewal in 10 days), c3 renewal in 30 (rule 3),
-    // c4 red and renewal in 200 (rule 4), c5 age 200 (rule 5), c6 age 500 active (rule 6), c7 prospect (no rule).
-    account("c1", { status: "churned", customer_since: d(-30), lifecycle_stage: "onboarding", arr: 100 }),
-    account("c2", { customer_since: d(-30), renewal_date: d(10), lifecycle_stage: "onboarding", arr: 200 }),
-    account("c3", {
-      customer_since: d(-200),
-      renewal_date: d(30),
-      health_band: "red",
-      lifecycle_stage: "adoption",
-      arr: 300,
-    }),
-    account("c4", {
-      customer_since: d(-200),
-      renewal_date: d(200),
-      health_band: "red",
-      lifecycle_stage: "at_risk",
-      arr: 400,
-    }),
-    account("c5", { customer_since: d(-200), health_band: "green", lifecycle_stage: "onboarding", arr: 500 }),
-    account("c6", { customer_since: d(-500), health_band: "yellow", lifecycle_stage: "mature", arr: 600 }),
-    account("c7", { status: "prospect", lifecycle_stage: "onboarding", arr: 0 }),
-    account("cx", { customer_since: d(-30), lifecycle_stage: "adoption" }, OTHER_WS),
+    ...lifecycleBook(WS, OTHER_WS),
     change("h1", "c4", null, "onboarding", 200),
     change("h2", "c4", "onboarding", "at_risk", 70),
     change("h3", "c6", "adoption", "mature", 100),

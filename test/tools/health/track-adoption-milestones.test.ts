@@ -6,6 +6,7 @@ import { addDays, isoDay } from "../../../src/platform/lib/time";
 import { adoptionMilestoneSchema } from "../../../src/records/settings";
 import { milestoneProgress } from "../../../src/tools/health/domain/milestones";
 import { callError, callOk, connectClient, createWorkspace, insert } from "../../helpers/mcp";
+import { lifecycleBook } from "./lifecycle-fixture";
 
 const WS = "ws_healthmile";
 const OTHER_WS = "ws_healthmile-other";
@@ -44,26 +45,7 @@ beforeAll(async () => {
   const { key } = await createWorkspace("healthmile", "csm");
   await createWorkspace("healthmile-other");
   await env.DB.batch([
-    account("c1", { status: "churned", customer_since: d(-30), lifecycle_stage: "onboarding", arr: 100 }),
-    account("c2", { customer_since: d(-30), renewal_date: d(10), lifecycle_stage: "onboarding", arr: 200 }),
-    account("c3", {
-      customer_since: d(-200),
-      renewal_date: d(30),
-      health_band: "red",
-      lifecycle_stage: "adoption",
-      arr: 300,
-    }),
-    account("c4", {
-      customer_since: d(-200),
-      renewal_date: d(200),
-      health_band: "red",
-      lifecycle_stage: "at_risk",
-      arr: 400,
-    }),
-    account("c5", { customer_since: d(-200), health_band: "green", lifecycle_stage: "onboarding", arr: 500 }),
-    account("c6", { customer_since: d(-500), health_band: "yellow", lifecycle_stage: "mature", arr: 600 }),
-    account("c7", { status: "prospect", lifecycle_stage: "onboarding", arr: 0 }),
-    account("cx", { customer_since: d(-30), lifecycle_stage: "adoption" }, OTHER_WS),
+    ...lifecycleBook(WS, OTHER_WS),
     // Milestones: c2 reaches 12 users on T-3 (best events 80 < 100); c6 10 users and 150 events on T-100.
     usage("c2", d(-20), 4, 50),
     usage("c2", d(-3), 12, 80),
