@@ -1,189 +1,49 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateApiKey } from "../../src/platform/auth/api-keys";
-import { type Principal, ROLES, type Role, roleAtLeast } from "../../src/platform/auth/principal";
+import { type Principal, type Role, roleAtLeast, SCOPES } from "../../src/platform/auth/principal";
+import { scopesOfRole } from "../../src/platform/auth/scopes";
 import { MAX_SIGN_IN_FAILURES } from "../../src/platform/auth/throttle";
-import { hashPassword, sha256Hex } from "../../src/platform/lib/crypto";
 import { base64url } from "../../src/platform/lib/ids";
 import { requiredRole } from "../../src/platform/mcp/define-tool";
 import { visibleTools } from "../../src/platform/mcp/server";
 import { parseSessionOptions } from "../../src/platform/mcp/session";
 import { REGISTRY } from "../../src/toolsets";
 import { callOk, connectClient, createWorkspace, workerFetch } from "../helpers/mcp";
+import {
+  addKey,
+  authorizeUrl,
+  CHALLENGE,
+  exchangeCode,
+  getManual,
+  METADATA_URL,
+  ORIGIN,
+  oauthToken,
+  openAuthorize,
+  PASSWORD,
+  pkcePair,
+  postMcp,
+  REDIRECT_URI,
+  RESOURCE,
+  readPage,
+  registerClient,
+  submit,
+  workspaceWithPassword,
+} from "../helpers/oauth";
 import { daysAgo } from "../helpers/time";
-
-const ORIGIN = "http://localhost";
-const RESOURCE = `${ORIGIN}/mcp`;
-const METADATA_URL = `${ORIGIN}/.well-known/oauth-protected-resource/mcp`;
-const CHALLENGE = `Bearer realm="OAuth", resource_metadata="${METADATA_URL}"`;
-const REDIRECT_URI = "http://localhost:9999/callback";
-const PASSWORD = "correct horse battery";
-
-const INITIALIZE = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-};
-
-/** A raw JSON-RPC POST to `/mcp` with the given headers. */
-function postMcp(headers: Record<string, string>, body: unknown = INITIALIZE): Promise<Response> {
-  return workerFetch("/mcp", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
-    body: JSON.stringify(body),
-  });
-}
-
-/** A workspace whose user also has a password. */
-async function workspaceWithPassword(slug: string, role: Role) {
-  const created = await createWorkspace(slug, role);
-  await env.DB.prepare("UPDATE users SET password_hash = ?2 WHERE id = ?1")
-    .bind(created.userId, await hashPassword(PASSWORD))
-    .run();
-  return { ...created, email: `${role}@${slug}.test` };
-}
-
-/** Adds an API key row and returns the key. */
-async function addKey(
-  workspaceId: string,
-  userId: string | null,
-  role: Role,
-  extra: { expiresAt?: string; revokedAt?: string } = {},
-): Promise<{ key: string; keyId: string }> {
-  const key = generateApiKey();
-  const keyId = `key_${base64url(crypto.getRandomValues(new Uint8Array(9)))}`;
-  await env.DB.prepare(
-    `INSERT INTO api_keys (id, workspace_id, user_id, name, role, prefix, key_hash, expires_at, revoked_at)
-     VALUES (?1, ?2, ?3, 'test', ?4, ?5, ?6, ?7, ?8)`,
-  )
-    .bind(
-      keyId,
-      workspaceId,
-      userId,
-      role,
-      key.slice(0, 12),
-      await sha256Hex(key),
-      extra.expiresAt ?? null,
-      extra.revokedAt ?? null,
-    )
-    .run();
-  return { key, keyId };
-}
-
-async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
-  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
-  return { verifier, challenge: base64url(new Uint8Array(digest)) };
-}
-
-async function registerClient(name = "Test Client"): Promise<string> {
-  const response = await workerFetch("/register", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      redirect_uris: [REDIRECT_URI],
-      client_name: name,
-      token_endpoint_auth_method: "none",
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-    }),
-  });
-  expect(response.status).toBe(201);
-  const body = await response.json<{ client_id: string; redirect_uris: string[] }>();
-  expect(body.redirect_uris).toEqual([REDIRECT_URI]);
-  return body.client_id;
-}
-
-/** The sign-in page as a browser gets it: the form's handle and the cookie that binds it. */
-interface SignInPage {
-  response: Response;
-  html: string;
-  handle: string;
-  cookie: string;
-}
-
-async function readPage(response: Response): Promise<SignInPage> {
-  const html = await response.text();
-  const handle = /name="handle" value="([^"]+)"/.exec(html)?.[1] ?? "";
-  const cookie = response.headers
-    .getSetCookie()
-    .filter((c) => !/Max-Age=0/.test(c))
-    .map((c) => c.split(";")[0])
-    .join("; ");
-  return { response, html, handle, cookie };
-}
-
-function authorizeUrl(clientId: string, challenge: string, state: string, extra: Record<string, string> = {}): string {
-  const params = new URLSearchParams({
-    response_type: "code",
-    client_id: clientId,
-    redirect_uri: REDIRECT_URI,
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    state,
-    resource: RESOURCE,
-    ...extra,
-  });
-  return `/authorize?${params}`;
-}
-
-/** A GET that leaves redirects to the test: the Worker's fetch would otherwise follow them. */
-function getManual(path: string): Promise<Response> {
-  return workerFetch(path, { redirect: "manual" });
-}
-
-async function openAuthorize(clientId: string, challenge: string, state = "st-1"): Promise<SignInPage> {
-  return readPage(await getManual(authorizeUrl(clientId, challenge, state)));
-}
-
-function submit(page: Pick<SignInPage, "cookie">, fields: Record<string, string>): Promise<Response> {
-  return workerFetch("/authorize", {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", ...(page.cookie ? { cookie: page.cookie } : {}) },
-    body: new URLSearchParams(fields).toString(),
-    redirect: "manual",
-  });
-}
-
-function exchangeCode(clientId: string, code: string, verifier: string): Promise<Response> {
-  return workerFetch("/token", {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "authorization_code",
-      code,
-      redirect_uri: REDIRECT_URI,
-      client_id: clientId,
-      code_verifier: verifier,
-      resource: RESOURCE,
-    }).toString(),
-  });
-}
-
-/** Runs the whole browser part of the flow and returns an access token. */
-async function oauthToken(
-  workspace: string,
-  email: string,
-  secret: string = PASSWORD,
-): Promise<{ accessToken: string; scope: string }> {
-  const clientId = await registerClient();
-  const { verifier, challenge } = await pkcePair();
-  const page = await openAuthorize(clientId, challenge);
-  const approved = await submit(page, { handle: page.handle, decision: "approve", workspace, email, secret });
-  expect(approved.status).toBe(302);
-  const code = new URL(approved.headers.get("location") ?? "").searchParams.get("code") ?? "";
-  const token = await exchangeCode(clientId, code, verifier);
-  expect(token.status).toBe(200);
-  const body = await token.json<{ access_token: string; scope: string }>();
-  return { accessToken: body.access_token, scope: body.scope };
-}
 
 /** The tool names a caller of this role sees in a default session. */
 function expectedTools(role: Role): string[] {
   const session = parseSessionOptions(new Request(RESOURCE), REGISTRY);
   if ("error" in session) throw new Error(session.error);
-  const principal: Principal = { workspaceId: "w", userId: "u", keyId: null, role, workspaceSlug: "s" };
+  const principal: Principal = {
+    workspaceId: "w",
+    userId: "u",
+    keyId: null,
+    role,
+    scopes: scopesOfRole(role),
+    workspaceSlug: "s",
+  };
   return visibleTools(REGISTRY, session, principal)
     .map((t) => t.name)
     .sort();
@@ -280,7 +140,7 @@ describe("OAuth discovery", () => {
       registration_endpoint: `${ORIGIN}/register`,
       response_types_supported: ["code"],
       code_challenge_methods_supported: ["S256"],
-      scopes_supported: [...ROLES],
+      scopes_supported: [...SCOPES],
     });
   });
 });
@@ -314,13 +174,17 @@ describe("OAuth authorization code flow", () => {
     expect(page.handle).not.toBe("");
     expect(page.cookie).toMatch(/^__Host-oauth-consent-[0-9a-f]{16}=[0-9a-f]{64}$/);
 
-    const approved = await submit(page, {
-      handle: page.handle,
-      decision: "approve",
-      workspace: "auth-flow",
-      email: email.toUpperCase(),
-      secret: PASSWORD,
-    });
+    const approved = await submit(
+      page,
+      {
+        handle: page.handle,
+        decision: "approve",
+        workspace: "auth-flow",
+        email: email.toUpperCase(),
+        secret: PASSWORD,
+      },
+      ["write", "send"],
+    );
     expect(approved.status).toBe(302);
     const location = new URL(approved.headers.get("location") ?? "");
     expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
@@ -333,7 +197,7 @@ describe("OAuth authorization code flow", () => {
     expect(token.status).toBe(200);
     const body = await token.json<{ access_token: string; token_type: string; scope: string; resource: string }>();
     expect(body.token_type).toBe("bearer");
-    expect(body.scope).toBe("csm");
+    expect(body.scope).toBe("read write send");
     expect(body.resource).toBe(RESOURCE);
 
     const client = await connectClient(body.access_token);
@@ -521,7 +385,7 @@ describe("OAuth authorization code flow", () => {
     const { workspaceId, userId, email } = await workspaceWithPassword("auth-keysignin", "admin");
     const viewerKey = await addKey(workspaceId, userId, "viewer");
     const { accessToken, scope } = await oauthToken("auth-keysignin", email, viewerKey.key);
-    expect(scope).toBe("viewer");
+    expect(scope).toBe("read");
     expect((await postMcp({ authorization: `Bearer ${accessToken}` })).status).toBe(200);
     await env.DB.prepare("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1").bind(viewerKey.keyId, daysAgo(30)).run();
     expect((await postMcp({ authorization: `Bearer ${accessToken}` })).status).toBe(401);
@@ -578,7 +442,7 @@ describe("OAuth tokens and live authorization", () => {
   it("applies a role change and a disabled account on the next call", async () => {
     const { userId, email } = await workspaceWithPassword("auth-live", "csm");
     const { accessToken, scope } = await oauthToken("auth-live", email);
-    expect(scope).toBe("csm");
+    expect(scope).toBe("read write send");
     const before = await connectClient(accessToken);
     const csmTools = (await before.listTools()).tools.map((t) => t.name).sort();
     expect(csmTools).toEqual(expectedTools("csm"));
@@ -599,5 +463,89 @@ describe("OAuth tokens and live authorization", () => {
     const refused = await postMcp({ authorization: `Bearer ${accessToken}` });
     expect(refused.status).toBe(401);
     expect(refused.headers.get("www-authenticate")).toContain(`resource_metadata="${METADATA_URL}"`);
+  });
+});
+
+describe("OAuth scopes", () => {
+  it("offers write, send and admin unticked, and grants read alone when none is ticked", async () => {
+    const { email } = await workspaceWithPassword("auth-scope-read", "admin");
+    const page = await openAuthorize(await registerClient(), (await pkcePair()).challenge);
+    for (const scope of ["write", "send", "admin"]) {
+      expect(page.html).toContain(`<input type="checkbox" name="scope" value="${scope}">`);
+    }
+    expect(page.html).toContain("<strong>read</strong>");
+    const { accessToken, scope } = await oauthToken("auth-scope-read", email, PASSWORD, []);
+    expect(scope).toBe("read");
+    const client = await connectClient(accessToken, "?toolsets=all");
+    const listed = await client.listTools();
+    // Listed as in a read-only session, and without the admin tools.
+    const principal: Principal = {
+      workspaceId: "w",
+      userId: "u",
+      keyId: null,
+      role: "admin",
+      scopes: ["read"],
+      workspaceSlug: "s",
+    };
+    const session = parseSessionOptions(new Request(`${RESOURCE}?toolsets=all`), REGISTRY);
+    if ("error" in session) throw new Error(session.error);
+    expect(listed.tools.map((t) => t.name).sort()).toEqual(
+      visibleTools(REGISTRY, session, principal)
+        .map((t) => t.name)
+        .sort(),
+    );
+    expect(listed.tools.map((t) => t.name)).not.toContain("configure_workspace");
+    expect(listed.tools.map((t) => t.name)).not.toContain("log_activity");
+    const write = await postMcp(
+      { authorization: `Bearer ${accessToken}` },
+      { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "log_activity", arguments: {} } },
+    );
+    expect(write.status).toBe(403);
+    expect(write.headers.get("www-authenticate")).toBe(
+      'Bearer error="insufficient_scope", scope="read write", error_description="log_activity needs the write scope"',
+    );
+    expect(((await write.json()) as { error: { message: string } }).error.message).toMatch(
+      /^Forbidden: log_activity needs the write scope; this token was granted read\. Sign in again/,
+    );
+  });
+
+  it("grants an admin who is asked for csm (a role name) read, write and send, never admin", async () => {
+    const { email } = await workspaceWithPassword("auth-scope-csm", "admin");
+    const clientId = await registerClient();
+    const { verifier, challenge } = await pkcePair();
+    const page = await readPage(await getManual(authorizeUrl(clientId, challenge, "st", { scope: "csm" })));
+    expect(page.html).not.toContain('value="admin"');
+    // A forged form that ticks admin anyway gets no more than was asked for.
+    const approved = await submit(
+      page,
+      { handle: page.handle, decision: "approve", workspace: "auth-scope-csm", email, secret: PASSWORD },
+      ["write", "send", "admin"],
+    );
+    const code = new URL(approved.headers.get("location") ?? "").searchParams.get("code") ?? "";
+    const token = await (await exchangeCode(clientId, code, verifier)).json<{ scope: string; access_token: string }>();
+    expect(token.scope).toBe("read write send");
+    const admin = await postMcp(
+      { authorization: `Bearer ${token.access_token}` },
+      {
+        jsonrpc: "2.0",
+        id: 4,
+        method: "tools/call",
+        params: { name: "configure_workspace", arguments: { action: "get" } },
+      },
+    );
+    expect(admin.status).toBe(403);
+  });
+
+  it("caps the ticked scopes at the role, then at the role as it changes", async () => {
+    const { userId, email } = await workspaceWithPassword("auth-scope-cap", "csm");
+    const { accessToken, scope } = await oauthToken("auth-scope-cap", email, PASSWORD, ["write", "send", "admin"]);
+    expect(scope).toBe("read write send");
+    await env.DB.prepare("UPDATE users SET role = 'viewer' WHERE id = ?1").bind(userId).run();
+    const demoted = await postMcp(
+      { authorization: `Bearer ${accessToken}` },
+      { jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "log_activity", arguments: {} } },
+    );
+    expect(demoted.status).toBe(403);
+    expect(demoted.headers.get("www-authenticate")).toContain("needs the csm role");
   });
 });

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { SCOPES } from "../../src/platform/auth/principal";
 import { defineTool, READ_ONLY } from "../../src/platform/mcp/define-tool";
 import { exampleArgs } from "../../src/platform/mcp/examples";
 import { runTool } from "../../src/platform/mcp/server";
@@ -114,7 +115,7 @@ describe("bad input gets an actionable isError, never an HTTP 500", () => {
       {},
       {
         env,
-        principal: { workspaceId, userId, keyId, role: "admin", workspaceSlug: "errors-crash" },
+        principal: { workspaceId, userId, keyId, role: "admin", scopes: SCOPES, workspaceSlug: "errors-crash" },
         session: { toolsets: [...REGISTRY.defaultToolsets], readOnly: false },
         requestId: "req_test123",
         origin: "http://localhost",

@@ -16,7 +16,8 @@ import {
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { canonicalEmail, signIn } from "../auth/credentials";
-import { type AuthProps, ROLES, type Role } from "../auth/principal";
+import { type AuthProps, ROLES, type Role, SCOPES, type Scope } from "../auth/principal";
+import { grantedScopes, SCOPE_ACCESS, scopesNamed } from "../auth/scopes";
 import { signInThrottle } from "../auth/throttle";
 import { base64url } from "../lib/ids";
 import { oauthApi } from "./oauth";
@@ -24,10 +25,11 @@ import { oauthApi } from "./oauth";
 /** `GET` and `POST /authorize`. */
 export const authorizeRoutes = new Hono<{ Bindings: Env }>();
 
-const ROLE_ACCESS: Record<Role, string> = {
-  viewer: "read accounts, health, usage, support and reports",
-  csm: "everything a viewer can, plus record activities and tasks, and send emails after a confirmation step",
-  admin: "everything a CSM can, plus change workspace settings and integrations",
+/** Which scopes each role can hold, as the page says it. */
+const ROLE_SCOPES: Record<Role, string> = {
+  viewer: "read",
+  csm: "read, write and send",
+  admin: "all four",
 };
 
 /** One message for every mismatch, so the page never tells which part was wrong. */
@@ -40,23 +42,35 @@ const START_AGAIN =
 interface FormState {
   workspace: string;
   email: string;
+  /** The optional scopes ticked (write, send, admin: each opt-in). */
+  ticked: Scope[];
   error?: string;
+}
+
+/**
+ * The scopes the page offers: those the app asked for (role names read as their scopes), or all
+ * when it asked for none; `read` always, since every other scope builds on it.
+ */
+function offeredScopes(request: AuthRequest): Scope[] {
+  const asked = scopesNamed(request.scope);
+  return asked.length === 0 ? [...SCOPES] : SCOPES.filter((scope) => scope === "read" || asked.includes(scope));
 }
 
 authorizeRoutes.get("/authorize", async (c) => {
   const oauth = oauthApi(c.env, c.req.raw);
   const request = await parseAuthorizationRequest(oauth, c.req.raw);
   if (request instanceof Response) return request;
-  return showForm(oauth, request, { workspace: "", email: "" }, 200);
+  return showForm(oauth, request, { workspace: "", email: "", ticked: [] }, 200);
 });
 
 authorizeRoutes.post("/authorize", async (c) => {
   const oauth = oauthApi(c.env, c.req.raw);
-  const form = await c.req.parseBody();
+  const form = await c.req.parseBody({ all: true });
   const field = (name: string): string => {
     const value = form[name];
     return typeof value === "string" ? value : "";
   };
+  const ticked = [form.scope ?? []].flat().filter((value): value is string => typeof value === "string");
   try {
     if (field("decision") === "deny") {
       const denied = await oauth.denyConsent(c.req.raw, field("handle"));
@@ -64,7 +78,12 @@ authorizeRoutes.post("/authorize", async (c) => {
     }
     // Checked (and consumed) before the credentials: a forged or replayed form goes no further.
     const approved = await oauth.approveConsent(c.req.raw, field("handle"));
-    const state: FormState = { workspace: field("workspace").trim(), email: canonicalEmail(field("email")) };
+    const offered = offeredScopes(approved.request);
+    const state: FormState = {
+      workspace: field("workspace").trim(),
+      email: canonicalEmail(field("email")),
+      ticked: offered.filter((scope) => scope !== "read" && ticked.includes(scope)),
+    };
     const kv = c.env.OAUTH_KV;
     if (await signInThrottle.blocked(kv, state.workspace, state.email)) {
       return showForm(oauth, approved.request, { ...state, error: TOO_MANY_FAILURES }, 429, approved.headers);
@@ -76,12 +95,14 @@ authorizeRoutes.post("/authorize", async (c) => {
     }
     await signInThrottle.clear(kv, state.workspace, state.email);
     const props: AuthProps = { workspaceId: principal.workspaceId, userId: principal.userId, keyId: principal.keyId };
+    // The smaller of what was ticked and what the role (capped by a key's own role) can hold;
+    // every call checks these scopes and the role re-read from D1, so a demotion applies at once.
+    const scope = grantedScopes(principal.role, ["read", ...state.ticked]);
     const { redirectTo } = await oauth.completeAuthorization({
       request: approved.request,
       userId: principal.userId,
       metadata: { workspaceSlug: principal.workspaceSlug, signedInWith: principal.keyId ? "api_key" : "password" },
-      // Informational: every call re-reads the role from D1, so a later change applies at once.
-      scope: [principal.role],
+      scope,
       props,
     });
     approved.headers.set("Location", redirectTo);
@@ -132,7 +153,7 @@ async function showForm(
   // The previous response's headers clear the used handle's binding cookie.
   for (const cookie of previous?.getSetCookie() ?? []) headers.append("Set-Cookie", cookie);
   const nonce = newNonce();
-  const body = await formPage(details, consent.handle, state, nonce);
+  const body = await formPage(details, consent.handle, offeredScopes(request), state, nonce);
   return htmlResponse(body.toString(), status, nonce, headers);
 }
 
@@ -185,14 +206,23 @@ function head(nonce: string) {
   button.allow { background: #2b6cb0; color: #fff; }
   button.deny { background: transparent; color: inherit; border-color: color-mix(in srgb, CanvasText 35%, transparent); }
   code { font-size: 0.95em; }
+  fieldset { margin: 1rem 0 0; }
+  ul.scopes { list-style: none; padding-left: 0; }
+  label.scope { display: flex; gap: 0.5rem; align-items: baseline; font-weight: normal; margin: 0.35rem 0; }
+  label.scope input { width: auto; }
 </style>`;
 }
 
-function formPage(details: ConsentDescription, handle: string, state: FormState, nonce: string) {
+function formPage(details: ConsentDescription, handle: string, offered: Scope[], state: FormState, nonce: string) {
   const origin = details.clientDomain
     ? html`Published by <strong>${details.clientDomain}</strong>.`
     : html`This app registered itself, so its name is not verified.`;
-  const roles = ROLES.map((role) => html`<li><strong>${role}</strong>: ${ROLE_ACCESS[role]}</li>`);
+  const scopes = offered.map((scope) =>
+    scope === "read"
+      ? html`<li><label class="scope"><input type="checkbox" checked disabled> <strong>read</strong>: ${SCOPE_ACCESS.read} (always)</label></li>`
+      : html`<li><label class="scope"><input type="checkbox" name="scope" value="${scope}"${state.ticked.includes(scope) ? " checked" : ""}> <strong>${scope}</strong>: ${SCOPE_ACCESS[scope]}</label></li>`,
+  );
+  const roles = ROLES.map((role) => `${role}: ${ROLE_SCOPES[role]}`).join("; ");
   const loopback = details.redirectIsLoopback
     ? html`<p class="box warn">Access goes to an app on this computer. Continue only if you just started connecting from it.</p>`
     : "";
@@ -206,9 +236,6 @@ function formPage(details: ConsentDescription, handle: string, state: FormState,
   <p class="muted">${origin}</p>
   <div class="box">
     <p>Access will be sent to <code>${details.redirectHost}</code>.</p>
-    <p>It gets <strong>your role</strong> in the workspace you sign in to:</p>
-    <ul>${roles}</ul>
-    <p class="muted">Your role is checked again on every request: if it changes or your account is disabled, the app's access changes at once.</p>
   </div>
   ${loopback}
   ${error}
@@ -220,6 +247,11 @@ function formPage(details: ConsentDescription, handle: string, state: FormState,
     <input id="email" name="email" type="email" required autocomplete="username" value="${state.email}">
     <label for="secret">Password or personal API key</label>
     <input id="secret" name="secret" type="password" required autocomplete="current-password">
+    <fieldset class="box">
+      <legend>What the app may do</legend>
+      <ul class="scopes">${scopes}</ul>
+      <p class="muted">It gets what you tick, within your role in the workspace (${roles}). Your role is checked again on every request: if it changes or your account is disabled, the app's access changes at once.</p>
+    </fieldset>
     <div class="actions">
       <button class="allow" name="decision" value="approve">Allow</button>
       <button class="deny" name="decision" value="deny" formnovalidate>Deny</button>

@@ -5,7 +5,7 @@ import {
   type OAuthProviderOptions,
 } from "@cloudflare/workers-oauth-provider";
 import { resolveApiKey } from "../auth/api-keys";
-import { type AuthProps, ROLES } from "../auth/principal";
+import { type AuthProps, SCOPES } from "../auth/principal";
 import { resourceUrl } from "../auth/resource";
 
 /** What the provider hands requests to: `/mcp` with the verified props, and everything else. */
@@ -29,15 +29,14 @@ function providerOptions(env: Env, request: Request, handlers: ProviderHandlers)
   return {
     apiRoute: "/mcp",
     apiHandler: {
-      fetch: (req, handlerEnv, ctx) =>
-        handlers.mcp(req, handlerEnv, ctx, (ctx as ExecutionContext & { props: AuthProps }).props),
+      fetch: (req, handlerEnv, ctx) => handlers.mcp(req, handlerEnv, ctx, verifiedProps(ctx)),
     },
     defaultHandler: { fetch: (req, handlerEnv, ctx) => handlers.app(req, handlerEnv, ctx) },
     authorizeEndpoint: "/authorize",
     tokenEndpoint: "/token",
     clientRegistrationEndpoint: "/register",
-    // A granted scope names the user's role at sign-in; the role itself is re-read on every call.
-    scopesSupported: [...ROLES],
+    // Every call is checked against these and the user's role, which is re-read each time.
+    scopesSupported: [...SCOPES],
     resourceMetadata: { resource, resource_name: "Customer Success MCP" },
     // Personal and service API keys are opaque bearer tokens checked against their D1 hash.
     resolveExternalToken: async ({ token, env: tokenEnv }) => {
@@ -45,6 +44,22 @@ function providerOptions(env: Env, request: Request, handlers: ProviderHandlers)
       return props ? { props, audience: resource } : null;
     },
   };
+}
+
+/** What the provider verified about a request's bearer token. */
+interface VerifiedContext {
+  props: AuthProps;
+  /** Set by the provider: `clientId` for its own access tokens, whose `scope` is what they were granted. */
+  auth?: { scope?: string[]; clientId?: string };
+}
+
+/**
+ * The props of a verified token, with an OAuth access token's own scopes (narrower than its
+ * grant's when a refresh asked for less); an API key keeps its role's scopes.
+ */
+function verifiedProps(ctx: ExecutionContext): AuthProps {
+  const { props, auth } = ctx as ExecutionContext & VerifiedContext;
+  return auth?.clientId ? { ...props, scopes: auth.scope ?? [] } : props;
 }
 
 /**

@@ -1,14 +1,17 @@
 import type { z } from "zod";
-import type { Principal, Role } from "../auth/principal";
+import type { Principal, Role, Scope } from "../auth/principal";
+import { scopesForCall } from "../auth/scopes";
 import type { Db } from "../db/client";
 import { refuseMisplacedFields } from "./action-fields";
 import { ToolError } from "./errors";
 import type { ToolExample } from "./examples";
 import type { SessionOptions } from "./session";
 
-/** Whether an action writes and the least role it needs. */
+/** Whether an action writes or sends, and the least role it needs. */
 export interface ActionAccess {
   writes: boolean;
+  /** It sends email or starts a campaign: the `send` scope is needed besides `write`. */
+  sends?: boolean;
   role?: Role;
 }
 
@@ -115,6 +118,23 @@ export function callWrites(
   return tool.actions?.[String(args?.action)]?.writes ?? true;
 }
 
+/** Whether one call sends email or starts a campaign (its action says so). */
+export function callSends(tool: Pick<ToolDefinition, "actions">, args: Record<string, unknown> | undefined): boolean {
+  return tool.actions?.[String(args?.action)]?.sends ?? false;
+}
+
+/** The OAuth scopes one call needs (see `scopesForCall`). */
+export function scopesNeededForCall(
+  tool: Pick<ToolDefinition, "minRole" | "annotations" | "actions">,
+  args: Record<string, unknown> | undefined,
+): Scope[] {
+  return scopesForCall({
+    writes: callWrites(tool, args),
+    sends: callSends(tool, args),
+    role: requiredRoleForCall(tool, args),
+  });
+}
+
 /** A tool's actions that only read, in table order (none for a tool without actions). */
 export function readActionsOf(tool: Pick<ToolDefinition, "annotations" | "actions">): string[] {
   return Object.entries(tool.actions ?? {})
@@ -147,6 +167,8 @@ export const READ_ONLY: ToolAnnotations = {
 export interface ActionSpec<A, O> {
   /** Whether it writes: an audit row, idempotency, and hidden from read-only sessions. */
   writes: boolean;
+  /** Whether it sends email or starts a campaign (it needs the `send` scope). */
+  sends?: boolean;
   /** Least role, when it needs more than the tool's `minRole`. */
   role?: Role;
   /** Input fields it reads besides `action` and the tool's common fields; any other one given is refused. */
@@ -180,7 +202,11 @@ export function defineActionTool<I extends z.ZodRawShape & { action: z.ZodType }
     actions: Object.fromEntries(
       Object.entries(table).map(([name, spec]) => [
         name,
-        spec.role ? { writes: spec.writes, role: spec.role } : { writes: spec.writes },
+        {
+          writes: spec.writes,
+          ...(spec.sends ? { sends: true } : {}),
+          ...(spec.role ? { role: spec.role } : {}),
+        },
       ]),
     ),
     handler(args, ctx) {

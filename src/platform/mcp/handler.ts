@@ -3,9 +3,10 @@ import { loadPrincipal } from "../auth/load";
 import type { AuthProps, Principal } from "../auth/principal";
 import { roleAtLeast } from "../auth/principal";
 import { resourceMetadataUrl, resourceUrl } from "../auth/resource";
+import { missingScopes, scopeRefusal } from "../auth/scopes";
 import { newId } from "../lib/ids";
 import type { Registry } from "../toolset";
-import { callWrites, readActionsOf, readOnlyActions, requiredRoleForCall } from "./define-tool";
+import { callWrites, readActionsOf, readOnlyActions, requiredRoleForCall, scopesNeededForCall } from "./define-tool";
 import type { DebugD1 } from "./server";
 import { buildServer } from "./server";
 import { parseSessionOptions, type SessionOptions } from "./session";
@@ -73,8 +74,8 @@ export function debugD1Mode(request: Request, env: Pick<Env, "DEBUG_D1">): Debug
 }
 
 /**
- * A `tools/call` for a tool the caller's role may not use gets HTTP 403 (as MCP's authorization
- * rules prescribe for insufficient rights); one for a write tool in a read-only session gets a
+ * A `tools/call` for a tool the caller's role may not use, or outside its token's scopes, gets
+ * HTTP 403 (as MCP's authorization rules prescribe for insufficient rights); one for a write tool in a read-only session gets a
  * tool error saying why. Anything else passes through.
  */
 async function refuseForbiddenCall(
@@ -113,6 +114,20 @@ async function refuseForbiddenCall(
           status: 403,
           headers: {
             "WWW-Authenticate": `Bearer error="insufficient_scope", error_description="${tool.name} needs the ${needed} role"`,
+          },
+        },
+      );
+    }
+    const missing = missingScopes(principal.scopes, scopesNeededForCall(tool, call.params.arguments));
+    if (missing.length > 0) {
+      const message = scopeRefusal(tool.name, principal.scopes, missing);
+      // With a `scope` parameter: consenting again to these scopes can grant them (RFC 6750 §3.1).
+      return Response.json(
+        { jsonrpc: "2.0", id: call.id, error: { code: -32003, message: `Forbidden: ${message}` } },
+        {
+          status: 403,
+          headers: {
+            "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${[...principal.scopes, ...missing].join(" ")}", error_description="${tool.name} needs the ${missing.join(" ")} scope"`,
           },
         },
       );

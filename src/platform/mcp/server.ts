@@ -2,6 +2,7 @@ import { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { VERSION } from "../../version";
 import { type Principal, roleAtLeast } from "../auth/principal";
+import { missingScopes, scopeRefusal } from "../auth/scopes";
 import { openDb } from "../db/client";
 import { meteredD1, newMeter } from "../db/metered";
 import { clock } from "../lib/clock";
@@ -15,6 +16,7 @@ import {
   readOnlyActions,
   requiredRole,
   requiredRoleForCall,
+  scopesNeededForCall,
   type ToolAnnotations,
   type ToolContext,
 } from "./define-tool";
@@ -36,17 +38,27 @@ const idempotencyKeyArg = z
     "Optional client-chosen key (8–200 chars). Repeating a call with the same key returns the first result and writes nothing.",
   );
 
+/** Whether this caller's tools are listed read-only: the session asked for it, or the token has no `write` scope. */
+export function listsReadOnly(session: SessionOptions, principal: Principal): boolean {
+  return session.readOnly || !principal.scopes.includes("write");
+}
+
 /**
- * The tools a caller sees: the chosen toolsets, less tools above the caller's role and, in
- * read-only sessions, tools that only write (a tool with read actions stays, listed with those).
+ * The tools a caller sees: the chosen toolsets, less tools above the caller's role or outside
+ * its scopes (an admin tool needs `admin`) and, read-only (see {@link listsReadOnly}), tools
+ * that only write (a tool with read actions stays, listed with those).
  */
 export function visibleTools(registry: Registry, session: SessionOptions, principal: Principal): AnyTool[] {
-  return registry.tools.filter(
-    (tool) =>
+  const readOnly = listsReadOnly(session, principal);
+  return registry.tools.filter((tool) => {
+    const role = requiredRole(tool);
+    return (
       session.toolsets.includes(tool.toolset) &&
-      !(session.readOnly && readOnlyActions(tool) === null) &&
-      roleAtLeast(principal.role, requiredRole(tool)),
-  );
+      !(readOnly && readOnlyActions(tool) === null) &&
+      roleAtLeast(principal.role, role) &&
+      (role !== "admin" || principal.scopes.includes("admin"))
+    );
+  });
 }
 
 /** Server instructions: what the toolsets are and how the answers are shaped. */
@@ -125,8 +137,9 @@ export function buildServer(
     { name: "cs-mcp", title: "Customer Success MCP", version: VERSION },
     { instructions: serverInstructions(registry, session) },
   );
+  const readOnly = listsReadOnly(session, principal);
   for (const tool of visibleTools(registry, session, principal)) {
-    const { input, output, annotations } = listedTool(tool, session.readOnly);
+    const { input, output, annotations } = listedTool(tool, readOnly);
     server.registerTool(
       tool.name,
       {
@@ -208,6 +221,8 @@ async function runHandler(
     if (!roleAtLeast(principal.role, needed)) {
       throw new ToolError(`${tool.name} needs the ${needed} role; this credential has ${principal.role}.`);
     }
+    const missing = missingScopes(principal.scopes, scopesNeededForCall(tool, args));
+    if (missing.length > 0) throw new ToolError(scopeRefusal(tool.name, principal.scopes, missing));
     let requestHash = "";
     if (write && idempotencyKey) {
       requestHash = await sha256Hex(JSON.stringify([tool.name, args]));

@@ -253,6 +253,7 @@ export const automateRetentionCampaigns = defineActionTool({
     get: { writes: false, fields: ["campaign_id"], run: (args, ctx) => getCampaign(ctx, args) },
     activate: {
       writes: true,
+      sends: true,
       role: "csm",
       fields: ["campaign_id", "dry_run", "confirmation_token"],
       run: (args, ctx) => activateCampaign(ctx, args),

@@ -239,6 +239,7 @@ export const executeRetentionCampaign = defineActionTool({
     },
     send_step: {
       writes: true,
+      sends: true,
       role: "csm",
       fields: ["intervention_id", "position", "contact_id", "body", "dry_run", "confirmation_token"],
       run: (args, ctx) => sendStep(ctx, args),

@@ -306,6 +306,7 @@ export const monitorSatisfaction = defineActionTool({
     },
     send: {
       writes: true,
+      sends: true,
       role: "csm",
       fields: ["survey_id", "dry_run", "confirmation_token"],
       run: (args, ctx) => sendSurvey(ctx, args),
