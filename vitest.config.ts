@@ -30,6 +30,15 @@ export default defineConfig(async () => {
             ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
             // Lets tests ask for a call's D1 cost (X-Debug-D1), as benchmarks do.
             DEBUG_D1: "1",
+            // The fuzz test's calls per tool and seed (test/platform/fuzz.test.ts; `npm run fuzz` sets them).
+            FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",
+            FUZZ_SEED: process.env.FUZZ_SEED ?? "",
+          },
+          // The suite makes thousands of calls a minute with one key; the limits' refusals are
+          // tested by calling the wrapper with a spent limiter.
+          ratelimits: {
+            CALLS_PER_CREDENTIAL: { namespace_id: "7101", simple: { limit: 1_000_000, period: 60 } },
+            CALLS_PER_WORKSPACE: { namespace_id: "7102", simple: { limit: 1_000_000, period: 60 } },
           },
         },
       }),

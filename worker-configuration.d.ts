@@ -11,6 +11,10 @@ interface __BaseEnv_Env {
 	EMAIL_PROVIDER: string;
 	USAGE_EVENT_RETENTION_DAYS: string;
 	USAGE_FEATURE_RETENTION_DAYS: string;
+	WRITE_QUOTA_PER_HOUR: string;
+	SEND_QUOTA_PER_DAY: string;
+	CALLS_PER_CREDENTIAL: RateLimit;
+	CALLS_PER_WORKSPACE: RateLimit;
 	ACCOUNT_AGENT: DurableObjectNamespace<import("./src/index").AccountAgent>;
 }
 declare namespace Cloudflare {
@@ -25,7 +29,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "PUBLIC_URL" | "ALLOWED_HOSTS" | "EMAIL_PROVIDER" | "USAGE_EVENT_RETENTION_DAYS" | "USAGE_FEATURE_RETENTION_DAYS">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "PUBLIC_URL" | "ALLOWED_HOSTS" | "EMAIL_PROVIDER" | "USAGE_EVENT_RETENTION_DAYS" | "USAGE_FEATURE_RETENTION_DAYS" | "WRITE_QUOTA_PER_HOUR" | "SEND_QUOTA_PER_DAY">> {}
 }
 declare module "*.txt" {
 	const value: string;

@@ -3,6 +3,10 @@ interface TestBindings {
   TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
   /** The instant the suite's clock is pinned to (ISO 8601). */
   TEST_NOW: string;
+  /** Calls per tool in the fuzz test (empty: its default). */
+  FUZZ_RUNS: string;
+  /** The fuzz test's seed (empty: its default). */
+  FUZZ_SEED: string;
 }
 
 interface Env extends TestBindings {}

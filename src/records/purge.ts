@@ -9,7 +9,8 @@ const MAX_CHUNKS_PER_RUN = 200;
  * Keeps D1 inside its size budget: raw usage events older than USAGE_EVENT_RETENTION_DAYS and
  * feature-day rollups older than USAGE_FEATURE_RETENTION_DAYS are deleted (account-day rollups
  * are kept for the whole history), as are idempotency keys older than one day and Slack alert
- * delivery records older than 30 days (an alert is not redelivered that late).
+ * delivery records older than 30 days (an alert is not redelivered that late), and quota windows
+ * older than two days.
  */
 export const purgeExpiredDetail: CronJob = {
   name: "purge_expired_detail",
@@ -20,6 +21,7 @@ export const purgeExpiredDetail: CronJob = {
     const featureCutoff = addDays(today, -Number(env.USAGE_FEATURE_RETENTION_DAYS || 400));
     const keyCutoff = new Date(scheduledTime.getTime() - 86_400_000).toISOString();
     const alertCutoff = new Date(scheduledTime.getTime() - 30 * 86_400_000).toISOString();
+    const quotaCutoff = new Date(scheduledTime.getTime() - 2 * 86_400_000).toISOString();
     return {
       usage_events_deleted: await deleteInChunks(
         env.DB,
@@ -42,6 +44,12 @@ export const purgeExpiredDetail: CronJob = {
         `DELETE FROM alert_deliveries WHERE (workspace_id, idempotency_key, destination) IN
            (SELECT workspace_id, idempotency_key, destination FROM alert_deliveries WHERE delivered_at < ?1 LIMIT ?2)`,
         alertCutoff,
+      ),
+      quota_windows_deleted: await deleteInChunks(
+        env.DB,
+        `DELETE FROM quota_counters WHERE (workspace_id, kind, window_start) IN
+           (SELECT workspace_id, kind, window_start FROM quota_counters WHERE window_start < ?1 LIMIT ?2)`,
+        quotaCutoff,
       ),
       usage_event_cutoff: eventCutoff,
       usage_feature_cutoff: featureCutoff,

@@ -1,5 +1,5 @@
 /**
- * The platform's tables: tenancy, people and credentials, the audit log, idempotency records, cron runs and dead letters.
+ * The platform's tables: tenancy, people and credentials, the audit log, idempotency records, quota counters, cron runs and dead letters.
  * Every tenant-owned row carries `workspace_id`; dates are ISO-8601 text; money is whole currency units.
  */
 import { sql } from "drizzle-orm";
@@ -104,6 +104,25 @@ export const idempotencyKeys = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.key] })],
+);
+
+/**
+ * Exact per-workspace counts of writes and sends in fixed windows (an hour for writes, a day for
+ * sends), for the quotas the Rate Limiting binding counts only approximately.
+ */
+export const quotaCounters = sqliteTable(
+  "quota_counters",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    kind: text("kind", { enum: ["writes", "sends"] }).notNull(),
+    /** ISO start of the window. */
+    windowStart: text("window_start").notNull(),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.kind, t.windowStart] }),
+    index("quota_counters_window").on(t.windowStart),
+  ],
 );
 
 /** One row per cron fire, keyed by (cron, scheduled time), so a repeated fire is a no-op. */

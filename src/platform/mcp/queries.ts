@@ -59,3 +59,37 @@ export function rememberCallStatement(
     })
     .onConflictDoNothing();
 }
+
+/**
+ * Counts one more call of `kind` in the workspace's window, unless the window already holds
+ * `limit`: atomic, so concurrent calls never pass the quota. Returns whether it was counted.
+ */
+export async function reserveQuota(
+  db: D1Database,
+  workspaceId: string,
+  quota: { kind: "writes" | "sends"; windowStart: string; limit: number },
+): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `INSERT INTO quota_counters (workspace_id, kind, window_start, count) VALUES (?1, ?2, ?3, 1)
+       ON CONFLICT (workspace_id, kind, window_start) DO UPDATE SET count = count + 1 WHERE count < ?4
+       RETURNING count`,
+    )
+    .bind(workspaceId, quota.kind, quota.windowStart, quota.limit)
+    .first<{ count: number }>();
+  return row !== null;
+}
+
+/** Gives back a reserved call (the call failed, so it does not count). */
+export async function releaseQuota(
+  db: D1Database,
+  workspaceId: string,
+  quota: { kind: "writes" | "sends"; windowStart: string },
+): Promise<void> {
+  await db
+    .prepare(
+      "UPDATE quota_counters SET count = count - 1 WHERE workspace_id = ?1 AND kind = ?2 AND window_start = ?3 AND count > 0",
+    )
+    .bind(workspaceId, quota.kind, quota.windowStart)
+    .run();
+}

@@ -11,6 +11,7 @@ import type { Registry } from "../toolset";
 import {
   type AnyTool,
   type AuditEntry,
+  callSends,
   callWrites,
   READ_ONLY,
   readOnlyActions,
@@ -21,6 +22,15 @@ import {
   type ToolContext,
 } from "./define-tool";
 import { ToolError } from "./errors";
+import {
+  checkCallRate,
+  type Quota,
+  quotasOf,
+  RateLimitError,
+  RETRY_AFTER_META_KEY,
+  releaseQuotas,
+  reserveQuotas,
+} from "./limits";
 import { auditStatement, findIdempotentCall, rememberCallStatement } from "./queries";
 import type { SessionOptions } from "./session";
 
@@ -173,7 +183,8 @@ type CallResult = {
 };
 
 /**
- * The one wrapper around every handler: role re-check, idempotency, audit row for writes, and
+ * The one wrapper around every handler: role and scope re-check, rate limits and quotas,
+ * idempotency, audit row for writes, and
  * the central error boundary (a clean message and a request id, never a stack, SQL or secret).
  * With `debugD1` (enabled by DEBUG_D1 and asked for per request) the result's `_meta` also
  * carries the call's D1 cost: statements, rows read and written, and the statements themselves.
@@ -223,6 +234,7 @@ async function runHandler(
     }
     const missing = missingScopes(principal.scopes, scopesNeededForCall(tool, args));
     if (missing.length > 0) throw new ToolError(scopeRefusal(tool.name, principal.scopes, missing));
+    await checkCallRate(env, principal);
     let requestHash = "";
     if (write && idempotencyKey) {
       requestHash = await sha256Hex(JSON.stringify([tool.name, args]));
@@ -243,7 +255,14 @@ async function runHandler(
         auditEntry = entry;
       },
     };
-    const result = await tool.handler(args, context);
+    const reserved = write
+      ? await reserveQuotas(env.DB, principal.workspaceId, quotasFor(tool, args, env), context.now)
+      : [];
+    const result = await tool.handler(args, context).catch(async (error: unknown) => {
+      // A failed call wrote nothing, so it does not count against the quotas.
+      await releaseQuotas(env.DB, principal.workspaceId, reserved);
+      throw error;
+    });
     const response: CallResult = {
       content: [{ type: "text", text: result.text }],
       structuredContent: result.data as Record<string, unknown>,
@@ -266,6 +285,13 @@ async function runHandler(
     }
     return response;
   } catch (error) {
+    if (error instanceof RateLimitError) {
+      return {
+        content: [{ type: "text", text: error.message }],
+        isError: true,
+        _meta: { [RETRY_AFTER_META_KEY]: error.retryAfterSeconds },
+      };
+    }
     if (error instanceof ToolError) {
       return { content: [{ type: "text", text: error.message }], isError: true };
     }
@@ -280,6 +306,12 @@ async function runHandler(
       isError: true,
     };
   }
+}
+
+/** The quotas a write counts against: writes, and sends for a call that sends (a dry run does not). */
+function quotasFor(tool: AnyTool, args: Record<string, unknown>, env: Env): Quota[] {
+  const quotas = quotasOf(env);
+  return callSends(tool, args) && args.dry_run !== true ? [quotas.writes, quotas.sends] : [quotas.writes];
 }
 
 /** The response as kept for idempotent repeats: secret fields nulled, and a text that says so. */
