@@ -25,6 +25,7 @@ describe("fetch", () => {
     expect(doc).toMatchObject({
       id: "ticket:tkt_cr_11",
       title: "Export crashes",
+      title_is_customer_text: true,
       url: "cs-mcp://ticket/tkt_cr_11",
       kind: "ticket",
       customer_text: { title: "Export crashes", body: "The CSV export crashes every time with a timeout." },
@@ -43,7 +44,12 @@ describe("fetch", () => {
 
   it("accepts the URL form and returns an account and a knowledge-base article", async () => {
     const account = await callOk<Doc>(client, "fetch", { id: "cs-mcp://account/acc_cr_1" });
-    expect(account).toMatchObject({ id: "account:acc_cr_1", title: "Orbit Logistics", customer_text: null });
+    expect(account).toMatchObject({
+      id: "account:acc_cr_1",
+      title: "Orbit Logistics",
+      title_is_customer_text: false,
+      customer_text: null,
+    });
     expect(account.metadata).toMatchObject({ arr: 120000, segment: "enterprise", renewal_date: day(45) });
     const article = await callOk<Doc>(client, "fetch", { id: "kb_article:kb_cr_1" });
     expect(article.text).toContain("How to export a report to CSV.");
