@@ -56,6 +56,8 @@ export interface EventBatchOutcome {
   skippedUsage: number;
   /** Email events about messages not in the outbox (their suppressions still apply). */
   unmatchedEmails: number;
+  /** Usage events older than the account agents keep (their day is final in D1): counted, not failed. */
+  expiredUsage: number;
 }
 
 /** The consumer registered for `cs-events`. */
@@ -89,6 +91,7 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
     duplicates: 0,
     skippedUsage: 0,
     unmatchedEmails: 0,
+    expiredUsage: 0,
   };
   const valid = validMessages(messages, failures);
   if (valid.length === 0) return outcome;
@@ -105,7 +108,8 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
   // Usage goes to the agents before D1 marks the receipts processed: if a call fails, its
   // messages are retried, and the agents' dedupe makes the repeat harmless.
   const delivering = performance.now();
-  const failedAccounts = await deliverUsage(env, planned);
+  const { failed: failedAccounts, expired } = await deliverUsage(env, planned);
+  outcome.expiredUsage = expired;
   const delivered = performance.now();
   const writable = planned.filter((item) => {
     const error = item.plan?.usage.map((u) => failedAccounts.get(`${u.workspaceId}:${u.accountId}`)).find(Boolean);
@@ -127,6 +131,7 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
       failed: failures.byMessage.size,
       skipped_usage: outcome.skippedUsage,
       unmatched_emails: outcome.unmatchedEmails,
+      expired_usage: outcome.expiredUsage,
       ms: Math.round(performance.now() - started),
       load_ms: Math.round(normalized - started),
       plan_ms: Math.round(delivering - normalized),
@@ -224,9 +229,10 @@ async function planWork(
   const indexes = await loadIndexes(db, changes);
   const planned: Work[] = [];
   for (const item of work) {
-    const index = indexes.get(item.receipt.workspace_id);
-    if (!index) continue;
     try {
+      // Never acked unplanned: a receipt without an index fails (and is retried) instead.
+      const index = indexes.get(item.receipt.workspace_id);
+      if (!index) throw new Error(`no lookup index was loaded for workspace ${item.receipt.workspace_id}`);
       item.plan = await planMessage(item.receipt.workspace_id, item.receipt.id, item.changes, index);
       planned.push(item);
     } catch (error) {
@@ -290,8 +296,11 @@ function matches(body: EventMessage, receipt: ReceiptRow): boolean {
   );
 }
 
-/** Sends each account its events in one call; returns the error of each account whose call failed. */
-async function deliverUsage(env: Env, planned: Work[]): Promise<Map<string, unknown>> {
+/**
+ * Sends each account its events in one call; returns the error of each account whose call
+ * failed, and how many events the agents refused as older than they keep.
+ */
+async function deliverUsage(env: Env, planned: Work[]): Promise<{ failed: Map<string, unknown>; expired: number }> {
   const byAgent = new Map<string, MessagePlan["usage"]>();
   for (const item of planned) {
     for (const usage of item.plan?.usage ?? []) {
@@ -302,19 +311,21 @@ async function deliverUsage(env: Env, planned: Work[]): Promise<Map<string, unkn
     }
   }
   const failed = new Map<string, unknown>();
+  let expired = 0;
   await Promise.all(
     [...byAgent].map(async ([name, events]) => {
       try {
         const agent = await accountAgentStub(env, name);
-        await agent.ingest(
+        const result = await agent.ingest(
           events.map(({ id, occurredAt, feature, userRef }) => ({ id, occurredAt, feature, userRef })),
         );
+        expired += result.expired;
       } catch (error) {
         failed.set(name, error);
       }
     }),
   );
-  return failed;
+  return { failed, expired };
 }
 
 function errorText(error: unknown): string {

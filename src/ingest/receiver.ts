@@ -147,11 +147,13 @@ async function signatureRefusal(
 }
 
 /**
- * One D1 batch records the receipts and the integration's counters. Each receipt that is new,
- * or that an earlier delivery could not enqueue (this one is the sender's retry), gets a fresh
- * id, is returned and is enqueued. A redelivery of any other receipt (queued, processed, or
- * failed in the consumer, whose message keeps its id for retries and dead-letter replay)
- * changes nothing and counts as a duplicate.
+ * One D1 batch records the receipts and the integration's counters. Each receipt that is new
+ * (under a fresh id), or that an earlier delivery could not enqueue (this one is the sender's
+ * retry; the receipt keeps its id), is returned and is enqueued. A redelivery of any other
+ * receipt (enqueued, processed, or failed in the consumer, whose message keeps its id for
+ * retries and dead-letter replay) changes nothing and counts as a duplicate. A receipt that
+ * cannot be enqueued stays `queued` with the reason: the answer is 500, and should no retry
+ * come, the stale-receipt sweep enqueues it.
  */
 async function recordAndEnqueue(
   env: Env,

@@ -1,15 +1,18 @@
 import type { CronJob } from "../platform/queue/cron";
 import { webhookMessages } from "./messages";
-import { findStaleReceipts, markReceiptsRequeued, type StaleReceiptRow } from "./queries/receipts";
+import { claimStaleReceipts, findStaleReceipts, type StaleReceiptRow } from "./queries/receipts";
 
 /** A receipt still `queued` this long after it arrived (or was last requeued) is enqueued again. */
 const STALE_AFTER_MS = 15 * 60_000;
 const MAX_PER_RUN = 500;
 
 /**
- * Recovers receipts that were stored but never reached the queue (the Worker stopped between
- * the two): the provider's retry is answered as a duplicate, so without this sweep the event
- * would never be processed. Enqueueing twice is harmless: the consumer skips processed receipts.
+ * Recovers receipts that were stored but never reached the queue: the Worker stopped between
+ * the two, or the queue refused them and the sender did not retry (or its retry was answered
+ * as a duplicate while the first copy was still being enqueued). Without this sweep such an
+ * event would never be processed. Each group is claimed before it is sent, so a send that fails
+ * leaves its receipts for a later sweep; enqueueing twice is harmless (the consumer skips
+ * processed receipts).
  */
 export const requeueStaleReceipts: CronJob = {
   name: "requeue_stale_receipts",
@@ -23,15 +26,21 @@ export const requeueStaleReceipts: CronJob = {
       if (group) group.push(receipt);
       else groups.set(key, [receipt]);
     }
+    let requeued = 0;
     for (const receipts of groups.values()) {
       const { workspace_id, integration_id, provider } = receipts[0] as StaleReceiptRow;
-      const ids = receipts.map((receipt) => receipt.id);
+      const ids = await claimStaleReceipts(
+        env.DB,
+        integration_id,
+        receipts.map((receipt) => receipt.id),
+        scheduledTime.toISOString(),
+      );
       const messages = webhookMessages(workspace_id, integration_id, provider, ids);
       for (let i = 0; i < messages.length; i += 100) {
         await env.EVENTS_QUEUE.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
       }
-      await markReceiptsRequeued(env.DB, ids, scheduledTime.toISOString());
+      requeued += ids.length;
     }
-    return { receipts_requeued: results.length };
+    return { receipts_requeued: requeued };
   },
 };

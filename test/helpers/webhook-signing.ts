@@ -6,9 +6,24 @@ import { clock } from "../../src/platform/lib/clock";
  */
 const encoder = new TextEncoder();
 
-async function hmacBytes(hash: "SHA-1" | "SHA-256", secret: string, message: string): Promise<Uint8Array> {
+/** A raw body: text (sent as UTF-8) or bytes as they are (e.g. not UTF-8 at all). */
+export type RawBody = string | Uint8Array;
+
+/** The bytes of signed content: text parts as UTF-8, byte parts as they are, in order. */
+function signedBytes(...parts: RawBody[]): Uint8Array {
+  const encoded = parts.map((part) => (typeof part === "string" ? encoder.encode(part) : part));
+  const out = new Uint8Array(encoded.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of encoded) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+async function hmacBytes(hash: "SHA-1" | "SHA-256", secret: string, ...message: RawBody[]): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, signedBytes(...message)));
 }
 
 function hex(bytes: Uint8Array): string {
@@ -24,13 +39,13 @@ export function unixSeconds(offsetSeconds = 0): number {
   return Math.floor(clock.now().getTime() / 1000) + offsetSeconds;
 }
 
-export async function segmentHeaders(secret: string, body: string): Promise<Record<string, string>> {
+export async function segmentHeaders(secret: string, body: RawBody): Promise<Record<string, string>> {
   return { "X-Signature": hex(await hmacBytes("SHA-1", secret, body)) };
 }
 
 export async function zendeskHeaders(
   secret: string,
-  body: string,
+  body: RawBody,
   timestamp = clock
     .now()
     .toISOString()
@@ -39,37 +54,41 @@ export async function zendeskHeaders(
   return {
     "X-Zendesk-Webhook-Id": "01F1KRFQ6BG29CNWFR60NK5FNY",
     "X-Zendesk-Webhook-Invocation-Id": "8350205582",
-    "X-Zendesk-Webhook-Signature": base64(await hmacBytes("SHA-256", secret, timestamp + body)),
+    "X-Zendesk-Webhook-Signature": base64(await hmacBytes("SHA-256", secret, timestamp, body)),
     "X-Zendesk-Webhook-Signature-Timestamp": timestamp,
   };
 }
 
-export async function intercomHeaders(secret: string, body: string): Promise<Record<string, string>> {
+export async function intercomHeaders(secret: string, body: RawBody): Promise<Record<string, string>> {
   return { "X-Hub-Signature": `sha1=${hex(await hmacBytes("SHA-1", secret, body))}` };
 }
 
 export async function hubspotHeaders(
   secret: string,
-  body: string,
+  body: RawBody,
   uri: string,
   timestampMs = clock.now().getTime(),
 ): Promise<Record<string, string>> {
   const timestamp = String(timestampMs);
   return {
-    "X-HubSpot-Signature-v3": base64(await hmacBytes("SHA-256", secret, `POST${uri}${body}${timestamp}`)),
+    "X-HubSpot-Signature-v3": base64(await hmacBytes("SHA-256", secret, `POST${uri}`, body, timestamp)),
     "X-HubSpot-Request-Timestamp": timestamp,
     "X-HubSpot-Signature-Version": "v3",
   };
 }
 
-export async function stripeHeaders(secret: string, body: string, t = unixSeconds()): Promise<Record<string, string>> {
-  return { "Stripe-Signature": `t=${t},v1=${hex(await hmacBytes("SHA-256", secret, `${t}.${body}`))}` };
+export async function stripeHeaders(secret: string, body: RawBody, t = unixSeconds()): Promise<Record<string, string>> {
+  return { "Stripe-Signature": `t=${t},v1=${hex(await hmacBytes("SHA-256", secret, `${t}.`, body))}` };
 }
 
-export async function genericHeaders(secret: string, body: string, t = unixSeconds()): Promise<Record<string, string>> {
+export async function genericHeaders(
+  secret: string,
+  body: RawBody,
+  t = unixSeconds(),
+): Promise<Record<string, string>> {
   return {
     "X-Webhook-Timestamp": String(t),
-    "X-Webhook-Signature": `sha256=${hex(await hmacBytes("SHA-256", secret, `${t}.${body}`))}`,
+    "X-Webhook-Signature": `sha256=${hex(await hmacBytes("SHA-256", secret, `${t}.`, body))}`,
   };
 }
 
@@ -99,11 +118,11 @@ export function p1363ToDer(signature: Uint8Array): Uint8Array {
 
 export async function sendgridHeaders(
   privateKey: CryptoKey,
-  body: string,
+  body: RawBody,
   t = unixSeconds(),
 ): Promise<Record<string, string>> {
   const raw = new Uint8Array(
-    await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, encoder.encode(`${t}${body}`)),
+    await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, signedBytes(String(t), body)),
   );
   return {
     "X-Twilio-Email-Event-Webhook-Signature": base64(p1363ToDer(raw)),

@@ -192,6 +192,7 @@ describe("Segment", () => {
       duplicates: 0,
       skippedUsage: 1,
       unmatchedEmails: 0,
+      expiredUsage: 0,
     });
     const agent = await getAgentByName(env.ACCOUNT_AGENT, `${ws}:${accountId}`);
     expect(await agent.snapshot()).toEqual({

@@ -524,7 +524,7 @@ describe("at-least-once delivery", () => {
     expect(await counters(id)).toMatchObject({ accepted: 1 });
   });
 
-  it("answers 500 when enqueueing fails, marks the receipt failed, and accepts the provider's retry", async () => {
+  it("answers 500 when enqueueing fails, keeps the receipt queued with the reason, and accepts the provider's retry", async () => {
     const { id, secret } = await integration("generic");
     const body = JSON.stringify({ id: "retry-me", type: "account" });
     sendBatch.mockRejectedValueOnce(new Error("Queue send failed: internal error"));
@@ -534,7 +534,7 @@ describe("at-least-once delivery", () => {
     const [stuck] = await receipts(id);
     expect(stuck).toMatchObject({
       event_id: "retry-me",
-      status: "failed",
+      status: "queued",
       error: "not enqueued: Error: Queue send failed: internal error",
     });
     expect(await counters(id)).toMatchObject({ accepted: 0, failed: 1 });
@@ -545,7 +545,7 @@ describe("at-least-once delivery", () => {
     expect(await retried.json()).toEqual({ accepted: 1, duplicates: 0 });
     const [recovered] = await receipts(id);
     expect(recovered).toMatchObject({ event_id: "retry-me", status: "queued", error: null, payload: body });
-    expect(recovered!.id).not.toBe(stuck!.id);
+    expect(recovered!.id).toBe(stuck!.id);
     expect(sent).toEqual([
       { type: "webhook", workspaceId, integrationId: id, provider: "generic", receiptIds: [recovered!.id] },
     ]);

@@ -1,14 +1,16 @@
 /**
  * The SQL of webhook receipts (`webhook_receipts`, one row per provider event) and of the
  * counters they move on their integration: recorded by the receiver, read and settled by the
- * `cs-events` consumer, requeued by the stale-receipt sweep. Receipt ids are bound as one JSON
+ * `cs-events` consumer, requeued by the stale-receipt sweep. Receipt ids are bound as a JSON
  * array (`IN (SELECT value FROM json_each(?1))`).
  */
+import { JSON_PAYLOAD_CHARS, jsonChunks } from "../../platform/db/json-chunks";
 import type { WebhookProvider } from "../messages";
 
 /**
- * Starts the `error` of a receipt the receiver could not enqueue: the only failed receipts a
- * redelivery takes over (no message was ever sent for them).
+ * Starts the `error` of a receipt the receiver could not enqueue. Such a receipt stays `queued`:
+ * a redelivery takes it over, else the stale-receipt sweep enqueues it, so it is processed even
+ * when the sender never retries.
  */
 export const ENQUEUE_FAILURE_PREFIX = "not enqueued: ";
 
@@ -28,9 +30,15 @@ export interface ReceiptSource {
 }
 
 /**
- * Records a delivery's receipts and the integration's counters in one batch. Each receipt that
- * is new, or that an earlier delivery could not enqueue, is stored `queued` under its fresh id;
- * any other (a redelivery) is left as it is. Returns the ids stored, which are the ones to enqueue.
+ * Records a delivery's receipts and the integration's counters in one batch (one transaction).
+ * Each receipt that is new is stored `queued` under its fresh id; one that an earlier delivery
+ * could not enqueue (and the sweep has not enqueued since) is taken over under the id it has, so
+ * a message that did reach the queue after all still names it; any other (a redelivery) is left
+ * as it is. Returns the ids stored or taken over, which are the ones to enqueue.
+ *
+ * Receipts are bound as JSON arrays of at most {@link JSON_PAYLOAD_CHARS} characters; one whose
+ * JSON is longer has its payload bound on its own, as the raw text (at most the 1 MiB body), since
+ * escaping can make the JSON of a legal body larger than the 2 MB D1 takes in one value.
  */
 export async function recordReceipts(
   db: D1Database,
@@ -38,33 +46,62 @@ export async function recordReceipts(
   receipts: NewReceipt[],
   receivedAt: string,
 ): Promise<string[]> {
-  const receiptIds = JSON.stringify(receipts.map((row) => row.receipt_id));
-  const [inserted] = await db.batch<{ id: string }>([
+  const { workspaceId, integrationId, provider } = source;
+  const upsert = db.prepare(
     // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
+    `INSERT INTO webhook_receipts (id, workspace_id, integration_id, provider, event_id, event_type, payload, status, received_at)
+     SELECT e.value ->> 'receipt_id', ?1, ?2, ?3, e.value ->> 'event_id', e.value ->> 'event_type',
+            coalesce(?6, e.value ->> 'payload'), 'queued', ?4
+       FROM json_each(?5) AS e WHERE true
+     ON CONFLICT (integration_id, event_id) DO UPDATE SET
+       event_type = excluded.event_type, payload = excluded.payload, status = 'queued',
+       received_at = excluded.received_at, processed_at = NULL, error = NULL
+     WHERE webhook_receipts.status = 'queued' AND webhook_receipts.error LIKE '${ENQUEUE_FAILURE_PREFIX}%'
+     RETURNING id`,
+  );
+  const small: NewReceipt[] = [];
+  const large: NewReceipt[] = [];
+  for (const row of receipts) (JSON.stringify(row).length > JSON_PAYLOAD_CHARS ? large : small).push(row);
+  const upserts = [
+    ...jsonChunks(small).map((chunk) => upsert.bind(workspaceId, integrationId, provider, receivedAt, chunk, null)),
+    ...large.map(({ payload, ...row }) =>
+      upsert.bind(workspaceId, integrationId, provider, receivedAt, JSON.stringify([row]), payload),
+    ),
+  ];
+  // Taken-over receipts keep their id, so they are counted before the upsert takes them over.
+  // `+status` keeps SQLite on the (integration, event) index rather than every queued receipt.
+  const takenOver = jsonChunks([...new Set(receipts.map((row) => row.event_id))]).map((chunk) =>
     db
       .prepare(
-        `INSERT INTO webhook_receipts (id, workspace_id, integration_id, provider, event_id, event_type, payload, status, received_at)
-       SELECT e.value ->> 'receipt_id', ?1, ?2, ?3, e.value ->> 'event_id', e.value ->> 'event_type', e.value ->> 'payload', 'queued', ?4
-         FROM json_each(?5) AS e WHERE true
-       ON CONFLICT (integration_id, event_id) DO UPDATE SET
-         id = excluded.id, event_type = excluded.event_type, payload = excluded.payload, status = 'queued',
-         received_at = excluded.received_at, processed_at = NULL, error = NULL
-       WHERE webhook_receipts.status = 'failed' AND webhook_receipts.error LIKE '${ENQUEUE_FAILURE_PREFIX}%'
-       RETURNING id`,
+        `UPDATE integrations SET accepted_count = accepted_count + (
+           SELECT count(*) FROM webhook_receipts
+            WHERE integration_id = ?1 AND event_id IN (SELECT value FROM json_each(?2))
+              AND +status = 'queued' AND error LIKE '${ENQUEUE_FAILURE_PREFIX}%')
+          WHERE id = ?1`,
       )
-      .bind(source.workspaceId, source.integrationId, source.provider, receivedAt, JSON.stringify(receipts)),
+      .bind(integrationId, chunk),
+  );
+  const freshIds = jsonChunks(receipts.map((row) => row.receipt_id));
+  const inserted = (freshIds.length > 0 ? freshIds : ["[]"]).map((chunk) =>
     db
       .prepare(
         `UPDATE integrations SET last_received_at = ?2,
          accepted_count = accepted_count + (SELECT count(*) FROM webhook_receipts WHERE id IN (SELECT value FROM json_each(?3)))
        WHERE id = ?1`,
       )
-      .bind(source.integrationId, receivedAt, receiptIds),
-  ]);
-  return inserted?.results.map((row) => row.id) ?? [];
+      .bind(integrationId, receivedAt, chunk),
+  );
+  const results = await db.batch<{ id: string }>([...takenOver, ...upserts, ...inserted]);
+  return results
+    .slice(takenOver.length, takenOver.length + upserts.length)
+    .flatMap((result) => result.results.map((row) => row.id));
 }
 
-/** Marks receipts still `queued` failed with `error` and moves their count from accepted to failed, in one batch. */
+/**
+ * Records on receipts still `queued` why they could not be enqueued (`error`, starting with
+ * {@link ENQUEUE_FAILURE_PREFIX}) and moves their count from accepted to failed, in one batch.
+ * They stay `queued`, for the sender's retry or the stale-receipt sweep.
+ */
 export async function failUnsentReceipts(
   db: D1Database,
   integrationId: string,
@@ -74,7 +111,8 @@ export async function failUnsentReceipts(
   await db.batch([
     db
       .prepare(
-        "UPDATE webhook_receipts SET status = 'failed', error = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'queued'",
+        // `+status`: found by id, not among every queued receipt.
+        "UPDATE webhook_receipts SET error = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND +status = 'queued'",
       )
       .bind(JSON.stringify(receiptIds), error),
     db
@@ -128,7 +166,8 @@ export function processedStatements(db: D1Database, receiptIds: string[], proces
 /**
  * The statements (none for no failures) that mark receipts failed with their error. An
  * integration's `failed_count` counts receipts that failed at least once: it grows when a
- * receipt first fails, not on each retry.
+ * receipt first fails in the consumer, not on each retry (a failure to enqueue it counted
+ * apart).
  */
 export function receiptFailureStatements(
   db: D1Database,
@@ -137,14 +176,15 @@ export function receiptFailureStatements(
   if (failed.length === 0) return [];
   const rows = JSON.stringify(failed.map(({ receipt, error }) => ({ id: receipt.id, error })));
   return [
+    // Unary `+`: the failed receipts are found by id, not among every queued receipt or every one of the integration.
     db
       .prepare(
         `UPDATE integrations SET failed_count = failed_count + (
            SELECT count(*) FROM webhook_receipts r
-            WHERE r.integration_id = integrations.id AND r.status = 'queued'
+            WHERE +r.integration_id = integrations.id AND +r.status = 'queued'
               AND r.id IN (SELECT json_extract(value, '$.id') FROM json_each(?1)))
           WHERE id IN (SELECT r.integration_id FROM webhook_receipts r
-                        WHERE r.status = 'queued' AND r.id IN (SELECT json_extract(value, '$.id') FROM json_each(?1)))`,
+                        WHERE +r.status = 'queued' AND r.id IN (SELECT json_extract(value, '$.id') FROM json_each(?1)))`,
       )
       .bind(rows),
     db
@@ -178,10 +218,36 @@ export async function findStaleReceipts(db: D1Database, cutoff: string, limit: n
   return results;
 }
 
-/** Records that the given receipts were enqueued again at `requeuedAt`. */
-export async function markReceiptsRequeued(db: D1Database, receiptIds: string[], requeuedAt: string): Promise<void> {
-  await db
-    .prepare("UPDATE webhook_receipts SET requeued_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))")
-    .bind(JSON.stringify(receiptIds), requeuedAt)
-    .run();
+/**
+ * Claims an integration's stale receipts for the sweep to enqueue: those still `queued` get
+ * `requeued_at` and lose a not-enqueued error (so a redelivery no longer takes them over), and
+ * the ones the receiver had counted failed as not enqueued count as accepted again, in one
+ * batch. Returns the ids claimed: a receipt a redelivery took over meanwhile has a new id and is
+ * not among them (the receiver enqueued it).
+ */
+export async function claimStaleReceipts(
+  db: D1Database,
+  integrationId: string,
+  receiptIds: string[],
+  requeuedAt: string,
+): Promise<string[]> {
+  const ids = JSON.stringify(receiptIds);
+  // `+status`: found by id, not among every queued receipt.
+  const [, claimed] = await db.batch<{ id: string }>([
+    db
+      .prepare(
+        `UPDATE integrations SET accepted_count = accepted_count + (
+           SELECT count(*) FROM webhook_receipts
+            WHERE id IN (SELECT value FROM json_each(?2)) AND +status = 'queued' AND error LIKE '${ENQUEUE_FAILURE_PREFIX}%')
+          WHERE id = ?1`,
+      )
+      .bind(integrationId, ids),
+    db
+      .prepare(
+        `UPDATE webhook_receipts SET requeued_at = ?2, error = NULL
+          WHERE id IN (SELECT value FROM json_each(?1)) AND +status = 'queued' RETURNING id`,
+      )
+      .bind(ids, requeuedAt),
+  ]);
+  return claimed?.results.map((row) => row.id) ?? [];
 }
