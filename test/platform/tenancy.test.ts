@@ -1,7 +1,10 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { beforeAll, describe, expect, it } from "vitest";
+import { is } from "drizzle-orm";
+import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleArgs } from "../../src/platform/mcp/examples";
+import * as schema from "../../src/schema";
 import { REGISTRY } from "../../src/toolsets";
 import { type DemoWorkspace, loadDemoWorkspace } from "../helpers/demo-workspace";
 import { callError, callOk, connectClient, createWorkspace } from "../helpers/mcp";
@@ -120,55 +123,152 @@ describe("tenancy: workspace B never reaches workspace A", () => {
   });
 });
 
+/** Characters that continue an id, email or word: a mark must not be part of a longer one. */
+const MARK_CHAR = /[A-Za-z0-9_@-]/;
+
+/** Whether `text` holds `mark` on its own (not as part of a longer id, email or word). */
+function holds(text: string, mark: string): boolean {
+  for (let at = text.indexOf(mark); at !== -1; at = text.indexOf(mark, at + 1)) {
+    const before = text[at - 1];
+    const after = text[at + mark.length];
+    if (!(before && MARK_CHAR.test(before)) && !(after && MARK_CHAR.test(after))) return true;
+  }
+  return false;
+}
+
+/** The strings of a sample call's arguments (the action excepted), each with a setter for a copy. */
+function stringArguments(
+  args: Record<string, unknown>,
+): { path: string; replace: (value: string) => Record<string, unknown> }[] {
+  const found: { path: string; replace: (value: string) => Record<string, unknown> }[] = [];
+  const walk = (node: unknown, path: (string | number)[]) => {
+    if (typeof node === "string") {
+      if (path.length === 1 && path[0] === "action") return;
+      found.push({
+        path: path.join("."),
+        replace: (value) => {
+          const copy = structuredClone(args);
+          let target: Record<string | number, unknown> = copy;
+          for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, unknown>;
+          target[path.at(-1)!] = value;
+          return copy;
+        },
+      });
+    } else if (Array.isArray(node)) {
+      for (const [i, item] of node.entries()) walk(item, [...path, i]);
+    } else if (node && typeof node === "object") {
+      for (const [key, value] of Object.entries(node)) walk(value, [...path, key]);
+    }
+  };
+  walk(args, []);
+  return found;
+}
+
 /**
- * Every tool's sample calls, made by workspace B with workspace A's ids (a generated demo): each
- * answer either refuses or shows nothing of A — none of its ids (but those sent), names or emails — and A's rows
- * are the same afterwards.
+ * Every tool's sample calls, made by workspace B with workspace A's ids (a generated demo), and
+ * again with each string argument replaced by A's external ids, account names, contact emails
+ * and words from its ticket subjects: each answer either refuses or shows nothing of A — none
+ * of its ids, external ids, names, emails or ticket subjects but those B sent — and every row
+ * of A is the same afterwards.
  */
 describe("tenancy: every tool's sample calls from another workspace", () => {
   let demo: DemoWorkspace;
   let outsider: Client;
   let marks: string[];
+  let values: { kind: string; value: string }[];
   let rowsOfA: () => Promise<string>;
   let before: string;
+  /** Everything B has sent so far: B's own writes may show it back. */
+  let sent = "";
+  /** Per tool: probes made, refused, and answers holding A's data. */
+  const probes = new Map<string, { probes: number; refused: number; leaks: number }>();
+
+  /** A's marks in an answer that B did not send itself. */
+  function leakedMarks(answer: string): string[] {
+    return marks.filter((mark) => holds(answer, mark) && !holds(sent, mark));
+  }
 
   beforeAll(async () => {
     demo = await loadDemoWorkspace("tenantdemo", { accounts: 12 });
     const b = await createWorkspace("tenant-outsider", "admin");
     outsider = await connectClient(b.key, "?toolsets=all");
-    // A's record ids, account names and contact emails.
+    // A's record ids, external ids, names, emails and ticket subjects.
     const { accounts, contacts, contracts, tickets, escalations, interventions, retention_campaigns } = demo.data;
     marks = [
       ...[accounts, contacts, contracts, tickets, escalations, interventions, retention_campaigns].flatMap((rows) =>
         rows.map((row) => row.id),
       ),
+      ...[accounts, contacts, contracts, tickets].flatMap((rows) => rows.map((row) => row.external_id)),
       ...accounts.map((a) => a.name),
-      ...contacts.map((c) => c.email),
+      ...contacts.flatMap((c) => [c.name, c.email]),
+      ...tickets.map((t) => t.subject),
     ];
-    const tables = [
-      "accounts",
-      "contacts",
-      "tasks",
-      "activities",
-      "escalations",
-      "interventions",
-      "retention_campaigns",
+    const account = accounts.find((a) => a.id === demo.ids.accountId)!;
+    const other = accounts.find((a) => a.id !== account.id)!;
+    const contact = contacts.find((c) => c.id === demo.ids.contactId)!;
+    const ticket = tickets.find((t) => t.id === demo.ids.ticketId)!;
+    const contract = contracts.find((c) => c.id === demo.ids.contractId)!;
+    const words = ticket.subject.split(/[^A-Za-z]+/).filter((word) => word.length >= 5);
+    if (words.length === 0) throw new Error(`fixture ticket subject has no search words: ${ticket.subject}`);
+    values = [
+      { kind: "external id", value: account.external_id },
+      { kind: "external id", value: contact.external_id },
+      { kind: "external id", value: ticket.external_id },
+      { kind: "external id", value: contract.external_id },
+      { kind: "account name", value: account.name },
+      { kind: "account name", value: other.name },
+      { kind: "contact email", value: contact.email },
+      { kind: "search words", value: words.slice(0, 2).join(" ") },
+      { kind: "search words", value: words.at(-1)! },
     ];
-    rowsOfA = async () =>
-      JSON.stringify(
-        await Promise.all(
-          tables.map(
-            async (table) =>
-              (
-                await env.DB.prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1 ORDER BY id`)
-                  .bind(demo.workspaceId)
-                  .all()
-              ).results,
-          ),
-        ),
-      );
+    // Every table holding A's rows (and A's workspace row), each sorted so row order does not matter.
+    const tables = Object.values(schema as Record<string, unknown>)
+      .filter((value): value is SQLiteTable => is(value, SQLiteTable))
+      .map((table) => getTableConfig(table))
+      .filter(({ columns }) => columns.some((column) => column.name === "workspace_id"))
+      .map(({ name }) => name);
+    rowsOfA = async () => {
+      const snapshot: Record<string, string[]> = {
+        workspaces: [
+          JSON.stringify(await env.DB.prepare("SELECT * FROM workspaces WHERE id = ?1").bind(demo.workspaceId).first()),
+        ],
+      };
+      for (const table of tables) {
+        const { results } = await env.DB.prepare(`SELECT * FROM ${table} WHERE workspace_id = ?1`)
+          .bind(demo.workspaceId)
+          .all();
+        snapshot[table] = results.map((row) => JSON.stringify(row)).sort();
+      }
+      return JSON.stringify(snapshot);
+    };
     before = await rowsOfA();
   }, 180_000);
+
+  afterAll(() => {
+    const rows = [...probes].map(
+      ([tool, p]) =>
+        `${tool.padEnd(34)} ${String(p.probes).padStart(6)} ${String(p.refused).padStart(7)} ${String(p.probes - p.refused).padStart(8)} ${String(p.leaks).padStart(5)}`,
+    );
+    const total = [...probes.values()].reduce((sum, p) => sum + p.probes, 0);
+    console.log(
+      `cross-tenant probes (A's external ids, names, emails, search words): ${total}\n${"tool".padEnd(34)} probes refused answered leaks\n${rows.join("\n")}`,
+    );
+  });
+
+  it("the probes would see A's data: A's own key finds it with the same values", async () => {
+    const own = await connectClient(demo.adminKey, "?toolsets=all");
+    const calls: [string, Record<string, unknown>][] = [
+      ["get_account_overview", { external_id: values[0]!.value }],
+      ...values.slice(4).map((v): [string, Record<string, unknown>] => ["search", { query: v.value }]),
+    ];
+    for (const [tool, args] of calls) {
+      const result = await own.callTool({ name: tool, arguments: args });
+      const seen = leakedMarks(JSON.stringify([result.content, result.structuredContent]));
+      expect(seen.length, `${tool} ${JSON.stringify(args)}`).toBeGreaterThan(0);
+    }
+    // A's own calls stamp its key's last use: what B is held to starts after them.
+    before = await rowsOfA();
+  });
 
   it.each(REGISTRY.tools.map((tool) => ({ name: tool.name, tool })))(
     "$name shows workspace B nothing of A",
@@ -179,12 +279,40 @@ describe("tenancy: every tool's sample calls from another workspace", () => {
         const result = await outsider.callTool({ name: tool.name, arguments: args });
         const answer = JSON.stringify([result.content, result.structuredContent]);
         // An id the caller sent may be quoted back ("No account with id …"); anything else of A is a leak.
-        const sent = JSON.stringify(args);
-        const leaked = marks.filter((mark) => answer.includes(mark) && !sent.includes(mark));
+        const quoted = JSON.stringify(args);
+        const leaked = marks.filter((mark) => holds(answer, mark) && !holds(quoted, mark));
+        sent += quoted;
         expect(leaked, `${tool.name} ${example.title}`).toEqual([]);
       }
     },
     60_000,
+  );
+
+  it.each(REGISTRY.tools.map((tool) => ({ name: tool.name, tool })))(
+    "$name shows B nothing of A when given A's external ids, names, emails and search words",
+    async ({ tool }) => {
+      const tally = { probes: 0, refused: 0, leaks: 0 };
+      probes.set(tool.name, tally);
+      const leaks: string[] = [];
+      for (const example of tool.examples) {
+        const args = exampleArgs(example, demo.ids);
+        if (!args) continue;
+        for (const argument of stringArguments(args)) {
+          for (const { kind, value } of values) {
+            const variant = argument.replace(value);
+            sent += JSON.stringify(variant);
+            const result = await outsider.callTool({ name: tool.name, arguments: variant });
+            tally.probes += 1;
+            if (result.isError) tally.refused += 1;
+            const leaked = leakedMarks(JSON.stringify([result.content, result.structuredContent]));
+            tally.leaks += leaked.length;
+            for (const mark of leaked) leaks.push(`${example.title}, ${argument.path} = ${kind} ${value}: ${mark}`);
+          }
+        }
+      }
+      expect(leaks).toEqual([]);
+    },
+    120_000,
   );
 
   it("leaves A's rows as they were", async () => {

@@ -63,7 +63,7 @@ describe("log_activity", () => {
     );
   });
 
-  it("returns an inbound email's body as customer_text", async () => {
+  it("returns an inbound email's subject and body as customer_text only", async () => {
     const result = await callOk<{ activity: Record<string, unknown> }>(adminClient, "log_activity", {
       account_id: await idOf("accounts", "acc-1"),
       kind: "email",
@@ -73,8 +73,9 @@ describe("log_activity", () => {
       occurred_at: `${dayAgo(9)}T09:00:00Z`,
     });
     expect(result.activity).toMatchObject({
+      subject: null,
       body: null,
-      customer_text: "We want 10 more seats.",
+      customer_text: { subject: "Re: renewal", body: "We want 10 more seats." },
       direction: "inbound",
     });
   });
