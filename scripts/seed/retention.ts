@@ -125,7 +125,8 @@ export function escalationRows(
       workspace_id: ctx.workspaceId,
       account_id: p.id,
       ticket_id: ticket.id,
-      title: `Escalation: ${ticket.subject}`.slice(0, 200),
+      // The team names it; the ticket's subject is customer-written and stays on the ticket.
+      title: `${severity[0]?.toUpperCase()}${severity.slice(1)} ${ticket.category.replace("_", " ")} escalation`,
       description: `${severity} escalation of a ${ticket.category.replace("_", " ")} ticket`,
       severity,
       status,
