@@ -1,6 +1,11 @@
-/** The MCP resource URL (the OAuth audience): the configured public URL, else this request's own origin. */
-export function resourceUrl(env: Pick<Env, "PUBLIC_URL">, request: Request): string {
-  const base = env.PUBLIC_URL || new URL(request.url).origin;
+import { servedUnderOwnName } from "../http/hosts";
+
+/**
+ * The MCP resource URL (the OAuth audience): the configured public URL, else (or for a request
+ * on loopback or an https `ALLOWED_HOSTS` name) this request's own origin.
+ */
+export function resourceUrl(env: Pick<Env, "PUBLIC_URL" | "ALLOWED_HOSTS">, request: Request): string {
+  const base = env.PUBLIC_URL && !servedUnderOwnName(env, request) ? env.PUBLIC_URL : new URL(request.url).origin;
   return new URL("/mcp", base).toString();
 }
 

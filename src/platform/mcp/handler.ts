@@ -4,6 +4,7 @@ import type { AuthProps, Principal } from "../auth/principal";
 import { roleAtLeast } from "../auth/principal";
 import { resourceMetadataUrl, resourceUrl } from "../auth/resource";
 import { missingScopes, scopeRefusal } from "../auth/scopes";
+import { allowedOriginHostnames } from "../http/hosts";
 import { newId } from "../lib/ids";
 import type { Registry } from "../toolset";
 import { callWrites, readActionsOf, readOnlyActions, requiredRoleForCall, scopesNeededForCall } from "./define-tool";
@@ -12,7 +13,11 @@ import { buildServer } from "./server";
 import { parseSessionOptions, type SessionOptions } from "./session";
 
 /** The resource-metadata challenge sent with every 401 from `/mcp`, in the OAuth provider's own form. */
-export function unauthorized(env: Pick<Env, "PUBLIC_URL">, request: Request, description: string): Response {
+export function unauthorized(
+  env: Pick<Env, "PUBLIC_URL" | "ALLOWED_HOSTS">,
+  request: Request,
+  description: string,
+): Response {
   const metadata = resourceMetadataUrl(resourceUrl(env, request));
   return Response.json(
     { error: "invalid_token", error_description: description },
@@ -47,7 +52,6 @@ export async function handleMcpRequest(
   if (refusal) return refusal;
   const requestId = newId("req");
   const debugD1 = debugD1Mode(request, env);
-  const publicHost = env.PUBLIC_URL ? new URL(env.PUBLIC_URL).hostname : undefined;
   const handler = createMcpHandler(
     () =>
       buildServer(registry, env, principal, session, {
@@ -57,7 +61,8 @@ export async function handleMcpRequest(
       }),
     {
       route: "/mcp",
-      ...(publicHost ? { allowedOriginHostnames: [publicHost, "localhost", "127.0.0.1"] } : {}),
+      // The same hosts the Host check serves; a browser page anywhere else gets 403.
+      allowedOriginHostnames: allowedOriginHostnames(env, request),
     },
   );
   const response = await handler(request, env, ctx);
