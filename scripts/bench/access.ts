@@ -4,6 +4,8 @@
  * run over the local D1 file directly instead of through wrangler.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { createIntegration } from "../../src/integrations/service";
 import { clock } from "../../src/platform/lib/clock";
 import { type AdminDb, createKey, type SqlValue } from "../admin/commands";
@@ -33,12 +35,30 @@ function fileDb(file: string): AdminDb & { close(): void } {
   };
 }
 
-/** Creates an admin service key and a Segment integration in the workspace `slug`. */
-export async function createAccess(file: string, slug: string, workspaceId: string): Promise<BenchAccess> {
+/**
+ * The sealing key of a state folder's integrations, kept in the folder: a reused workspace holds
+ * the integrations of earlier runs, and a server started with another key could not open their
+ * secrets.
+ */
+function stateEncryptionKey(state: string): string {
+  const file = path.join(state, "bench-encryption-key");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const key = randomBytes(32).toString("base64");
+  writeFileSync(file, key, { mode: 0o600 });
+  return key;
+}
+
+/** Creates an admin service key and a Segment integration in the workspace `slug`, sealed under the state folder's key. */
+export async function createAccess(
+  file: string,
+  state: string,
+  slug: string,
+  workspaceId: string,
+): Promise<BenchAccess> {
   const db = fileDb(file);
   try {
     const key = await createKey(db, { workspace: slug, role: "admin", name: "benchmark" });
-    const encryptionKey = randomBytes(32).toString("base64");
+    const encryptionKey = stateEncryptionKey(state);
     const segmentSecret = randomBytes(24).toString("hex");
     const reveal = await createIntegration(
       db,
@@ -47,6 +67,20 @@ export async function createAccess(file: string, slug: string, workspaceId: stri
       clock.now(),
     );
     return { apiKey: key.key, integrationId: reveal.integration.id, segmentSecret, encryptionKey };
+  } finally {
+    db.close();
+  }
+}
+
+/** `count` more admin service keys in the workspace `slug`, one for each load client, as a team's members each have theirs. */
+export async function createClientKeys(file: string, slug: string, count: number): Promise<string[]> {
+  const db = fileDb(file);
+  try {
+    const keys: string[] = [];
+    for (let i = 0; i < count; i++) {
+      keys.push((await createKey(db, { workspace: slug, role: "admin", name: `load client ${i}` })).key);
+    }
+    return keys;
   } finally {
     db.close();
   }

@@ -22,23 +22,24 @@ interface TrackEvent {
   timestamp: string;
 }
 
+/** The `i`-th event of a run tagged `tag`: accounts and features taken in turn. */
+export function trackEvent(fixtures: Fixtures, i: number, tag: string, now: Date): TrackEvent {
+  const account = fixtures.accounts[i % fixtures.accounts.length] as { externalId: string };
+  return {
+    type: "track",
+    messageId: `bench-${tag}-${i}`,
+    event: (FEATURES[i % FEATURES.length] as { key: string }).key,
+    userId: `${account.externalId}-u${i % 7}`,
+    context: { groupId: account.externalId },
+    properties: {},
+    // Within the last hour, so every event lands on today.
+    timestamp: new Date(now.getTime() - (i % 3600) * 1000).toISOString(),
+  };
+}
+
 /** The events of one run: `count` track calls spread over the sampled accounts and features. */
 export function benchEvents(fixtures: Fixtures, count: number, tag: string, now = clock.now()): TrackEvent[] {
-  const events: TrackEvent[] = [];
-  for (let i = 0; i < count; i++) {
-    const account = fixtures.accounts[i % fixtures.accounts.length] as { externalId: string };
-    events.push({
-      type: "track",
-      messageId: `bench-${tag}-${i}`,
-      event: (FEATURES[i % FEATURES.length] as { key: string }).key,
-      userId: `${account.externalId}-u${i % 7}`,
-      context: { groupId: account.externalId },
-      properties: {},
-      // Within the last hour, so every event lands on today.
-      timestamp: new Date(now.getTime() - (i % 3600) * 1000).toISOString(),
-    });
-  }
-  return events;
+  return Array.from({ length: count }, (_, i) => trackEvent(fixtures, i, tag, now));
 }
 
 function batches<T>(items: readonly T[], size: number): T[][] {
@@ -148,7 +149,7 @@ export interface IngestionResult {
 }
 
 /** Counts receipts of the integration by status, reading the live D1 file (WAL: readers never block the server). */
-function receiptCounter(
+export function receiptCounter(
   file: string,
   integrationId: string,
 ): { count(): { processed: number; failed: number }; close(): void } {

@@ -65,7 +65,7 @@ export function toolCases(
 }
 
 /** Ids that only tell a sample call's action (and so whether it writes) before any workspace is read. */
-const PROBE_IDS: DemoIds = {
+export const PROBE_IDS: DemoIds = {
   accountId: "",
   contactId: "",
   contractId: "",
@@ -112,13 +112,13 @@ export interface PingFloor {
   p95_ms: number | null;
 }
 
-/** Connects an MCP client that asks for the D1 cost of each call. */
-export async function connectBench(base: string, apiKey: string): Promise<Client> {
+/** Connects an MCP client with every toolset that asks, unless `debugD1` is false, for the D1 cost of each call. */
+export async function connectBench(base: string, apiKey: string, debugD1 = true): Promise<Client> {
   const client = new Client({ name: "cs-mcp-bench", version: "1.0.0" });
+  const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}` };
+  if (debugD1) headers["X-Debug-D1"] = "1";
   await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${base}/mcp?toolsets=all`), {
-      requestInit: { headers: { Authorization: `Bearer ${apiKey}`, "X-Debug-D1": "1" } },
-    }),
+    new StreamableHTTPClientTransport(new URL(`${base}/mcp?toolsets=all`), { requestInit: { headers } }),
   );
   return client;
 }

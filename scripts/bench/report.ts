@@ -65,11 +65,13 @@ export function versions(): BenchResults["versions"] {
   };
 }
 
-const ms = (value: number | null) =>
+/** Milliseconds as printed: one decimal below 10, else whole; a dash for none. */
+export const ms = (value: number | null) =>
   value === null ? "—" : value < 10 ? value.toFixed(1) : Math.round(value).toString();
 const times = (value: number | null) =>
   value === null ? "—" : `${value < 10 ? value.toFixed(1) : Math.round(value)}×`;
-const count = (value: number | null) => (value === null ? "—" : Math.round(value).toLocaleString("en-US"));
+/** A whole count with thousands separators; a dash for none. */
+export const count = (value: number | null) => (value === null ? "—" : Math.round(value).toLocaleString("en-US"));
 const percent = (share: number | null) =>
   share === null ? "—" : `${share < 0.1 ? (share * 100).toFixed(1) : Math.round(share * 100)} %`;
 const mark = (verdict: Verdict) => (verdict === "miss" ? "**miss**" : verdict);

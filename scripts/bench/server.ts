@@ -4,13 +4,38 @@
  * also stops workerd.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { freePort } from "../lib/ports";
 
 const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 15_000;
+
+/** Calls a minute, and writes and sends in their windows, when the limits are lifted: more than any run makes. */
+const LIFTED_LIMIT = 1_000_000;
+
+/**
+ * The variables that lift the exact quotas (writes per hour, sends per day); the calls-per-minute
+ * limits are bindings, lifted in the snapshot's `wrangler.toml` by {@link workerSnapshot}.
+ */
+export const LIFTED_QUOTAS: Readonly<Record<string, string>> = {
+  WRITE_QUOTA_PER_HOUR: String(LIFTED_LIMIT),
+  SEND_QUOTA_PER_DAY: String(LIFTED_LIMIT),
+};
+
+/** `wrangler.toml` with every Rate Limiting binding's limit set to {@link LIFTED_LIMIT}. */
+function liftRateLimits(toml: string): string {
+  const sections = toml.match(/^\[\[ratelimits\]\]/gm)?.length ?? 0;
+  let lifted = 0;
+  const out = toml.replace(/^(simple\s*=\s*\{\s*limit\s*=\s*)\d+/gm, (_, head: string) => {
+    lifted++;
+    return `${head}${LIFTED_LIMIT}`;
+  });
+  // A binding written another way would keep its limit and refuse calls mid-run.
+  if (lifted !== sections) throw new Error(`lifted ${lifted} of ${sections} rate limits in wrangler.toml`);
+  return out;
+}
 
 /** A running `wrangler dev`. */
 export interface DevServer {
@@ -32,8 +57,10 @@ function exited(child: ChildProcess): Promise<void> {
  * Copies what `wrangler dev` builds from (sources, config, migrations) into `dir`, with
  * `node_modules` linked: wrangler dev rebuilds and restarts the Worker whenever a watched source
  * changes, which would drop queued messages and skew timings while the project is being edited.
+ * With `liftLimits`, the calls-per-minute rate limits of the copy are lifted, so that a run
+ * measures the server rather than the limiter.
  */
-export function workerSnapshot(root: string, dir: string): string {
+export function workerSnapshot(root: string, dir: string, liftLimits = false): string {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const entry of [
@@ -47,15 +74,24 @@ export function workerSnapshot(root: string, dir: string): string {
     if (existsSync(path.join(root, entry))) cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
   }
   symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
+  if (liftLimits) {
+    const config = path.join(dir, "wrangler.toml");
+    writeFileSync(config, liftRateLimits(readFileSync(config, "utf8")));
+  }
   return dir;
 }
 
 /**
  * Starts wrangler dev in `cwd` (a {@link workerSnapshot}) and waits until `/healthz` answers 200. The sealing
  * key is passed as a variable so integration secrets made for the benchmark open whatever
- * `.dev.vars` holds.
+ * `.dev.vars` holds; `vars` are passed the same way (e.g. {@link LIFTED_QUOTAS}).
  */
-export async function startServer(cwd: string, persistTo: string, encryptionKey: string): Promise<DevServer> {
+export async function startServer(
+  cwd: string,
+  persistTo: string,
+  encryptionKey: string,
+  vars: Readonly<Record<string, string>> = {},
+): Promise<DevServer> {
   const port = await freePort();
   const base = `http://localhost:${port}`;
   const bin = path.join(
@@ -76,6 +112,7 @@ export async function startServer(cwd: string, persistTo: string, encryptionKey:
       "DEBUG_D1:1",
       "--var",
       `ENCRYPTION_KEY:${encryptionKey}`,
+      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       "--show-interactive-dev-session=false",
     ],
     {
