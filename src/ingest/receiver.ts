@@ -8,7 +8,7 @@
 import { isWebhookProvider } from "../integrations/catalog";
 import type { ProviderReceiver, SignedDelivery, WebhookEvent } from "../integrations/receive";
 import { RECEIVERS } from "../integrations/receivers";
-import { acceptedSecrets, openSecrets } from "../integrations/secrets";
+import { acceptedSecrets, readableSecrets } from "../integrations/secrets";
 import { clock } from "../platform/lib/clock";
 import { newId } from "../platform/lib/ids";
 import { type EventMessage, type WebhookProvider, webhookMessages } from "./messages";
@@ -100,12 +100,10 @@ export async function receiveWebhook(
     body,
     now,
   };
-  const secrets = acceptedSecrets(
-    await openSecrets(integration.secret_ciphertext, env.ENCRYPTION_KEY),
-    integration.rotated_at,
-    now,
-  );
-  const reason = await signatureRefusal(provider, delivery, secrets);
+  const opened = await readableSecrets(integration.secret_ciphertext, env.ENCRYPTION_KEY);
+  const reason = opened
+    ? await signatureRefusal(provider, delivery, acceptedSecrets(opened, integration.rotated_at, now))
+    : "This integration's secret cannot be read with the server's ENCRYPTION_KEY; set it again with manage_integrations rotate.";
   if (reason !== null) {
     await countRejectedDelivery(env.DB, integration.id);
     return refusal(401, reason);

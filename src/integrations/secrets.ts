@@ -46,6 +46,19 @@ export async function openSecrets(sealed: string, encryptionKey: string): Promis
   };
 }
 
+/**
+ * The secrets, or null when they cannot be opened with this key: `ENCRYPTION_KEY` was changed, or
+ * the database restored under another one. Such an integration is shown as unreadable and its
+ * deliveries refused until its secret is set again, instead of failing every call that reads it.
+ */
+export async function readableSecrets(sealed: string, encryptionKey: string): Promise<OpenedSecrets | null> {
+  try {
+    return await openSecrets(sealed, encryptionKey);
+  } catch {
+    return null;
+  }
+}
+
 /** The instant the previous secret stops verifying, or null when none is kept or it already has. */
 export function previousValidUntil(secrets: OpenedSecrets, rotatedAt: string | null, now: Date): string | null {
   if (!secrets.previous || !rotatedAt) return null;

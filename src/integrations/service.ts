@@ -10,8 +10,8 @@ import {
   AWAITING_SECRET,
   generateSecret,
   type OpenedSecrets,
-  openSecrets,
   previousValidUntil,
+  readableSecrets,
   sealSecrets,
   secretFingerprint,
 } from "./secrets";
@@ -42,6 +42,7 @@ export interface IntegrationView {
   webhook_url: string | null;
   secret_fingerprint: string | null;
   awaiting_secret: boolean;
+  secret_unreadable: boolean;
   previous_secret_valid_until: string | null;
   created_at: string;
   rotated_at: string | null;
@@ -141,7 +142,7 @@ export async function normalizeGivenSecret(provider: IntegrationProvider, given:
 }
 
 async function toView(row: IntegrationRow, settings: IntegrationSettings, now: Date): Promise<IntegrationView> {
-  const secrets = await openSecrets(row.secret_ciphertext, settings.encryptionKey);
+  const secrets = await readableSecrets(row.secret_ciphertext, settings.encryptionKey);
   return {
     id: row.id,
     provider: row.provider,
@@ -149,9 +150,10 @@ async function toView(row: IntegrationRow, settings: IntegrationSettings, now: D
     status: row.status,
     direction: isWebhookProvider(row.provider) ? "inbound" : "outbound",
     webhook_url: webhookUrl(settings.publicUrl, row.provider, row.id),
-    secret_fingerprint: await secretFingerprint(secrets.current),
-    awaiting_secret: secrets.current === AWAITING_SECRET,
-    previous_secret_valid_until: previousValidUntil(secrets, row.rotated_at, now),
+    secret_fingerprint: secrets ? await secretFingerprint(secrets.current) : null,
+    awaiting_secret: secrets?.current === AWAITING_SECRET,
+    secret_unreadable: secrets === null,
+    previous_secret_valid_until: secrets ? previousValidUntil(secrets, row.rotated_at, now) : null,
     created_at: row.created_at,
     rotated_at: row.rotated_at,
     last_received_at: row.last_received_at,
@@ -228,7 +230,11 @@ export async function rotateIntegration(
 ): Promise<SecretReveal | null> {
   const row = await loadRow(db, input.workspaceId, input.integrationId);
   if (!row) return null;
-  const current = await openSecrets(row.secret_ciphertext, settings.encryptionKey);
+  // An unreadable secret is replaced outright: it cannot be kept as the previous one.
+  const current = (await readableSecrets(row.secret_ciphertext, settings.encryptionKey)) ?? {
+    current: AWAITING_SECRET,
+    previous: null,
+  };
   let secret: string;
   if (input.secret !== undefined) secret = await normalizeGivenSecret(row.provider, input.secret);
   else if (PROVIDER_GUIDES[row.provider].secretSource === "generated") secret = generateSecret();

@@ -43,6 +43,11 @@ const integrationOutput = z.object({
   awaiting_secret: z
     .boolean()
     .describe("True until the provider-issued secret is given with rotate; deliveries are refused (401) meanwhile."),
+  secret_unreadable: z
+    .boolean()
+    .describe(
+      "True when the stored secret cannot be read with the server's ENCRYPTION_KEY (it was changed, or the database restored under another): deliveries are refused (401) until rotate sets a new one.",
+    ),
   previous_secret_valid_until: z
     .string()
     .nullable()
@@ -146,7 +151,11 @@ function requireId(args: Args): string {
 
 function describe(integration: IntegrationView): string {
   const counts = `${integration.accepted} accepted, ${integration.rejected} rejected, ${integration.failed} failed`;
-  const secret = integration.awaiting_secret ? "awaiting its secret" : `secret …${integration.secret_fingerprint}`;
+  const secret = integration.secret_unreadable
+    ? "secret unreadable: rotate it"
+    : integration.awaiting_secret
+      ? "awaiting its secret"
+      : `secret …${integration.secret_fingerprint}`;
   return `${integration.provider} integration ${integration.id} "${integration.name}" (${integration.status}, ${secret}; ${counts}; last received ${integration.last_received_at ?? "never"})`;
 }
 
@@ -204,7 +213,7 @@ async function listAction(args: Args, ctx: ToolContext) {
             i.provider,
             i.name,
             i.status,
-            i.awaiting_secret ? "awaiting" : `…${i.secret_fingerprint}`,
+            i.secret_unreadable ? "unreadable" : i.awaiting_secret ? "awaiting" : `…${i.secret_fingerprint}`,
             i.last_received_at,
             i.accepted,
             i.rejected,

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { clock } from "../../../src/platform/lib/clock";
-import { decryptSecret, sha256Hex } from "../../../src/platform/lib/crypto";
+import { decryptSecret, encryptSecret, sha256Hex } from "../../../src/platform/lib/crypto";
 import { callError, callOk, connectClient, createWorkspace, workerFetch } from "../../helpers/mcp";
 import { genericHeaders, sendgridKeyPair, stripeHeaders } from "../../helpers/webhook-signing";
 
@@ -15,6 +15,7 @@ interface IntegrationOut {
   webhook_url: string | null;
   secret_fingerprint: string | null;
   awaiting_secret: boolean;
+  secret_unreadable: boolean;
   previous_secret_valid_until: string | null;
   rotated_at: string | null;
   last_received_at: string | null;
@@ -171,6 +172,41 @@ describe("manage_integrations", () => {
     expect(audits.map((a) => a.action)).toEqual(["create", "rotate"]);
     expect(JSON.stringify(audits)).not.toContain(second);
     expect(JSON.stringify(audits)).not.toContain(first);
+  });
+
+  it("shows a secret sealed under another ENCRYPTION_KEY as unreadable, refuses its deliveries, and takes a new one", async () => {
+    const { integration, secret } = await callOk<Reveal>(adminClient, "manage_integrations", {
+      action: "create",
+      provider: "generic",
+      name: "Restored elsewhere",
+    });
+    const otherKey = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
+    await env.DB.prepare("UPDATE integrations SET secret_ciphertext = ?2 WHERE id = ?1")
+      .bind(integration.id, await encryptSecret(secret!, otherKey))
+      .run();
+    const listed = await callOk<{ integrations: IntegrationOut[] }>(adminClient, "manage_integrations", {
+      action: "list",
+      provider: "generic",
+    });
+    expect(listed.integrations.find((i) => i.id === integration.id)).toMatchObject({
+      secret_unreadable: true,
+      secret_fingerprint: null,
+      awaiting_secret: false,
+    });
+    const body = JSON.stringify({ id: "unreadable-1", type: "account" });
+    const refused = await workerFetch(`/webhooks/generic/${integration.id}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(await genericHeaders(secret!, body)) },
+      body,
+    });
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toContain("cannot be read with the server's ENCRYPTION_KEY");
+    const rotated = await callOk<Reveal>(adminClient, "manage_integrations", {
+      action: "rotate",
+      integration_id: integration.id,
+    });
+    expect(rotated.integration).toMatchObject({ secret_unreadable: false, previous_secret_valid_until: null });
+    expect(await deliverGeneric(integration.id, rotated.secret!, "unreadable-2")).toBe(200);
   });
 
   it("disables (deliveries get 404) and enables again, and the overview shows the counts", async () => {
