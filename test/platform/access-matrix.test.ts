@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
 import { type Role, roleAtLeast } from "../../src/platform/auth/principal";
 import type { AnyTool } from "../../src/platform/mcp/define-tool";
 import { REGISTRY } from "../../src/toolsets";
@@ -31,6 +32,8 @@ interface Call {
   role: Role;
   writes: boolean;
   sends: boolean;
+  /** Sent without `action`, so its enum's default applies. */
+  byDefault?: boolean;
 }
 
 /** Every (tool, action) pair of the registry. */
@@ -39,13 +42,16 @@ function calls(): Call[] {
     const toolRole = tool.minRole ?? (tool.annotations.readOnlyHint ? "viewer" : "csm");
     const writes = !tool.annotations.readOnlyHint;
     if (!tool.actions) return [{ tool, action: null, role: toolRole, writes, sends: false }];
-    return Object.entries(tool.actions).map(([action, access]) => ({
+    const actions = Object.entries(tool.actions).map(([action, access]) => ({
       tool,
       action,
       role: access.role ?? toolRole,
       writes: writes && access.writes,
       sends: access.sends === true,
     }));
+    const fallback = (tool.input as Record<string, z.ZodType | undefined>).action?.safeParse(undefined);
+    const byDefault = actions.find((call) => fallback?.success && call.action === fallback.data);
+    return byDefault ? [...actions, { ...byDefault, byDefault: true }] : actions;
   });
 }
 
@@ -77,13 +83,22 @@ async function rpcMessage(
 }
 
 async function outcomeOf(credential: Credential, tool: string, action: string | null): Promise<Outcome> {
+  return outcomeOfArgs(credential, tool, action, action ? { action } : {});
+}
+
+async function outcomeOfArgs(
+  credential: Credential,
+  tool: string,
+  action: string | null,
+  args: Record<string, unknown>,
+): Promise<Outcome> {
   const response = await postMcp(
     { authorization: `Bearer ${credential.token}` },
     {
       jsonrpc: "2.0",
       id: 1,
       method: "tools/call",
-      params: { name: tool, arguments: action ? { action } : {} },
+      params: { name: tool, arguments: args },
     },
     credential.query,
   );
@@ -145,10 +160,12 @@ describe("access matrix: every tool and action, every credential", () => {
     for (const credential of credentials) {
       for (const call of calls()) {
         const want = expected(credential, call);
-        const got = await outcomeOf(credential, call.tool.name, call.action);
+        const got = call.byDefault
+          ? await outcomeOfArgs(credential, call.tool.name, `${call.action} (default)`, {})
+          : await outcomeOf(credential, call.tool.name, call.action);
         probes++;
-        if (got !== want)
-          mismatches.push(`${credential.name}: ${call.tool.name} ${call.action ?? ""} → ${got}, want ${want}`);
+        const action = `${call.action ?? ""}${call.byDefault ? " (by default)" : ""}`;
+        if (got !== want) mismatches.push(`${credential.name}: ${call.tool.name} ${action} → ${got}, want ${want}`);
       }
     }
     expect(mismatches).toEqual([]);

@@ -101,31 +101,44 @@ export function requiredRole(tool: Pick<ToolDefinition, "minRole" | "annotations
   return tool.minRole ?? (tool.annotations.readOnlyHint ? "viewer" : "csm");
 }
 
+/**
+ * The action one call names: its `action` argument, or the enum's default when it gives none (a
+ * raw request is checked before validation fills defaults in).
+ */
+function actionOf(tool: Pick<ToolDefinition, "input">, args: Record<string, unknown> | undefined): string {
+  if (args?.action !== undefined) return String(args.action);
+  const parsed = (tool.input as Record<string, z.ZodType | undefined>).action?.safeParse(undefined);
+  return parsed?.success ? String(parsed.data) : "undefined";
+}
+
 /** The role one call needs: its action's role when the tool sets one, else the tool's. */
 export function requiredRoleForCall(
-  tool: Pick<ToolDefinition, "minRole" | "annotations" | "actions">,
+  tool: Pick<ToolDefinition, "minRole" | "annotations" | "actions" | "input">,
   args: Record<string, unknown> | undefined,
 ): Role {
-  return tool.actions?.[String(args?.action)]?.role ?? requiredRole(tool);
+  return tool.actions?.[actionOf(tool, args)]?.role ?? requiredRole(tool);
 }
 
 /** Whether one call writes: a write tool's call, unless its action is one that only reads. */
 export function callWrites(
-  tool: Pick<ToolDefinition, "annotations" | "actions">,
+  tool: Pick<ToolDefinition, "annotations" | "actions" | "input">,
   args: Record<string, unknown> | undefined,
 ): boolean {
   if (tool.annotations.readOnlyHint) return false;
-  return tool.actions?.[String(args?.action)]?.writes ?? true;
+  return tool.actions?.[actionOf(tool, args)]?.writes ?? true;
 }
 
 /** Whether one call sends email or starts a campaign (its action says so). */
-export function callSends(tool: Pick<ToolDefinition, "actions">, args: Record<string, unknown> | undefined): boolean {
-  return tool.actions?.[String(args?.action)]?.sends ?? false;
+export function callSends(
+  tool: Pick<ToolDefinition, "actions" | "input">,
+  args: Record<string, unknown> | undefined,
+): boolean {
+  return tool.actions?.[actionOf(tool, args)]?.sends ?? false;
 }
 
 /** The OAuth scopes one call needs (see `scopesForCall`). */
 export function scopesNeededForCall(
-  tool: Pick<ToolDefinition, "minRole" | "annotations" | "actions">,
+  tool: Pick<ToolDefinition, "minRole" | "annotations" | "actions" | "input">,
   args: Record<string, unknown> | undefined,
 ): Scope[] {
   return scopesForCall({

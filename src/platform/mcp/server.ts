@@ -106,12 +106,16 @@ function listedTool(tool: AnyTool, readOnly: boolean): ListedTool {
     if (readOnly && Array.isArray(reads)) {
       // Its read actions only: the action enum narrowed, no idempotency key, and read-only hints.
       const [first, ...rest] = reads as [string, ...string[]];
+      const narrowed = z
+        .enum([first, ...rest])
+        .describe(`${reads.join(", ")} (its read actions; this session is read-only).`);
+      // A default read action stays the default, so a call without `action` works as it does elsewhere.
+      const fallback = (tool.input as Record<string, z.ZodType | undefined>).action?.safeParse(undefined);
+      const byDefault = fallback?.success && reads.includes(String(fallback.data)) ? String(fallback.data) : null;
       listed = {
         input: z.strictObject({
           ...tool.input,
-          action: z
-            .enum([first, ...rest])
-            .describe(`${reads.join(", ")} (its read actions; this session is read-only).`),
+          action: byDefault ? narrowed.default(byDefault) : narrowed,
         }),
         output,
         annotations: { ...READ_ONLY, openWorldHint: tool.annotations.openWorldHint },
