@@ -1,5 +1,6 @@
 /**
- * Admin CLI: workspaces, users and API keys in D1.
+ * Admin CLI: workspaces, users, API keys, integrations and data-subject requests (export and
+ * erase a contact) in D1.
  *
  *   npm run -s admin -- <command> [options] [--local | --remote]
  *
@@ -24,6 +25,7 @@ import {
   setUserDisabled,
 } from "./admin/commands";
 import { INTEGRATION_COMMANDS } from "./admin/integrations";
+import { PRIVACY_COMMANDS } from "./admin/privacy";
 import { applyMigrations, type D1Target, persistDir, wranglerDb } from "./lib/d1";
 
 type Values = Record<string, string | boolean | undefined>;
@@ -226,6 +228,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   ...INTEGRATION_COMMANDS,
+  ...PRIVACY_COMMANDS,
 };
 
 function usage(): string {

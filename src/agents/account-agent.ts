@@ -1,6 +1,8 @@
 import { Agent } from "agents";
 import { clock } from "../platform/lib/clock";
+import { newId } from "../platform/lib/ids";
 import { addDays, isoDay } from "../platform/lib/time";
+import { referenceHashes } from "../records/erasure";
 import { usageDailyStatement, usageFeatureDailyStatement } from "./queries";
 
 /** One usage event routed to an account: `id` is the dedupe key (the webhook receipt it came from). */
@@ -39,6 +41,14 @@ export interface AccountSnapshot {
   lastSeenAt: string | null;
   /** Counts not yet written to D1's daily rollups. */
   unflushed: { days: number; events: number };
+}
+
+/** What one `eraseUsers` call changed. */
+export interface EraseUsersResult {
+  /** Distinct user references replaced by a pseudonym. */
+  users: number;
+  /** Raw events that named them. */
+  events: number;
 }
 
 /** What one flush wrote. */
@@ -227,6 +237,43 @@ export class AccountAgent extends Agent<Env> {
       .one().n;
     if (stillDirty > 0) await this.schedule(FLUSH_DELAY_SECONDS, "flush", undefined, { idempotent: true });
     return { days, featureRows, prunedEvents };
+  }
+
+  /**
+   * Erases people from this account's storage: each user reference whose tombstone hash (read as
+   * an external id or as an email, see `referenceHashes`) is one of `hashes` becomes a pseudonym of
+   * its own, in raw events and in the distinct-user sets, so every count stays as it was.
+   */
+  async eraseUsers(hashes: string[]): Promise<EraseUsersResult> {
+    this.ensureSchema();
+    const { workspaceId } = this.identity();
+    const wanted = new Set(hashes);
+    const sql = this.ctx.storage.sql;
+    // usage_day_feature_users only holds references usage_day_users also holds.
+    const references = sql
+      .exec<{ user_ref: string }>(
+        "SELECT user_ref FROM usage_events WHERE user_ref IS NOT NULL UNION SELECT user_ref FROM usage_day_users",
+      )
+      .toArray()
+      .map((row) => row.user_ref);
+    const matched: string[] = [];
+    for (const reference of references) {
+      const candidates = await referenceHashes(workspaceId, reference);
+      if (candidates.some((hash) => wanted.has(hash))) matched.push(reference);
+    }
+    let events = 0;
+    this.ctx.storage.transactionSync(() => {
+      for (const reference of matched) {
+        const pseudonym = newId("erased");
+        events += sql
+          .exec<{ n: number }>("SELECT count(*) AS n FROM usage_events WHERE user_ref = ?", reference)
+          .one().n;
+        sql.exec("UPDATE usage_events SET user_ref = ? WHERE user_ref = ?", pseudonym, reference);
+        sql.exec("UPDATE usage_day_users SET user_ref = ? WHERE user_ref = ?", pseudonym, reference);
+        sql.exec("UPDATE usage_day_feature_users SET user_ref = ? WHERE user_ref = ?", pseudonym, reference);
+      }
+    });
+    return { users: matched.length, events };
   }
 
   /** Drops raw events and flushed counters of days before the retention window. */

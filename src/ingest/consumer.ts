@@ -54,6 +54,8 @@ export interface EventBatchOutcome {
   duplicates: number;
   /** Usage events for accounts that are not known (yet): counted, not failed. */
   skippedUsage: number;
+  /** Row changes about an erased contact: dropped, not failed. */
+  skippedErased: number;
   /** Email events about messages not in the outbox (their suppressions still apply). */
   unmatchedEmails: number;
   /** Usage events older than the account agents keep (their day is final in D1): counted, not failed. */
@@ -90,6 +92,7 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
     processed: 0,
     duplicates: 0,
     skippedUsage: 0,
+    skippedErased: 0,
     unmatchedEmails: 0,
     expiredUsage: 0,
   };
@@ -120,6 +123,7 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
   for (const item of await writeWork(env.DB, writable, failures)) {
     outcome.processed += 1;
     outcome.skippedUsage += item.plan?.skippedUsage ?? 0;
+    outcome.skippedErased += item.plan?.skippedErased ?? 0;
     outcome.unmatchedEmails += item.plan?.unmatchedEmails ?? 0;
   }
   console.log(
@@ -130,6 +134,7 @@ export async function processEvents(messages: readonly Message<unknown>[], env: 
       duplicates: outcome.duplicates,
       failed: failures.byMessage.size,
       skipped_usage: outcome.skippedUsage,
+      skipped_erased: outcome.skippedErased,
       unmatched_emails: outcome.unmatchedEmails,
       expired_usage: outcome.expiredUsage,
       ms: Math.round(performance.now() - started),

@@ -1,9 +1,11 @@
 /**
  * Reads everything the changes of one queue batch refer to, in one D1 round trip: per
  * workspace, accounts by external id, domain and custom field; contacts by external id and
- * email; the stored rows of the other upserted tables; outbox messages; users by email (the
- * statements are in `queries/lookup.ts`). What they find is kept in a {@link WorkspaceIndex}.
+ * email; the stored rows of the other upserted tables; outbox messages; users by email; the
+ * tombstones of erased contacts that the batch's emails and external ids match (the statements
+ * are in `queries/lookup.ts`). What they find is kept in a {@link WorkspaceIndex}.
  */
+import { type ErasureKind, erasureHash, erasureValue } from "../records/erasure";
 import {
   type AccountByDomainRow,
   type AccountByExternalIdRow,
@@ -16,6 +18,8 @@ import {
   type ContactByExternalIdRow,
   contactsByEmailStatement,
   contactsByExternalIdStatement,
+  type ErasedHashRow,
+  erasedHashesStatement,
   type OutboxByIdRow,
   type OutboxByProviderIdRow,
   outboxByIdStatement,
@@ -43,6 +47,11 @@ export interface KnownRow {
   accountId: string | null;
 }
 
+/** The key of an email or external id in {@link WorkspaceIndex.erased}. */
+function erasedKey(kind: ErasureKind, value: string): string {
+  return `${kind}\u0000${erasureValue(kind, value)}`;
+}
+
 /** What one workspace's changes refer to; planning adds the rows it creates, so later messages see them. */
 export class WorkspaceIndex {
   readonly accounts = new Map<string, KnownAccount>();
@@ -56,6 +65,18 @@ export class WorkspaceIndex {
   readonly outboxById = new Map<string, string>();
   readonly outboxByProviderId = new Map<string, string>();
   readonly users = new Map<string, string>();
+  /** Emails and external ids of the batch that name an erased contact (see {@link isErased}). */
+  readonly erased = new Set<string>();
+
+  /** Whether this email or external id names a contact that was erased (it has a tombstone). */
+  isErased(kind: ErasureKind, value: string): boolean {
+    return this.erased.has(erasedKey(kind, value));
+  }
+
+  /** Whether a user reference (a provider's user id, sometimes an email) names an erased contact. */
+  isErasedReference(reference: string): boolean {
+    return this.isErased("external_id", reference) || this.isErased("email", reference);
+  }
 
   /** A stored or planned row of a table, by external id. */
   row(table: UpsertTable, externalId: string): KnownRow | undefined {
@@ -117,6 +138,22 @@ class Keys {
   readonly outboxIds = new Set<string>();
   readonly providerMessageIds = new Set<string>();
   readonly ownerEmails = new Set<string>();
+  /** Emails and external ids that could name an erased contact, by their {@link erasedKey}. */
+  readonly erasable = new Map<string, { kind: ErasureKind; value: string }>();
+
+  addErasable(kind: ErasureKind, value: string): void {
+    this.erasable.set(erasedKey(kind, value), { kind, value });
+  }
+
+  /** The tombstone hash of each erasable value, mapped to its key. */
+  async erasableHashes(workspaceId: string): Promise<Map<string, string>> {
+    const entries = await Promise.all(
+      [...this.erasable].map(
+        async ([key, { kind, value }]) => [await erasureHash(workspaceId, kind, value), key] as const,
+      ),
+    );
+    return new Map(entries);
+  }
 
   addAccount(candidates: AccountCandidate[]): void {
     for (const candidate of candidates) {
@@ -133,6 +170,7 @@ class Keys {
     for (const candidate of candidates) {
       if (candidate.by === "external_id") this.contactExternalIds.add(candidate.value);
       else this.contactEmails.add(candidate.value);
+      this.addErasable(candidate.by === "email" ? "email" : "external_id", candidate.value);
     }
   }
 
@@ -140,8 +178,12 @@ class Keys {
     switch (change.kind) {
       case "row":
         if (change.table === "accounts") this.accountExternalIds.add(change.externalId);
-        else if (change.table === "contacts") this.contactExternalIds.add(change.externalId);
-        else {
+        else if (change.table === "contacts") {
+          this.contactExternalIds.add(change.externalId);
+          this.addErasable("external_id", change.externalId);
+          const email = change.columns.email?.value;
+          if (typeof email === "string") this.addErasable("email", email);
+        } else {
           const ids = this.rowExternalIds.get(change.table) ?? new Set<string>();
           ids.add(change.externalId);
           this.rowExternalIds.set(change.table, ids);
@@ -152,6 +194,10 @@ class Keys {
         break;
       case "usage_event":
         this.addAccount(change.account);
+        if (change.userRef !== null) {
+          this.addErasable("external_id", change.userRef);
+          this.addErasable("email", change.userRef);
+        }
         break;
       case "usage_rollup":
         this.accountExternalIds.add(change.accountExternalId);
@@ -159,6 +205,7 @@ class Keys {
       case "email_event":
         if (change.outboxId) this.outboxIds.add(change.outboxId);
         if (change.providerMessageId) this.providerMessageIds.add(change.providerMessageId);
+        if (change.email) this.addErasable("email", change.email);
         break;
     }
   }
@@ -183,6 +230,14 @@ export async function loadIndexes(
     const keys = new Keys();
     for (const change of changes) keys.add(change);
     reads.push(...indexReads(db, workspaceId, keys));
+    const erasable = await keys.erasableHashes(workspaceId);
+    if (erasable.size > 0) {
+      reads.push({
+        workspaceId,
+        statement: erasedHashesStatement(db, workspaceId, [...erasable.keys()]),
+        apply: (rows, index) => learn.erased(rows as unknown as ErasedHashRow[], erasable, index),
+      });
+    }
   }
   if (reads.length === 0) return indexes;
   const results = await db.batch<Record<string, unknown>>(reads.map((read) => read.statement));
@@ -237,6 +292,14 @@ const learn = {
   },
   users(rows: UserByEmailRow[], index: WorkspaceIndex): void {
     for (const row of rows) index.users.set(String(row.email), String(row.id));
+  },
+  erased(rows: ErasedHashRow[], erasable: Map<string, string>, index: WorkspaceIndex): void {
+    for (const row of rows) {
+      for (const hash of [row.email_hash, row.external_id_hash]) {
+        const key = hash === null ? undefined : erasable.get(hash);
+        if (key) index.erased.add(key);
+      }
+    }
   },
 };
 

@@ -3,6 +3,8 @@
  * references against the workspace index, gives new rows a stable id (derived from workspace,
  * table and external id, so a retried message writes the same row), and refuses a change that
  * could not be stored. A refused change fails its whole message and nothing of it is written.
+ * A change about an erased contact (its email or external id has a tombstone) is dropped and
+ * counted, so an erased person never comes back; usage and email events naming one lose the name.
  */
 import { sha256Hex } from "../platform/lib/crypto";
 import type { KnownContact, WorkspaceIndex } from "./lookup";
@@ -172,6 +174,10 @@ export interface MessagePlan {
   emails: PlannedEmail[];
   /** Usage events whose account is unknown: skipped, not failed. */
   skippedUsage: number;
+  /** Row changes about an erased contact (the contact, or a row naming it): skipped, not failed. */
+  skippedErased: number;
+  /** The receipt whose stored payload is cleared: it named an erased contact, so it is not kept. */
+  erasedPayloadOf: string | null;
   /** Email events about messages that are not in the outbox. */
   unmatchedEmails: number;
 }
@@ -197,12 +203,24 @@ export async function planMessage(
   changes: Change[],
   index: WorkspaceIndex,
 ): Promise<MessagePlan> {
-  const plan: MessagePlan = { rows: [], usage: [], rollups: [], emails: [], skippedUsage: 0, unmatchedEmails: 0 };
+  const plan: MessagePlan = {
+    rows: [],
+    usage: [],
+    rollups: [],
+    emails: [],
+    skippedUsage: 0,
+    skippedErased: 0,
+    erasedPayloadOf: null,
+    unmatchedEmails: 0,
+  };
   const learn: (() => void)[] = [];
   for (const [position, change] of changes.entries()) {
     switch (change.kind) {
       case "row":
-        plan.rows.push(await planRow(workspaceId, change, index, learn));
+        if (namesErasedContact(change, index)) {
+          plan.skippedErased += 1;
+          plan.erasedPayloadOf = eventId;
+        } else plan.rows.push(await planRow(workspaceId, change, index, learn));
         break;
       case "usage_event": {
         const accountId = index.resolveAccount(change.account);
@@ -210,13 +228,16 @@ export async function planMessage(
           plan.skippedUsage += 1;
           break;
         }
+        // An erased person's later use still counts as the account's events, under no name.
+        const erasedUser = change.userRef !== null && index.isErasedReference(change.userRef);
+        if (erasedUser) plan.erasedPayloadOf = eventId;
         plan.usage.push({
           workspaceId,
           accountId,
           id: changes.length === 1 ? eventId : `${eventId}:${position}`,
           occurredAt: change.occurredAt,
           feature: change.feature,
-          userRef: change.userRef,
+          userRef: erasedUser ? null : change.userRef,
         });
         break;
       }
@@ -240,10 +261,13 @@ export async function planMessage(
           (change.providerMessageId ? index.outboxByProviderId.get(change.providerMessageId) : undefined) ??
           null;
         if (!outboxId) plan.unmatchedEmails += 1;
+        const erasedEmail = change.email !== null && index.isErased("email", change.email);
+        if (erasedEmail) plan.erasedPayloadOf = eventId;
         plan.emails.push({
           workspaceId,
           outboxId,
-          email: change.email,
+          // Not stored again, not even as a suppression: the tombstone already keeps the person out.
+          email: erasedEmail ? null : change.email,
           status: change.status,
           at: change.at,
           suppression: change.suppression,
@@ -254,6 +278,18 @@ export async function planMessage(
   }
   for (const apply of learn) apply();
   return plan;
+}
+
+/** Whether a row change is about an erased contact: that contact itself, or a row that names it. */
+function namesErasedContact(change: RowChange, index: WorkspaceIndex): boolean {
+  if (change.table === "contacts") {
+    const email = change.columns.email?.value;
+    if (index.isErased("external_id", change.externalId)) return true;
+    if (typeof email === "string" && index.isErased("email", email)) return true;
+  }
+  return (change.contact ?? []).some((candidate) =>
+    index.isErased(candidate.by === "email" ? "email" : "external_id", candidate.value),
+  );
 }
 
 async function planRow(

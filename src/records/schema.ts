@@ -1,5 +1,5 @@
 /**
- * The shared customer records every toolset reads: accounts, contacts, products, contracts, opportunities, usage, tickets, survey responses, feedback, activities, tasks, onboarding plans and payments.
+ * The shared customer records every toolset reads: accounts, contacts, products, contracts, opportunities, usage, tickets, survey responses, feedback, activities, tasks, onboarding plans and payments, and the tombstones of erased contacts.
  * Every tenant-owned row carries `workspace_id`; dates are ISO-8601 text; money is whole currency units.
  */
 import { sql } from "drizzle-orm";
@@ -343,6 +343,8 @@ export const tickets = sqliteTable(
     index("tickets_ws_account_created_response").on(t.workspaceId, t.accountId, t.createdAt, t.firstResponseAt),
     index("tickets_ws_status").on(t.workspaceId, t.status, t.createdAt),
     index("tickets_ws_created").on(t.workspaceId, t.createdAt),
+    // A person's rows, for privacy exports and erasure.
+    index("tickets_ws_contact").on(t.workspaceId, t.contactId),
   ],
 );
 
@@ -368,6 +370,7 @@ export const surveyResponses = sqliteTable(
     index("survey_responses_ws_kind_time").on(t.workspaceId, t.kind, t.respondedAt),
     index("survey_responses_ws_survey").on(t.workspaceId, t.surveyId),
     index("survey_responses_ws_time").on(t.workspaceId, t.respondedAt),
+    index("survey_responses_ws_contact").on(t.workspaceId, t.contactId),
   ],
 );
 
@@ -394,6 +397,7 @@ export const feedbackItems = sqliteTable(
     uniqueIndex("feedback_ws_external").on(t.workspaceId, t.externalId),
     index("feedback_ws_account").on(t.workspaceId, t.accountId, t.createdAt),
     index("feedback_ws_created").on(t.workspaceId, t.createdAt),
+    index("feedback_ws_contact").on(t.workspaceId, t.contactId),
   ],
 );
 
@@ -440,6 +444,7 @@ export const activities = sqliteTable(
     index("activities_ws_account_time").on(t.workspaceId, t.accountId, t.occurredAt),
     index("activities_ws_account_kind_time").on(t.workspaceId, t.accountId, t.kind, t.occurredAt),
     index("activities_ws_time").on(t.workspaceId, t.occurredAt),
+    index("activities_ws_contact").on(t.workspaceId, t.contactId),
   ],
 );
 
@@ -532,5 +537,32 @@ export const payments = sqliteTable(
   (t) => [
     uniqueIndex("payments_ws_external").on(t.workspaceId, t.externalId),
     index("payments_ws_account").on(t.workspaceId, t.accountId, t.createdAt),
+  ],
+);
+
+/**
+ * Tombstones of erased contacts: hashes of the email and the external id a person was known by
+ * (see `erasureHash` in `erasure.ts`), so that a later webhook or import naming them again is
+ * dropped instead of creating them anew. Neither value itself is kept.
+ */
+export const erasedContacts = sqliteTable(
+  "erased_contacts",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    /** The id the contact had; after the erasure no row carries it. */
+    contactId: text("contact_id").notNull(),
+    emailHash: text("email_hash"),
+    externalIdHash: text("external_id_hash"),
+    erasedAt: text("erased_at").notNull(),
+    /** The user (or, for a service key, the key) who erased it, or `admin_cli`. */
+    erasedBy: text("erased_by").notNull(),
+    /** Accounts whose AccountAgent storage may still hold the person's usage (JSON array of ids); `[]` once erased there. */
+    pendingAgents: text("pending_agents", { mode: "json" }).notNull().default("[]"),
+  },
+  (t) => [
+    index("erased_contacts_ws_email").on(t.workspaceId, t.emailHash),
+    index("erased_contacts_ws_external").on(t.workspaceId, t.externalIdHash),
+    index("erased_contacts_ws_contact").on(t.workspaceId, t.contactId),
   ],
 );

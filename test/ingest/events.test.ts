@@ -193,6 +193,7 @@ describe("Segment", () => {
       skippedUsage: 1,
       unmatchedEmails: 0,
       expiredUsage: 0,
+      skippedErased: 0,
     });
     const agent = await getAgentByName(env.ACCOUNT_AGENT, `${ws}:${accountId}`);
     expect(await agent.snapshot()).toEqual({

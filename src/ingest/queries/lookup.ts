@@ -1,7 +1,7 @@
 /**
  * The reads that resolve one batch's references, per workspace: accounts by external id, domain
  * and custom field; contacts by external id and email; the stored rows of the other upserted
- * tables; outbox messages; users by email. Each reads by a set of keys bound as one JSON array
+ * tables; outbox messages; users by email; tombstones of erased contacts. Each reads by a set of keys bound as one JSON array
  * (`IN (SELECT value FROM json_each(?2))`) and is returned as a statement, so all of them run
  * in one D1 batch.
  */
@@ -180,4 +180,21 @@ export function activeUsersByEmailStatement(
       "SELECT id, lower(email) AS email FROM users WHERE workspace_id = ?1 AND disabled_at IS NULL AND lower(email) IN (SELECT value FROM json_each(?2))",
     )
     .bind(workspaceId, JSON.stringify(emails));
+}
+
+/** A tombstone's hashes (either may be null). */
+export interface ErasedHashRow {
+  email_hash: string | null;
+  external_id_hash: string | null;
+}
+
+/** The workspace's tombstones whose email or external id hash is one of `hashes`. */
+export function erasedHashesStatement(db: D1Database, workspaceId: string, hashes: string[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT email_hash, external_id_hash FROM erased_contacts
+        WHERE workspace_id = ?1 AND (email_hash IN (SELECT value FROM json_each(?2))
+                                  OR external_id_hash IN (SELECT value FROM json_each(?2)))`,
+    )
+    .bind(workspaceId, JSON.stringify(hashes));
 }

@@ -1,7 +1,8 @@
 /**
  * The D1 statements of planned messages: multi-row upserts fed from one JSON array parameter
  * (a statement per table and column set, whatever the number of rows or workspaces), outbox
- * status updates, suppressions, contact flags, usage rollups and account rollup refreshes.
+ * status updates, suppressions, contact flags, usage rollups, account rollup refreshes, and the
+ * clearing of stored payloads that named an erased contact.
  * Column and table names come from this module's constants and the normalizers, never from a payload.
  */
 
@@ -37,6 +38,15 @@ export function planStatements(db: D1Database, plans: MessagePlan[], now: string
     for (let start = 0; start < list.length; start += ROLLUP_CHUNK) {
       statements.push(refreshAccountRollups(db, workspaceId, list.slice(start, start + ROLLUP_CHUNK), now));
     }
+  }
+  const erasedPayloads = plans.flatMap((plan) => (plan.erasedPayloadOf ? [plan.erasedPayloadOf] : []));
+  if (erasedPayloads.length > 0) {
+    // An erased person's data is not kept, not even in the raw delivery that named them again.
+    statements.push(
+      db
+        .prepare("UPDATE webhook_receipts SET payload = NULL WHERE id IN (SELECT value FROM json_each(?1))")
+        .bind(JSON.stringify(erasedPayloads)),
+    );
   }
   return statements;
 }

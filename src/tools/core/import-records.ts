@@ -2,6 +2,7 @@ import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { defineTool, type ToolContext } from "../../platform/mcp/define-tool";
 import { ToolError } from "../../platform/mcp/errors";
+import { type ErasureKind, erasureHash } from "../../records/erasure";
 import { refreshAccountRollups } from "../../records/rollups";
 import { CsvError, parseCsvTable } from "./domain/csv";
 import {
@@ -44,12 +45,14 @@ import {
   stageHistoryStatements,
   upsertStatements,
 } from "./queries/imports";
+import { d1PrivacyDb, findErasedHashes } from "./queries/privacy";
 
 /** Errors listed in the answer; `error_count` says how many there were. */
 const MAX_LISTED_ERRORS = 200;
 /** `refreshAccountRollups` binds the workspace plus at most 90 account ids. */
 const ROLLUP_CHUNK = 90;
-const CSV_MAX_CHARS = 5_000_000;
+/** Fits the transport's 4 MiB request body even written in 3-byte UTF-8 characters. */
+const CSV_MAX_CHARS = 1_000_000;
 
 const outputShape = {
   entity: z.enum(IMPORT_ENTITIES).describe("The entity imported."),
@@ -110,7 +113,7 @@ export const importRecords = defineTool({
       .max(CSV_MAX_CHARS)
       .optional()
       .describe(
-        `CSV text (RFC 4180: comma-separated, double quotes around values containing commas, quotes or line breaks) whose first line names the columns; at most ${MAX_IMPORT_ROWS} data lines.`,
+        `CSV text (RFC 4180: comma-separated, double quotes around values containing commas, quotes or line breaks) whose first line names the columns; at most ${MAX_IMPORT_ROWS} data lines and ${CSV_MAX_CHARS.toLocaleString("en-US")} characters.`,
       ),
   },
   output: outputShape,
@@ -227,7 +230,7 @@ async function planImport(
       return { plan: planAccounts(valid, refs), validationErrors: errors };
     }
     case "contacts": {
-      const { valid, errors } = validateRecords("contacts", records);
+      const { valid, errors } = await withoutErased(ctx, "contacts", validateRecords("contacts", records));
       if (valid.length === 0) return { plan: emptyPlan(), validationErrors: errors };
       const refs = await readContactImportRefs(db, ws, {
         externalIds: namedIn(valid, "external_id"),
@@ -264,22 +267,72 @@ async function planImport(
       return { plan: planUsage(valid, refs), validationErrors: errors };
     }
     case "tickets": {
-      const { valid, errors } = validateRecords("tickets", records);
+      const { valid, errors } = await withoutErased(ctx, "tickets", validateRecords("tickets", records));
       if (valid.length === 0) return { plan: emptyPlan(), validationErrors: errors };
       return { plan: planTickets(valid, await readPartiesOf(ctx, "tickets", valid)), validationErrors: errors };
     }
     case "survey_responses": {
-      const { valid, errors } = validateRecords("survey_responses", records);
+      const { valid, errors } = await withoutErased(
+        ctx,
+        "survey_responses",
+        validateRecords("survey_responses", records),
+      );
       if (valid.length === 0) return { plan: emptyPlan(), validationErrors: errors };
       const refs = await readPartiesOf(ctx, "survey_responses", valid);
       return { plan: planSurveyResponses(valid, refs), validationErrors: errors };
     }
     case "feedback": {
-      const { valid, errors } = validateRecords("feedback", records);
+      const { valid, errors } = await withoutErased(ctx, "feedback", validateRecords("feedback", records));
       if (valid.length === 0) return { plan: emptyPlan(), validationErrors: errors };
       return { plan: planFeedback(valid, await readPartiesOf(ctx, "feedback_items", valid)), validationErrors: errors };
     }
   }
+}
+
+/** The fields of each entity that name a person, and what kind of value they hold. */
+const PERSON_FIELDS: Partial<Record<ImportEntity, readonly [string, ErasureKind][]>> = {
+  contacts: [
+    ["external_id", "external_id"],
+    ["email", "email"],
+  ],
+  tickets: [["contact_external_id", "external_id"]],
+  survey_responses: [["contact_external_id", "external_id"]],
+  feedback: [["contact_external_id", "external_id"]],
+};
+
+/**
+ * Drops the records that name an erased contact (its email or external id has a tombstone), each
+ * reported as an error of that field: an erased person is never imported again.
+ */
+async function withoutErased<E extends ImportEntity>(
+  ctx: ToolContext,
+  entity: E,
+  checked: { valid: ValidRecord<E>[]; errors: RowError[] },
+): Promise<{ valid: ValidRecord<E>[]; errors: RowError[] }> {
+  const fields = PERSON_FIELDS[entity] ?? [];
+  const ws = ctx.principal.workspaceId;
+  const hashed = await Promise.all(
+    checked.valid.map((record) =>
+      Promise.all(
+        fields.flatMap(([field, kind]) => {
+          const value = (record.value as Record<string, unknown>)[field];
+          return typeof value === "string" && value !== ""
+            ? [erasureHash(ws, kind, value).then((hash) => ({ field, hash }))]
+            : [];
+        }),
+      ),
+    ),
+  );
+  const erased = await findErasedHashes(d1PrivacyDb(ctx.env.DB), ws, [...new Set(hashed.flat().map((h) => h.hash))]);
+  if (erased.size === 0) return checked;
+  const valid: ValidRecord<E>[] = [];
+  const errors = [...checked.errors];
+  checked.valid.forEach((record, i) => {
+    const hit = hashed[i]?.find((h) => erased.has(h.hash));
+    if (!hit) valid.push(record);
+    else errors.push({ row: record.row, field: hit.field, message: "names a contact that was erased; not imported" });
+  });
+  return { valid, errors };
 }
 
 /** The stored rows of `table`, and the accounts and contacts, that records with an account and a contact name. */

@@ -1,5 +1,6 @@
 import { outboxRoutes } from "../../http/outbox";
 import { defineToolset } from "../../platform/toolset";
+import { finishAgentErasures } from "../../records/erasure";
 import { configureWorkspace } from "./configure-workspace";
 import { fetchDocument } from "./fetch";
 import { getAccountOverview } from "./get-account-overview";
@@ -11,14 +12,16 @@ import { listOutbox } from "./list-outbox";
 import { logActivity } from "./log-activity";
 import { manageDeadLetters } from "./manage-dead-letters";
 import { manageIntegrations } from "./manage-integrations";
+import { managePrivacy } from "./manage-privacy";
 import { manageTasks } from "./manage-tasks";
+import { reviewAuditLog } from "./review-audit-log";
 import { search } from "./search";
 
 /** The core toolset. */
 export const core = defineToolset({
   name: "core",
   description:
-    "Platform: search/fetch, workspace overview and settings, import, accounts, timeline, activities, tasks.",
+    "Platform: search/fetch, workspace overview and settings, import, accounts, timeline, activities, tasks, privacy and the audit log.",
   isDefault: true,
   tools: [
     getWorkspaceOverview,
@@ -34,6 +37,9 @@ export const core = defineToolset({
     manageIntegrations,
     listOutbox,
     manageDeadLetters,
+    managePrivacy,
+    reviewAuditLog,
   ],
+  crons: { "0 3 * * *": [finishAgentErasures] },
   routes: outboxRoutes,
 });

@@ -188,6 +188,16 @@ describe("import_records", () => {
     expect(await auditSince(admin.workspaceId, mark)).toEqual([]);
   });
 
+  it("takes CSV up to 1,000,000 characters, which fits one request in any script, and refuses more naming csv", async () => {
+    // The transport refuses bodies over 4 MiB: a CSV the schema allows must always get through it.
+    const header = "external_id,name\nacc-big,";
+    const atLimit = `${header}${"€".repeat(1_000_000 - header.length)}`;
+    expect((await importCsv("accounts", atLimit)).records_received).toBe(1);
+    expect(await callError(adminClient, "import_records", { entity: "accounts", csv: `${atLimit}x` })).toMatch(
+      /^Input validation error: .*csv/,
+    );
+  });
+
   it("imports contacts, refusing references to unknown or other-workspace accounts", async () => {
     const result = await importRows("contacts", [
       {
