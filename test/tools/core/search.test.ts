@@ -75,4 +75,11 @@ describe("search", () => {
     expect(long).toContain("query");
     expect(long).not.toContain("Internal error");
   });
+
+  it("says a missing query is required, without a JavaScript word in the message", async () => {
+    // zod's own wording was "expected string, received undefined".
+    const missing = await callError(client, "search", {});
+    expect(missing).toContain("query: Required (expected string)");
+    expect(missing).not.toMatch(/undefined/);
+  });
 });
