@@ -7,11 +7,9 @@
  */
 import { is } from "drizzle-orm";
 import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { d1Runner, type SqlRunner, type SqlValue } from "../../../integrations/queries";
 import * as schema from "../../../schema";
 import { PRIVACY_SOURCES, type PrivacySource } from "./privacy-sources";
-
-/** A value bound to a placeholder. */
-export type SqlValue = string | number | null;
 
 /** One statement with its `?N` parameters. */
 export interface SqlStatement {
@@ -19,9 +17,8 @@ export interface SqlStatement {
   params: SqlValue[];
 }
 
-/** Where privacy statements run: rows of one statement, or statements applied together. */
-export interface PrivacyDb {
-  all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;
+/** Where privacy statements run: rows of one statement (the integrations' runner), or statements applied together. */
+export interface PrivacyDb extends SqlRunner {
   /** Runs the statements in order, all or none. */
   batch(statements: SqlStatement[]): Promise<void>;
 }
@@ -29,14 +26,7 @@ export interface PrivacyDb {
 /** A {@link PrivacyDb} over a D1 binding. */
 export function d1PrivacyDb(db: D1Database): PrivacyDb {
   return {
-    async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-      return (
-        await db
-          .prepare(sql)
-          .bind(...params)
-          .all<T>()
-      ).results;
-    },
+    ...d1Runner(db),
     async batch(statements: SqlStatement[]): Promise<void> {
       await db.batch(statements.map((s) => db.prepare(s.sql).bind(...s.params)));
     },
