@@ -66,3 +66,18 @@ export async function missingAccountIds(
     .all<{ id: string }>();
   return results.map((r) => r.id);
 }
+
+/** The distinct values of an account field people filter on, sorted (at most 200). */
+export async function storedAccountValues(
+  db: D1Database,
+  workspaceId: string,
+  field: "segment" | "tier",
+): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT ${field} AS value FROM accounts WHERE workspace_id = ?1 AND ${field} IS NOT NULL ORDER BY 1 LIMIT 200`,
+    )
+    .bind(workspaceId)
+    .all<{ value: string }>();
+  return results.map((row) => row.value);
+}

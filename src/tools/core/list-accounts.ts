@@ -4,6 +4,7 @@ import { daysBetween, isoDay } from "../../platform/lib/time";
 import { dayArg } from "../../platform/mcp/args";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { ToolError } from "../../platform/mcp/errors";
+import { matchStoredValue } from "../../platform/mcp/filters";
 import {
   cursorArg,
   decodeCursor,
@@ -12,6 +13,7 @@ import {
   nextCursorField,
   queryFingerprint,
 } from "../../platform/mcp/pagination";
+import { storedAccountValues } from "../../records/accounts";
 import {
   ACCOUNT_SORTS,
   type AccountListPosition,
@@ -46,8 +48,22 @@ export const listAccounts = defineTool({
     "Sort by name, arr, renewal_date or health_score (asc/desc, id breaks ties); accounts without a renewal date or health score come last. " +
     "Each row: id, name, segment, tier, stage, owner, ARR (sum of active contracts), latest health score/band, renewal date and days to renewal (from today, UTC).",
   input: {
-    segment: z.string().min(1).max(100).optional().describe("Exact segment, e.g. enterprise."),
-    tier: z.string().min(1).max(100).optional().describe("Exact tier, e.g. tier1."),
+    segment: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        "Segment, in any case or spacing (e.g. enterprise for Enterprise); an unknown one is refused naming those that exist.",
+      ),
+    tier: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        "Tier, in any case or spacing (e.g. tier1 for Tier 1); an unknown one is refused naming those that exist.",
+      ),
     owner: z
       .string()
       .min(1)
@@ -127,12 +143,15 @@ export const listAccounts = defineTool({
     const fingerprint = queryFingerprint(["list_accounts", filters, sort, order]);
     const position = cursor ? readPosition(cursor, fingerprint, sort) : null;
     const spec = ACCOUNT_SORTS[sort];
-    const rows = await listAccountsPage(
-      env.DB,
-      principal.workspaceId,
-      { ...filters, pattern },
-      { sort, order, limit, position, today },
-    );
+    const page0 = { sort, order, limit, position, today };
+    let rows = await listAccountsPage(env.DB, principal.workspaceId, { ...filters, pattern }, page0);
+    if (rows.length === 0 && (filters.segment || filters.tier)) {
+      // Only an empty answer pays for the lookup: the stored spelling, or an error naming the values.
+      const spelled = await storedSpelling(env.DB, principal.workspaceId, filters);
+      if (spelled.segment !== filters.segment || spelled.tier !== filters.tier) {
+        rows = await listAccountsPage(env.DB, principal.workspaceId, { ...filters, ...spelled, pattern }, page0);
+      }
+    }
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     let nextCursor: string | null = null;
@@ -150,6 +169,20 @@ export const listAccounts = defineTool({
     };
   },
 });
+
+/** The segment and tier filters as stored, matched in any case and spacing. */
+async function storedSpelling(
+  db: D1Database,
+  workspaceId: string,
+  filters: { segment?: string; tier?: string },
+): Promise<{ segment?: string; tier?: string }> {
+  const spelled: { segment?: string; tier?: string } = {};
+  for (const field of ["segment", "tier"] as const) {
+    const given = filters[field];
+    if (given) spelled[field] = matchStoredValue(field, given, await storedAccountValues(db, workspaceId, field));
+  }
+  return spelled;
+}
 
 /** The page as a summary line and a compact table. */
 function listText(

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { markdownTable } from "../../platform/lib/markdown-table";
 import { isoDay } from "../../platform/lib/time";
 import { defineTool } from "../../platform/mcp/define-tool";
+import { matchStoredValue } from "../../platform/mcp/filters";
+import { storedAccountValues } from "../../records/accounts";
 import { workspaceSettings } from "../../records/workspace-settings";
 import { addTotals, againstTarget, type Granularity, reportingPeriods, withRates } from "./domain/movements";
 import { loadMovements } from "./queries/movements";
@@ -67,11 +69,18 @@ export const trackRevenueExpansion = defineTool({
       .boolean()
       .default(false)
       .describe("Make the last period the one running today, measured up to today (default: complete periods only)."),
-    segment: z.string().min(1).max(50).optional().describe("Only accounts whose stored segment is this (exact name)."),
+    segment: z
+      .string()
+      .min(1)
+      .max(50)
+      .optional()
+      .describe(
+        "Only accounts whose stored segment is this, in any case or spacing; an unknown one is refused naming those that exist.",
+      ),
   },
   output: {
     granularity: z.enum(["month", "quarter"]),
-    segment_filter: z.string().nullable().describe("The segment filter applied, or null for all accounts."),
+    segment_filter: z.string().nullable().describe("The segment filter applied, as stored, or null for all accounts."),
     periods: z.array(spanOut).describe("One entry per period, oldest first."),
     window: spanOut.describe("The whole window measured as one span."),
     targets: z
@@ -90,7 +99,13 @@ export const trackRevenueExpansion = defineTool({
     const last = periods[periods.length - 1]!;
     const windowSpan = { label: "window", start: first.start, end: last.end, complete: last.complete };
     const spans = [...periods, windowSpan];
-    const segment = args.segment ?? null;
+    const segment = args.segment
+      ? matchStoredValue(
+          "segment",
+          args.segment,
+          await storedAccountValues(ctx.env.DB, ctx.principal.workspaceId, "segment"),
+        )
+      : null;
     const [settings, movements] = await Promise.all([
       workspaceSettings(ctx),
       loadMovements(ctx.env.DB, ctx.principal.workspaceId, spans, segment),

@@ -50,6 +50,17 @@ describe("list_accounts", () => {
     expect(await list({ segment: "enterprise", health_band: "yellow" })).toEqual(["acc_cr_7", "acc_cr_1"]);
   });
 
+  it("forgives case and spacing in segment and tier, across pages, and names the values when none matches", async () => {
+    expect(await list({ segment: "Enterprise" })).toEqual(["acc_cr_3", "acc_cr_7", "acc_cr_1"]);
+    expect(await list({ segment: "MID MARKET", tier: "Tier 2" })).toEqual(["acc_cr_5", "acc_cr_2"]);
+    expect((await allPages({ segment: "ENTERPRISE", limit: 2 })).flat()).toEqual(["acc_cr_3", "acc_cr_7", "acc_cr_1"]);
+    // A stored value with other filters that exclude every account is still an empty answer.
+    expect(await list({ segment: "smb", health_band: "red" })).toEqual([]);
+    expect(await callError(client, "list_accounts", { segment: "enterprize" })).toBe(
+      'No account has segment "enterprize". The segments in this workspace: "enterprise", "mid_market", "smb".',
+    );
+  });
+
   it("returns compact rows with days to renewal and the owner's email", async () => {
     const page = await callOk<ListPage>(client, "list_accounts", { segment: "enterprise", sort: "arr", order: "desc" });
     expect(page.accounts.map((a) => [a.id, a.days_to_renewal, a.owner_email])).toEqual([

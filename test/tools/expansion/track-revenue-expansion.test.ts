@@ -210,6 +210,19 @@ describe("track_revenue_expansion", () => {
     expect(report.periods[0]!.by_segment.map((s) => s.segment)).toEqual(["smb"]);
   });
 
+  it("matches the segment in any case and names the segments when none matches", async () => {
+    const exact = await callOk<Report>(viewer, "track_revenue_expansion", { segment: "smb", periods: 1 });
+    const upper = await callOk<Report & { segment_filter: string }>(viewer, "track_revenue_expansion", {
+      segment: "SMB",
+      periods: 1,
+    });
+    expect(upper.periods).toEqual(exact.periods);
+    expect(upper.segment_filter).toBe("smb");
+    expect(await callError(viewer, "track_revenue_expansion", { segment: "Enterprize" })).toMatch(
+      /^No account has segment "Enterprize"\. The segments in this workspace: "/,
+    );
+  });
+
   it("refuses bad input with an actionable error", async () => {
     expect(await callError(viewer, "track_revenue_expansion", { periods: 30 })).toMatch(/periods/);
   });
