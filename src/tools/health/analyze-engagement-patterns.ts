@@ -7,9 +7,12 @@ import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import { requireAccount } from "../../records/accounts";
 import {
+  ANSWER_WITHIN_DAYS,
   activityCount,
+  answeredTouches,
   bestChannel,
   busiestOpen,
+  type ChannelStats,
   channelRates,
   isQuiet,
   meanGapDays,
@@ -42,9 +45,9 @@ export const analyzeEngagementPatterns = defineTool({
   description:
     "Engagement of one account (or one contact) over a window of whole UTC days (default the 90 days ending yesterday): " +
     "email open and click rates of outbox messages that went out (status sent/delivered/opened/clicked; a click counts as an open), with the weekday and UTC hour when most opens happened; " +
-    "replies = inbound email activities; meeting/call cadence = mean days between consecutive meetings and calls ((last − first) / (count − 1)); " +
+    `replies = outbound emails (sent outbox messages and logged outbound emails) answered by an inbound email activity within ${ANSWER_WITHIN_DAYS} days, each inbound answering at most the latest unanswered one, so the reply rate is at most 100%; inbound emails are counted apart; meeting/call cadence = mean days between consecutive meetings and calls ((last − first) / (count − 1)); ` +
     "usage by weekday = each weekday's share of the account's events in the daily rollups (rollups are daily, so there is no usage hour of day; for a contact this is still the account's usage); " +
-    "best channel = the highest response rate among email (inbound email activities / sent outbox messages plus logged outbound emails) and call (inbound calls / outbound calls). " +
+    "best channel = the highest response rate (answered outbound touches / outbound touches, answered as for replies) among email and call. " +
     "Champions and decision makers gone quiet: current contacts flagged champion or decision maker with no logged activity with them and no product visit (last_seen_at) in the last quiet_days days.",
   input: {
     account_id: z.string().min(1).max(100).optional().describe("Account id. Give this or contact_id."),
@@ -73,9 +76,13 @@ export const analyzeEngagementPatterns = defineTool({
         bounced: z.number().int(),
         open_rate: rate.describe("opened / sent."),
         click_rate: rate.describe("clicked / sent."),
-        replies: z.number().int().describe("Inbound email activities in the window."),
+        inbound: z.number().int().describe("Inbound email activities in the window, replies or not."),
+        replies: z
+          .number()
+          .int()
+          .describe(`Outbound emails (sent or logged) answered by an inbound email within ${ANSWER_WITHIN_DAYS} days.`),
         logged_outbound: z.number().int().describe("Outbound email activities logged in the window."),
-        reply_rate: rate.describe("replies / (sent + logged_outbound)."),
+        reply_rate: rate.describe("replies / (sent + logged_outbound), at most 1."),
         opens_with_time: z.number().int().describe("Opens in the window with an open time."),
         top_open_weekday: z.string().nullable().describe("Weekday with the most opens (UTC)."),
         top_open_hour_utc: z.number().int().nullable().describe("Hour of day (UTC) with the most opens."),
@@ -92,13 +99,23 @@ export const analyzeEngagementPatterns = defineTool({
       .describe("Meeting and call cadence."),
     channels: z
       .array(
-        z.object({ channel: z.string(), outbound: z.number().int(), responses: z.number().int(), response_rate: rate }),
+        z.object({
+          channel: z.string(),
+          outbound: z.number().int(),
+          inbound: z.number().int(),
+          responses: z
+            .number()
+            .int()
+            .describe(`Outbound touches answered by an inbound one within ${ANSWER_WITHIN_DAYS} days.`),
+          response_rate: rate.describe("responses / outbound, at most 1."),
+        }),
       )
       .describe("Response rate per channel."),
     best_channel: z
       .object({
         channel: z.string(),
         outbound: z.number().int(),
+        inbound: z.number().int(),
         responses: z.number().int(),
         response_rate: z.number(),
       })
@@ -153,16 +170,9 @@ export const analyzeEngagementPatterns = defineTool({
       end,
     });
 
-    const email = emailFigures(records);
+    const channelInput = answeredTouches(records.touches, ["email", "call"]);
+    const email = emailFigures(records, channelInput[0]!);
     const meetings = meetingFigures(records.activities);
-    const channelInput = [
-      { channel: "email", outbound: records.email.sent + email.logged_outbound, responses: email.replies },
-      {
-        channel: "call",
-        outbound: activityCount(records.activities, "call", "outbound"),
-        responses: activityCount(records.activities, "call", "inbound"),
-      },
-    ];
     const channels = channelRates(channelInput).map((c) => ({ ...c, response_rate: r(c.response_rate, 4) }));
     const best = bestChannel(channelInput);
     const weekdays = weekdayShares(records.weekdays).map((w) => ({ ...w, share: r(w.share, 4) }));
@@ -171,7 +181,7 @@ export const analyzeEngagementPatterns = defineTool({
     const quietContacts = candidates.filter((c) => isQuiet(c.last_activity_at, c.last_seen_at, since)).map(quietOut);
     const text = [
       `Engagement of ${contactId ? `contact ${contactId} (account ${accountId})` : `account ${accountId}`}, ${current.from}..${current.to} (${current.days} days).`,
-      `Email: ${email.sent} sent, open ${pct(email.open_rate)}, click ${pct(email.click_rate)}, ${email.replies} repl(ies) (${pct(email.reply_rate)}); ${email.top_open_weekday === null ? "no opens to time" : `most opens ${email.top_open_weekday} at ${email.top_open_hour_utc}h UTC`}.`,
+      `Email: ${email.sent} sent, open ${pct(email.open_rate)}, click ${pct(email.click_rate)}; ${email.replies} of ${email.sent + email.logged_outbound} outbound answered within ${ANSWER_WITHIN_DAYS} days (${pct(email.reply_rate)}), ${email.inbound} inbound in all; ${email.top_open_weekday === null ? "no opens to time" : `most opens ${email.top_open_weekday} at ${email.top_open_hour_utc}h UTC`}.`,
       `Meetings ${meetings.meetings}, calls ${meetings.calls}; mean ${meetings.mean_days_between ?? "n/a"} days between them.`,
       `Best channel: ${best ? `${best.channel} (${best.responses}/${best.outbound} = ${pct(best.response_rate)})` : "none drew a response"}.`,
       markdownTable(
@@ -217,9 +227,9 @@ async function contactAccount(
 }
 
 /** Email rates of the messages that went out, replies and logged outbound emails, and the busiest open time. */
-function emailFigures(records: EngagementRecords) {
+function emailFigures(records: EngagementRecords, channel: ChannelStats) {
   const mail = records.email;
-  const replies = activityCount(records.activities, "email", "inbound");
+  const replies = channel.responses;
   const loggedOutbound = activityCount(records.activities, "email", "outbound");
   const topWeekday = busiestOpen(records.openTimes, "weekday");
   return {
@@ -230,6 +240,7 @@ function emailFigures(records: EngagementRecords) {
     bounced: mail.bounced,
     open_rate: r(mail.sent > 0 ? mail.opened / mail.sent : null, 4),
     click_rate: r(mail.sent > 0 ? mail.clicked / mail.sent : null, 4),
+    inbound: channel.inbound,
     replies,
     logged_outbound: loggedOutbound,
     reply_rate: r(mail.sent + loggedOutbound > 0 ? replies / (mail.sent + loggedOutbound) : null, 4),

@@ -62,8 +62,8 @@ interface EngagementOut {
   window: { from: string; to: string; days: number };
   email: Record<string, number | string | null>;
   meetings: Record<string, number | string | null>;
-  channels: { channel: string; outbound: number; responses: number; response_rate: number | null }[];
-  best_channel: { channel: string; outbound: number; responses: number; response_rate: number } | null;
+  channels: { channel: string; outbound: number; inbound: number; responses: number; response_rate: number | null }[];
+  best_channel: { channel: string; outbound: number; inbound: number; responses: number; response_rate: number } | null;
   usage_weekdays: { weekday: string; events: number; days_with_data: number; share: number | null }[];
   usage_events: number;
   quiet: { quiet_days: number; since: string; checked: number; contacts: { contact_id: string; name: string }[] };
@@ -139,6 +139,8 @@ describe("analyze_engagement_patterns", () => {
       bounced: 1,
       open_rate: 0.8, // 4 / 5
       click_rate: 0.4, // 2 / 5
+      inbound: 2,
+      // The 02-25 reply answers the email logged 02-24 10:00, the 03-04 one m4 (03-04 08:00).
       replies: 2,
       logged_outbound: 1,
       reply_rate: 0.3333, // 2 / (5 + 1)
@@ -153,11 +155,18 @@ describe("analyze_engagement_patterns", () => {
       last_at: at("2026-03-07T10:00:00.000Z"),
       mean_days_between: 4, // 02-23 → 03-07 = 12 days over 3 gaps
     });
+    // The inbound call (03-07) comes 8 days after the outbound one (02-27): not an answer.
     expect(out.channels).toEqual([
-      { channel: "email", outbound: 6, responses: 2, response_rate: 0.3333 },
-      { channel: "call", outbound: 1, responses: 1, response_rate: 1 },
+      { channel: "email", outbound: 6, inbound: 2, responses: 2, response_rate: 0.3333 },
+      { channel: "call", outbound: 1, inbound: 1, responses: 0, response_rate: 0 },
     ]);
-    expect(out.best_channel).toEqual({ channel: "call", outbound: 1, responses: 1, response_rate: 1 });
+    expect(out.best_channel).toEqual({
+      channel: "email",
+      outbound: 6,
+      inbound: 2,
+      responses: 2,
+      response_rate: 0.3333,
+    });
     expect(out.usage_events).toBe(100);
     expect(out.usage_weekdays.map((w) => [w.weekday, w.events, w.days_with_data, w.share])).toEqual([
       ["Mon", 40, 2, 0.4],
@@ -182,7 +191,7 @@ describe("analyze_engagement_patterns", () => {
     expect(out.account_id).toBe("e1");
     expect(out.contact_id).toBe("c1");
     expect(out.email).toMatchObject({ sent: 1, opened: 1, open_rate: 1, replies: 1, reply_rate: 1 });
-    expect(out.best_channel).toEqual({ channel: "email", outbound: 1, responses: 1, response_rate: 1 });
+    expect(out.best_channel).toEqual({ channel: "email", outbound: 1, inbound: 1, responses: 1, response_rate: 1 });
     expect(out.quiet.checked).toBe(1);
     expect(out.quiet.contacts.map((c) => c.contact_id)).toEqual(["c1"]);
     // A longer quiet threshold: Ann's note 40 days ago counts, so she is not quiet.

@@ -31,11 +31,55 @@ export function weekdayShares(
   });
 }
 
-/** A channel's outbound touches and the responses they drew. */
+/** A channel's outbound touches, its inbound ones, and the outbound ones answered (responses). */
 export interface ChannelStats {
   channel: string;
   outbound: number;
+  inbound: number;
   responses: number;
+}
+
+/** One touch on a channel: by the team (outbound) or by the customer (inbound), at an instant. */
+export interface Touch {
+  channel: string;
+  direction: "outbound" | "inbound";
+  at: string;
+}
+
+/** Days within which an inbound touch answers the outbound one before it. */
+export const ANSWER_WITHIN_DAYS = 7;
+
+/**
+ * Per channel (in `channels` order): outbound and inbound touches, and the outbound touches
+ * answered, that is followed on the same channel by an inbound one within
+ * {@link ANSWER_WITHIN_DAYS}. Each inbound touch answers at most one outbound (the latest one not
+ * yet answered), so responses never exceed outbound and a response rate never exceeds 100%;
+ * an inbound touch with no outbound before it is the customer's own initiative.
+ */
+export function answeredTouches(touches: readonly Touch[], channels: readonly string[]): ChannelStats[] {
+  return channels.map((channel) => {
+    const ordered = touches
+      .filter((t) => t.channel === channel)
+      // At the same instant the team's touch comes first.
+      .sort((a, b) => a.at.localeCompare(b.at) || (a.direction === "outbound" ? -1 : 1));
+    const waiting: number[] = [];
+    const stats: ChannelStats = { channel, outbound: 0, inbound: 0, responses: 0 };
+    for (const touch of ordered) {
+      const at = Date.parse(touch.at);
+      if (touch.direction === "outbound") {
+        stats.outbound += 1;
+        waiting.push(at);
+        continue;
+      }
+      stats.inbound += 1;
+      const latest = waiting.pop();
+      if (latest === undefined) continue;
+      if (at - latest <= ANSWER_WITHIN_DAYS * DAY_MS) stats.responses += 1;
+      // Older outbound touches are further back still: none of them can be answered any more.
+      else waiting.length = 0;
+    }
+    return stats;
+  });
 }
 
 /** Response rate per channel (responses / outbound; null without outbound touches). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mean, median } from "../../../platform/lib/stats";
 import { featureAdoption, featureGaps } from "./adoption";
-import { bestChannel, channelRates, isQuiet, meanGapDays, weekdayShares } from "./engagement";
+import { answeredTouches, bestChannel, channelRates, isQuiet, meanGapDays, weekdayShares } from "./engagement";
 import { changePct, licenseUtilization, summarizeUsage, usageWindows } from "./usage-metrics";
 
 describe("usage metrics", () => {
@@ -139,13 +139,49 @@ describe("engagement patterns", () => {
 
   it("picks the channel with the highest response rate", () => {
     const channels = [
-      { channel: "email", outbound: 6, responses: 2 },
-      { channel: "call", outbound: 2, responses: 1 },
-      { channel: "sms", outbound: 0, responses: 0 },
+      { channel: "email", outbound: 6, inbound: 3, responses: 2 },
+      { channel: "call", outbound: 2, inbound: 1, responses: 1 },
+      { channel: "sms", outbound: 0, inbound: 2, responses: 0 },
     ];
-    expect(bestChannel(channels)).toEqual({ channel: "call", outbound: 2, responses: 1, response_rate: 0.5 });
+    expect(bestChannel(channels)).toEqual({
+      channel: "call",
+      outbound: 2,
+      inbound: 1,
+      responses: 1,
+      response_rate: 0.5,
+    });
     expect(channelRates(channels)[2]?.response_rate).toBeNull();
-    expect(bestChannel([{ channel: "email", outbound: 4, responses: 0 }])).toBeNull();
+    expect(bestChannel([{ channel: "email", outbound: 4, inbound: 0, responses: 0 }])).toBeNull();
+  });
+
+  it("counts an outbound touch answered when an inbound one follows within 7 days, each answering one, never above 100%", () => {
+    const touch = (channel: string, direction: "outbound" | "inbound", at: string) => ({ channel, direction, at });
+    const stats = answeredTouches(
+      [
+        // Two replies to one email: one answer (the "2 replies (200%)").
+        touch("email", "outbound", "2026-03-01T09:00:00Z"),
+        touch("email", "inbound", "2026-03-01T12:00:00Z"),
+        touch("email", "inbound", "2026-03-02T12:00:00Z"),
+        // Two emails, then one reply: it answers the later one only.
+        touch("email", "outbound", "2026-03-10T09:00:00Z"),
+        touch("email", "outbound", "2026-03-11T09:00:00Z"),
+        touch("email", "inbound", "2026-03-11T10:00:00Z"),
+        // A call answered after 8 days is not answered; one the customer starts answers nothing.
+        touch("call", "outbound", "2026-03-01T09:00:00Z"),
+        touch("call", "inbound", "2026-03-09T09:00:01Z"),
+        touch("call", "inbound", "2026-03-20T09:00:00Z"),
+        // A reply at the very instant of the email counts (the team's touch comes first).
+        touch("call", "inbound", "2026-03-25T09:00:00Z"),
+        touch("call", "outbound", "2026-03-25T09:00:00Z"),
+      ],
+      ["email", "call", "sms"],
+    );
+    expect(stats).toEqual([
+      { channel: "email", outbound: 3, inbound: 3, responses: 2 },
+      { channel: "call", outbound: 2, inbound: 3, responses: 1 },
+      { channel: "sms", outbound: 0, inbound: 0, responses: 0 },
+    ]);
+    expect(channelRates(stats).every((c) => c.response_rate === null || c.response_rate <= 1)).toBe(true);
   });
 
   it("calls a contact quiet when neither activity nor visit is recent", () => {

@@ -3,6 +3,8 @@
  * messages, activities, daily usage rollups and the current champions and decision makers.
  */
 
+import type { Touch } from "../domain/engagement";
+
 /** Outbox statuses of a message that went out (counted as sent). */
 const SENT_STATUSES = "('sent', 'delivered', 'opened', 'clicked')";
 
@@ -52,6 +54,8 @@ export interface QuietCandidate {
 /** Everything the engagement answer is computed from. */
 export interface EngagementRecords {
   email: EmailCounts;
+  /** Sent outbox messages and logged email and call activities with a direction, in time order. */
+  touches: Touch[];
   openTimes: OpenTime[];
   activities: ActivityGroup[];
   weekdays: WeekdayUsage[];
@@ -88,7 +92,7 @@ export async function engagementRecords(
   const window = [ws, accountId, options.from, options.end, ...(contactId ? [contactId] : [])];
   const opened = "(opened_at IS NOT NULL OR clicked_at IS NOT NULL OR status IN ('opened', 'clicked'))";
 
-  const [emailResult, openTimes, activityResult, weekdayResult, quietResult] = await db.batch([
+  const [emailResult, touchResult, openTimes, activityResult, weekdayResult, quietResult] = await db.batch([
     db
       .prepare(
         `SELECT count(*) AS messages,
@@ -98,6 +102,20 @@ export async function engagementRecords(
                 coalesce(sum(status = 'bounced'), 0) AS bounced
            FROM outbox_messages
           WHERE workspace_id = ?1 AND account_id = ?2 AND created_at >= ?3 AND created_at < ?4${byContact}`,
+      )
+      .bind(...window),
+    db
+      .prepare(
+        `SELECT 'email' AS channel, 'outbound' AS direction, created_at AS at
+           FROM outbox_messages
+          WHERE workspace_id = ?1 AND account_id = ?2 AND created_at >= ?3 AND created_at < ?4${byContact}
+            AND status IN ${SENT_STATUSES}
+         UNION ALL
+         SELECT kind, direction, occurred_at
+           FROM activities
+          WHERE workspace_id = ?1 AND account_id = ?2 AND occurred_at >= ?3 AND occurred_at < ?4${byContact}
+            AND kind IN ('email', 'call') AND direction IN ('inbound', 'outbound')
+          ORDER BY 3`,
       )
       .bind(...window),
     db
@@ -139,6 +157,7 @@ export async function engagementRecords(
   ]);
   return {
     email: emailResult!.results[0] as unknown as EmailCounts,
+    touches: touchResult!.results as unknown as Touch[],
     openTimes: openTimes!.results as unknown as OpenTime[],
     activities: activityResult!.results as unknown as ActivityGroup[],
     weekdays: weekdayResult!.results as unknown as WeekdayUsage[],
