@@ -5,7 +5,7 @@ import { addDays, isoDay } from "../../platform/lib/time";
 import { dayArg } from "../../platform/mcp/args";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
-import { requireAccount } from "../../records/accounts";
+import { findAccountByRef } from "../../records/accounts";
 import {
   ANSWER_WITHIN_DAYS,
   activityCount,
@@ -50,7 +50,12 @@ export const analyzeEngagementPatterns = defineTool({
     "best channel = the highest response rate (answered outbound touches / outbound touches, answered as for replies) among email and call. " +
     "Champions and decision makers gone quiet: current contacts flagged champion or decision maker with no logged activity with them and no product visit (last_seen_at) in the last quiet_days days.",
   input: {
-    account_id: z.string().min(1).max(100).optional().describe("Account id. Give this or contact_id."),
+    account_id: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Account id or its id in the source CRM (external_id). Give this or contact_id."),
     contact_id: z.string().min(1).max(100).optional().describe("Contact id: only that person's emails and activities."),
     days: z.number().int().min(1).max(365).default(90).describe("Window length in days, 1–365 (default 90)."),
     to: dayArg.optional().describe("Last day of the window, YYYY-MM-DD (default yesterday)."),
@@ -153,10 +158,9 @@ export const analyzeEngagementPatterns = defineTool({
     const ws = principal.workspaceId;
     if (!args.account_id && !args.contact_id) throw new ToolError("Give account_id or contact_id.");
     const contactId = args.contact_id ?? null;
-    const accountId = contactId
-      ? await contactAccount(env.DB, ws, contactId, args.account_id)
-      : (args.account_id ?? "");
-    await requireAccount(env.DB, ws, accountId);
+    const account = args.account_id ? await findAccountByRef(env.DB, ws, args.account_id) : null;
+    if (args.account_id && !account) throw notFound("account", args.account_id);
+    const accountId = contactId ? await contactAccount(env.DB, ws, contactId, account?.id) : (account?.id ?? "");
 
     const today = isoDay(now);
     const { current } = usageWindows(today, args.days, args.to);

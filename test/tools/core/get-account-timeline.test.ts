@@ -19,6 +19,7 @@ describe("get_account_timeline", () => {
     customer_text?: Record<string, string>;
   }
   interface TimelinePage {
+    account_id: string;
     entries: Entry[];
     next_cursor: string | null;
   }
@@ -98,6 +99,13 @@ describe("get_account_timeline", () => {
       until: "2026-01-14",
     });
     expect(window.entries.map(key)).toEqual(EXPECTED.slice(3, 8));
+  });
+
+  it("takes the account's id in the source CRM as well as its own id", async () => {
+    const byId = await callOk<TimelinePage>(client, "get_account_timeline", { account_id: "acc_cr_1" });
+    const byCrmId = await callOk<TimelinePage>(client, "get_account_timeline", { account_id: "crm-orbit" });
+    expect(byCrmId).toEqual(byId);
+    expect(byCrmId.account_id).toBe("acc_cr_1");
   });
 
   it("paginates with ties on the same instant split across pages", async () => {

@@ -182,6 +182,19 @@ describe("analyze_engagement_patterns", () => {
     expect(out.quiet.contacts.map((c) => c.name)).toEqual(["Ann", "Fay"]);
   });
 
+  it("takes the account's id in the source CRM as well as its own id", async () => {
+    await env.DB.prepare("UPDATE accounts SET external_id = 'crm-e1' WHERE id = 'e1'").run();
+    const args = { days: 14, to: TO };
+    const byId = await callOk<EngagementOut>(client, "analyze_engagement_patterns", { ...args, account_id: "e1" });
+    const byCrmId = await callOk<EngagementOut>(client, "analyze_engagement_patterns", {
+      ...args,
+      account_id: "crm-e1",
+    });
+    expect(byCrmId).toEqual(byId);
+    const withContact = { ...args, account_id: "crm-e1", contact_id: "c1" };
+    expect((await callOk<EngagementOut>(client, "analyze_engagement_patterns", withContact)).account_id).toBe("e1");
+  });
+
   it("narrows emails, activities and quiet checks to one contact", async () => {
     const out = await callOk<EngagementOut>(client, "analyze_engagement_patterns", {
       contact_id: "c1",
