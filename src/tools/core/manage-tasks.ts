@@ -15,7 +15,7 @@ import {
 import { requireAccount } from "../../records/accounts";
 import { readSettings } from "../../records/settings";
 import { dayInTimeZone, withOverdue } from "./domain/tasks";
-import { findTask, findUser, insertTask, listTasks, updateTask } from "./queries/tasks";
+import { countTasks, findTask, findUser, insertTask, listTasks, updateTask } from "./queries/tasks";
 import { findWorkspaceSettings } from "./queries/workspace";
 
 const ACTIONS = ["list", "create", "complete", "reassign", "update"] as const;
@@ -93,6 +93,13 @@ export const manageTasks = defineActionTool({
     action: z.enum(ACTIONS).describe("The action performed."),
     task: taskOutput.optional().describe("create/complete/reassign/update: the task as stored now."),
     tasks: z.array(taskOutput).optional().describe("list: one page of tasks."),
+    totals: z
+      .object({
+        matching: z.number().int().describe("Tasks matching the filters, over every page."),
+        overdue: z.number().int().describe("Of those, the ones open and due before today."),
+      })
+      .optional()
+      .describe("list: counts over the whole filter, not only this page."),
     next_cursor: nextCursorField.optional(),
     today: z.string().describe("Today in the workspace time zone, the day overdue is measured against."),
   },
@@ -213,39 +220,43 @@ async function listTaskPage(ctx: ToolContext, args: TaskArgs) {
     args.overdue ? today : null,
   ]);
   const cursor = args.cursor ? decodeCursor(args.cursor, fingerprint) : null;
-  const rows = await listTasks(
-    ctx.db,
-    ctx.principal.workspaceId,
-    {
-      status: status === "all" ? undefined : status,
-      ownerUserId: owner?.id,
-      accountId: args.account_id,
-      source: args.source,
-      dueBefore: args.due_before,
-      overdueOn: args.overdue ? today : undefined,
-    },
-    {
+  const filters = {
+    status: status === "all" ? undefined : status,
+    ownerUserId: owner?.id,
+    accountId: args.account_id,
+    source: args.source,
+    dueBefore: args.due_before,
+    overdueOn: args.overdue ? today : undefined,
+  };
+  const [rows, totals] = await Promise.all([
+    listTasks(ctx.db, ctx.principal.workspaceId, filters, {
       limit: args.limit + 1,
       position: cursor && { dueDate: typeof cursor.k[0] === "string" ? cursor.k[0] : null, id: cursor.id },
-    },
-  );
+    }),
+    countTasks(ctx.db, ctx.principal.workspaceId, filters, today),
+  ]);
   const page = rows.slice(0, args.limit).map((row) => withOverdue(row, today));
   const last = page.at(-1);
   const nextCursor =
     rows.length > args.limit && last ? encodeCursor({ k: [last.due_date], id: last.id, q: fingerprint }) : null;
   return {
-    data: { action: "list" as const, tasks: page, next_cursor: nextCursor, today },
-    text: listText(page, { status, owner, today, nextCursor }),
+    data: { action: "list" as const, tasks: page, totals, next_cursor: nextCursor, today },
+    text: listText(page, { status, owner, today, nextCursor, totals }),
   };
 }
 
 function listText(
   page: TaskOutput[],
-  facts: { status: string; owner: { email: string } | null; today: string; nextCursor: string | null },
+  facts: {
+    status: string;
+    owner: { email: string } | null;
+    today: string;
+    nextCursor: string | null;
+    totals: { matching: number; overdue: number };
+  },
 ): string {
-  const { status, owner, today, nextCursor } = facts;
-  const overdueCount = page.filter((task) => task.overdue).length;
-  const summary = `${page.length} ${status === "all" ? "" : `${status} `}task(s)${owner ? ` of ${owner.email}` : ""} on this page, ${overdueCount} overdue (today ${today})${nextCursor ? "; more with next_cursor" : ""}.`;
+  const { status, owner, today, nextCursor, totals } = facts;
+  const summary = `${totals.matching} ${status === "all" ? "" : `${status} `}task(s)${owner ? ` of ${owner.email}` : ""} match, ${totals.overdue} of them overdue (today ${today}); ${page.length} on this page${nextCursor ? ", more with next_cursor" : ""}.`;
   const table =
     page.length > 0
       ? `\n${markdownTable(

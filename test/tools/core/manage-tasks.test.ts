@@ -81,6 +81,16 @@ describe("manage_tasks", () => {
     } while (cursor);
     expect(pages).toEqual([ordered.slice(0, 2), ordered.slice(2, 4), ordered.slice(4)]);
     const firstPage = await tasks({ action: "list", limit: 2 });
+    // The counts are over the whole filter, not the page.
+    expect(firstPage.totals).toEqual({ matching: 5, overdue: 2 });
+    expect((await tasks({ action: "list", owner: `csm@${SLUG}.test`, limit: 1 })).totals).toEqual({
+      matching: 3,
+      overdue: 0,
+    });
+    const listed = await adminClient.callTool({ name: "manage_tasks", arguments: { action: "list", limit: 2 } });
+    expect((listed.content as { text: string }[])[0]?.text).toMatch(
+      /^5 open task\(s\) match, 2 of them overdue \(today \d{4}-\d{2}-\d{2}\); 2 on this page, more with next_cursor\./,
+    );
 
     const ids = async (filters: Record<string, unknown>) =>
       (await tasks({ action: "list", ...filters })).tasks!.map((task) => task.id);

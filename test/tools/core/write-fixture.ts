@@ -63,6 +63,7 @@ export interface TasksResult {
   action: string;
   task?: Task;
   tasks?: Task[];
+  totals?: { matching: number; overdue: number };
   next_cursor?: string | null;
   today: string;
 }

@@ -66,6 +66,35 @@ export interface TaskFilters {
   overdueOn?: string;
 }
 
+/** The conditions of a task listing's filters. */
+function taskConditions(workspaceId: string, filters: TaskFilters): SQL[] {
+  const where: SQL[] = [eq(tasks.workspaceId, workspaceId)];
+  if (filters.status) where.push(eq(tasks.status, filters.status));
+  if (filters.ownerUserId) where.push(eq(tasks.ownerUserId, filters.ownerUserId));
+  if (filters.accountId) where.push(eq(tasks.accountId, filters.accountId));
+  if (filters.source) where.push(eq(tasks.source, filters.source));
+  if (filters.dueBefore) where.push(lt(tasks.dueDate, filters.dueBefore));
+  if (filters.overdueOn) where.push(lt(tasks.dueDate, filters.overdueOn));
+  return where;
+}
+
+/** How many tasks match the filters over every page, and how many of them are overdue on `today`. */
+export async function countTasks(
+  db: Db,
+  workspaceId: string,
+  filters: TaskFilters,
+  today: string,
+): Promise<{ matching: number; overdue: number }> {
+  const [row] = await db
+    .select({
+      matching: sql<number>`count(*)`,
+      overdue: sql<number>`coalesce(sum(${tasks.status} = 'open' AND ${tasks.dueDate} < ${today}), 0)`,
+    })
+    .from(tasks)
+    .where(and(...taskConditions(workspaceId, filters)));
+  return { matching: Number(row?.matching ?? 0), overdue: Number(row?.overdue ?? 0) };
+}
+
 /** Where a task listing continues: after a dated task, or among the undated ones after an id. */
 export type TaskPosition = { dueDate: string; id: string } | { dueDate: null; id: string } | null;
 
@@ -81,13 +110,7 @@ export async function listTasks(
   filters: TaskFilters,
   page: { limit: number; position: TaskPosition },
 ): Promise<TaskRow[]> {
-  const where: SQL[] = [eq(tasks.workspaceId, workspaceId)];
-  if (filters.status) where.push(eq(tasks.status, filters.status));
-  if (filters.ownerUserId) where.push(eq(tasks.ownerUserId, filters.ownerUserId));
-  if (filters.accountId) where.push(eq(tasks.accountId, filters.accountId));
-  if (filters.source) where.push(eq(tasks.source, filters.source));
-  if (filters.dueBefore) where.push(lt(tasks.dueDate, filters.dueBefore));
-  if (filters.overdueOn) where.push(lt(tasks.dueDate, filters.overdueOn));
+  const where = taskConditions(workspaceId, filters);
   const { position } = page;
   const inUndatedRun = position !== null && position.dueDate === null;
   const dated = inUndatedRun
