@@ -273,16 +273,19 @@ function need<T>(value: T | undefined, action: string, field: string): T {
   return value;
 }
 
-/** Refuses email templates naming variables that do not exist (missing values are only known per recipient). */
+/** Refuses email templates and task titles naming variables that do not exist (missing values are only known per account). */
 function checkTemplates(steps: readonly CampaignStep[]): void {
   const every = Object.fromEntries(TEMPLATE_VARIABLES.map((v) => [v, "x"]));
   for (const [i, step] of steps.entries()) {
-    if (step.kind !== "email") continue;
-    for (const [part, text] of [
-      ["subject", step.subject],
-      ["body", step.body],
-    ] as const) {
-      const result = renderTemplate(text, every, part === "subject" ? "line" : "text");
+    const parts =
+      step.kind === "email"
+        ? ([
+            ["subject", step.subject],
+            ["body", step.body],
+          ] as const)
+        : ([["title", step.title]] as const);
+    for (const [part, text] of parts) {
+      const result = renderTemplate(text, every, part === "body" ? "text" : "line");
       if (!result.ok) {
         throw new ToolError(
           `Step ${i + 1} ${part} uses unknown template variable(s) ${result.unknown.map((n) => `{{${n}}}`).join(", ")}; known: ${TEMPLATE_VARIABLES.join(", ")}.`,

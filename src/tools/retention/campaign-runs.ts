@@ -1,10 +1,12 @@
 import { queueEmail } from "../../email/queue-email";
+import { firstName } from "../../email/render";
 import { clock } from "../../platform/lib/clock";
 import { addDays, daysBetween, isoDay } from "../../platform/lib/time";
 import { ToolError } from "../../platform/mcp/errors";
 import {
   type CampaignStep,
   campaignStepsSchema,
+  campaignTaskTitle,
   dueStepIndexes,
   type TriggerRule,
   triggerSchema,
@@ -131,7 +133,9 @@ export async function runDueSteps(
     return due.length > 0 ? [{ enrollment: e, steps: steps.data, due }] : [];
   });
   if (work.length === 0) return summary;
-  const recipients = work.some((w) => w.due.some((i) => w.steps[i]!.kind === "email"))
+  // Emails need a recipient; a task title may name the contact too.
+  const needsContact = (step: CampaignStep) => step.kind === "email" || step.title.includes("{{");
+  const recipients = work.some((w) => w.due.some((i) => needsContact(w.steps[i]!)))
     ? await recipientsFor(env.DB, workspaceId, [...new Set(work.map((w) => w.enrollment.account_id))])
     : new Map<string, RetentionRecipient>();
 
@@ -175,7 +179,16 @@ async function runEnrollmentSteps(
       out.tasks.push({
         id: `tsk_cmp_${e.id}_${index}`,
         account: e.account_id,
-        title: step.title,
+        title: campaignTaskTitle(step.title, {
+          "account.name": e.account_name,
+          "account.domain": e.account_domain,
+          "csm.name": e.csm_name,
+          "csm.first_name": firstName(e.csm_name),
+          "csm.email": e.csm_email,
+          "contact.name": recipient?.name,
+          "contact.first_name": firstName(recipient?.name),
+          "contact.email": recipient?.email,
+        }),
         owner: e.owner_user_id,
         source: `campaign:${e.campaign_id}`,
       });

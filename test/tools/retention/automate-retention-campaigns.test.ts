@@ -156,7 +156,7 @@ describe("automate_retention_campaigns", () => {
           subject: "{{account.name}}: can we help?",
           body: "Hi {{contact.name}}, {{csm.name}} here.",
         },
-        { day_offset: 0, kind: "task", title: "Call the champion" },
+        { day_offset: 0, kind: "task", title: "Call {{contact.name}} of {{account.name}} ({{sender.name}})" },
         { day_offset: 3, kind: "email", subject: "Checking in, {{contact.name}}", body: "Any news? {{csm.name}}" },
       ],
     });
@@ -243,6 +243,24 @@ describe("automate_retention_campaigns", () => {
         idempotency_key: `campaign:enr_${id}_c2:0`,
       },
     ]);
+    // Task titles are filled per account; a variable without a value says so instead of staying a placeholder.
+    const { results: titles } = await env.DB.prepare(
+      "SELECT account_id, title FROM tasks WHERE workspace_id = ?1 AND source = ?2 ORDER BY account_id",
+    )
+      .bind(WS, `campaign:${id}`)
+      .all();
+    expect(titles).toEqual([
+      { account_id: "c1", title: "Call Person k1 of Acct c1 ([no sender.name])" },
+      { account_id: "c2", title: "Call Person k2b of Acct c2 ([no sender.name])" },
+    ]);
+    expect(
+      await callError(csm, "automate_retention_campaigns", {
+        action: "create",
+        name: "Typo",
+        trigger: [{ rule: "band_fell_to", band: "red" }],
+        steps: [{ day_offset: 0, kind: "task", title: "Call {{account.nmae}}" }],
+      }),
+    ).toMatch(/^Step 1 title uses unknown template variable\(s\) \{\{account\.nmae\}\}/);
     const snapshot = await env.DB.prepare(
       "SELECT trigger_snapshot, next_step, status FROM campaign_enrollments WHERE workspace_id = ?1 AND account_id = 'c1'",
     )

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { renderTemplate, type TemplateValues } from "../../../email/render";
 import { RISK_FACTORS } from "./risk-factor-names";
 
 /** Retention-campaign trigger rules and steps: their schemas, the order steps run in, and a rule in words. */
@@ -124,4 +125,18 @@ export function describeRule(rule: TriggerRule): string {
     case "feature_not_adopted":
       return `active but not using ${rule.feature} in ${rule.days} days`;
   }
+}
+
+/**
+ * A task step's title for one account, its `{{variables}}` filled from the account's stored
+ * values; a variable without a value reads `[no contact.name]`, so the task is still created and
+ * says what is missing instead of keeping a literal placeholder.
+ */
+export function campaignTaskTitle(template: string, values: TemplateValues): string {
+  const first = renderTemplate(template, values, "line");
+  if (first.ok) return first.text;
+  const filled: TemplateValues = { ...values };
+  for (const name of first.missing) filled[name] = `[no ${name}]`;
+  const second = renderTemplate(template, filled, "line");
+  return second.ok ? second.text : template;
 }

@@ -387,6 +387,11 @@ export interface DueEnrollmentRow {
   next_step: number;
   steps: string;
   owner_user_id: string | null;
+  /** The account's and its owner's values for task titles' template variables. */
+  account_name: string;
+  account_domain: string | null;
+  csm_name: string | null;
+  csm_email: string | null;
 }
 
 /**
@@ -400,10 +405,12 @@ export async function dueEnrollments(
   scope: { accountIds: readonly string[] } | { campaignId: string; limit: number },
 ): Promise<DueEnrollmentRow[]> {
   // Only enrollments whose next step is due: its day offset from the enrollment day has been reached.
-  const base = `SELECT e.id, e.campaign_id, e.account_id, e.enrolled_at, e.next_step, c.steps, a.owner_user_id
+  const base = `SELECT e.id, e.campaign_id, e.account_id, e.enrolled_at, e.next_step, c.steps, a.owner_user_id,
+           a.name AS account_name, a.domain AS account_domain, u.name AS csm_name, u.email AS csm_email
       FROM campaign_enrollments e
       JOIN retention_campaigns c ON c.workspace_id = e.workspace_id AND c.id = e.campaign_id AND c.status = 'active'
       JOIN accounts a ON a.workspace_id = e.workspace_id AND a.id = e.account_id
+      LEFT JOIN users u ON u.workspace_id = e.workspace_id AND u.id = a.owner_user_id
      WHERE e.workspace_id = ?1 AND e.status = 'active'
        AND date(substr(e.enrolled_at, 1, 10), '+' || (c.steps ->> ('$[' || e.next_step || '].day_offset')) || ' days') <= ?2`;
   const { results } = await ("accountIds" in scope
