@@ -103,7 +103,9 @@ const reportRow = z.object({
   responses: z
     .number()
     .int()
-    .describe("Enrollments with an opened/clicked campaign email or any activity logged on or after enrollment."),
+    .describe(
+      "Enrollments with an opened/clicked campaign email or an inbound activity (from the customer) on or after enrollment; the team's own calls and notes do not count.",
+    ),
   response_rate: z.number().nullable().describe("responses / enrolled."),
   retention: z.object({
     retention_days: z.number().int(),
@@ -141,7 +143,7 @@ export const automateRetentionCampaigns = defineActionTool({
     "activate (csm+): dry_run (default, unless a confirmation_token is given) previews the active accounts that match now and would be enrolled and the emails that would go out today, with a confirmation_token bound to campaign, trigger and steps; with the token the campaign becomes active and is evaluated at once. " +
     "That confirmation covers every later automatic send: after each nightly health chunk, active campaigns enroll the chunk's matching accounts (once per account and campaign, ever, with a snapshot of the rule and values) and run due steps (day_offset from the enrollment day reached), idempotently. pause stops enrollment and steps. " +
     `evaluate (csm+): runs enrollment now over all active accounts for all active campaigns, and due steps of up to ${IMMEDIATE_STEP_LIMIT} enrollments per campaign (the rest run nightly). ` +
-    "report: per campaign enrolled/active/completed, emails queued/sent/opened/clicked, responses (opened or clicked campaign email, or an activity logged after enrollment), and retention of enrolled vs comparable never-enrolled accounts (same health band on the enrollment day): share not churned retention_days (default 90) after the reference day, counting only enrollments at least that old, with n per group.",
+    "report: per campaign enrolled/active/completed, emails queued/sent/opened/clicked, responses (opened or clicked campaign email, or an inbound activity from the customer after enrollment; the team's own calls and notes do not count), and retention of enrolled vs comparable never-enrolled accounts (same health band on the enrollment day): share not churned retention_days (default 90) after the reference day, counting only enrollments at least that old, with n per group.",
   input: {
     action: z.enum(ACTIONS).describe("create, update, list, get, activate, pause, evaluate or report."),
     campaign_id: z

@@ -565,6 +565,7 @@ describe("automate_retention_campaigns", () => {
         workspace_id: REPORT_WS,
         account_id: "r3",
         kind: "call",
+        direction: "inbound",
         subject: "Call",
         occurred_at: `${day(-90)}T10:00:00Z`,
       }),
@@ -573,8 +574,19 @@ describe("automate_retention_campaigns", () => {
         workspace_id: REPORT_WS,
         account_id: "r4",
         kind: "call",
+        direction: "inbound",
         subject: "Call",
         occurred_at: `${day(-20)}T10:00:00Z`,
+      }),
+      // The CSM's own call after r4 enrolled is not the customer responding (r4's inbound call came before).
+      insert("activities", {
+        id: "v3",
+        workspace_id: REPORT_WS,
+        account_id: "r4",
+        kind: "call",
+        direction: "outbound",
+        subject: "Call",
+        occurred_at: `${day(-5)}T10:00:00Z`,
       }),
     ]);
     const { report } = await callOk<{ report: unknown[] }>(reportViewer, "automate_retention_campaigns", {

@@ -256,7 +256,7 @@ export interface CampaignReportRows {
 
 /**
  * Per campaign, in one batch: its enrollment counts and responses (an opened or clicked campaign
- * email, or an activity on or after enrollment), its emails by status (outbox origin
+ * email, or an inbound activity, the customer's own, on or after enrollment), its emails by status (outbox origin
  * campaign:<id>), and the retention of enrolled and comparable never-enrolled accounts: those
  * not churned `retentionDays` after the reference day, over enrollments on or before `cutoff`.
  */
@@ -275,7 +275,7 @@ export async function campaignReports(
               coalesce(sum(EXISTS (SELECT 1 FROM outbox_messages o WHERE o.workspace_id = ?1 AND o.account_id = e.account_id
                              AND o.origin = ?3 AND (o.opened_at IS NOT NULL OR o.clicked_at IS NOT NULL OR o.status IN ('opened', 'clicked')))
                       OR EXISTS (SELECT 1 FROM activities v WHERE v.workspace_id = ?1 AND v.account_id = e.account_id
-                             AND v.occurred_at >= e.enrolled_at)), 0) AS responses
+                             AND v.direction = 'inbound' AND v.occurred_at >= e.enrolled_at)), 0) AS responses
          FROM campaign_enrollments e WHERE e.workspace_id = ?1 AND e.campaign_id = ?2`,
       )
       .bind(ws, id, `campaign:${id}`),
