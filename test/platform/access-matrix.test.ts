@@ -1,8 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { z } from "zod";
 import { type Role, roleAtLeast } from "../../src/platform/auth/principal";
-import type { AnyTool } from "../../src/platform/mcp/define-tool";
+import { type AnyTool, defaultAction } from "../../src/platform/mcp/define-tool";
 import { REGISTRY } from "../../src/toolsets";
 import { createWorkspace } from "../helpers/mcp";
 import { addKey, oauthToken, postMcp, workspaceWithPassword } from "../helpers/oauth";
@@ -49,8 +48,8 @@ function calls(): Call[] {
       writes: writes && access.writes,
       sends: access.sends === true,
     }));
-    const fallback = (tool.input as Record<string, z.ZodType | undefined>).action?.safeParse(undefined);
-    const byDefault = actions.find((call) => fallback?.success && call.action === fallback.data);
+    const fallback = defaultAction(tool);
+    const byDefault = actions.find((call) => call.action === fallback);
     return byDefault ? [...actions, { ...byDefault, byDefault: true }] : actions;
   });
 }

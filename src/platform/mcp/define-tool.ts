@@ -106,9 +106,13 @@ export function requiredRole(tool: Pick<ToolDefinition, "minRole" | "annotations
  * raw request is checked before validation fills defaults in).
  */
 function actionOf(tool: Pick<ToolDefinition, "input">, args: Record<string, unknown> | undefined): string {
-  if (args?.action !== undefined) return String(args.action);
+  return args?.action !== undefined ? String(args.action) : (defaultAction(tool) ?? "undefined");
+}
+
+/** The action a call without `action` gets: its enum's default, or null when it has none. */
+export function defaultAction(tool: Pick<ToolDefinition, "input">): string | null {
   const parsed = (tool.input as Record<string, z.ZodType | undefined>).action?.safeParse(undefined);
-  return parsed?.success ? String(parsed.data) : "undefined";
+  return parsed?.success ? String(parsed.data) : null;
 }
 
 /** The role one call needs: its action's role when the tool sets one, else the tool's. */

@@ -13,6 +13,7 @@ import {
   type AuditEntry,
   callSends,
   callWrites,
+  defaultAction,
   READ_ONLY,
   readOnlyActions,
   requiredRole,
@@ -110,8 +111,8 @@ function listedTool(tool: AnyTool, readOnly: boolean): ListedTool {
         .enum([first, ...rest])
         .describe(`${reads.join(", ")} (its read actions; this session is read-only).`);
       // A default read action stays the default, so a call without `action` works as it does elsewhere.
-      const fallback = (tool.input as Record<string, z.ZodType | undefined>).action?.safeParse(undefined);
-      const byDefault = fallback?.success && reads.includes(String(fallback.data)) ? String(fallback.data) : null;
+      const fallback = defaultAction(tool);
+      const byDefault = fallback !== null && reads.includes(fallback) ? fallback : null;
       listed = {
         input: z.strictObject({
           ...tool.input,

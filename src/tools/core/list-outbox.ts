@@ -5,7 +5,7 @@ import { defineTool, READ_ONLY, type ToolContext } from "../../platform/mcp/defi
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import { cursorArg, encodeCursor, limitArg, nextCursorField, queryFingerprint } from "../../platform/mcp/pagination";
 import { requireAccount } from "../../records/accounts";
-import { findContactAccount } from "./queries/contacts";
+import { findContactAccount } from "../../records/contacts";
 import { findOutboxMessage, listOutboxMessages } from "./queries/outbox";
 
 const STATUSES = ["queued", "sent", "delivered", "opened", "clicked", "bounced", "failed", "suppressed"] as const;
@@ -128,7 +128,7 @@ async function listMessages(ctx: ToolContext, args: ListArgs) {
     throw new ToolError("since must be on or before until.");
   }
   if (args.account_id) await requireAccount(ctx.env.DB, workspaceId, args.account_id);
-  if (args.contact_id && !(await findContactAccount(ctx.db, workspaceId, args.contact_id))) {
+  if (args.contact_id && !(await findContactAccount(ctx.env.DB, workspaceId, args.contact_id))) {
     throw notFound("contact", args.contact_id);
   }
   const fingerprint = queryFingerprint([

@@ -3,8 +3,8 @@ import { newId } from "../../platform/lib/ids";
 import { defineTool } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import { requireAccount } from "../../records/accounts";
+import { findContactAccount } from "../../records/contacts";
 import { insertActivity } from "./queries/activities";
-import { findContactAccount } from "./queries/contacts";
 
 const KINDS = ["call", "meeting", "note", "email"] as const;
 const DIRECTIONS = ["inbound", "outbound"] as const;
@@ -103,9 +103,9 @@ export const logActivity = defineTool({
     }
     const account = await requireAccount(ctx.env.DB, workspaceId, args.account_id);
     if (args.contact_id) {
-      const contact = await findContactAccount(ctx.db, workspaceId, args.contact_id);
+      const contact = await findContactAccount(ctx.env.DB, workspaceId, args.contact_id);
       if (!contact) throw notFound("contact", args.contact_id);
-      if (contact.accountId !== account.id) {
+      if (contact.account_id !== account.id) {
         throw new ToolError(
           `Contact ${args.contact_id} belongs to another account, not ${account.id}; pick one of this account's contacts.`,
         );

@@ -6,6 +6,7 @@ import { dayArg } from "../../platform/mcp/args";
 import { defineTool, READ_ONLY } from "../../platform/mcp/define-tool";
 import { notFound, ToolError } from "../../platform/mcp/errors";
 import { findAccountByRef } from "../../records/accounts";
+import { findContactAccount } from "../../records/contacts";
 import {
   ANSWER_WITHIN_DAYS,
   activityCount,
@@ -25,7 +26,6 @@ import {
   type ActivityGroup,
   type EngagementRecords,
   engagementRecords,
-  findContactAccount,
   type QuietCandidate,
 } from "./queries/engagement";
 

@@ -18,6 +18,7 @@ import {
   queryFingerprint,
 } from "../../platform/mcp/pagination";
 import { requireAccount } from "../../records/accounts";
+import { findContactAccount } from "../../records/contacts";
 import { workspaceSettings } from "../../records/workspace-settings";
 import {
   DEFAULT_QUESTIONS,
@@ -45,7 +46,6 @@ import {
   audienceRecipients,
   claimInvitations,
   existingAccountIds,
-  findContactAccount,
   findSurvey,
   insertSurvey,
   invitationState,

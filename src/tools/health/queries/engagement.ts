@@ -62,18 +62,6 @@ export interface EngagementRecords {
   candidates: QuietCandidate[];
 }
 
-/** The contact's account id (null when it belongs to none), or null when the workspace has no such contact. */
-export async function findContactAccount(
-  db: D1Database,
-  workspaceId: string,
-  contactId: string,
-): Promise<{ account_id: string | null } | null> {
-  return db
-    .prepare("SELECT account_id FROM contacts WHERE workspace_id = ?1 AND id = ?2")
-    .bind(workspaceId, contactId)
-    .first<{ account_id: string | null }>();
-}
-
 /**
  * One account's (or, with `contactId`, one contact's) engagement records: outbox messages and
  * activities created/occurring from `from` to before `end` (the day after the window), usage

@@ -259,18 +259,6 @@ export async function linkInvitations(
   if (links.length > 0) await db.batch(links);
 }
 
-/** The account of a contact of the workspace (null for none), or null when there is no such contact. */
-export async function findContactAccount(
-  db: D1Database,
-  workspaceId: string,
-  contactId: string,
-): Promise<{ account_id: string | null } | null> {
-  return db
-    .prepare("SELECT account_id FROM contacts WHERE workspace_id = ?1 AND id = ?2")
-    .bind(workspaceId, contactId)
-    .first<{ account_id: string | null }>();
-}
-
 /** The response of a contact's answered invitation to a survey, or null when it is unanswered or absent. */
 export async function answeredInvitation(
   db: D1Database,
